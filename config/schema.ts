@@ -1,0 +1,120 @@
+import { z } from 'zod';
+
+/**
+ * The config schema: every section and key, its type, default and meaning.
+ * Keys are camelCase here and snake_case in env vars and `airflow config`
+ * (core.dagsFolder <-> AIRFLOW__CORE__DAGS_FOLDER), like Airflow's airflow.cfg.
+ * Units follow Airflow's (seconds where Airflow uses seconds) so that values
+ * carried over from an airflow.cfg keep their meaning.
+ */
+
+// Env vars arrive as strings: accept 'true'/'false'/'1'/'0' for booleans.
+const bool = z.preprocess((v) => {
+  if (typeof v !== 'string') return v;
+  const s = v.trim().toLowerCase();
+  return s === 'true' || s === '1' ? true : s === 'false' || s === '0' ? false : v;
+}, z.boolean({ error: 'true or false' }));
+
+const int = (min: number) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), z.number({ error: `an integer >= ${min}` }).int({ error: `an integer >= ${min}` }).min(min, { error: `an integer >= ${min}` }));
+
+const seconds = z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), z.number({ error: 'a number of seconds > 0' }).positive({ error: 'a number of seconds > 0' }));
+
+export const EXECUTORS = ['SequentialExecutor', 'LocalExecutor', 'KubernetesExecutor'] as const;
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+
+const enumOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `one of ${values.join(', ')}` });
+
+/** Paths may be null in the file to mean "derive from AIRFLOW_HOME". */
+const path = z.string({ error: 'a path' }).min(1, { error: 'a non-empty path' });
+
+export const configSchema = z.strictObject({
+  core: z.strictObject({
+    /** Folder scanned for DAG files. @default "$AIRFLOW_HOME/dags" */
+    dagsFolder: path.optional(),
+    /** Which executor runs task instances. @default "SequentialExecutor" */
+    executor: enumOf(EXECUTORS).default('SequentialExecutor'),
+    /** Most task instances running at once across all DAGs. @default 32 */
+    parallelism: int(1).default(32),
+    /** Most running task instances per DAG, unless the DAG sets maxActiveTasks. @default 16 */
+    maxActiveTasksPerDag: int(1).default(16),
+    /** Most active runs per DAG, unless the DAG sets maxActiveRuns. @default 16 */
+    maxActiveRunsPerDag: int(1).default(16),
+    /** New DAGs start paused unless the DAG says isPausedUponCreation: false. @default true */
+    dagsArePausedAtCreation: bool.default(true),
+    /** Also load the example DAGs shipped with airflow-ts. @default true */
+    loadExamples: bool.default(true),
+    /** Seconds a DAG file may take to import before it becomes an import error. @default 30 */
+    dagbagImportTimeout: seconds.default(30),
+    /** Only parse files that mention both "airflow" and "dag" (Airflow's safe mode). @default true */
+    dagDiscoverySafeMode: bool.default(true),
+    /** Timezone for DAGs that do not set one. @default "UTC" */
+    defaultTimezone: z.string().default('UTC'),
+  }).prefault({}),
+  database: z.strictObject({
+    /** postgres:// URL of the metadata database; empty means the embedded Postgres. @default "" */
+    url: z.string().default(''),
+    /** Port for the embedded Postgres; 0 picks a free one. @default 0 */
+    embeddedPort: int(0).default(0),
+  }).prefault({}),
+  scheduler: z.strictObject({
+    /** DAG files parsed at once, each in its own child process. @default 2 */
+    parsingProcesses: int(1).default(2),
+    /** Seconds between full rescans of the dags folder (the watcher covers changes in between). @default 300 */
+    dagDirListInterval: seconds.default(300),
+    /** Seconds between scheduler heartbeats. @default 5 */
+    schedulerHeartbeatSec: seconds.default(5),
+    /** Catch-up for DAGs that do not set `catchup`. @default true */
+    catchupByDefault: bool.default(true),
+  }).prefault({}),
+  webserver: z.strictObject({
+    /** Port of the web UI and REST API. @default 8080 */
+    port: int(0).default(8080),
+    /** Address to bind. @default "0.0.0.0" */
+    host: z.string().default('0.0.0.0'),
+    /** Secret for session cookies; empty generates one per start. @default "" */
+    secretKey: z.string().default(''),
+  }).prefault({}),
+  logging: z.strictObject({
+    /** Log level of the daemons. @default "info" */
+    level: enumOf(LOG_LEVELS).default('info'),
+    /** Folder for task logs. @default "$AIRFLOW_HOME/logs" */
+    baseLogFolder: path.optional(),
+  }).prefault({}),
+  kubernetes: z.strictObject({
+    /** Namespace for task pods. @default "default" */
+    namespace: z.string().default('default'),
+    /** Image for task pods. @default "" */
+    workerContainerImage: z.string().default(''),
+    /** Path to a kubeconfig; empty uses the in-cluster config. @default "" */
+    configFile: z.string().default(''),
+  }).prefault({}),
+});
+
+/** What a user writes in airflow.config.ts: every section and key optional. */
+export type AirflowConfig = { [S in keyof z.input<typeof configSchema>]?: Partial<NonNullable<z.input<typeof configSchema>[S]>> };
+
+type Parsed = z.output<typeof configSchema>;
+
+/** The config after defaults, file, env and flags, with every path absolute. */
+export type ResolvedConfig = Readonly<{
+  airflowHome: string;
+  configFile: string | null;
+  core: Readonly<Parsed['core'] & { dagsFolder: string }>;
+  database: Readonly<Parsed['database']>;
+  scheduler: Readonly<Parsed['scheduler']>;
+  webserver: Readonly<Parsed['webserver']>;
+  logging: Readonly<Parsed['logging'] & { baseLogFolder: string }>;
+  kubernetes: Readonly<Parsed['kubernetes']>;
+}>;
+
+export type SectionName = keyof Parsed;
+export const SECTIONS = Object.keys(configSchema.shape) as SectionName[];
+
+/** The camelCase keys of one section, from the schema. */
+export function sectionKeys(section: SectionName): string[] {
+  const sectionSchema = configSchema.shape[section];
+  // `.default({})` wraps the object; unwrap to reach its shape.
+  const inner = (sectionSchema as unknown as { def: { innerType: { shape: Record<string, unknown> } } }).def.innerType;
+  return Object.keys(inner.shape);
+}

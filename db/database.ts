@@ -1,0 +1,46 @@
+import knexFactory, { type Knex } from 'knex';
+import pg from 'pg';
+import type { ResolvedConfig } from '../config/schema.ts';
+import type { Logger } from '../core/logger.ts';
+import { ensureEmbeddedPostgres } from './embeddedPostgres.ts';
+
+// Return int8 (bigint ids, counts) as JS numbers: our ids stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+/** An open metadata database: the knex pool plus what is needed to close it. */
+export interface Database {
+  knex: Knex;
+  url: string;
+  /** True when this database is the embedded Postgres. */
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the configured database: `database.url` if set, else the embedded
+ * Postgres under $AIRFLOW_HOME (started if no other process runs it).
+ */
+export async function openDatabase(config: ResolvedConfig, logger: Logger, options: { poolMax?: number } = {}): Promise<Database> {
+  if (config.database.url) return connect(config.database.url, false, async () => {}, options.poolMax);
+  const server = await ensureEmbeddedPostgres({ airflowHome: config.airflowHome, port: config.database.embeddedPort, logger });
+  return connect(server.url, true, server.stop, options.poolMax);
+}
+
+export function connect(url: string, embedded = false, onClose: () => Promise<void> = async () => {}, poolMax = 10): Database {
+  const knex = knexFactory({
+    client: 'pg',
+    connection: { connectionString: url, application_name: 'airflow-ts' },
+    pool: { min: 0, max: poolMax },
+  });
+  let closing: Promise<void> | null = null;
+  return {
+    knex,
+    url,
+    embedded,
+    close: () =>
+      (closing ??= (async () => {
+        await knex.destroy();
+        await onClose();
+      })()),
+  };
+}

@@ -1,0 +1,7 @@
+import * as m0001 from './0001_initial.ts';
+
+/**
+ * Every migration in order. Append only: never edit, remove or reorder an
+ * entry that has been released, because databases remember names.
+ */
+export const MIGRATIONS = [m0001] as const;
