@@ -86,3 +86,10 @@ export class AirflowSkipException extends AirflowError {}
 
 /** Raised by task code to fail the try without retrying (Airflow's AirflowFailException). */
 export class AirflowFailException extends AirflowError {}
+
+/** Thrown when a DAG id is not in the metadata database (or not active). */
+export class DagNotFoundError extends AirflowError {
+  constructor(readonly dagId: string) {
+    super(`DAG '${dagId}' not found; run \`airflow dags list\` to see the DAGs, or \`airflow dags list-import-errors\` if its file failed to load`);
+  }
+}

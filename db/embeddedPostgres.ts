@@ -12,15 +12,17 @@ import type { Logger } from '../core/logger.ts';
  * $AIRFLOW_HOME/postgres, listening on a free loopback port.
  *
  * One cluster serves every airflow-ts process on the machine that shares the
- * AIRFLOW_HOME: the first process starts it (and stops it when it exits), the
- * others find it through Postgres's own postmaster.pid and attach. The server
- * runs in its own process group so a Ctrl-C reaches our processes first and
- * the database stays up until they have drained.
+ * AIRFLOW_HOME: the first process starts it, the others find it through
+ * Postgres's own postmaster.pid and attach, and the last one to close its
+ * connections stops it. The server runs in its own process group so a Ctrl-C
+ * reaches our processes first and the database stays up until they drain.
+ * A process killed with -9 leaves the server running; the next one attaches.
  */
 export interface EmbeddedServer {
   url: string;
-  /** True when this process started the server and will stop it. */
+  /** True when this process started the server. */
   owned: boolean;
+  /** Stops the server unless other airflow-ts processes still use it (the last one out stops it). */
   stop(): Promise<void>;
 }
 
@@ -38,23 +40,27 @@ export async function ensureEmbeddedPostgres(options: { airflowHome: string; por
   for (let attempt = 0; attempt < 3; attempt++) {
     const running = runningServer(dataDir);
     if (running) {
-      const url = urlFor(credentials.password, running.port);
-      await waitUntilAccepting(url, () => null);
-      await ensureDatabase(url);
-      logger.debug('attached to running embedded Postgres', { port: running.port, pid: running.pid });
-      return { url: urlFor(credentials.password, running.port, DATABASE), owned: false, stop: async () => {} };
+      await waitUntilAccepting(urlFor(credentials.password, running.port), () => null);
+      logger.debug('attached to the running embedded Postgres', { port: running.port, pid: running.pid });
+      return serverAt(running.port, false);
     }
     const started = await startServer(dataDir, clusterDir, options.port, owner, credentials.password, logger).catch((error: unknown) => {
       // Another process may have won the race to start the same cluster: attach to it.
       if (runningServer(dataDir)) return null;
       throw error;
     });
-    if (!started) continue;
-    const url = urlFor(credentials.password, started.port);
-    await ensureDatabase(url);
-    return { url: urlFor(credentials.password, started.port, DATABASE), owned: true, stop: started.stop };
+    if (started) return serverAt(started.port, true);
   }
   throw new Error(`Could not start or attach to the embedded Postgres in ${dataDir}; see ${path.join(clusterDir, 'postgres.log')}`);
+
+  async function serverAt(port: number, owned: boolean): Promise<EmbeddedServer> {
+    await ensureDatabase(urlFor(credentials.password, port));
+    return {
+      url: urlFor(credentials.password, port, DATABASE),
+      owned,
+      stop: () => stopIfUnused(dataDir, urlFor(credentials.password, port), logger),
+    };
+  }
 }
 
 function urlFor(password: string, port: number, database = 'postgres'): string {
@@ -173,12 +179,12 @@ async function startServer(dataDir: string, clusterDir: string, wantedPort: numb
   const logFd = openSync(logFile, 'a', 0o644);
   const child = spawn(
     postgres,
-    ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300', '-c', 'fsync=on'],
+    ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300'],
     { detached: true, stdio: ['ignore', logFd, logFd], ...(owner ?? {}) },
   );
   closeSync(logFd);
   let exitCode: number | null | undefined;
-  const exited = new Promise<void>((resolve) => child.once('exit', (code) => ((exitCode = code), resolve())));
+  child.once('exit', (code) => (exitCode = code));
   try {
     await waitUntilAccepting(urlFor(password, port), () =>
       exitCode !== undefined ? `postgres exited with code ${exitCode}; last lines of ${logFile}:\n${tail(logFile)}` : null,
@@ -187,23 +193,42 @@ async function startServer(dataDir: string, clusterDir: string, wantedPort: numb
     child.kill('SIGKILL');
     throw error;
   }
+  child.unref(); // it is stopped through postmaster.pid, by whichever process closes last
   logger.info(`started the embedded Postgres on 127.0.0.1:${port}`, { pid: child.pid, dataDir });
-  // A crash of this process must not leave the server behind: 'exit' handlers
-  // cannot await, but a signal is enough for Postgres to shut down on its own.
-  const onExit = () => child.kill('SIGINT');
-  process.once('exit', onExit);
-  return {
-    port,
-    stop: async () => {
-      process.removeListener('exit', onExit);
-      if (exitCode !== undefined) return;
-      child.kill('SIGINT'); // Postgres "fast" shutdown: abort open transactions, checkpoint, exit
-      const timer = setTimeout(() => child.kill('SIGQUIT'), 15_000);
-      await exited;
-      clearTimeout(timer);
-      logger.info('stopped the embedded Postgres');
-    },
-  };
+  return { port };
+}
+
+/** Stops the server if no other airflow-ts process has a connection open to it. */
+async function stopIfUnused(dataDir: string, url: string, logger: Logger): Promise<void> {
+  const running = runningServer(dataDir);
+  if (!running) return;
+  const client = new pg.Client({ connectionString: url, application_name: 'airflow-ts-shutdown-check' });
+  let others = 0;
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'airflow-ts' AND pid <> pg_backend_pid()`,
+    );
+    others = rows[0]?.n ?? 0;
+  } catch {
+    return; // already going down
+  } finally {
+    await client.end().catch(() => {});
+  }
+  if (others > 0) {
+    logger.debug(`leaving the embedded Postgres running for ${others} connection(s) of other airflow-ts processes`);
+    return;
+  }
+  process.kill(running.pid, 'SIGINT'); // Postgres "fast" shutdown: abort open transactions, checkpoint, exit
+  const deadline = Date.now() + 15_000;
+  while (runningServer(dataDir)) {
+    if (Date.now() > deadline) {
+      process.kill(running.pid, 'SIGQUIT');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  logger.info('stopped the embedded Postgres');
 }
 
 async function binaries(): Promise<{ postgres: string }> {

@@ -1,0 +1,45 @@
+import type { Argv } from 'yargs';
+import { configValue } from '../../config/resolveConfig.ts';
+import { toSnake } from '../../config/names.ts';
+import { SECTIONS } from '../../config/schema.ts';
+import { outputOption, printRows } from '../output.ts';
+import { withRuntime, type GlobalArgs } from '../runtime.ts';
+import { redact } from './db.ts';
+
+export function configCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
+  return yargs
+    .command(
+      'list',
+      'Print the effective configuration (defaults, config file, AIRFLOW__SECTION__KEY env vars)',
+      (y) => y.option('output', { ...outputOption, default: 'plain' as const }).option('section', { type: 'string', describe: 'Only this section' }),
+      (args) =>
+        withRuntime(args, async ({ config }) => {
+          const rows = SECTIONS.filter((s) => !args.section || s === args.section).flatMap((section) =>
+            Object.entries(config[section]).map(([key, value]) => ({ section, key: toSnake(key), value: shown(section, key, value) })),
+          );
+          if (args.output !== 'plain') return printRows(rows, args.output);
+          console.log(`# config file: ${config.configFile ?? '(none)'}\n# AIRFLOW_HOME: ${config.airflowHome}`);
+          for (const section of new Set(rows.map((r) => r.section))) {
+            console.log(`\n[${section}]`);
+            for (const row of rows.filter((r) => r.section === section)) console.log(`${row.key} = ${row.value === '' ? '' : String(row.value)}`);
+          }
+        }),
+    )
+    .command(
+      'get-value <section> <key>',
+      'Print one config value, e.g. `airflow config get-value core dags_folder`',
+      (y) => y.positional('section', { type: 'string', demandOption: true }).positional('key', { type: 'string', demandOption: true }),
+      (args) =>
+        withRuntime(args, async ({ config }) => {
+          console.log(String(configValue(config, args.section, args.key)));
+        }),
+    )
+    .demandCommand(1, 'Choose a config command: list or get-value');
+}
+
+/** `config list` hides secrets (the database password, the session secret); `get-value` prints them. */
+function shown(section: string, key: string, value: unknown): unknown {
+  if (section === 'database' && key === 'url' && typeof value === 'string') return redact(value);
+  if (section === 'webserver' && key === 'secretKey' && value) return '***';
+  return value;
+}

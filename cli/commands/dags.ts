@@ -1,0 +1,112 @@
+import type { Argv } from 'yargs';
+import { getSerializedDag, listDags, listImportErrors, setPaused } from '../../db/dagQueries.ts';
+import { createDagFileProcessor } from '../../scheduler/dagProcessing/createDagFileProcessor.ts';
+import { dagAsDot, dagAsTree } from '../dagGraphText.ts';
+import { outputOption, printRows } from '../output.ts';
+import { withRuntime, type GlobalArgs, type Runtime } from '../runtime.ts';
+
+const skipParseOption = {
+  type: 'boolean',
+  default: false,
+  describe: 'Read the database only; do not parse the dags folder first',
+} as const;
+
+/**
+ * Brings the database up to date with the dags folder before a listing, as
+ * Airflow's CLI does by filling a DagBag, but through the parser processes:
+ * the CLI never imports DAG files itself.
+ */
+async function refreshFromFiles(runtime: Runtime): Promise<void> {
+  const { knex } = await runtime.db();
+  const processor = createDagFileProcessor(runtime.config, knex, runtime.logger);
+  try {
+    await processor.processAll();
+  } finally {
+    await processor.stop();
+  }
+}
+
+export function dagsCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
+  return yargs
+    .command(
+      'list',
+      'List the DAGs',
+      (y) => y.option('output', outputOption).option('skip-parse', skipParseOption),
+      (args) =>
+        withRuntime(args, async (runtime) => {
+          if (!args.skipParse) await refreshFromFiles(runtime);
+          const dags = await listDags((await runtime.db()).knex);
+          printRows(
+            dags.map((d) => ({ dag_id: d.dag_id, fileloc: d.fileloc, owners: d.owners, is_paused: d.is_paused, tags: d.tags, schedule: d.timetable_summary })),
+            args.output,
+            ['dag_id', 'fileloc', 'owners', 'is_paused', 'tags', 'schedule'],
+          );
+          const errors = await listImportErrors((await runtime.db()).knex);
+          if (errors.length && args.output === 'table') {
+            console.error(`\n${errors.length} DAG file(s) failed to import; see \`airflow dags list-import-errors\`.`);
+          }
+        }),
+    )
+    .command(
+      'list-import-errors',
+      'List the DAG files that failed to import, with the reason',
+      (y) => y.option('output', outputOption).option('skip-parse', skipParseOption),
+      (args) =>
+        withRuntime(args, async (runtime) => {
+          if (!args.skipParse) await refreshFromFiles(runtime);
+          const errors = await listImportErrors((await runtime.db()).knex);
+          printRows(
+            errors.map((e) => ({ filepath: e.filename, line: e.line, error: args.output === 'table' ? e.message : e.stacktrace, timestamp: e.timestamp })),
+            args.output,
+            ['filepath', 'line', 'error', 'timestamp'],
+          );
+        }),
+    )
+    .command(
+      'reserialize',
+      'Parse every DAG file now and write the serialized DAGs to the database',
+      (y) => y,
+      (args) =>
+        withRuntime(args, async (runtime) => {
+          const { knex } = await runtime.db();
+          const processor = createDagFileProcessor(runtime.config, knex, runtime.logger);
+          try {
+            const outcomes = await processor.processAll();
+            const parsed = outcomes.filter((o) => o.kind === 'parsed');
+            const failed = outcomes.filter((o) => o.kind === 'import_error');
+            console.log(`Parsed ${parsed.length} file(s) with ${parsed.flatMap((o) => o.dagIds).length} DAG(s); ${failed.length} import error(s).`);
+            for (const o of failed) console.log(`  ${o.message}`);
+          } finally {
+            await processor.stop();
+          }
+        }),
+    )
+    .command(
+      'show <dag_id>',
+      'Print a DAG\'s tasks as a tree (or Graphviz DOT with --dot)',
+      (y) => y.positional('dag_id', { type: 'string', demandOption: true }).option('dot', { type: 'boolean', default: false, describe: 'Print Graphviz DOT' }),
+      (args) =>
+        withRuntime(args, async (runtime) => {
+          const dag = await getSerializedDag((await runtime.db()).knex, args.dag_id);
+          process.stdout.write(args.dot ? dagAsDot(dag) : dagAsTree(dag));
+        }),
+    )
+    .command(
+      'pause <dag_id>',
+      'Pause a DAG: no new runs are scheduled',
+      (y) => y.positional('dag_id', { type: 'string', demandOption: true }),
+      (args) => withRuntime(args, (runtime) => pause(runtime, args.dag_id, true)),
+    )
+    .command(
+      'unpause <dag_id>',
+      'Resume a paused DAG',
+      (y) => y.positional('dag_id', { type: 'string', demandOption: true }),
+      (args) => withRuntime(args, (runtime) => pause(runtime, args.dag_id, false)),
+    )
+    .demandCommand(1, 'Choose a dags command; see `airflow dags --help`');
+}
+
+async function pause(runtime: Runtime, dagId: string, paused: boolean): Promise<void> {
+  const changed = await setPaused((await runtime.db()).knex, dagId, paused);
+  console.log(`Dag: ${dagId}, paused: ${paused}${changed ? '' : ' (unchanged)'}`);
+}

@@ -1,0 +1,24 @@
+/**
+ * The names of Airflow's trigger rules: when a task may start, given the
+ * states of its upstream tasks. Only the names live here; the evaluation is
+ * done by the scheduler.
+ */
+export const TRIGGER_RULES = [
+  'all_success',
+  'all_failed',
+  'all_done',
+  'one_success',
+  'one_failed',
+  'one_done',
+  'none_failed',
+  'none_failed_min_one_success',
+  'none_skipped',
+  'all_skipped',
+  'always',
+] as const;
+
+export type TriggerRule = (typeof TRIGGER_RULES)[number];
+
+export function isTriggerRule(value: unknown): value is TriggerRule {
+  return typeof value === 'string' && (TRIGGER_RULES as readonly string[]).includes(value);
+}

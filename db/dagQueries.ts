@@ -1,0 +1,51 @@
+import type { Knex } from 'knex';
+import { DagNotFoundError } from '../core/errors.ts';
+import type { SerializedDag } from '../core/serialize.ts';
+
+/** Reads of DAG metadata shared by the CLI, the REST API and the web UI. */
+
+export interface DagRow {
+  dag_id: string;
+  fileloc: string;
+  owners: string;
+  is_paused: boolean;
+  is_active: boolean;
+  tags: string[];
+  timetable_summary: string | null;
+  has_import_errors: boolean;
+  last_parsed_time: Date | null;
+  next_dagrun: Date | null;
+}
+
+export function listDags(knex: Knex, options: { includeInactive?: boolean } = {}): Promise<DagRow[]> {
+  const query = knex<DagRow>('dag').orderBy('dag_id');
+  if (!options.includeInactive) query.where('is_active', true);
+  return query.select('dag_id', 'fileloc', 'owners', 'is_paused', 'is_active', 'tags', 'timetable_summary', 'has_import_errors', 'last_parsed_time', 'next_dagrun');
+}
+
+export async function getSerializedDag(knex: Knex, dagId: string): Promise<SerializedDag> {
+  const row = await knex('serialized_dag').where('dag_id', dagId).first('data');
+  if (!row) throw new DagNotFoundError(dagId);
+  return row.data as SerializedDag;
+}
+
+/** Pauses or unpauses a DAG; returns whether the flag changed. */
+export async function setPaused(knex: Knex, dagId: string, paused: boolean): Promise<boolean> {
+  const rows = await knex('dag').where('dag_id', dagId).whereNot('is_paused', paused).update({ is_paused: paused }, ['dag_id']);
+  if (rows.length > 0) return true;
+  if (!(await knex('dag').where('dag_id', dagId).first('dag_id'))) throw new DagNotFoundError(dagId);
+  return false;
+}
+
+export interface ImportErrorRow {
+  id: number;
+  filename: string;
+  timestamp: Date;
+  message: string;
+  line: number | null;
+  stacktrace: string;
+}
+
+export function listImportErrors(knex: Knex): Promise<ImportErrorRow[]> {
+  return knex<ImportErrorRow>('import_error').orderBy('filename').select('id', 'filename', 'timestamp', 'message', 'line', 'stacktrace');
+}
