@@ -5,6 +5,7 @@ import { configCommands } from './commands/config.ts';
 import { dagsCommands } from './commands/dags.ts';
 import { dbCommands } from './commands/db.ts';
 import { schedulerCommand } from './commands/scheduler.ts';
+import { standaloneCommand } from './commands/standalone.ts';
 import { versionCommand } from './commands/version.ts';
 import type { GlobalArgs } from './runtime.ts';
 
@@ -18,6 +19,7 @@ const cli = (yargs(hideBin(process.argv)) as unknown as Argv<GlobalArgs>)
   .command('dags', 'Manage DAGs', dagsCommands)
   .command('config', 'Show the configuration', configCommands)
   .command(schedulerCommand)
+  .command(standaloneCommand)
   .command(versionCommand)
   .demandCommand(1, 'Choose a command; see `airflow --help`')
   .recommendCommands()

@@ -1,0 +1,28 @@
+import type { CommandModule } from 'yargs';
+import { migrateToLatest } from '../../db/migrate.ts';
+import { createDagFileProcessor } from '../../scheduler/dagProcessing/createDagFileProcessor.ts';
+import { withRuntime, type GlobalArgs } from '../runtime.ts';
+import { untilStopSignal } from '../untilStopSignal.ts';
+import { redact } from './db.ts';
+
+/**
+ * Everything in one process for a laptop: the (embedded) database, its
+ * migrations and the scheduler. The webserver joins when it exists.
+ */
+export const standaloneCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+  command: 'standalone',
+  describe: 'Run the whole system in one process on the configured (default: embedded) Postgres',
+  handler: (args) =>
+    withRuntime(args, async (runtime) => {
+      const stopped = untilStopSignal();
+      const database = await runtime.db({ migrated: false });
+      const applied = await migrateToLatest(database.knex, database.url);
+      if (applied.length) runtime.logger.info(`applied migrations: ${applied.join(', ')}`);
+      const processor = createDagFileProcessor(runtime.config, database.knex, runtime.logger);
+      await processor.start();
+      runtime.logger.info(`airflow-ts standalone is running on ${redact(database.url)}; dags folder ${runtime.config.core.dagsFolder}. Ctrl-C stops it.`);
+      const signal = await stopped;
+      runtime.logger.info(`received ${signal}; stopping`);
+      await processor.stop();
+    }),
+};
