@@ -119,7 +119,7 @@ describe('DagFileProcessor.processAll', () => {
     mkdirSync(path.join(folder, 'nested'));
     writeDag(path.join(folder, 'nested'), 'deep.mts', dagSource('nested_dag', ['y']));
     const outcomes = await processorFor(folder).processAll();
-    expect(outcomes.map((o) => [o.kind, o.dagIds])).toEqual([
+    expect(outcomes.map((o) => [o.kind, o.dagIds]).sort((a, b) => String(a[1]).localeCompare(String(b[1])))).toEqual([
       ['parsed', ['esm_dag']],
       ['parsed', ['nested_dag']],
     ]);

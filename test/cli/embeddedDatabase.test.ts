@@ -1,0 +1,33 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.ts';
+
+// The README's promise: with nothing configured, `airflow db migrate` and
+// `airflow dags list` work on the embedded Postgres, which stops afterwards.
+const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-embedded-'));
+const cwd = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-cwd-'));
+const env = { AIRFLOW_HOME: home };
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+describe('the embedded Postgres default', () => {
+  it('db migrate then dags list shows the example DAGs, and no server is left running', async () => {
+    const migrate = await runCli(['db', 'migrate'], { env, cwd, timeoutMs: 120_000 });
+    expect(migrate.stderr).toMatch(/initialising the embedded Postgres cluster/);
+    expect(migrate.code).toBe(0);
+    expect(migrate.stdout).toMatch(/Applied 1 migration\(s\): 0001_initial/);
+    expect(migrate.stdout).toMatch(/embedded Postgres/);
+
+    const list = await runCli(['dags', 'list', '-o', 'json'], { env, cwd, timeoutMs: 120_000 });
+    expect(list.code).toBe(0);
+    const ids = (JSON.parse(list.stdout) as { dag_id: string }[]).map((r) => r.dag_id);
+    expect(ids).toEqual(['example_etl', 'example_ml_pipeline', 'example_params']);
+
+    const again = await runCli(['db', 'migrate'], { env, cwd, timeoutMs: 120_000 });
+    expect(again.stdout).toMatch(/already at the latest migration/);
+    expect(again.stderr).not.toMatch(/initialising/);
+    expect(again.stderr).toMatch(/stopped the embedded Postgres/);
+    expect(existsSync(path.join(home, 'postgres', 'data', 'postmaster.pid'))).toBe(false);
+  });
+});
