@@ -83,15 +83,15 @@ export function serializeParams(
   params: Record<string, unknown>,
   where?: { dagId?: string; taskId?: string },
 ): Record<string, SerializedParam> {
-  const owner = where?.taskId ? `task '${where.taskId}' in DAG '${where.dagId}'` : where?.dagId ? `DAG '${where.dagId}'` : 'params';
+  const owner = where?.taskId ? `task '${where.taskId}' in DAG '${where.dagId}': ` : where?.dagId ? `DAG '${where.dagId}': ` : '';
   const out: Record<string, SerializedParam> = {};
   for (const [name, raw] of Object.entries(params)) {
-    const param = isParam(raw) ? raw : new Param(raw);
     const check = (value: unknown, what: string) => {
       const problem = jsonProblem(value, what);
-      if (problem) throw new DagDefinitionError(`${owner}: param '${name}' is not JSON-safe: ${problem}`, where?.dagId, where?.taskId);
+      if (problem) throw new DagDefinitionError(`${owner}param '${name}' is not JSON-safe: ${problem}`, where?.dagId, where?.taskId);
     };
-    if (!isParam(raw) && raw === undefined) check(raw, 'value');
+    if (!isParam(raw)) check(raw, 'value');
+    const param = isParam(raw) ? raw : new Param(raw);
     if (param.value !== undefined) check(param.value, 'default');
     check(param.schema, 'schema');
     out[name] = {

@@ -1,0 +1,222 @@
+/**
+ * BaseOperator: what every task has (id, retries, pool, trigger rule, ...)
+ * and how tasks are linked. Operators extend it with their own fields;
+ * running them comes later, so there is no execute() here yet.
+ */
+import { checkId, callerLocation, constructorFrames, durationMs, isDag, TASK_DEFAULT_KEYS } from './dag.ts';
+import type { DAG, DefinedAt, TaskDefaults } from './dag.ts';
+import type { Duration } from './duration.ts';
+import { DagDefinitionError } from './errors.ts';
+import { jsonProblem, serializeParams } from './param.ts';
+import type { TaskContext } from './taskContext.ts';
+import { isTriggerRule, TRIGGER_RULES, type TriggerRule } from './triggerRule.ts';
+
+export type TaskCallback = (context: TaskContext) => void | Promise<void>;
+
+export interface BaseOperatorOptions {
+  dag: DAG;
+  taskId: string;
+  owner?: string;
+  retries?: number;
+  retryDelay?: Duration;
+  retryExponentialBackoff?: boolean;
+  maxRetryDelay?: Duration;
+  executionTimeout?: Duration;
+  triggerRule?: TriggerRule;
+  dependsOnPast?: boolean;
+  pool?: string;
+  poolSlots?: number;
+  priorityWeight?: number;
+  queue?: string;
+  params?: Record<string, unknown>;
+  /** Markdown shown in the UI. */
+  doc?: string;
+  onSuccessCallback?: TaskCallback;
+  onFailureCallback?: TaskCallback;
+  onRetryCallback?: TaskCallback;
+  /** Executor-specific settings; must be JSON. */
+  executorConfig?: Record<string, unknown>;
+}
+
+const OPERATOR_BRAND: unique symbol = Symbol.for('airflow-ts.operator');
+const BASE_KEYS: readonly string[] = ['dag', 'taskId', ...TASK_DEFAULT_KEYS];
+
+export abstract class BaseOperator {
+  /** Names of fields rendered as templates before the task runs. */
+  static readonly templateFields: readonly string[] = [];
+
+  readonly [OPERATOR_BRAND] = true;
+  readonly dag: DAG;
+  readonly taskId: string;
+  readonly owner: string;
+  readonly retries: number;
+  readonly retryDelayMs: number;
+  readonly retryExponentialBackoff: boolean;
+  readonly maxRetryDelayMs: number | null;
+  readonly executionTimeoutMs: number | null;
+  readonly triggerRule: TriggerRule;
+  readonly dependsOnPast: boolean;
+  readonly pool: string;
+  readonly poolSlots: number;
+  readonly priorityWeight: number;
+  readonly queue: string;
+  /** DAG params, then defaultArgs params, then the task's own (later wins). */
+  readonly params: Record<string, unknown>;
+  readonly doc: string | null;
+  readonly onSuccessCallback: TaskCallback | null;
+  readonly onFailureCallback: TaskCallback | null;
+  readonly onRetryCallback: TaskCallback | null;
+  readonly executorConfig: Record<string, unknown> | null;
+  readonly upstreamTaskIds = new Set<string>();
+  readonly downstreamTaskIds = new Set<string>();
+  readonly definedAt: DefinedAt;
+
+  constructor(options: BaseOperatorOptions) {
+    if (typeof options !== 'object' || options === null) throw new DagDefinitionError(`${new.target.name} needs an options object with dag and taskId`);
+    const { dag, taskId } = options;
+    if (!isDag(dag)) {
+      throw new DagDefinitionError(`task ${JSON.stringify(taskId)}: option 'dag' is required and must be a DAG, got ${typeof dag}; pass dag: myDag`, undefined, taskId);
+    }
+    checkId('Task id', taskId, dag.dagId);
+    const fail = (message: string): never => taskFail(dag.dagId, taskId, message);
+    // Subclasses have options of their own, so only Airflow's snake_case spellings are caught here.
+    for (const key of Object.keys(options)) {
+      const camel = key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+      if (camel !== key && BASE_KEYS.includes(camel)) fail(`option '${key}' is unknown; did you mean '${camel}'?`);
+    }
+
+    // An option given on the task wins over the DAG's defaultArgs.
+    const opt = <K extends keyof TaskDefaults>(key: K): TaskDefaults[K] => (options[key] !== undefined ? options[key] : dag.defaultArgs[key]);
+    this.dag = dag;
+    this.taskId = taskId;
+    this.owner = nonEmptyString(opt('owner') ?? 'airflow', 'owner', fail);
+    this.retries = integer(opt('retries') ?? 0, 'retries', 0, fail);
+    this.retryDelayMs = durationMs(opt('retryDelay') ?? { minutes: 5 }, 'retryDelay', fail);
+    this.retryExponentialBackoff = boolean(opt('retryExponentialBackoff') ?? false, 'retryExponentialBackoff', fail);
+    const maxRetryDelay = opt('maxRetryDelay');
+    this.maxRetryDelayMs = maxRetryDelay === undefined ? null : durationMs(maxRetryDelay, 'maxRetryDelay', fail);
+    const executionTimeout = opt('executionTimeout');
+    this.executionTimeoutMs = executionTimeout === undefined ? null : durationMs(executionTimeout, 'executionTimeout', fail);
+    if (this.executionTimeoutMs === 0) fail('executionTimeout must be longer than 0; leave it out for no timeout');
+    const triggerRule = opt('triggerRule') ?? 'all_success';
+    if (!isTriggerRule(triggerRule)) fail(`unknown triggerRule ${JSON.stringify(triggerRule)}; allowed: ${TRIGGER_RULES.join(', ')}`);
+    this.triggerRule = triggerRule;
+    this.dependsOnPast = boolean(opt('dependsOnPast') ?? false, 'dependsOnPast', fail);
+    this.pool = nonEmptyString(opt('pool') ?? 'default_pool', 'pool', fail);
+    this.poolSlots = integer(opt('poolSlots') ?? 1, 'poolSlots', 1, fail);
+    this.priorityWeight = integer(opt('priorityWeight') ?? 1, 'priorityWeight', -Number.MAX_SAFE_INTEGER, fail);
+    this.queue = nonEmptyString(opt('queue') ?? 'default', 'queue', fail);
+    const doc = opt('doc');
+    if (doc !== undefined && typeof doc !== 'string') fail(`doc must be a string, got ${typeof doc}`);
+    this.doc = doc ?? null;
+    this.onSuccessCallback = callback(opt('onSuccessCallback'), 'onSuccessCallback', fail);
+    this.onFailureCallback = callback(opt('onFailureCallback'), 'onFailureCallback', fail);
+    this.onRetryCallback = callback(opt('onRetryCallback'), 'onRetryCallback', fail);
+    const executorConfig = opt('executorConfig');
+    if (executorConfig !== undefined) {
+      const problem = typeof executorConfig !== 'object' || executorConfig === null || Array.isArray(executorConfig) ? 'it is not an object' : jsonProblem(executorConfig, 'executorConfig');
+      if (problem) fail(`executorConfig must be a JSON object: ${problem}`);
+    }
+    this.executorConfig = executorConfig ? { ...executorConfig } : null;
+    this.params = { ...dag.params, ...(dag.defaultArgs.params ?? {}), ...(options.params ?? {}) };
+    serializeParams(this.params, { dagId: dag.dagId, taskId }); // fail here, at the task's line
+
+    this.definedAt = callerLocation(constructorFrames(new.target));
+    dag.addTask(this);
+  }
+
+  /** The operator's class name, e.g. 'BashOperator'. */
+  get operatorName(): string {
+    return this.constructor.name;
+  }
+
+  get templateFields(): readonly string[] {
+    return (this.constructor as { templateFields?: readonly string[] }).templateFields ?? [];
+  }
+
+  /** The operator-specific arguments, as JSON (for the serialized DAG and the UI). */
+  abstract serializeFields(): Record<string, unknown>;
+
+  /**
+   * Airflow's `>>`: `a.then(b)` makes b run after a and returns b, so chains
+   * read left to right; `a.then([b, c])` fans out and returns the array.
+   */
+  then<T extends BaseOperator | readonly BaseOperator[]>(next: T): T {
+    // `await op` calls op.then(resolve, reject); throwing makes that await reject instead of hang.
+    if (typeof next === 'function') {
+      throw new DagDefinitionError(
+        `task '${this.taskId}' is an operator, not a promise: .then() takes tasks (use a.then(b)); do not await operators (nor return them from an async function)`,
+        this.dag.dagId,
+        this.taskId,
+      );
+    }
+    this.setDownstream(next);
+    return next;
+  }
+
+  /** Makes `tasks` run after this one. Adding an existing edge again is a no-op. */
+  setDownstream(tasks: BaseOperator | readonly BaseOperator[]): void {
+    for (const task of toList(tasks)) link(this, task, 'setDownstream');
+  }
+
+  /** Makes this task run after `tasks`. */
+  setUpstream(tasks: BaseOperator | readonly BaseOperator[]): void {
+    for (const task of toList(tasks)) link(task, this, 'setUpstream');
+  }
+}
+
+/** Brand check rather than instanceof, so tasks from a second copy of this module still count. */
+export function isOperator(x: unknown): x is BaseOperator {
+  return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[OPERATOR_BRAND] === true;
+}
+
+/** Throws a DagDefinitionError prefixed with the task and DAG; for operator option checks. */
+export function taskFail(dagId: string | undefined, taskId: string | undefined, message: string): never {
+  throw new DagDefinitionError(`task '${taskId}' in DAG '${dagId}': ${message}`, dagId, taskId);
+}
+
+function link(upstream: BaseOperator, downstream: BaseOperator, method: string): void {
+  for (const [task, other] of [[upstream, downstream], [downstream, upstream]] as const) {
+    if (!isOperator(task)) {
+      const got = Array.isArray(task) ? 'a nested array' : task === null ? 'null' : typeof task;
+      taskFail(other.dag.dagId, other.taskId, `${method}() takes tasks or arrays of tasks, got ${got}`);
+    }
+  }
+  if (upstream.dag !== downstream.dag) {
+    throw new DagDefinitionError(
+      `cannot link '${upstream.taskId}' in DAG '${upstream.dag.dagId}' to '${downstream.taskId}' in DAG '${downstream.dag.dagId}'; tasks can only depend on tasks of the same DAG`,
+      upstream.dag.dagId,
+      upstream.taskId,
+    );
+  }
+  if (upstream === downstream) taskFail(upstream.dag.dagId, upstream.taskId, 'a task cannot depend on itself');
+  upstream.downstreamTaskIds.add(downstream.taskId);
+  downstream.upstreamTaskIds.add(upstream.taskId);
+}
+
+function toList(tasks: BaseOperator | readonly BaseOperator[]): readonly BaseOperator[] {
+  return Array.isArray(tasks) ? tasks : [tasks as BaseOperator];
+}
+
+function nonEmptyString(value: unknown, what: string, fail: (m: string) => never): string {
+  if (typeof value !== 'string' || value === '') fail(`${what} must be a non-empty string, got ${JSON.stringify(value)}`);
+  return value as string;
+}
+
+function integer(value: unknown, what: string, min: number, fail: (m: string) => never): number {
+  if (!Number.isSafeInteger(value) || (value as number) < min) {
+    fail(`${what} must be an integer${min > -Number.MAX_SAFE_INTEGER ? ` >= ${min}` : ''}, got ${JSON.stringify(value)}`);
+  }
+  return value as number;
+}
+
+function boolean(value: unknown, what: string, fail: (m: string) => never): boolean {
+  if (typeof value !== 'boolean') fail(`${what} must be true or false, got ${JSON.stringify(value)}`);
+  return value as boolean;
+}
+
+function callback(value: unknown, what: string, fail: (m: string) => never): TaskCallback | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'function') fail(`${what} must be a function, got ${typeof value}`);
+  return value as TaskCallback;
+}

@@ -1,0 +1,21 @@
+/**
+ * The public API of airflow-ts: what DAG files import from 'airflow-ts'.
+ */
+export { DAG } from './core/dag.ts';
+export type { DagOptions, TaskDefaults } from './core/dag.ts';
+export { BaseOperator } from './core/baseOperator.ts';
+export type { BaseOperatorOptions, TaskCallback } from './core/baseOperator.ts';
+export { chain, crossDownstream } from './core/chain.ts';
+export { Param } from './core/param.ts';
+export type { ParamOptions } from './core/param.ts';
+export { AirflowSkipException, AirflowFailException } from './core/errors.ts';
+export type { Duration } from './core/duration.ts';
+export type { TriggerRule } from './core/triggerRule.ts';
+export type { TaskContext } from './core/taskContext.ts';
+export { BashOperator } from './operators/bashOperator.ts';
+export type { BashOperatorOptions } from './operators/bashOperator.ts';
+export { FunctionOperator } from './operators/functionOperator.ts';
+export type { FunctionOperatorOptions, TaskFunction } from './operators/functionOperator.ts';
+export { EmptyOperator } from './operators/emptyOperator.ts';
+export { defineConfig } from './config/defineConfig.ts';
+export type { AirflowConfig } from './config/schema.ts';
