@@ -54,7 +54,7 @@ export class CronDataIntervalTimetable implements Timetable {
     if (start === null) return null; // no startDate and catchup on: Airflow never schedules
     if (restriction.latest && start.getTime() > restriction.latest.getTime()) return null;
     const end = this.#next(start);
-    if (end === null || end.getTime() > now.getTime()) return null;
+    if (end === null) return null;
     return { runAfter: new Date(end), dataInterval: { start: new Date(start), end: new Date(end) } };
   }
 

@@ -38,7 +38,6 @@ export class DeltaDataIntervalTimetable implements Timetable {
     if (start === null) return null; // no startDate and catchup on: Airflow never schedules
     if (restriction.latest && start > restriction.latest.getTime()) return null;
     const end = start + d;
-    if (end > now.getTime()) return null;
     return { runAfter: new Date(end), dataInterval: { start: new Date(start), end: new Date(end) } };
   }
 

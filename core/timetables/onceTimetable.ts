@@ -10,11 +10,10 @@ export class OnceTimetable implements Timetable {
   readonly summary = '@once';
 
   nextDagRunInfo(args: { lastAutomatedDataInterval: DataInterval | null; restriction: TimeRestriction; now: Date }): DagRunInfo | null {
-    const { lastAutomatedDataInterval: last, restriction, now } = args;
+    const { lastAutomatedDataInterval: last, restriction } = args;
     if (last !== null || restriction.earliest === null) return null;
     const at = restriction.earliest.getTime();
     if (restriction.latest && at > restriction.latest.getTime()) return null;
-    if (at > now.getTime()) return null;
     return { runAfter: new Date(at), dataInterval: { start: new Date(at), end: new Date(at) } };
   }
 

@@ -27,9 +27,11 @@ export interface DagRunInfo {
 
 export interface Timetable {
   /**
-   * The next automated run that is due at `now` (runAfter <= now), or null when
-   * there is none yet (time must advance) or none ever again (endDate passed,
-   * @once already ran, manual-only DAG).
+   * The next automated run after the last one, or null when there is none ever
+   * again (endDate passed, @once already ran, manual-only DAG). Like Airflow,
+   * its `runAfter` may lie in the future: the scheduler stores it on the dag
+   * row and creates the run once `runAfter <= now`. `now` only matters for
+   * catchup=false, which skips to the latest interval complete at `now`.
    */
   nextDagRunInfo(args: { lastAutomatedDataInterval: DataInterval | null; restriction: TimeRestriction; now: Date }): DagRunInfo | null;
   /** The data interval of a run triggered by hand at `runAfter`. */

@@ -29,7 +29,7 @@ function drain(timetable: Timetable, r: TimeRestriction, now: string, last: Pair
   let lastInterval = last && interval(last);
   for (let i = 0; i < 1000; i++) {
     const info = timetable.nextDagRunInfo({ lastAutomatedDataInterval: lastInterval, restriction: r, now: T(now) });
-    if (info === null) return runs;
+    if (info === null || info.runAfter.getTime() > T(now).getTime()) return runs; // not due yet
     expect(iso(info.runAfter)).toBe(iso(info.dataInterval.end)); // a data interval runs when it closes
     if (lastInterval) expect(info.dataInterval.start.getTime()).toBeGreaterThanOrEqual(lastInterval.end.getTime());
     runs.push(pair(info.dataInterval));
@@ -113,13 +113,14 @@ describe('CronDataIntervalTimetable with catchup', () => {
     expect(drain(timetableFor(schedule, 'UTC'), restriction(earliest), now)).toEqual(runs);
   });
 
-  it('returns null until time advances, then resumes after the last interval', () => {
+  it('announces the next run before it is due, then resumes after the last interval', () => {
     const tt = timetableFor('@daily', 'UTC');
     const r = restriction('2025-01-01T00:00:00Z');
     const runs = drain(tt, r, '2025-01-04T10:30:00Z');
     expect(runs).toHaveLength(3);
     const last = interval(runs[2]!);
-    expect(tt.nextDagRunInfo({ lastAutomatedDataInterval: last, restriction: r, now: T('2025-01-04T23:59:59.999Z') })).toBeNull();
+    const early = tt.nextDagRunInfo({ lastAutomatedDataInterval: last, restriction: r, now: T('2025-01-04T23:59:59.999Z') });
+    expect(early && iso(early.runAfter)).toBe('2025-01-05T00:00:00.000Z'); // in the future: the scheduler waits
     const next = tt.nextDagRunInfo({ lastAutomatedDataInterval: last, restriction: r, now: T('2025-01-05T00:00:00Z') });
     expect(next && pair(next.dataInterval)).toEqual(['2025-01-04T00:00:00.000Z', '2025-01-05T00:00:00.000Z']);
   });
@@ -325,7 +326,7 @@ describe('OnceTimetable (@once)', () => {
     { name: 'one run at startDate', r: restriction('2025-01-01T00:00:00Z'), now: '2025-01-02T00:00:00Z', last: null, expected: ['2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z'] },
     { name: 'catchup does not matter', r: restriction('2025-01-01T00:00:00Z', { catchup: false }), now: '2025-01-09T00:00:00Z', last: null, expected: ['2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z'] },
     { name: 'never again after an automated run', r: restriction('2025-01-01T00:00:00Z'), now: '2025-01-02T00:00:00Z', last: ['2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z'], expected: null },
-    { name: 'not before startDate', r: restriction('2025-01-05T00:00:00Z'), now: '2025-01-02T00:00:00Z', last: null, expected: null },
+    { name: 'announced before startDate, due at startDate', r: restriction('2025-01-05T00:00:00Z'), now: '2025-01-02T00:00:00Z', last: null, expected: ['2025-01-05T00:00:00.000Z', '2025-01-05T00:00:00.000Z'] },
     { name: 'no startDate: never', r: restriction(null), now: '2025-01-02T00:00:00Z', last: null, expected: null },
     { name: 'endDate before startDate: never', r: restriction('2025-01-01T00:00:00Z', { latest: '2024-12-31T00:00:00Z' }), now: '2025-01-02T00:00:00Z', last: null, expected: null },
   ])('$name', ({ r, now, last, expected }) => {
