@@ -194,7 +194,7 @@ async function startServer(dataDir: string, clusterDir: string, wantedPort: numb
     throw error;
   }
   child.unref(); // it is stopped through postmaster.pid, by whichever process closes last
-  logger.info(`started the embedded Postgres on 127.0.0.1:${port}`, { pid: child.pid, dataDir });
+  logger.debug(`started the embedded Postgres on 127.0.0.1:${port}`, { pid: child.pid, dataDir });
   return { port };
 }
 
@@ -228,7 +228,7 @@ async function stopIfUnused(dataDir: string, url: string, logger: Logger): Promi
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  logger.info('stopped the embedded Postgres');
+  logger.debug('stopped the embedded Postgres');
 }
 
 async function binaries(): Promise<{ postgres: string }> {

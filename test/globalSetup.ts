@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -14,6 +14,7 @@ import { migrateToLatest } from '../db/migrate.ts';
  */
 export default async function setup(project: TestProject) {
   const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-test-'));
+  chmodSync(home, 0o755); // as root, the postgres user must reach $AIRFLOW_HOME/postgres
   const server = await ensureEmbeddedPostgres({ airflowHome: home, port: 0, logger: memoryLogger() });
   const adminUrl = server.url.replace(/\/airflow$/, '/postgres');
   const templateUrl = server.url.replace(/\/airflow$/, '/airflow_test_template');
