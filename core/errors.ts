@@ -93,3 +93,14 @@ export class DagNotFoundError extends AirflowError {
     super(`DAG '${dagId}' not found; run \`airflow dags list\` to see the DAGs, or \`airflow dags list-import-errors\` if its file failed to load`);
   }
 }
+
+/** Thrown when a dag run with the same run id or logical date already exists for the DAG. */
+export class DagRunAlreadyExistsError extends AirflowError {
+  constructor(
+    readonly dagId: string,
+    readonly runId: string,
+    readonly logicalDate: Date,
+  ) {
+    super(`DAG '${dagId}' already has a run with run id '${runId}' or logical date ${logicalDate.toISOString()}`);
+  }
+}

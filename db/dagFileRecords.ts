@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Knex } from 'knex';
+import { nextDagRunColumns, nextDagRunInfo } from '../core/nextDagRun.ts';
 import { dagHash, type SerializedDag } from '../core/serialize.ts';
+import { lastAutomatedDataInterval } from './dagRuns.ts';
 import { timetableSummary } from './timetableSummary.ts';
 
 /**
@@ -30,9 +32,9 @@ export function fileToken(fileloc: string): string {
  */
 export async function recordParsedFile(
   knex: Knex,
-  args: { file: string; dags: SerializedDag[]; source: string; parsedAt: Date; pausedAtCreation: boolean },
+  args: { file: string; dags: SerializedDag[]; source: string; parsedAt: Date; pausedAtCreation: boolean; catchupByDefault: boolean },
 ): Promise<{ changed: string[]; problem: ImportProblemRow | null }> {
-  const { file, dags, source, parsedAt, pausedAtCreation } = args;
+  const { file, dags, source, parsedAt, pausedAtCreation, catchupByDefault } = args;
   return knex.transaction(async (trx) => {
     const ids = dags.map((d) => d.dagId);
     const owners = await trx('dag').whereIn('dag_id', ids).andWhere('is_active', true).whereNot('fileloc', file).select('dag_id', 'fileloc');
@@ -62,7 +64,12 @@ export async function recordParsedFile(
          RETURNING dag_id`,
         [dag.dagId, file, JSON.stringify(dag), hash, parsedAt],
       );
-      if (written.rows.length > 0) changed.push(dag.dagId);
+      if (written.rows.length > 0) {
+        changed.push(dag.dagId);
+        // A new or changed schedule: recompute when the next run is due (Airflow does this while parsing too).
+        const next = nextDagRunInfo(dag, await lastAutomatedDataInterval(trx, dag.dagId), parsedAt, catchupByDefault);
+        await trx('dag').where('dag_id', dag.dagId).update(nextDagRunColumns(next));
+      }
     }
     await trx('dag').where('fileloc', file).whereNotIn('dag_id', ids).update({ is_active: false });
     await trx('import_error').where('filename', file).delete();

@@ -23,6 +23,7 @@ export function createDagFileProcessor(config: ResolvedConfig, knex: Knex, logge
     parser: new DagFileParser({ timeoutMs: config.core.dagbagImportTimeout * 1000, concurrency: config.scheduler.parsingProcesses, logger: scoped }),
     logger: scoped,
     pausedAtCreation: config.core.dagsArePausedAtCreation,
+    catchupByDefault: config.scheduler.catchupByDefault,
     safeMode: config.core.dagDiscoverySafeMode,
     rescanIntervalMs: config.scheduler.dagDirListInterval * 1000,
     now,

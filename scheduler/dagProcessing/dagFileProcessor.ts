@@ -25,6 +25,7 @@ export interface DagFileProcessorOptions {
   parser: DagFileParser;
   logger: Logger;
   pausedAtCreation: boolean;
+  catchupByDefault: boolean;
   safeMode: boolean;
   /** Full rescan period, the backstop for missed file-system events. */
   rescanIntervalMs: number;
@@ -163,7 +164,7 @@ export class DagFileProcessor extends EventEmitter<{ processed: [FileOutcome]; e
       this.report({ file: result.file, kind: 'import_error', dagIds, changed: [], message: result.problem.message }, outcomes);
       return;
     }
-    const { changed, problem } = await recordParsedFile(knex, { file: result.file, dags: result.dags, source, parsedAt, pausedAtCreation: this.options.pausedAtCreation });
+    const { changed, problem } = await recordParsedFile(knex, { file: result.file, dags: result.dags, source, parsedAt, pausedAtCreation: this.options.pausedAtCreation, catchupByDefault: this.options.catchupByDefault });
     if (problem) {
       logger.warn(`import error in ${result.file}: ${problem.message}`, { file: result.file });
       this.report({ file: result.file, kind: 'import_error', dagIds, changed, message: problem.message }, outcomes);

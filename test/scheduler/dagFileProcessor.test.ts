@@ -18,6 +18,7 @@ function processorFor(folder: string, timeoutMs = 20_000): DagFileProcessor {
     parser: new DagFileParser({ timeoutMs, concurrency: 2, logger }),
     logger,
     pausedAtCreation: true,
+    catchupByDefault: true,
     safeMode: true,
     rescanIntervalMs: 300_000,
   });

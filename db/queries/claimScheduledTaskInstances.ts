@@ -1,0 +1,93 @@
+import type { Knex } from 'knex';
+import type { TaskInstanceRow } from '../transitions.ts';
+import { transitionTaskInstances } from '../transitions.ts';
+
+/**
+ * Claims scheduled task instances for an executor: moves them to queued,
+ * highest priority first, within every cap (ADR 0003).
+ *
+ * Params: executor slots (Airflow's parallelism for this scheduler), the
+ * default per-DAG max active tasks, the job id recorded as queued_by_job_id.
+ *
+ * Locks: a transaction-scoped advisory lock serialises this critical section
+ * across schedulers (like Airflow locking the pool rows), then candidate rows
+ * are locked FOR UPDATE SKIP LOCKED. Occupancy (queued + running slots per
+ * pool and per DAG) is counted inside the same transaction, after the lock,
+ * so two schedulers can never both take the last free slot.
+ *
+ * Order: priority_weight DESC, then the run's logical date, then the id —
+ * deterministic, ending in the primary key.
+ */
+const CLAIM_LOCK = 'airflow-ts:claim-task-instances';
+
+export async function claimScheduledTaskInstances(
+  knex: Knex,
+  options: { slots: number; maxActiveTasksPerDag: number; jobId: number | null; now: Date },
+): Promise<TaskInstanceRow[]> {
+  if (options.slots <= 0) return [];
+  return knex.transaction(async (trx) => {
+    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [CLAIM_LOCK]);
+    const candidates: Candidate[] = (
+      await trx.raw(
+        `SELECT ti.id, ti.dag_id, ti.pool, ti.pool_slots, d.max_active_tasks
+           FROM task_instance ti
+           JOIN dag_run dr ON dr.dag_id = ti.dag_id AND dr.run_id = ti.run_id
+           JOIN dag d ON d.dag_id = ti.dag_id
+          WHERE ti.state = 'scheduled' AND dr.state = 'running' AND d.is_paused = false
+          ORDER BY ti.priority_weight DESC, dr.logical_date, ti.id
+          LIMIT ?
+          FOR UPDATE OF ti SKIP LOCKED`,
+        [Math.max(options.slots * 4, 64)],
+      )
+    ).rows;
+    if (candidates.length === 0) return [];
+    const pools: { pool: string; slots: number; occupied: number }[] = (
+      await trx.raw(
+        `SELECT p.pool, p.slots, COALESCE(SUM(ti.pool_slots) FILTER (WHERE ti.state IN ('queued', 'running')), 0)::int AS occupied
+           FROM slot_pool p LEFT JOIN task_instance ti ON ti.pool = p.pool AND ti.state IN ('queued', 'running')
+          GROUP BY p.pool, p.slots`,
+      )
+    ).rows;
+    const perDag: { dag_id: string; n: number }[] = (
+      await trx.raw(
+        `SELECT dag_id, count(*)::int AS n FROM task_instance WHERE state IN ('queued', 'running') AND dag_id = ANY(?) GROUP BY dag_id`,
+        [[...new Set(candidates.map((c) => c.dag_id))]],
+      )
+    ).rows;
+    const chosen = withinCaps(candidates, {
+      slots: options.slots,
+      poolFree: new Map(pools.map((p) => [p.pool, p.slots - p.occupied])),
+      dagActive: new Map(perDag.map((d) => [d.dag_id, d.n])),
+      maxActiveTasksPerDag: options.maxActiveTasksPerDag,
+    });
+    return transitionTaskInstances(trx, chosen, { to: 'queued', from: ['scheduled'], now: options.now, set: { queued_by_job_id: options.jobId } });
+  });
+}
+
+interface Candidate {
+  id: number;
+  dag_id: string;
+  pool: string;
+  pool_slots: number;
+  max_active_tasks: number | null;
+}
+
+/** Picks candidates in order while executor slots, pool slots and per-DAG limits allow. Unknown pools take nothing. */
+export function withinCaps(
+  candidates: readonly Candidate[],
+  caps: { slots: number; poolFree: Map<string, number>; dagActive: Map<string, number>; maxActiveTasksPerDag: number },
+): number[] {
+  const chosen: number[] = [];
+  const poolFree = new Map(caps.poolFree);
+  const dagActive = new Map(caps.dagActive);
+  for (const c of candidates) {
+    if (chosen.length >= caps.slots) break;
+    const free = poolFree.get(c.pool) ?? 0;
+    const active = dagActive.get(c.dag_id) ?? 0;
+    if (free < c.pool_slots || active >= (c.max_active_tasks ?? caps.maxActiveTasksPerDag)) continue;
+    poolFree.set(c.pool, free - c.pool_slots);
+    dagActive.set(c.dag_id, active + 1);
+    chosen.push(c.id);
+  }
+  return chosen;
+}

@@ -1,0 +1,166 @@
+import type { Knex } from 'knex';
+import { IllegalStateTransitionError } from '../core/errors.ts';
+import { DAG_RUN_TRANSITIONS, TI_TRANSITIONS, type DagRunState, type TiState } from '../core/state.ts';
+
+/**
+ * The one place that writes the `state` column of task_instance and dag_run
+ * (ADR 0002). Each call is one UPDATE whose WHERE clause names the states the
+ * row may be in, taken from core/state.ts: a row that another process moved
+ * first is simply not updated, so two writers can never both win.
+ *
+ * Functions take the caller's transaction (or knex) and never commit: the
+ * caller decides what else belongs in the same transaction.
+ */
+
+type Db = Knex | Knex.Transaction;
+
+export interface TaskInstanceRow {
+  id: number;
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: number;
+  state: TiState;
+  try_number: number;
+  max_tries: number;
+  start_date: Date | null;
+  end_date: Date | null;
+  duration: number | null;
+  hostname: string | null;
+  pid: number | null;
+  pool: string;
+  pool_slots: number;
+  queue: string;
+  priority_weight: number;
+  operator: string | null;
+  queued_dttm: Date | null;
+  queued_by_job_id: number | null;
+  executor_config: Record<string, unknown> | null;
+  next_retry_at: Date | null;
+  last_heartbeat_at: Date | null;
+  note: string | null;
+  updated_at: Date;
+}
+
+export interface DagRunRow {
+  id: number;
+  dag_id: string;
+  run_id: string;
+  logical_date: Date;
+  data_interval_start: Date | null;
+  data_interval_end: Date | null;
+  state: DagRunState;
+  run_type: 'scheduled' | 'manual' | 'backfill';
+  external_trigger: boolean;
+  conf: Record<string, unknown>;
+  queued_at: Date | null;
+  start_date: Date | null;
+  end_date: Date | null;
+  last_scheduling_decision: Date | null;
+  creating_job_id: number | null;
+  clear_number: number;
+  note: string | null;
+  updated_at: Date;
+}
+
+export interface TiChange {
+  to: TiState;
+  /** Only from these states (a subset of what the table allows); default: every state the table allows. */
+  from?: readonly TiState[];
+  now: Date;
+  /** Other columns to write in the same statement (e.g. hostname, next_retry_at). */
+  set?: Partial<Omit<TaskInstanceRow, 'id' | 'state'>>;
+}
+
+/** States from which `to` may be entered, per TI_TRANSITIONS. */
+export function tiStatesLeadingTo(to: TiState): TiState[] {
+  return [...TI_TRANSITIONS].filter(([, targets]) => targets.has(to)).map(([from]) => from);
+}
+
+/**
+ * Moves the task instances with the given ids to `change.to`, where their
+ * current state allows it. Returns the rows changed (the others were in a
+ * state that does not allow the move, typically because another process got
+ * there first).
+ */
+export async function transitionTaskInstances(db: Db, ids: readonly number[], change: TiChange): Promise<TaskInstanceRow[]> {
+  if (ids.length === 0) return [];
+  const allowed = tiStatesLeadingTo(change.to).filter((s) => !change.from || change.from.includes(s));
+  const states = allowed.filter((s): s is Exclude<TiState, null> => s !== null);
+  const orNull = allowed.includes(null);
+  return db('task_instance')
+    .whereIn('id', ids)
+    .where((q) => {
+      q.whereIn('state', states);
+      if (orNull) q.orWhereNull('state');
+    })
+    .update({ ...tiColumnsFor(db, change), updated_at: change.now }, '*');
+}
+
+/** Like transitionTaskInstances for one row, but throws IllegalStateTransitionError when the row could not move. */
+export async function transitionTaskInstance(db: Db, id: number, change: TiChange): Promise<TaskInstanceRow> {
+  const [row] = await transitionTaskInstances(db, [id], change);
+  if (row) return row;
+  const current = await db('task_instance').where('id', id).first('state');
+  throw new IllegalStateTransitionError(`task instance ${id}`, current ? current.state : 'missing', change.to ?? 'none');
+}
+
+/** Columns that follow from entering a state: try counting, timestamps, duration. */
+function tiColumnsFor(db: Db, change: TiChange): Record<string, unknown> {
+  const { to, now } = change;
+  const columns: Record<string, unknown> = { state: to, ...change.set };
+  switch (to) {
+    case 'scheduled':
+      // A new attempt starts when a task leaves none or up_for_retry; requeues and reschedules keep their try.
+      columns.try_number = db.raw(`try_number + CASE WHEN state IS NULL OR state = 'up_for_retry' THEN 1 ELSE 0 END`);
+      columns.next_retry_at = null;
+      break;
+    case 'queued':
+      columns.queued_dttm = now;
+      break;
+    case 'running':
+      Object.assign(columns, { start_date: now, end_date: null, duration: null, last_heartbeat_at: now });
+      break;
+    case 'success':
+    case 'failed':
+    case 'skipped':
+    case 'upstream_failed':
+    case 'up_for_retry':
+    case 'removed':
+      // Tasks that never ran (skipped, upstream_failed) get start = end, as in Airflow.
+      columns.start_date = db.raw('COALESCE(start_date, ?)', [now]);
+      columns.end_date = now;
+      columns.duration = db.raw('EXTRACT(EPOCH FROM (?::timestamptz - COALESCE(start_date, ?::timestamptz)))', [now, now]);
+      break;
+    case null:
+      break;
+  }
+  return columns;
+}
+
+export interface DagRunChange {
+  to: DagRunState;
+  from?: readonly DagRunState[];
+  now: Date;
+  set?: Partial<Omit<DagRunRow, 'id' | 'state'>>;
+}
+
+/** Moves a dag run to `change.to` if its state allows; returns the row, or null if it was not in an allowed state. */
+export async function transitionDagRun(db: Db, id: number, change: DagRunChange): Promise<DagRunRow | null> {
+  const { to, now } = change;
+  const allowed = [...DAG_RUN_TRANSITIONS].filter(([from, targets]) => targets.has(to) && (!change.from || change.from.includes(from))).map(([from]) => from);
+  const columns: Record<string, unknown> = { state: to, updated_at: now, ...change.set };
+  if (to === 'running') columns.start_date = db.raw('COALESCE(start_date, ?)', [now]);
+  if (to === 'success' || to === 'failed') columns.end_date = now;
+  if (to === 'queued') Object.assign(columns, { queued_at: now, start_date: null, end_date: null, last_scheduling_decision: null });
+  const [row] = await db('dag_run').where('id', id).whereIn('state', allowed).update(columns, '*');
+  return (row as DagRunRow | undefined) ?? null;
+}
+
+/** Like transitionDagRun, but throws IllegalStateTransitionError when the run could not move. */
+export async function transitionDagRunOrThrow(db: Db, id: number, change: DagRunChange): Promise<DagRunRow> {
+  const row = await transitionDagRun(db, id, change);
+  if (row) return row;
+  const current = await db('dag_run').where('id', id).first('state');
+  throw new IllegalStateTransitionError(`dag run ${id}`, current ? current.state : 'missing', change.to);
+}

@@ -1,0 +1,58 @@
+/**
+ * The contract every executor implements (Airflow's BaseExecutor, narrowed).
+ *
+ * An executor runs task instances somewhere (this process's children, a pod)
+ * and REPORTS what happened to the process it started. It never writes task
+ * state: the task runner records the try's outcome itself, and the scheduler
+ * applies executor events through db/transitions.ts (ADR 0002) — e.g. a
+ * runner that died without recording anything becomes a failed try.
+ */
+
+/** Everything needed to run one try of one task instance; plain data, never a live DAG. */
+export interface TaskWorkload {
+  tiId: number;
+  dagId: string;
+  taskId: string;
+  runId: string;
+  mapIndex: number;
+  tryNumber: number;
+  queue: string;
+  priorityWeight: number;
+  executorConfig: Record<string, unknown> | null;
+}
+
+/** What happened to the process that ran a workload. */
+export interface ExecutorEvent {
+  tiId: number;
+  /** 'success' / 'failed': the runner process exited with code 0 / otherwise (or could not start). */
+  outcome: 'success' | 'failed';
+  info: string;
+}
+
+export interface Executor {
+  readonly name: string;
+  start(): Promise<void>;
+  /** How many more workloads it accepts now (Airflow's parallelism minus running). */
+  slotsAvailable(): number;
+  queue(workload: TaskWorkload): void;
+  /** Events since the last call, oldest first. */
+  drainEvents(): ExecutorEvent[];
+  /** Called when an event arrives, so the scheduler can wake up at once instead of on its next tick. */
+  onEvent(listener: () => void): void;
+  /** Periodic housekeeping (e.g. noticing stuck workers). */
+  heartbeat(): Promise<void>;
+  /**
+   * Takes over task instances a dead scheduler left queued or running;
+   * returns the ones it cannot adopt (the scheduler resets them).
+   */
+  adopt(workloads: TaskWorkload[]): Promise<TaskWorkload[]>;
+  /** Stops accepting work and waits for running workloads to finish. */
+  end(): Promise<void>;
+  /** Stops now, killing running workloads. */
+  terminate(): Promise<void>;
+}
+
+/** The `airflow tasks run` arguments for a workload (what every executor ultimately runs). */
+export function taskRunArgs(workload: TaskWorkload): string[] {
+  return ['tasks', 'run', workload.dagId, workload.taskId, workload.runId, '--map-index', String(workload.mapIndex)];
+}

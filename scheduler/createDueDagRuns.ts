@@ -1,0 +1,64 @@
+import type { Knex } from 'knex';
+import { DagRunAlreadyExistsError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import { nextDagRunColumns, nextDagRunInfo } from '../core/nextDagRun.ts';
+import { runIdFor } from '../core/runId.ts';
+import type { SerializedDag } from '../core/serialize.ts';
+import { createDagRun, lastAutomatedDataInterval } from '../db/dagRuns.ts';
+import type { DagRunRow } from '../db/transitions.ts';
+
+/**
+ * Creates the scheduled runs that are due: for every unpaused, active DAG
+ * whose next_dagrun_create_after has passed, the runs its timetable owes up
+ * to `now` (all missed intervals with catchup, the latest one without),
+ * while the DAG has fewer than maxActiveRuns queued or running runs. Then
+ * stores when the next run is due.
+ *
+ * The due DAG rows are locked FOR UPDATE SKIP LOCKED, so with two schedulers
+ * each DAG is handled by one of them; the unique (dag_id, logical_date) key is
+ * the last line of defence against a duplicate run.
+ */
+export async function createDueDagRuns(
+  knex: Knex,
+  options: { now: Date; catchupByDefault: boolean; maxActiveRunsPerDag: number; jobId: number | null; logger: Logger; limit?: number },
+): Promise<DagRunRow[]> {
+  const { now } = options;
+  return knex.transaction(async (trx) => {
+    const due: { dag_id: string; max_active_runs: number | null; data: SerializedDag }[] = (
+      await trx.raw(
+        `SELECT d.dag_id, d.max_active_runs, sd.data
+           FROM dag d JOIN serialized_dag sd ON sd.dag_id = d.dag_id
+          WHERE d.is_paused = false AND d.is_active = true AND d.next_dagrun_create_after <= ?
+          ORDER BY d.next_dagrun_create_after, d.dag_id
+          LIMIT ?
+          FOR UPDATE OF d SKIP LOCKED`,
+        [now, options.limit ?? 50],
+      )
+    ).rows;
+    const created: DagRunRow[] = [];
+    for (const { dag_id: dagId, max_active_runs: maxActiveRuns, data: dag } of due) {
+      const max = maxActiveRuns ?? options.maxActiveRunsPerDag;
+      const [counted] = await trx('dag_run').where('dag_id', dagId).whereIn('state', ['queued', 'running']).count({ n: '*' });
+      let active = Number(counted?.n ?? 0);
+      // Recomputed from the last run and `now` rather than trusted from the dag row, so a DAG
+      // unpaused after a long pause with catchup=false gets only the latest interval.
+      let info = nextDagRunInfo(dag, await lastAutomatedDataInterval(trx, dagId), now, options.catchupByDefault);
+      while (info && info.runAfter.getTime() <= now.getTime() && active < max) {
+        const logicalDate = info.dataInterval.start;
+        try {
+          created.push(
+            await createDagRun(trx, { dag, runId: runIdFor('scheduled', logicalDate), runType: 'scheduled', logicalDate, dataInterval: info.dataInterval, creatingJobId: options.jobId, now }),
+          );
+          active += 1;
+        } catch (error) {
+          // A manual run already holds this logical date: the interval counts as done.
+          if (!(error instanceof DagRunAlreadyExistsError)) throw error;
+          options.logger.info(`skipping scheduled run at ${logicalDate.toISOString()}: a run with that logical date exists`, { dagId });
+        }
+        info = nextDagRunInfo(dag, info.dataInterval, now, options.catchupByDefault);
+      }
+      await trx('dag').where('dag_id', dagId).update(nextDagRunColumns(info));
+    }
+    return created;
+  });
+}

@@ -1,0 +1,109 @@
+import type { SerializedTask } from '../../core/serialize.ts';
+import { FINISHED_TI_STATES, type TaskInstanceState, type TiState } from '../../core/state.ts';
+import { countUpstreamStates, evaluateTriggerRule } from '../../core/triggerRules.ts';
+
+/** What the scheduler does with one task instance in this pass, and why. */
+export interface Decision {
+  taskId: string;
+  /** null: keep waiting. */
+  to: 'scheduled' | 'skipped' | 'upstream_failed' | null;
+  reason: string;
+  /** Waiting for the previous run (dependsOnPast), which may still finish: not a deadlock. */
+  waitingOnPast?: boolean;
+}
+
+export interface RunSnapshot {
+  tasks: readonly SerializedTask[];
+  /** Current state per task id. */
+  states: ReadonlyMap<string, TiState>;
+  /** next_retry_at of up_for_retry task instances. */
+  retryAt: ReadonlyMap<string, Date | null>;
+  /** State of each task in the previous run of the DAG (for dependsOnPast); missing = no previous run. */
+  previousRunStates: ReadonlyMap<string, TiState> | null;
+  now: Date;
+}
+
+const SCHEDULABLE: ReadonlySet<TiState> = new Set<TiState>([null, 'up_for_retry', 'up_for_reschedule']);
+
+/**
+ * Airflow's dependency checks for every schedulable task instance of a run:
+ * not in its retry period, dependsOnPast satisfied, trigger rule met.
+ * Settled outcomes (skipped, upstream_failed) propagate within the same pass,
+ * so a failure at the top of a chain marks the whole chain at once.
+ * Returns a decision for every schedulable task instance, waits included
+ * (with their reasons). Pure: no I/O, the caller applies the decisions.
+ */
+export function decideTaskInstances(run: RunSnapshot): Decision[] {
+  const states = new Map(run.states);
+  const decisions: Decision[] = [];
+  const decided = new Set<string>();
+  const byId = new Map(run.tasks.map((t) => [t.taskId, t]));
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const task of run.tasks) {
+      if (decided.has(task.taskId) || !SCHEDULABLE.has(states.get(task.taskId) ?? null)) continue;
+      const decision = decide(task, states, byId, run);
+      if (decision.to === null) continue;
+      decisions.push(decision);
+      decided.add(task.taskId);
+      states.set(task.taskId, decision.to);
+      if (decision.to !== 'scheduled') changed = true; // downstream tasks may now be settled too
+    }
+  }
+  // What is left waits; say why.
+  for (const task of run.tasks) {
+    if (!decided.has(task.taskId) && SCHEDULABLE.has(states.get(task.taskId) ?? null)) decisions.push(decide(task, states, byId, run));
+  }
+  return decisions;
+}
+
+function decide(task: SerializedTask, states: Map<string, TiState>, byId: Map<string, SerializedTask>, run: RunSnapshot): Decision {
+  const wait = (reason: string): Decision => ({ taskId: task.taskId, to: null, reason });
+  const state = states.get(task.taskId) ?? null;
+  const upstream = task.upstreamTaskIds.filter((id) => byId.has(id)).map((id) => states.get(id) ?? null);
+  const rule = evaluateTriggerRule({ rule: task.triggerRule, upstreamCount: upstream.length, counts: countUpstreamStates(upstream) });
+  if (rule.decision === 'skip') return { taskId: task.taskId, to: 'skipped', reason: rule.reason };
+  if (rule.decision === 'upstream_failed') return { taskId: task.taskId, to: 'upstream_failed', reason: rule.reason };
+  if (rule.decision === 'wait') return wait(rule.reason);
+  if (state === 'up_for_retry') {
+    const at = run.retryAt.get(task.taskId);
+    if (at && at.getTime() > run.now.getTime()) return wait(`in its retry period until ${at.toISOString()}`);
+  }
+  if (task.dependsOnPast && run.previousRunStates) {
+    const previous = run.previousRunStates.get(task.taskId);
+    // Airflow: the same task in the previous run must have succeeded or been skipped.
+    if (previous !== undefined && previous !== 'success' && previous !== 'skipped') {
+      return { ...wait(`dependsOnPast: the previous run's '${task.taskId}' is ${previous ?? 'none'}, not success or skipped`), waitingOnPast: true };
+    }
+  }
+  return { taskId: task.taskId, to: 'scheduled', reason: rule.reason };
+}
+
+/**
+ * A run's outcome from its task states: success when every leaf succeeded or
+ * was skipped, failed when a leaf failed or is upstream_failed, both only once
+ * every task is finished; null while anything can still happen.
+ */
+export function dagRunOutcome(tasks: readonly SerializedTask[], states: ReadonlyMap<string, TiState>): 'success' | 'failed' | null {
+  const allFinished = tasks.every((t) => FINISHED_TI_STATES.has(states.get(t.taskId) as TaskInstanceState));
+  if (!allFinished) return null;
+  const leaves = tasks.filter((t) => t.downstreamTaskIds.length === 0);
+  const failedLeaf = leaves.some((t) => {
+    const s = states.get(t.taskId);
+    return s === 'failed' || s === 'upstream_failed';
+  });
+  return failedLeaf ? 'failed' : 'success';
+}
+
+/**
+ * Unfinished task instances that nothing will move any more (Airflow's
+ * deadlock, e.g. a failed dependsOnPast chain): the run must fail. `states`
+ * and `decisions` are after this pass's decisions were applied.
+ */
+export function isDeadlocked(tasks: readonly SerializedTask[], states: ReadonlyMap<string, TiState>, decisions: readonly Decision[]): boolean {
+  const moving = new Set<TiState>(['scheduled', 'queued', 'running', 'up_for_retry', 'up_for_reschedule', 'deferred', 'restarting']);
+  const unfinished = tasks.filter((t) => !FINISHED_TI_STATES.has(states.get(t.taskId) as TaskInstanceState));
+  if (unfinished.length === 0 || decisions.some((d) => d.to !== null || d.waitingOnPast)) return false;
+  return unfinished.every((t) => !moving.has(states.get(t.taskId) ?? null));
+}

@@ -1,0 +1,126 @@
+import type { Knex } from 'knex';
+import type { Logger } from '../core/logger.ts';
+import type { SerializedDag } from '../core/serialize.ts';
+import type { TiState } from '../core/state.ts';
+import { transitionDagRun, transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
+import { dagRunOutcome, decideTaskInstances, isDeadlocked } from './deps/taskInstanceDecisions.ts';
+
+export interface SchedulingPassResult {
+  /** Task instances moved to scheduled (ready to be queued). */
+  scheduled: number;
+  /** Runs that finished in this pass. */
+  finished: DagRunRow[];
+}
+
+/**
+ * One scheduling pass over the active dag runs: start queued runs within
+ * maxActiveRuns, then for every running run apply dependency decisions,
+ * enforce dagrunTimeout and settle the run's final state.
+ *
+ * Each run is handled in its own transaction with its row locked
+ * (FOR UPDATE SKIP LOCKED), so two schedulers never decide the same run at
+ * once, and one bad run cannot block the others.
+ */
+export async function scheduleDagRuns(knex: Knex, options: { now: Date; maxActiveRunsPerDag: number; logger: Logger; dagIds?: string[] }): Promise<SchedulingPassResult> {
+  const { now } = options;
+  await startQueuedDagRuns(knex, options);
+  const runs = await knex('dag_run')
+    .where('state', 'running')
+    .modify((q) => {
+      if (options.dagIds) q.whereIn('dag_id', options.dagIds);
+    })
+    .orderBy(['dag_id', 'logical_date'])
+    .select('id', 'dag_id');
+  const result: SchedulingPassResult = { scheduled: 0, finished: [] };
+  const dags = new Map<string, SerializedDag | null>();
+  for (const { id, dag_id: dagId } of runs as { id: number; dag_id: string }[]) {
+    if (!dags.has(dagId)) dags.set(dagId, ((await knex('serialized_dag').where('dag_id', dagId).first('data'))?.data as SerializedDag) ?? null);
+    const dag = dags.get(dagId);
+    if (!dag) continue;
+    await knex.transaction(async (trx) => {
+      const run: DagRunRow | undefined = await trx('dag_run').where({ id, state: 'running' }).forUpdate().skipLocked().first();
+      if (!run) return; // another scheduler has it, or it finished meanwhile
+      const outcome = await scheduleOneRun(trx, run, dag, now, options.logger);
+      result.scheduled += outcome.scheduled;
+      if (outcome.finished) result.finished.push(outcome.finished);
+    });
+  }
+  return result;
+}
+
+async function scheduleOneRun(trx: Knex.Transaction, run: DagRunRow, dag: SerializedDag, now: Date, logger: Logger): Promise<{ scheduled: number; finished: DagRunRow | null }> {
+  const log = logger.child({ dagId: run.dag_id, runId: run.run_id });
+  const tis: TaskInstanceRow[] = await trx('task_instance').where({ dag_id: run.dag_id, run_id: run.run_id, map_index: -1 });
+  const idOf = new Map(tis.map((ti) => [ti.task_id, ti.id]));
+  const states = new Map<string, TiState>(tis.map((ti) => [ti.task_id, ti.state]));
+  const tasks = dag.tasks.filter((t) => idOf.has(t.taskId));
+
+  if (dag.dagrunTimeoutMs !== null && run.start_date && now.getTime() - run.start_date.getTime() > dag.dagrunTimeoutMs) {
+    // Airflow: the run fails and its unfinished task instances are skipped (running ones notice and stop).
+    const unfinished = tis.filter((ti) => !['success', 'failed', 'skipped', 'upstream_failed', 'removed'].includes(ti.state ?? ''));
+    await transitionTaskInstances(trx, unfinished.map((ti) => ti.id), { to: 'skipped', now });
+    log.warn(`dag run timed out after ${dag.dagrunTimeoutMs / 1000} s (dagrunTimeout)`);
+    return { scheduled: 0, finished: await finish(trx, run, 'failed', now) };
+  }
+
+  const previousRunStates = tasks.some((t) => t.dependsOnPast) ? await previousRunTaskStates(trx, run) : null;
+  const retryAt = new Map(tis.map((ti) => [ti.task_id, ti.next_retry_at]));
+  const decisions = decideTaskInstances({ tasks, states, retryAt, previousRunStates, now });
+  let scheduled = 0;
+  for (const to of ['scheduled', 'skipped', 'upstream_failed'] as const) {
+    const ids = decisions.filter((d) => d.to === to).map((d) => idOf.get(d.taskId)!);
+    const changed = await transitionTaskInstances(trx, ids, { to, now });
+    for (const ti of changed) states.set(ti.task_id, to);
+    if (to === 'scheduled') scheduled = changed.length;
+  }
+  await trx('dag_run').where('id', run.id).update({ last_scheduling_decision: now });
+
+  const outcome = dagRunOutcome(tasks, states);
+  if (outcome) return { scheduled, finished: await finish(trx, run, outcome, now) };
+  if (isDeadlocked(tasks, states, decisions)) {
+    log.error('dag run deadlocked: unfinished task instances whose dependencies can never be met', {
+      waiting: decisions.filter((d) => d.to === null).map((d) => `${d.taskId}: ${d.reason}`),
+    });
+    return { scheduled, finished: await finish(trx, run, 'failed', now) };
+  }
+  return { scheduled, finished: null };
+}
+
+async function finish(trx: Knex.Transaction, run: DagRunRow, state: 'success' | 'failed', now: Date): Promise<DagRunRow | null> {
+  return transitionDagRun(trx, run.id, { to: state, now });
+}
+
+/** Task states of the DAG's run just before this one (by logical date), for dependsOnPast; null if this is the first run. */
+async function previousRunTaskStates(trx: Knex.Transaction, run: DagRunRow): Promise<Map<string, TiState> | null> {
+  const previous = await trx('dag_run').where('dag_id', run.dag_id).andWhere('logical_date', '<', run.logical_date).orderBy('logical_date', 'desc').first('run_id');
+  if (!previous) return null;
+  const rows: { task_id: string; state: TiState }[] = await trx('task_instance').where({ dag_id: run.dag_id, run_id: previous.run_id, map_index: -1 }).select('task_id', 'state');
+  return new Map(rows.map((r) => [r.task_id, r.state]));
+}
+
+/**
+ * Moves queued runs to running, oldest logical date first, while the DAG has
+ * fewer than maxActiveRuns running. Locks the DAG's row so two schedulers
+ * cannot both start "the last free" run.
+ */
+async function startQueuedDagRuns(knex: Knex, options: { now: Date; maxActiveRunsPerDag: number; dagIds?: string[] }): Promise<void> {
+  const dagIds: string[] = await knex('dag_run')
+    .where('state', 'queued')
+    .modify((q) => {
+      if (options.dagIds) q.whereIn('dag_id', options.dagIds);
+    })
+    .distinct()
+    .pluck('dag_id');
+  for (const dagId of dagIds) {
+    await knex.transaction(async (trx) => {
+      const dag = await trx('dag').where('dag_id', dagId).forUpdate().skipLocked().first('max_active_runs', 'is_paused');
+      if (!dag) return;
+      const max = dag.max_active_runs ?? options.maxActiveRunsPerDag;
+      const [counted] = await trx('dag_run').where({ dag_id: dagId, state: 'running' }).count({ running: '*' });
+      const free = max - Number(counted?.running ?? 0);
+      if (free <= 0) return;
+      const queued: { id: number }[] = await trx('dag_run').where({ dag_id: dagId, state: 'queued' }).orderBy('logical_date').limit(free).select('id');
+      for (const { id } of queued) await transitionDagRun(trx, id, { to: 'running', from: ['queued'], now: options.now });
+    });
+  }
+}
