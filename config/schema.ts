@@ -50,6 +50,8 @@ export const configSchema = z.strictObject({
     dagDiscoverySafeMode: bool.default(true),
     /** Timezone for DAGs that do not set one. @default "UTC" */
     defaultTimezone: z.string().default('UTC'),
+    /** Largest XCom value in bytes (as JSON); bigger ones fail the task with a clear error. @default 1048576 */
+    xcomMaxSize: int(1).default(1_048_576),
   }).prefault({}),
   database: z.strictObject({
     /** postgres:// URL of the metadata database; empty means the embedded Postgres. @default "" */
@@ -66,6 +68,12 @@ export const configSchema = z.strictObject({
     schedulerHeartbeatSec: seconds.default(5),
     /** Catch-up for DAGs that do not set `catchup`. @default true */
     catchupByDefault: bool.default(true),
+    /** Seconds between heartbeats of running tasks. @default 5 */
+    jobHeartbeatSec: seconds.default(5),
+    /** Seconds without a heartbeat after which a running task counts as a zombie and fails its try. @default 300 */
+    zombieTaskThreshold: seconds.default(300),
+    /** Seconds the scheduler loop sleeps when it has nothing to do (events wake it sooner). @default 1 */
+    schedulerIdleSleepTime: seconds.default(1),
   }).prefault({}),
   webserver: z.strictObject({
     /** Port of the web UI and REST API. @default 8080 */

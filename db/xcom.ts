@@ -1,0 +1,47 @@
+import type { Knex } from 'knex';
+import { AirflowError } from '../core/errors.ts';
+
+/** Thrown when a task pushes an XCom bigger than core.xcomMaxSize. */
+export class XComTooLargeError extends AirflowError {
+  constructor(
+    readonly taskId: string,
+    readonly key: string,
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`Task '${taskId}' pushed XCom '${key}' of ${size} bytes, over the limit of ${limit} bytes (core.xcomMaxSize); keep XComs small and pass large data by reference (a path or URL)`);
+  }
+}
+
+export const RETURN_VALUE = 'return_value';
+
+export interface XComKey {
+  dagRunId: number;
+  dagId: string;
+  runId: string;
+  taskId: string;
+  mapIndex: number;
+}
+
+/** Stores (or replaces) one XCom value as JSON, refusing values over `limit` bytes. */
+export async function pushXCom(db: Knex | Knex.Transaction, key: XComKey, name: string, value: unknown, limit: number): Promise<void> {
+  const json = JSON.stringify(value ?? null);
+  const size = Buffer.byteLength(json);
+  if (size > limit) throw new XComTooLargeError(key.taskId, name, size, limit);
+  await db('xcom')
+    .insert({ dag_run_id: key.dagRunId, dag_id: key.dagId, run_id: key.runId, task_id: key.taskId, map_index: key.mapIndex, key: name, value: json, timestamp: new Date() })
+    .onConflict(['dag_run_id', 'task_id', 'map_index', 'key'])
+    .merge(['value', 'timestamp']);
+}
+
+/** Values of `name` pushed by `taskIds` in the run, in the order asked; undefined where there is none. */
+export async function pullXComs(db: Knex | Knex.Transaction, dagRunId: number, taskIds: readonly string[], name = RETURN_VALUE, mapIndex = -1): Promise<unknown[]> {
+  const rows: { task_id: string; value: unknown }[] = await db('xcom').where({ dag_run_id: dagRunId, key: name, map_index: mapIndex }).whereIn('task_id', taskIds).select('task_id', 'value');
+  const byTask = new Map(rows.map((r) => [r.task_id, r.value]));
+  return taskIds.map((id) => byTask.get(id));
+}
+
+/** Forgets a task instance's XComs: at the start of each try and when it is cleared (Airflow does both). */
+export async function clearXComs(db: Knex | Knex.Transaction, dagRunId: number, taskIds: readonly string[], mapIndex = -1): Promise<void> {
+  await db('xcom').where({ dag_run_id: dagRunId, map_index: mapIndex }).whereIn('task_id', taskIds).delete();
+}

@@ -1,0 +1,186 @@
+import type { Knex } from 'knex';
+import type { ResolvedConfig } from '../config/schema.ts';
+import type { Logger } from '../core/logger.ts';
+import { endJob, heartbeatJob, liveJobIds, registerJob } from '../db/jobs.ts';
+import { claimScheduledTaskInstances } from '../db/queries/claimScheduledTaskInstances.ts';
+import { transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
+import type { Executor, TaskWorkload } from '../executors/base.ts';
+import { createDueDagRuns } from './createDueDagRuns.ts';
+import { applyExecutorEvents, failZombies } from './executorEvents.ts';
+import { scheduleDagRuns } from './scheduleDagRuns.ts';
+
+export type SchedulerState = 'created' | 'running' | 'stopping' | 'stopped';
+
+export interface SchedulerOptions {
+  knex: Knex;
+  config: ResolvedConfig;
+  executor: Executor;
+  logger: Logger;
+  /** Injected clock; tests move time by hand. */
+  now?: () => Date;
+}
+
+/** What one loop iteration did; the loop goes again at once when something moved. */
+export interface LoopResult {
+  createdRuns: number;
+  scheduled: number;
+  queued: number;
+  finishedRuns: number;
+  failedByExecutor: number;
+}
+
+/**
+ * The scheduler loop (Airflow's SchedulerJobRunner): apply executor events,
+ * create due dag runs, make scheduling decisions, claim scheduled task
+ * instances within the caps and hand them to the executor. It never runs
+ * user code (ADR 0001); every state change goes through db/transitions.ts.
+ */
+export class Scheduler {
+  state: SchedulerState = 'created';
+  private jobId: number | null = null;
+  private wakeUp: (() => void) | null = null;
+  private woken = false;
+  private loop: Promise<void> | null = null;
+  private lastHousekeeping = 0;
+  private readonly now: () => Date;
+
+  constructor(private readonly options: SchedulerOptions) {
+    this.now = options.now ?? (() => new Date());
+    options.executor.onEvent(() => this.wake());
+  }
+
+  get id(): number | null {
+    return this.jobId;
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'created') throw new Error(`cannot start a scheduler that is ${this.state}`);
+    const { knex, executor, logger } = this.options;
+    this.jobId = await registerJob(knex, 'SchedulerJob', this.now(), executor.name);
+    await executor.start();
+    await this.adoptOrResetOrphans();
+    this.state = 'running';
+    logger.info(`scheduler started (job ${this.jobId}, ${executor.name})`);
+    this.loop = this.runLoop();
+  }
+
+  /** Asks the loop to run an iteration now (a task finished, a run was triggered). */
+  wake(): void {
+    this.woken = true;
+    this.wakeUp?.();
+  }
+
+  /** Stops the loop, lets running tasks finish (up to `graceMs`), then kills the rest. */
+  async stop(graceMs = 30_000): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'stopping';
+    this.wake();
+    await this.loop;
+    const { executor, knex } = this.options;
+    const ended = executor.end();
+    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
+    if ((await Promise.race([ended, timer])) === 'timeout') await executor.terminate();
+    await applyExecutorEvents(knex, executor.drainEvents(), { now: this.now(), logger: this.options.logger });
+    if (this.jobId !== null) await endJob(knex, this.jobId, 'success', this.now());
+    this.state = 'stopped';
+  }
+
+  /** One iteration of the loop; public for `airflow dags test` and tests. */
+  async runOnce(): Promise<LoopResult> {
+    const { knex, config, executor, logger } = this.options;
+    const now = this.now();
+    const failedByExecutor = await applyExecutorEvents(knex, executor.drainEvents(), { now, logger });
+    const created = await createDueDagRuns(knex, {
+      now,
+      catchupByDefault: config.scheduler.catchupByDefault,
+      maxActiveRunsPerDag: config.core.maxActiveRunsPerDag,
+      jobId: this.jobId,
+      logger,
+    });
+    for (const run of created) logger.info(`created dag run ${run.run_id}`, { dagId: run.dag_id });
+    const pass = await scheduleDagRuns(knex, { now, maxActiveRunsPerDag: config.core.maxActiveRunsPerDag, logger });
+    for (const run of pass.finished) logger.info(`dag run ${run.run_id} finished: ${run.state}`, { dagId: run.dag_id });
+    const claimed = await claimScheduledTaskInstances(knex, {
+      slots: Math.min(executor.slotsAvailable(), config.core.parallelism),
+      maxActiveTasksPerDag: config.core.maxActiveTasksPerDag,
+      jobId: this.jobId,
+      now,
+    });
+    for (const ti of claimed) executor.queue(workloadOf(ti));
+    return { createdRuns: created.length, scheduled: pass.scheduled, queued: claimed.length, finishedRuns: pass.finished.length, failedByExecutor };
+  }
+
+  private async runLoop(): Promise<void> {
+    const { logger, config } = this.options;
+    while (this.state === 'running') {
+      let busy = false;
+      try {
+        this.woken = false;
+        const result = await this.runOnce();
+        busy = result.createdRuns + result.scheduled + result.queued + result.finishedRuns + result.failedByExecutor > 0;
+        await this.housekeeping();
+      } catch (error) {
+        // A database hiccup must not kill the scheduler; the next iteration retries.
+        logger.error('scheduler loop iteration failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+      }
+      if (!busy && !this.woken && this.state === 'running') await this.sleep(config.scheduler.schedulerIdleSleepTime * 1000);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = null;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        this.wakeUp = null;
+        resolve();
+      };
+    });
+  }
+
+  /** Time-driven chores at the heartbeat rate: our heartbeat, zombies, executor housekeeping. */
+  private async housekeeping(): Promise<void> {
+    const { knex, config, executor, logger } = this.options;
+    const now = this.now();
+    if (now.getTime() - this.lastHousekeeping < config.scheduler.schedulerHeartbeatSec * 1000) return;
+    this.lastHousekeeping = now.getTime();
+    if (this.jobId !== null) await heartbeatJob(knex, this.jobId, now);
+    await executor.heartbeat();
+    await failZombies(knex, { now, thresholdMs: config.scheduler.zombieTaskThreshold * 1000, logger });
+  }
+
+  /**
+   * Task instances queued by a scheduler that is gone: offer them to our
+   * executor, and put back to scheduled the ones it cannot adopt. Running ones
+   * are left to their runner's heartbeat (and zombie detection if it is dead).
+   */
+  private async adoptOrResetOrphans(): Promise<void> {
+    const { knex, config, executor, logger } = this.options;
+    const now = this.now();
+    const alive = await liveJobIds(knex, 'SchedulerJob', new Date(now.getTime() - config.scheduler.schedulerHeartbeatSec * 1000 * 3));
+    const orphans: TaskInstanceRow[] = await knex('task_instance')
+      .where('state', 'queued')
+      .andWhere((q) => q.whereNull('queued_by_job_id').orWhereNotIn('queued_by_job_id', alive));
+    if (orphans.length === 0) return;
+    const notAdopted = await executor.adopt(orphans.map(workloadOf));
+    const reset = await transitionTaskInstances(knex, notAdopted.map((w) => w.tiId), { to: 'scheduled', from: ['queued'], now });
+    logger.info(`reset ${reset.length} orphaned queued task instance(s) to scheduled`);
+  }
+}
+
+export function workloadOf(ti: TaskInstanceRow): TaskWorkload {
+  return {
+    tiId: ti.id,
+    dagId: ti.dag_id,
+    taskId: ti.task_id,
+    runId: ti.run_id,
+    mapIndex: ti.map_index,
+    tryNumber: ti.try_number,
+    queue: ti.queue,
+    priorityWeight: ti.priority_weight,
+    executorConfig: ti.executor_config,
+  };
+}
