@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Logger } from '../core/logger.ts';
 import type { SerializedDag } from '../core/serialize.ts';
 import { failTaskInstance } from '../db/failTaskInstance.ts';
-import type { TaskInstanceRow } from '../db/transitions.ts';
+import { transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
 import type { ExecutorEvent } from '../executors/base.ts';
 
 /**
@@ -17,6 +17,11 @@ export async function applyExecutorEvents(knex: Knex, events: ExecutorEvent[], o
   let failed = 0;
   for (const event of events) {
     const ti: TaskInstanceRow | undefined = await knex('task_instance').where('id', event.tiId).first();
+    if (ti?.state === 'restarting') {
+      // Cleared while it ran and its process is gone: schedule it afresh.
+      await transitionTaskInstances(knex, [ti.id], { to: null, from: ['restarting'], now: options.now });
+      continue;
+    }
     if (!ti || (ti.state !== 'queued' && ti.state !== 'running')) continue;
     const dag = (await knex('serialized_dag').where('dag_id', ti.dag_id).first('data'))?.data as SerializedDag | undefined;
     const task = dag?.tasks.find((t) => t.taskId === ti.task_id) ?? null;

@@ -1,0 +1,24 @@
+import { pathToFileURL } from 'node:url';
+import type { BaseOperator } from '../core/baseOperator.ts';
+import { isDag, type DAG } from '../core/dag.ts';
+import { AirflowError } from '../core/errors.ts';
+
+/** Thrown when the runner cannot find the DAG or task in its file (renamed, deleted, broken since parsing). */
+export class TaskNotLoadableError extends AirflowError {}
+
+/**
+ * Imports a DAG file in the task runner (the one place besides the parser
+ * children where user code runs) and returns the live DAG and task.
+ */
+export async function loadTask(fileloc: string, dagId: string, taskId: string): Promise<{ dag: DAG; task: BaseOperator }> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(fileloc).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new TaskNotLoadableError(`Could not import ${fileloc}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  const dag = Object.values(mod).find((value): value is DAG => isDag(value) && value.dagId === dagId);
+  if (!dag) throw new TaskNotLoadableError(`${fileloc} no longer exports DAG '${dagId}'`);
+  if (!dag.hasTask(taskId)) throw new TaskNotLoadableError(`DAG '${dagId}' in ${fileloc} has no task '${taskId}' any more`);
+  return { dag, task: dag.getTask(taskId) as BaseOperator };
+}

@@ -1,0 +1,76 @@
+import type { Knex } from 'knex';
+import type { SerializedDag } from '../core/serialize.ts';
+import { clearXComs } from '../db/xcom.ts';
+import { transitionDagRun, transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
+
+export interface ClearRequest {
+  dag: SerializedDag;
+  runIds: readonly string[];
+  taskIds: readonly string[];
+  /** Also clear everything downstream / upstream of the named tasks. */
+  downstream?: boolean;
+  upstream?: boolean;
+  /** Only task instances in these states (e.g. failed, upstream_failed). */
+  onlyStates?: readonly (string | null)[];
+  dryRun?: boolean;
+  now: Date;
+}
+
+/**
+ * Airflow's clear: the chosen task instances go back to none (running ones to
+ * restarting, so their runner stops and the try is retried), get their
+ * retries back (max_tries = try_number + retries), lose their XComs, and
+ * their dag runs go back to queued so the scheduler picks them up again.
+ * One transaction. Returns the task instances cleared (or that would be, on a dry run).
+ */
+export async function clearTaskInstances(knex: Knex, request: ClearRequest): Promise<TaskInstanceRow[]> {
+  const taskIds = expand(request.dag, request.taskIds, request);
+  return knex.transaction(async (trx) => {
+    let query = trx('task_instance').where('dag_id', request.dag.dagId).whereIn('run_id', request.runIds).whereIn('task_id', [...taskIds]).forUpdate();
+    if (request.onlyStates) {
+      const states = request.onlyStates.filter((s): s is string => s !== null);
+      const withNull = request.onlyStates.includes(null);
+      query = query.where((q) => {
+        q.whereIn('state', states);
+        if (withNull) q.orWhereNull('state');
+      });
+    }
+    const tis: TaskInstanceRow[] = await query;
+    if (request.dryRun || tis.length === 0) return tis;
+    const retries = new Map(request.dag.tasks.map((t) => [t.taskId, t.retries]));
+    const running = tis.filter((ti) => ti.state === 'running');
+    const others = tis.filter((ti) => ti.state !== 'running' && ti.state !== null);
+    const now = request.now;
+    await transitionTaskInstances(trx, running.map((ti) => ti.id), { to: 'restarting', now });
+    for (const ti of others) {
+      await transitionTaskInstances(trx, [ti.id], { to: null, now, set: { max_tries: ti.try_number + (retries.get(ti.task_id) ?? 0), next_retry_at: null } });
+    }
+    const runs: { id: number; run_id: string; state: string }[] = await trx('dag_run').where('dag_id', request.dag.dagId).whereIn('run_id', [...new Set(tis.map((t) => t.run_id))]).select('id', 'run_id', 'state');
+    for (const run of runs) {
+      await clearXComs(trx, run.id, tis.filter((t) => t.run_id === run.run_id).map((t) => t.task_id));
+      if (run.state !== 'queued' && run.state !== 'running') {
+        await transitionDagRun(trx, run.id, { to: 'queued', now, set: { clear_number: trx.raw('clear_number + 1') as never } });
+      }
+    }
+    return tis;
+  });
+}
+
+function expand(dag: SerializedDag, taskIds: readonly string[], options: { downstream?: boolean; upstream?: boolean }): Set<string> {
+  const byId = new Map(dag.tasks.map((t) => [t.taskId, t]));
+  const result = new Set<string>();
+  const walk = (id: string, direction: 'upstreamTaskIds' | 'downstreamTaskIds') => {
+    for (const next of byId.get(id)?.[direction] ?? []) {
+      if (!result.has(next)) {
+        result.add(next);
+        walk(next, direction);
+      }
+    }
+  };
+  for (const id of taskIds) {
+    result.add(id);
+    if (options.downstream) walk(id, 'downstreamTaskIds');
+    if (options.upstream) walk(id, 'upstreamTaskIds');
+  }
+  return result;
+}

@@ -1,0 +1,46 @@
+import type { Knex } from 'knex';
+import { DagNotFoundError } from '../core/errors.ts';
+import { timetableOf } from '../core/nextDagRun.ts';
+import { runIdFor } from '../core/runId.ts';
+import type { SerializedDag } from '../core/serialize.ts';
+import { resolveParams } from '../core/validateConf.ts';
+import { createDagRun } from '../db/dagRuns.ts';
+import type { DagRunRow } from '../db/transitions.ts';
+
+export interface TriggerRequest {
+  dagId: string;
+  runId?: string;
+  /** Default: now. */
+  logicalDate?: Date;
+  conf?: Record<string, unknown>;
+  note?: string | null;
+  now: Date;
+}
+
+/**
+ * A manual run (CLI `dags trigger`, REST POST dagRuns, the UI's trigger
+ * form): conf checked against the DAG's params, Airflow's `manual__<date>`
+ * run id, the data interval the timetable infers for a manual run. Throws
+ * DagNotFoundError, InvalidConfError or DagRunAlreadyExistsError.
+ */
+export async function triggerDagRun(knex: Knex, request: TriggerRequest): Promise<DagRunRow> {
+  const row = await knex('serialized_dag').where('dag_id', request.dagId).first('data');
+  if (!row) throw new DagNotFoundError(request.dagId);
+  const dag = row.data as SerializedDag;
+  const conf = request.conf ?? {};
+  resolveParams(dag.dagId, dag.params, conf);
+  const logicalDate = request.logicalDate ?? request.now;
+  const dataInterval = timetableOf(dag).inferManualDataInterval(logicalDate);
+  return knex.transaction((trx) =>
+    createDagRun(trx, {
+      dag,
+      runId: request.runId ?? runIdFor('manual', logicalDate),
+      runType: 'manual',
+      logicalDate,
+      dataInterval,
+      conf,
+      note: request.note ?? null,
+      now: request.now,
+    }),
+  );
+}
