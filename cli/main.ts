@@ -6,6 +6,7 @@ import { dagsCommands } from './commands/dags.ts';
 import { dbCommands } from './commands/db.ts';
 import { schedulerCommand } from './commands/scheduler.ts';
 import { standaloneCommand } from './commands/standalone.ts';
+import { taskCommands } from './commands/tasks.ts';
 import { versionCommand } from './commands/version.ts';
 import type { GlobalArgs } from './runtime.ts';
 
@@ -17,6 +18,7 @@ const cli = (yargs(hideBin(process.argv)) as unknown as Argv<GlobalArgs>)
   .option('verbose', { alias: 'v', type: 'boolean', describe: 'Debug logging', global: true })
   .command('db', 'Manage the metadata database', dbCommands)
   .command('dags', 'Manage DAGs', dagsCommands)
+  .command('tasks', 'Inspect, run and clear task instances', (y) => taskCommands(y).demandCommand(1, 'Choose a tasks command; see `airflow tasks --help`'))
   .command('config', 'Show the configuration', configCommands)
   .command(schedulerCommand)
   .command(standaloneCommand)

@@ -35,7 +35,12 @@ export function renderRows(rows: Row[], format: OutputFormat, columns?: string[]
 }
 
 function toJsonValue(value: unknown): unknown {
-  return value instanceof Date ? value.toISOString() : value === undefined ? null : value;
+  return value instanceof Date ? isoWithOffset(value) : value === undefined ? null : value;
+}
+
+/** ISO 8601 with milliseconds and an explicit offset, e.g. 2025-01-01T00:00:00.000+00:00. */
+export function isoWithOffset(date: Date): string {
+  return date.toISOString().replace('Z', '+00:00');
 }
 
 function cellText(value: unknown): string {

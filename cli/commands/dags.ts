@@ -4,6 +4,7 @@ import { createDagFileProcessor } from '../../scheduler/dagProcessing/createDagF
 import { dagAsDot, dagAsTree } from '../dagGraphText.ts';
 import { outputOption, printRows } from '../output.ts';
 import { withRuntime, type GlobalArgs, type Runtime } from '../runtime.ts';
+import { dagRunCommands } from './dagRuns.ts';
 
 const skipParseOption = {
   type: 'boolean',
@@ -27,7 +28,7 @@ async function refreshFromFiles(runtime: Runtime): Promise<void> {
 }
 
 export function dagsCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
-  return yargs
+  return dagRunCommands(yargs)
     .command(
       'list',
       'List the DAGs',

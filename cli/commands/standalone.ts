@@ -1,13 +1,14 @@
 import type { CommandModule } from 'yargs';
 import { migrateToLatest } from '../../db/migrate.ts';
-import { createDagFileProcessor } from '../../scheduler/dagProcessing/createDagFileProcessor.ts';
 import { withRuntime, type GlobalArgs } from '../runtime.ts';
+import { startSchedulerDaemon } from '../schedulerDaemon.ts';
 import { untilStopSignal } from '../untilStopSignal.ts';
 import { redact } from './db.ts';
 
 /**
  * Everything in one process for a laptop: the (embedded) database, its
- * migrations and the scheduler. The webserver joins when it exists.
+ * migrations and the scheduler (with DAG processing). The webserver joins
+ * when it exists.
  */
 export const standaloneCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'standalone',
@@ -18,11 +19,10 @@ export const standaloneCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       const database = await runtime.db({ migrated: false });
       const applied = await migrateToLatest(database.knex, database.url);
       if (applied.length) runtime.logger.info(`applied migrations: ${applied.join(', ')}`);
-      const processor = createDagFileProcessor(runtime.config, database.knex, runtime.logger);
-      await processor.start();
+      const stop = await startSchedulerDaemon(runtime, database);
       runtime.logger.info(`airflow-ts standalone is running on ${redact(database.url)}; dags folder ${runtime.config.core.dagsFolder}. Ctrl-C stops it.`);
       const signal = await stopped;
       runtime.logger.info(`received ${signal}; stopping`);
-      await processor.stop();
+      await stop();
     }),
 };

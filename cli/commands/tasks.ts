@@ -1,0 +1,102 @@
+import type { Argv } from 'yargs';
+import { getSerializedDag } from '../../db/dagQueries.ts';
+import { getDagRun } from '../../db/dagRuns.ts';
+import { taskInstanceFields, taskInstancesOfRun } from '../../db/runQueries.ts';
+import { clearTaskInstances } from '../../services/clearTaskInstances.ts';
+import { outputOption, printRows } from '../output.ts';
+import { parseCliDate } from '../parseDate.ts';
+import { withRuntime, type GlobalArgs } from '../runtime.ts';
+
+const TI_COLUMNS = ['dag_id', 'run_id', 'task_id', 'map_index', 'state', 'try_number', 'start_date', 'end_date', 'duration'];
+
+/** `airflow tasks ...` commands that read or clear state; run/test are in taskRun.ts. */
+export function taskCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
+  return yargs
+    .command(
+      'list <dag_id>',
+      'List the tasks of a DAG',
+      (y) => y.positional('dag_id', { type: 'string', demandOption: true }).option('output', outputOption),
+      (args) =>
+        withRuntime(args, async ({ db }) => {
+          const dag = await getSerializedDag((await db()).knex, args.dag_id);
+          printRows(
+            dag.tasks.map((t) => ({ task_id: t.taskId, operator: t.operator, upstream_task_ids: t.upstreamTaskIds, trigger_rule: t.triggerRule, retries: t.retries, pool: t.pool })),
+            args.output,
+          );
+        }),
+    )
+    .command(
+      'state <dag_id> <task_id> <run_id>',
+      'Print the state of a task instance',
+      (y) =>
+        y
+          .positional('dag_id', { type: 'string', demandOption: true })
+          .positional('task_id', { type: 'string', demandOption: true })
+          .positional('run_id', { type: 'string', demandOption: true })
+          .option('map-index', { type: 'number', default: -1 }),
+      (args) =>
+        withRuntime(args, async ({ db }) => {
+          const ti = await (await db()).knex('task_instance').where({ dag_id: args.dag_id, task_id: args.task_id, run_id: args.run_id, map_index: args.mapIndex }).first('state');
+          if (!ti) throw new Error(`No task instance ${args.dag_id}.${args.task_id} in run '${args.run_id}'`);
+          console.log(ti.state ?? 'None');
+        }),
+    )
+    .command(
+      'states-for-dag-run <dag_id> <run_id>',
+      'List the task instances of a dag run with their states',
+      (y) => y.positional('dag_id', { type: 'string', demandOption: true }).positional('run_id', { type: 'string', demandOption: true }).option('output', outputOption),
+      (args) =>
+        withRuntime(args, async ({ db }) => {
+          const { knex } = await db();
+          if (!(await getDagRun(knex, args.dag_id, args.run_id))) throw new Error(`DAG '${args.dag_id}' has no run '${args.run_id}'`);
+          printRows((await taskInstancesOfRun(knex, args.dag_id, args.run_id)).map(taskInstanceFields), args.output, TI_COLUMNS);
+        }),
+    )
+    .command(
+      'clear <dag_id>',
+      'Clear task instances so they run again',
+      (y) =>
+        y
+          .positional('dag_id', { type: 'string', demandOption: true })
+          .option('task-regex', { alias: 't', type: 'string', describe: 'Only tasks whose id matches this regular expression' })
+          .option('start-date', { alias: 's', type: 'string', describe: 'Only runs with logical date >= this' })
+          .option('end-date', { alias: 'e', type: 'string', describe: 'Only runs with logical date <= this' })
+          .option('run-id', { type: 'string', describe: 'Only this run' })
+          .option('only-failed', { alias: 'f', type: 'boolean', default: false })
+          .option('downstream', { alias: 'd', type: 'boolean', default: false })
+          .option('upstream', { alias: 'u', type: 'boolean', default: false })
+          .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask; without it, only list what would be cleared' }),
+      (args) =>
+        withRuntime(args, async ({ db }) => {
+          const { knex } = await db();
+          const dag = await getSerializedDag(knex, args.dag_id);
+          let regex: RegExp | null = null;
+          if (args.taskRegex) {
+            try {
+              regex = new RegExp(args.taskRegex);
+            } catch (error) {
+              throw new Error(`--task-regex: ${(error as Error).message}`);
+            }
+          }
+          const runsQuery = knex('dag_run').where('dag_id', args.dag_id);
+          if (args.runId) runsQuery.where('run_id', args.runId);
+          if (args.startDate) runsQuery.where('logical_date', '>=', parseCliDate(args.startDate, '--start-date'));
+          if (args.endDate) runsQuery.where('logical_date', '<=', parseCliDate(args.endDate, '--end-date'));
+          const runIds: string[] = await runsQuery.pluck('run_id');
+          const taskIds = dag.tasks.map((t) => t.taskId).filter((id) => !regex || regex.test(id));
+          const request = {
+            dag,
+            runIds,
+            taskIds,
+            downstream: args.downstream,
+            upstream: args.upstream,
+            onlyStates: args.onlyFailed ? ['failed', 'upstream_failed'] : undefined,
+            now: new Date(),
+          };
+          const tis = await clearTaskInstances(knex, { ...request, dryRun: !args.yes });
+          for (const ti of tis) console.log(`${args.yes ? 'Cleared' : 'Would clear'}: ${ti.dag_id}.${ti.task_id} ${ti.run_id} (${ti.state ?? 'None'})`);
+          if (!args.yes && tis.length) console.log(`\n${tis.length} task instance(s) would be cleared; run again with --yes to clear them.`);
+          if (tis.length === 0) console.log('Nothing to clear.');
+        }),
+    );
+}

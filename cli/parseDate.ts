@@ -1,0 +1,20 @@
+/** Parses a date from the command line (ISO 8601; a bare YYYY-MM-DD is midnight UTC, as in Airflow's CLI). */
+export function parseCliDate(value: string, option: string): Date {
+  const text = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
+  const date = new Date(text);
+  if (Number.isNaN(date.getTime())) throw new Error(`${option}: '${value}' is not a date; use ISO 8601 like 2025-01-31 or 2025-01-31T06:00:00Z`);
+  return date;
+}
+
+/** Parses --conf: a JSON object. */
+export function parseConf(value: string | undefined): Record<string, unknown> {
+  if (value === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    throw new Error(`--conf is not valid JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('--conf must be a JSON object, like \'{"key": "value"}\'');
+  return parsed as Record<string, unknown>;
+}

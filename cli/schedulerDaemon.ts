@@ -1,0 +1,27 @@
+import type { Database } from '../db/database.ts';
+import { createExecutor } from '../executors/createExecutor.ts';
+import { createDagFileProcessor } from '../scheduler/dagProcessing/createDagFileProcessor.ts';
+import { Scheduler } from '../scheduler/scheduler.ts';
+import type { Runtime } from './runtime.ts';
+
+/**
+ * The scheduler as a daemon: DAG-file processing plus the scheduling loop
+ * with the configured executor. A changed DAG wakes the loop at once.
+ * Returns a function that drains and stops both.
+ */
+export async function startSchedulerDaemon(runtime: Runtime, database: Database): Promise<() => Promise<void>> {
+  const { config, logger } = runtime;
+  const processor = createDagFileProcessor(config, database.knex, logger);
+  const executor = createExecutor(config, database.url, logger);
+  const scheduler = new Scheduler({ knex: database.knex, config, executor, logger: logger.child({ component: 'scheduler' }) });
+  processor.on('processed', (outcome) => {
+    if (outcome.changed.length > 0) scheduler.wake();
+  });
+  await processor.start();
+  await scheduler.start();
+  logger.info(`scheduler running with the ${executor.name}; dags folder ${config.core.dagsFolder}`, { component: 'scheduler' });
+  return async () => {
+    await processor.stop();
+    await scheduler.stop();
+  };
+}
