@@ -1,0 +1,34 @@
+import type { Knex } from 'knex';
+import { DAG, type DagOptions } from '../../core/dag.ts';
+import { serializeDag, type SerializedDag } from '../../core/serialize.ts';
+import { recordParsedFile } from '../../db/dagFileRecords.ts';
+import { EmptyOperator } from '../../operators/emptyOperator.ts';
+import type { BaseOperatorOptions } from '../../core/baseOperator.ts';
+
+export type TaskSpec = Omit<BaseOperatorOptions, 'dag' | 'taskId'> & { upstream?: string[] };
+
+/**
+ * Builds a DAG of EmptyOperators from a compact spec, serializes it and records
+ * it as the DAG processor would (so the scheduler sees exactly what parsing produces).
+ */
+export async function registerDag(
+  knex: Knex,
+  options: DagOptions,
+  tasks: Record<string, TaskSpec>,
+  record: { paused?: boolean; now?: Date; catchupByDefault?: boolean } = {},
+): Promise<SerializedDag> {
+  const dag = new DAG(options);
+  const ops = new Map<string, EmptyOperator>();
+  for (const [taskId, { upstream: _upstream, ...spec }] of Object.entries(tasks)) ops.set(taskId, new EmptyOperator({ dag, taskId, ...spec }));
+  for (const [taskId, { upstream = [] }] of Object.entries(tasks)) for (const up of upstream) ops.get(up)!.then(ops.get(taskId)!);
+  const serialized = { ...serializeDag(dag), fileloc: `/virtual/${options.dagId}.ts` };
+  await recordParsedFile(knex, {
+    file: serialized.fileloc,
+    dags: [serialized],
+    source: '// test',
+    parsedAt: record.now ?? new Date(),
+    pausedAtCreation: record.paused ?? false,
+    catchupByDefault: record.catchupByDefault ?? true,
+  });
+  return serialized;
+}
