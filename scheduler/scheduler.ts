@@ -18,6 +18,11 @@ export interface SchedulerOptions {
   logger: Logger;
   /** Injected clock; tests move time by hand. */
   now?: () => Date;
+  /**
+   * Restricts the loop to these DAGs and skips creating scheduled runs: for
+   * `airflow dags backfill` and `airflow dags test`, which drive their own runs.
+   */
+  only?: { dagIds: string[]; runIdsIgnoringPause?: string[] };
 }
 
 /** What one loop iteration did; the loop goes again at once when something moved. */
@@ -90,21 +95,26 @@ export class Scheduler {
     const { knex, config, executor, logger } = this.options;
     const now = this.now();
     const failedByExecutor = await applyExecutorEvents(knex, executor.drainEvents(), { now, logger });
-    const created = await createDueDagRuns(knex, {
-      now,
-      catchupByDefault: config.scheduler.catchupByDefault,
-      maxActiveRunsPerDag: config.core.maxActiveRunsPerDag,
-      jobId: this.jobId,
-      logger,
-    });
+    const only = this.options.only;
+    const created = only
+      ? []
+      : await createDueDagRuns(knex, {
+          now,
+          catchupByDefault: config.scheduler.catchupByDefault,
+          maxActiveRunsPerDag: config.core.maxActiveRunsPerDag,
+          jobId: this.jobId,
+          logger,
+        });
     for (const run of created) logger.info(`created dag run ${run.run_id}`, { dagId: run.dag_id });
-    const pass = await scheduleDagRuns(knex, { now, maxActiveRunsPerDag: config.core.maxActiveRunsPerDag, logger });
+    const pass = await scheduleDagRuns(knex, { now, maxActiveRunsPerDag: config.core.maxActiveRunsPerDag, logger, dagIds: only?.dagIds });
     for (const run of pass.finished) logger.info(`dag run ${run.run_id} finished: ${run.state}`, { dagId: run.dag_id });
     const claimed = await claimScheduledTaskInstances(knex, {
       slots: Math.min(executor.slotsAvailable(), config.core.parallelism),
       maxActiveTasksPerDag: config.core.maxActiveTasksPerDag,
       jobId: this.jobId,
       now,
+      dagIds: only?.dagIds,
+      runIdsIgnoringPause: only?.runIdsIgnoringPause,
     });
     for (const ti of claimed) executor.queue(workloadOf(ti));
     return { createdRuns: created.length, scheduled: pass.scheduled, queued: claimed.length, finishedRuns: pass.finished.length, failedByExecutor };

@@ -22,7 +22,16 @@ const CLAIM_LOCK = 'airflow-ts:claim-task-instances';
 
 export async function claimScheduledTaskInstances(
   knex: Knex,
-  options: { slots: number; maxActiveTasksPerDag: number; jobId: number | null; now: Date },
+  options: {
+    slots: number;
+    maxActiveTasksPerDag: number;
+    jobId: number | null;
+    now: Date;
+    /** Only these DAGs (backfill, `dags test`). */
+    dagIds?: readonly string[];
+    /** Runs whose tasks are claimed even if their DAG is paused (`dags test`); backfill runs always are. */
+    runIdsIgnoringPause?: readonly string[];
+  },
 ): Promise<TaskInstanceRow[]> {
   if (options.slots <= 0) return [];
   return knex.transaction(async (trx) => {
@@ -33,11 +42,13 @@ export async function claimScheduledTaskInstances(
            FROM task_instance ti
            JOIN dag_run dr ON dr.dag_id = ti.dag_id AND dr.run_id = ti.run_id
            JOIN dag d ON d.dag_id = ti.dag_id
-          WHERE ti.state = 'scheduled' AND dr.state = 'running' AND d.is_paused = false
+          WHERE ti.state = 'scheduled' AND dr.state = 'running'
+            AND (d.is_paused = false OR dr.run_type = 'backfill' OR dr.run_id = ANY(?))
+            AND (?::text[] IS NULL OR ti.dag_id = ANY(?))
           ORDER BY ti.priority_weight DESC, dr.logical_date, ti.id
           LIMIT ?
           FOR UPDATE OF ti SKIP LOCKED`,
-        [Math.max(options.slots * 4, 64)],
+        [[...(options.runIdsIgnoringPause ?? [])], options.dagIds ? [...options.dagIds] : null, options.dagIds ? [...options.dagIds] : null, Math.max(options.slots * 4, 64)] as Knex.RawBinding[],
       )
     ).rows;
     if (candidates.length === 0) return [];

@@ -1,0 +1,69 @@
+import type { Knex } from 'knex';
+import type { ResolvedConfig } from '../config/schema.ts';
+import type { Logger } from '../core/logger.ts';
+import { runTaskInstance } from '../runner/runTaskInstance.ts';
+import type { Executor, ExecutorEvent, TaskWorkload } from './base.ts';
+
+/**
+ * Runs tasks one at a time inside this process (Airflow's DebugExecutor),
+ * for `airflow dags test`: breakpoints and console output work, nothing is
+ * spawned. Never used by the scheduler daemon, which must not run user code.
+ */
+export class InProcessExecutor implements Executor {
+  readonly name = 'InProcessExecutor';
+  private readonly waiting: TaskWorkload[] = [];
+  private readonly events: ExecutorEvent[] = [];
+  private readonly listeners: (() => void)[] = [];
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly options: { knex: Knex; config: ResolvedConfig; logger: Logger }) {}
+
+  async start(): Promise<void> {}
+
+  slotsAvailable(): number {
+    return this.running || this.waiting.length ? 0 : 1;
+  }
+
+  queue(workload: TaskWorkload): void {
+    this.waiting.push(workload);
+    this.running ??= this.drain();
+  }
+
+  drainEvents(): ExecutorEvent[] {
+    return this.events.splice(0);
+  }
+
+  onEvent(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  async heartbeat(): Promise<void> {}
+
+  async adopt(workloads: TaskWorkload[]): Promise<TaskWorkload[]> {
+    return workloads;
+  }
+
+  async end(): Promise<void> {
+    await this.running;
+  }
+
+  async terminate(): Promise<void> {
+    this.waiting.length = 0;
+    await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    for (let workload = this.waiting.shift(); workload; workload = this.waiting.shift()) {
+      let event: ExecutorEvent;
+      try {
+        const outcome = await runTaskInstance({ ...this.options, dagId: workload.dagId, taskId: workload.taskId, runId: workload.runId, mapIndex: workload.mapIndex });
+        event = { tiId: workload.tiId, outcome: outcome === 'failed' || outcome === 'up_for_retry' ? 'failed' : 'success', info: outcome };
+      } catch (error) {
+        event = { tiId: workload.tiId, outcome: 'failed', info: error instanceof Error ? error.message : String(error) };
+      }
+      this.events.push(event);
+      for (const listener of this.listeners) listener();
+    }
+    this.running = null;
+  }
+}

@@ -1,0 +1,174 @@
+import os from 'node:os';
+import type { Knex } from 'knex';
+import type { ResolvedConfig } from '../config/schema.ts';
+import type { BaseOperator } from '../core/baseOperator.ts';
+import { AirflowFailException, AirflowSkipException } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { SerializedDag } from '../core/serialize.ts';
+import { buildTaskContext, type TaskContext } from '../core/taskContext.ts';
+import type { TiState } from '../core/state.ts';
+import { failTaskInstance } from '../db/failTaskInstance.ts';
+import { transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
+import { loadConnections, loadVariables } from '../db/variablesAndConnections.ts';
+import { clearXComs, pullXComs, pushXCom, RETURN_VALUE } from '../db/xcom.ts';
+import { executeTask } from './executeTask.ts';
+import { loadTask } from './loadTask.ts';
+import { TaskLog, taskLogPath } from './taskLog.ts';
+
+export interface RunTaskInstanceOptions {
+  knex: Knex;
+  config: ResolvedConfig;
+  logger: Logger;
+  dagId: string;
+  taskId: string;
+  runId: string;
+  mapIndex: number;
+  now?: () => Date;
+}
+
+/** How a try ended, as recorded (or 'not_run' when the task instance was not queued for us). */
+export type TryOutcome = 'success' | 'skipped' | 'failed' | 'up_for_retry' | 'not_run' | 'discarded';
+
+/**
+ * `airflow tasks run`: one try of one task instance, recorded in the
+ * database. Takes the task instance from queued to running (so two runners
+ * can never both run it), heartbeats while it runs (and stops the task if
+ * someone clears or marks it meanwhile), writes the try's log file, and
+ * records the outcome with its XCom and downstream skips in one transaction.
+ */
+export async function runTaskInstance(options: RunTaskInstanceOptions): Promise<TryOutcome> {
+  const { knex, config, logger, dagId, taskId, runId, mapIndex } = options;
+  const now = options.now ?? (() => new Date());
+  const ti: TaskInstanceRow | undefined = await knex('task_instance').where({ dag_id: dagId, task_id: taskId, run_id: runId, map_index: mapIndex }).first();
+  if (!ti) throw new Error(`No task instance ${dagId}.${taskId} in run '${runId}' (map index ${mapIndex})`);
+  const [started] = await transitionTaskInstances(knex, [ti.id], { to: 'running', from: ['queued'], now: now(), set: { hostname: os.hostname(), pid: process.pid } });
+  if (!started) {
+    logger.warn(`task instance ${dagId}.${taskId} (${runId}) is ${ti.state ?? 'none'}, not queued: not running it`);
+    return 'not_run';
+  }
+  const run: DagRunRow = await knex('dag_run').where({ dag_id: dagId, run_id: runId }).first();
+  const dag = (await knex('serialized_dag').where('dag_id', dagId).first('data')).data as SerializedDag;
+  const policy = dag.tasks.find((t) => t.taskId === taskId) ?? null;
+  const log = new TaskLog(taskLogPath(config.logging.baseLogFolder, { dagId, runId, taskId, mapIndex, tryNumber: started.try_number }));
+  log.info(`Starting attempt ${started.try_number} of ${started.max_tries + 1} of ${dagId}.${taskId} (${runId}) on ${os.hostname()}, pid ${process.pid}`);
+
+  const abort = new AbortController();
+  const heartbeat = startHeartbeat(knex, started.id, config.scheduler.jobHeartbeatSec * 1000, now, (state) => {
+    log.error(`Task instance state changed externally to ${state ?? 'none'}; stopping the task`);
+    abort.abort(new Error(`state changed externally to ${state ?? 'none'}`));
+  });
+
+  let context: TaskContext | null = null;
+  let task: BaseOperator | null = null;
+  let outcome: TryOutcome;
+  try {
+    const loaded = await loadTask(dag.fileloc, dagId, taskId);
+    task = loaded.task;
+    await clearXComs(knex, run.id, [taskId], mapIndex);
+    context = buildTaskContext({
+      dag: loaded.dag,
+      task,
+      dagRun: {
+        runId,
+        runType: run.run_type,
+        conf: run.conf,
+        logicalDate: run.logical_date,
+        dataIntervalStart: run.data_interval_start ?? run.logical_date,
+        dataIntervalEnd: run.data_interval_end ?? run.logical_date,
+      },
+      tryNumber: started.try_number,
+      mapIndex,
+      xcom: {
+        pull: async ({ dagId: from, taskIds, key }) => pullXComs(knex, from === dagId ? run.id : await runIdAtSameDate(knex, from, run), taskIds, key, mapIndex),
+        push: (key, value) => pushXCom(knex, { dagRunId: run.id, dagId, runId, taskId, mapIndex }, key, value, config.core.xcomMaxSize),
+      },
+      variables: await loadVariables(knex),
+      connections: await loadConnections(knex),
+      log: (line) => log.write('INFO', 'task', line),
+      signal: abort.signal,
+    });
+    const result = await executeTask(task, context, abort);
+    const skip = task.tasksToSkip(result) ?? [];
+    outcome = await knex.transaction(async (trx) => {
+      if (result !== undefined) await pushXCom(trx, { dagRunId: run.id, dagId, runId, taskId, mapIndex }, RETURN_VALUE, result, config.core.xcomMaxSize);
+      if (skip.length) {
+        const ids: number[] = await trx('task_instance').where({ dag_id: dagId, run_id: runId }).whereIn('task_id', skip).pluck('id');
+        const skipped = await transitionTaskInstances(trx, ids, { to: 'skipped', from: [null, 'scheduled'], now: now() });
+        log.info(`Skipping downstream tasks: ${skipped.map((t) => t.task_id).join(', ') || '(none left to skip)'}`);
+      }
+      return (await transitionTaskInstances(trx, [started.id], { to: 'success', from: ['running'], now: now() })).length ? 'success' : 'discarded';
+    });
+    if (result !== undefined) log.info(`Returned value (XCom return_value): ${preview(result)}`);
+  } catch (error) {
+    outcome = await recordFailure(knex, started, policy, error, now(), log);
+  } finally {
+    heartbeat.stop();
+  }
+  if (outcome === 'discarded') {
+    log.error('The task instance was changed by someone else while it ran; its result was not recorded');
+    await resetIfRestarting(knex, started.id, now());
+  }
+  log.info(`Task exited with outcome ${outcome}`);
+  if (context && task) await runCallback(task, outcome, context, log);
+  await log.close();
+  return outcome;
+}
+
+async function recordFailure(knex: Knex, ti: TaskInstanceRow, policy: SerializedDag['tasks'][number] | null, error: unknown, at: Date, log: TaskLog): Promise<TryOutcome> {
+  if (error instanceof AirflowSkipException) {
+    log.info(`Skipping: ${error.message}`);
+    const [row] = await transitionTaskInstances(knex, [ti.id], { to: 'skipped', from: ['running'], now: at });
+    return row ? 'skipped' : 'discarded';
+  }
+  log.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  const row = await failTaskInstance(knex, ti, { policy, allowRetry: !(error instanceof AirflowFailException), from: ['running'], now: at });
+  if (!row) return 'discarded';
+  log.info(row.state === 'up_for_retry' ? `Marked up_for_retry; next try after ${row.next_retry_at?.toISOString()}` : 'Marked failed');
+  return row.state as 'failed' | 'up_for_retry';
+}
+
+/** A task cleared while it ran (restarting) is scheduled afresh once its runner has stopped. */
+async function resetIfRestarting(knex: Knex, id: number, at: Date): Promise<void> {
+  await transitionTaskInstances(knex, [id], { to: null, from: ['restarting'], now: at });
+}
+
+async function runCallback(task: BaseOperator, outcome: TryOutcome, context: TaskContext, log: TaskLog): Promise<void> {
+  const callback = outcome === 'success' ? task.onSuccessCallback : outcome === 'failed' ? task.onFailureCallback : outcome === 'up_for_retry' ? task.onRetryCallback : null;
+  if (!callback) return;
+  try {
+    await callback(context);
+  } catch (error) {
+    // A broken callback is reported but does not change the recorded outcome (as in Airflow).
+    log.error(`The ${outcome} callback failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * Updates last_heartbeat_at while the task runs. If the row is no longer
+ * running (cleared, marked, timed out by the scheduler), calls `onLost`.
+ */
+function startHeartbeat(knex: Knex, id: number, everyMs: number, now: () => Date, onLost: (state: TiState) => void) {
+  const timer = setInterval(async () => {
+    try {
+      const updated = await knex('task_instance').where({ id, state: 'running' }).update({ last_heartbeat_at: now() }, ['id']);
+      if (updated.length === 0) {
+        clearInterval(timer);
+        onLost(((await knex('task_instance').where('id', id).first('state'))?.state ?? null) as TiState);
+      }
+    } catch {
+      // A missed heartbeat is harmless; the zombie threshold is many heartbeats long.
+    }
+  }, everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
+
+async function runIdAtSameDate(knex: Knex, dagId: string, run: DagRunRow): Promise<number> {
+  const other = await knex('dag_run').where({ dag_id: dagId, logical_date: run.logical_date }).first('id');
+  return other?.id ?? -1;
+}
+
+function preview(value: unknown): string {
+  const text = JSON.stringify(value);
+  return text.length > 500 ? `${text.slice(0, 500)}…` : text;
+}
