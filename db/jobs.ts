@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Knex } from 'knex';
 
 /** Process heartbeats (Airflow's job table): who is alive, for /health, adoption and zombie checks. */
-export type JobType = 'SchedulerJob' | 'LocalTaskJob' | 'DagProcessorJob';
+export type JobType = 'SchedulerJob' | 'BackfillJob' | 'LocalTaskJob' | 'DagProcessorJob';
 
 export async function registerJob(knex: Knex, jobType: JobType, now: Date, executorClass: string | null = null): Promise<number> {
   const [row] = await knex('job')
@@ -19,7 +19,7 @@ export async function endJob(knex: Knex, id: number, state: 'success' | 'failed'
   await knex('job').where('id', id).update({ state, end_date: now, latest_heartbeat: now });
 }
 
-/** Ids of jobs of this type still running with a heartbeat newer than `since`. */
-export async function liveJobIds(knex: Knex, jobType: JobType, since: Date): Promise<number[]> {
-  return knex('job').where({ job_type: jobType, state: 'running' }).andWhere('latest_heartbeat', '>=', since).pluck('id');
+/** Ids of jobs still running with a heartbeat newer than `since`. */
+export async function liveJobIds(knex: Knex, since: Date): Promise<number[]> {
+  return knex('job').where('state', 'running').andWhere('latest_heartbeat', '>=', since).pluck('id');
 }

@@ -61,9 +61,9 @@ export class Scheduler {
   async start(): Promise<void> {
     if (this.state !== 'created') throw new Error(`cannot start a scheduler that is ${this.state}`);
     const { knex, executor, logger } = this.options;
-    this.jobId = await registerJob(knex, 'SchedulerJob', this.now(), executor.name);
+    this.jobId = await registerJob(knex, this.options.only ? 'BackfillJob' : 'SchedulerJob', this.now(), executor.name);
     await executor.start();
-    await this.adoptOrResetOrphans();
+    if (!this.options.only) await this.adoptOrResetOrphans();
     this.state = 'running';
     logger.info(`scheduler started (job ${this.jobId}, ${executor.name})`);
     this.loop = this.runLoop();
@@ -170,7 +170,7 @@ export class Scheduler {
   private async adoptOrResetOrphans(): Promise<void> {
     const { knex, config, executor, logger } = this.options;
     const now = this.now();
-    const alive = await liveJobIds(knex, 'SchedulerJob', new Date(now.getTime() - config.scheduler.schedulerHeartbeatSec * 1000 * 3));
+    const alive = await liveJobIds(knex, new Date(now.getTime() - config.scheduler.schedulerHeartbeatSec * 1000 * 3));
     const orphans: TaskInstanceRow[] = await knex('task_instance')
       .where('state', 'queued')
       .andWhere((q) => q.whereNull('queued_by_job_id').orWhereNotIn('queued_by_job_id', alive));

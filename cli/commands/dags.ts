@@ -1,10 +1,12 @@
 import type { Argv } from 'yargs';
 import { getSerializedDag, listDags, listImportErrors, setPaused } from '../../db/dagQueries.ts';
 import { createDagFileProcessor } from '../../scheduler/dagProcessing/createDagFileProcessor.ts';
+import { refreshFromFiles } from '../refreshFromFiles.ts';
 import { dagAsDot, dagAsTree } from '../dagGraphText.ts';
 import { outputOption, printRows } from '../output.ts';
 import { withRuntime, type GlobalArgs, type Runtime } from '../runtime.ts';
 import { dagRunCommands } from './dagRuns.ts';
+import { runDrivingCommands } from './runDriving.ts';
 
 const skipParseOption = {
   type: 'boolean',
@@ -12,23 +14,8 @@ const skipParseOption = {
   describe: 'Read the database only; do not parse the dags folder first',
 } as const;
 
-/**
- * Brings the database up to date with the dags folder before a listing, as
- * Airflow's CLI does by filling a DagBag, but through the parser processes:
- * the CLI never imports DAG files itself.
- */
-async function refreshFromFiles(runtime: Runtime): Promise<void> {
-  const { knex } = await runtime.db();
-  const processor = createDagFileProcessor(runtime.config, knex, runtime.logger);
-  try {
-    await processor.processAll();
-  } finally {
-    await processor.stop();
-  }
-}
-
 export function dagsCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
-  return dagRunCommands(yargs)
+  return runDrivingCommands(dagRunCommands(yargs))
     .command(
       'list',
       'List the DAGs',

@@ -6,12 +6,13 @@ import { clearTaskInstances } from '../../services/clearTaskInstances.ts';
 import { outputOption, printRows } from '../output.ts';
 import { parseCliDate } from '../parseDate.ts';
 import { withRuntime, type GlobalArgs } from '../runtime.ts';
+import { taskRunCommands } from './taskRun.ts';
 
 const TI_COLUMNS = ['dag_id', 'run_id', 'task_id', 'map_index', 'state', 'try_number', 'start_date', 'end_date', 'duration'];
 
 /** `airflow tasks ...` commands that read or clear state; run/test are in taskRun.ts. */
 export function taskCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
-  return yargs
+  return taskRunCommands(yargs)
     .command(
       'list <dag_id>',
       'List the tasks of a DAG',

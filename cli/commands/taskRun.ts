@@ -1,0 +1,79 @@
+import type { Argv } from 'yargs';
+import { isDag } from '../../core/dag.ts';
+import type { SerializedDag } from '../../core/serialize.ts';
+import { buildTaskContext } from '../../core/taskContext.ts';
+import { getSerializedDag } from '../../db/dagQueries.ts';
+import { loadConnections, loadVariables } from '../../db/variablesAndConnections.ts';
+import { pullXComs } from '../../db/xcom.ts';
+import { executeTask } from '../../runner/executeTask.ts';
+import { loadTask } from '../../runner/loadTask.ts';
+import { runTaskInstance } from '../../runner/runTaskInstance.ts';
+import { parseCliDate } from '../parseDate.ts';
+import { withRuntime, type GlobalArgs } from '../runtime.ts';
+
+/** `airflow tasks run` (what executors launch) and `airflow tasks test` (try a task without recording anything). */
+export function taskRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
+  return yargs
+    .command(
+      'run <dag_id> <task_id> <run_id>',
+      'Run one try of a queued task instance and record its outcome (executors call this)',
+      (y) =>
+        y
+          .positional('dag_id', { type: 'string', demandOption: true })
+          .positional('task_id', { type: 'string', demandOption: true })
+          .positional('run_id', { type: 'string', demandOption: true })
+          .option('map-index', { type: 'number', default: -1 }),
+      async (args) => {
+        const outcome = await withRuntime(args, async (runtime) =>
+          runTaskInstance({ knex: (await runtime.db()).knex, config: runtime.config, logger: runtime.logger, dagId: args.dag_id, taskId: args.task_id, runId: args.run_id, mapIndex: args.mapIndex }),
+        );
+        // Exit now: task code that ignored its abort signal (e.g. after a timeout) must not keep the process alive.
+        process.exit(outcome === 'failed' || outcome === 'up_for_retry' ? 1 : 0);
+      },
+    )
+    .command(
+      'test <dag_id> <task_id> [logical_date]',
+      'Run a task in this process without recording state, printing its log; XComs of an existing run at that date are readable',
+      (y) =>
+        y
+          .positional('dag_id', { type: 'string', demandOption: true })
+          .positional('task_id', { type: 'string', demandOption: true })
+          .positional('logical_date', { type: 'string', describe: 'Default: now' }),
+      (args) =>
+        withRuntime(args, async ({ db }) => {
+          const { knex } = await db();
+          const serialized: SerializedDag = await getSerializedDag(knex, args.dag_id);
+          const { dag, task } = await loadTask(serialized.fileloc, args.dag_id, args.task_id);
+          if (!isDag(dag)) throw new Error(`${args.dag_id} is not a DAG`);
+          const logicalDate = args.logical_date ? parseCliDate(args.logical_date, 'logical_date') : new Date();
+          const run = await knex('dag_run').where({ dag_id: args.dag_id, logical_date: logicalDate }).first();
+          const pushed = new Map<string, unknown>();
+          const abort = new AbortController();
+          const context = buildTaskContext({
+            dag,
+            task,
+            dagRun: {
+              runId: run?.run_id ?? `manual__${logicalDate.toISOString()}`,
+              runType: 'manual',
+              conf: run?.conf ?? {},
+              logicalDate,
+              dataIntervalStart: run?.data_interval_start ?? logicalDate,
+              dataIntervalEnd: run?.data_interval_end ?? logicalDate,
+            },
+            tryNumber: 1,
+            xcom: {
+              pull: async ({ taskIds, key }) => (run ? pullXComs(knex, run.id, taskIds, key) : taskIds.map(() => undefined)),
+              push: async (key, value) => void pushed.set(key, value),
+            },
+            variables: await loadVariables(knex),
+            connections: await loadConnections(knex),
+            testMode: true,
+            log: (line) => console.log(line),
+            signal: abort.signal,
+          });
+          const result = await executeTask(task, context, abort);
+          for (const [key, value] of pushed) console.log(`XCom ${key}: ${JSON.stringify(value)}`);
+          console.log(`Task ${args.dag_id}.${args.task_id} succeeded; returned ${JSON.stringify(result) ?? 'nothing'} (nothing was recorded)`);
+        }),
+    );
+}

@@ -1,0 +1,56 @@
+import type { Knex } from 'knex';
+import type { ResolvedConfig } from '../config/schema.ts';
+import type { Logger } from '../core/logger.ts';
+import type { TiState } from '../core/state.ts';
+import type { DagRunRow } from '../db/transitions.ts';
+import type { Executor } from '../executors/base.ts';
+import { Scheduler } from './scheduler.ts';
+
+export interface RunProgress {
+  runs: Pick<DagRunRow, 'run_id' | 'state'>[];
+  taskStates: { run_id: string; task_id: string; state: TiState }[];
+}
+
+/**
+ * Runs the given dag runs of one DAG to completion with a scheduler loop of
+ * their own (Airflow's BackfillJob, and `dags test`), independent of any
+ * scheduler daemon: both may claim the same task instances, and SKIP LOCKED
+ * claims make sure only one does. Calls `onProgress` whenever states change.
+ */
+export async function driveRunsToCompletion(options: {
+  knex: Knex;
+  config: ResolvedConfig;
+  executor: Executor;
+  logger: Logger;
+  dagId: string;
+  runIds: string[];
+  ignorePause?: boolean;
+  onProgress?: (progress: RunProgress) => void;
+  pollMs?: number;
+}): Promise<DagRunRow[]> {
+  const { knex, dagId, runIds } = options;
+  const scheduler = new Scheduler({
+    knex,
+    config: options.config,
+    executor: options.executor,
+    logger: options.logger,
+    only: { dagIds: [dagId], runIdsIgnoringPause: options.ignorePause ? runIds : [] },
+  });
+  await scheduler.start();
+  let last = '';
+  try {
+    for (;;) {
+      const runs: DagRunRow[] = await knex('dag_run').where('dag_id', dagId).whereIn('run_id', runIds).orderBy('logical_date');
+      const taskStates = await knex('task_instance').where('dag_id', dagId).whereIn('run_id', runIds).orderBy(['run_id', 'id']).select('run_id', 'task_id', 'state');
+      const snapshot = JSON.stringify([runs.map((r) => r.state), taskStates]);
+      if (snapshot !== last) {
+        last = snapshot;
+        options.onProgress?.({ runs, taskStates });
+      }
+      if (runs.every((r) => r.state === 'success' || r.state === 'failed')) return runs;
+      await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 100));
+    }
+  } finally {
+    await scheduler.stop();
+  }
+}
