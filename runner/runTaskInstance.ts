@@ -84,7 +84,7 @@ export async function runTaskInstance(options: RunTaskInstanceOptions): Promise<
       },
       variables: await loadVariables(knex),
       connections: await loadConnections(knex),
-      log: (line) => log.write('INFO', 'task', line),
+      log: (line) => log.raw(line),
       signal: abort.signal,
     });
     const result = await executeTask(task, context, abort);

@@ -30,6 +30,11 @@ export class TaskLog {
     for (const line of message.split('\n')) this.stream.write(`[${stamp}] {${source}} ${level} - ${line}\n`);
   }
 
+  /** A line already formatted by the task's own logger (timestamp and level included). */
+  raw(line: string): void {
+    this.stream.write(`${line}\n`);
+  }
+
   info(message: string): void {
     this.write('INFO', 'taskinstance', message);
   }

@@ -21,7 +21,10 @@ export interface SchedulingPassResult {
  * (FOR UPDATE SKIP LOCKED), so two schedulers never decide the same run at
  * once, and one bad run cannot block the others.
  */
-export async function scheduleDagRuns(knex: Knex, options: { now: Date; maxActiveRunsPerDag: number; logger: Logger; dagIds?: string[] }): Promise<SchedulingPassResult> {
+export async function scheduleDagRuns(
+  knex: Knex,
+  options: { now: Date; maxActiveRunsPerDag: number; logger: Logger; /** Only these DAGs, paused or not (backfill, `dags test`). */ dagIds?: string[] },
+): Promise<SchedulingPassResult> {
   const { now } = options;
   await startQueuedDagRuns(knex, options);
   const runs = await knex('dag_run')
@@ -99,9 +102,9 @@ async function previousRunTaskStates(trx: Knex.Transaction, run: DagRunRow): Pro
 }
 
 /**
- * Moves queued runs to running, oldest logical date first, while the DAG has
- * fewer than maxActiveRuns running. Locks the DAG's row so two schedulers
- * cannot both start "the last free" run.
+ * Moves queued runs to running, oldest logical date first, while the DAG is
+ * unpaused and has fewer than maxActiveRuns running. Locks the DAG's row so
+ * two schedulers cannot both start "the last free" run.
  */
 async function startQueuedDagRuns(knex: Knex, options: { now: Date; maxActiveRunsPerDag: number; dagIds?: string[] }): Promise<void> {
   const dagIds: string[] = await knex('dag_run')
@@ -114,7 +117,8 @@ async function startQueuedDagRuns(knex: Knex, options: { now: Date; maxActiveRun
   for (const dagId of dagIds) {
     await knex.transaction(async (trx) => {
       const dag = await trx('dag').where('dag_id', dagId).forUpdate().skipLocked().first('max_active_runs', 'is_paused');
-      if (!dag) return;
+      // Runs of a paused DAG wait in queued (as in Airflow), unless a backfill or `dags test` drives them.
+      if (!dag || (dag.is_paused && !options.dagIds)) return;
       const max = dag.max_active_runs ?? options.maxActiveRunsPerDag;
       const [counted] = await trx('dag_run').where({ dag_id: dagId, state: 'running' }).count({ running: '*' });
       const free = max - Number(counted?.running ?? 0);
