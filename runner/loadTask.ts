@@ -11,6 +11,8 @@ export class TaskNotLoadableError extends AirflowError {}
  * children where user code runs) and returns the live DAG and task.
  */
 export async function loadTask(fileloc: string, dagId: string, taskId: string): Promise<{ dag: DAG; task: BaseOperator }> {
+  // @ts-expect-error -- plain JS module without types; installs the 'airflow-ts' resolver once per process.
+  await import('../bin/resolve-airflow-ts.js');
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(fileloc).href)) as Record<string, unknown>;
