@@ -1,17 +1,22 @@
 /**
- * BaseOperator: what every task has (id, retries, pool, trigger rule, ...)
- * and how tasks are linked. Operators extend it with their own fields;
- * running them comes later, so there is no execute() here yet.
+ * BaseOperator: what every task has (id, retries, pool, trigger rule, ...),
+ * how tasks are linked, and how a task runs: the task runner renders the
+ * template fields, calls execute(), stores a returned value as the
+ * 'return_value' XCom, then asks tasksToSkip() which downstream tasks to skip.
  */
 import { checkId, callerLocation, constructorFrames, durationMs, isDag, TASK_DEFAULT_KEYS } from './dag.ts';
 import type { DAG, DefinedAt, TaskDefaults } from './dag.ts';
 import type { Duration } from './duration.ts';
-import { DagDefinitionError } from './errors.ts';
+import { AirflowError, DagDefinitionError } from './errors.ts';
 import { jsonProblem, serializeParams } from './param.ts';
 import type { TaskContext } from './taskContext.ts';
 import { isTriggerRule, TRIGGER_RULES, type TriggerRule } from './triggerRule.ts';
+import { isXComArg, XComArg } from './xcomArg.ts';
 
 export type TaskCallback = (context: TaskContext) => void | Promise<void>;
+
+/** What then(), setUpstream() and setDownstream() accept: a task, or an XComArg standing for its task. */
+export type TaskLike = BaseOperator | XComArg;
 
 export interface BaseOperatorOptions {
   dag: DAG;
@@ -138,10 +143,35 @@ export abstract class BaseOperator {
   abstract serializeFields(): Record<string, unknown>;
 
   /**
+   * Does the task's work. `rendered` holds the template fields, rendered for
+   * this run (the operator's own fields stay as written). A value other than
+   * undefined becomes the 'return_value' XCom. Throw AirflowSkipException to
+   * end as skipped, AirflowFailException to fail without retrying.
+   * Not abstract only so that operators written before execute() existed still load.
+   */
+  execute(_context: TaskContext, _rendered: Record<string, unknown>): Promise<unknown> {
+    return Promise.reject(new AirflowError(`task '${this.taskId}' in DAG '${this.dag.dagId}': ${this.operatorName} does not implement execute()`));
+  }
+
+  /**
+   * Called after a successful execute() with its result: ids of downstream
+   * tasks to mark skipped (branching, short-circuiting), or null for none.
+   */
+  tasksToSkip(_result: unknown): string[] | null {
+    return null;
+  }
+
+  /** This task's return value, to pass to TaskFlow tasks (Airflow's `.output`). */
+  get output(): XComArg {
+    return new XComArg(this);
+  }
+
+  /**
    * Airflow's `>>`: `a.then(b)` makes b run after a and returns b, so chains
    * read left to right; `a.then([b, c])` fans out and returns the array.
+   * An XComArg stands for its task.
    */
-  then<T extends BaseOperator | readonly BaseOperator[]>(next: T): T {
+  then<T extends TaskLike | readonly TaskLike[]>(next: T): T {
     // `await op` calls op.then(resolve, reject); throwing makes that await reject instead of hang.
     if (typeof next === 'function') {
       throw new DagDefinitionError(
@@ -155,12 +185,12 @@ export abstract class BaseOperator {
   }
 
   /** Makes `tasks` run after this one. Adding an existing edge again is a no-op. */
-  setDownstream(tasks: BaseOperator | readonly BaseOperator[]): void {
+  setDownstream(tasks: TaskLike | readonly TaskLike[]): void {
     for (const task of toList(tasks)) link(this, task, 'setDownstream');
   }
 
   /** Makes this task run after `tasks`. */
-  setUpstream(tasks: BaseOperator | readonly BaseOperator[]): void {
+  setUpstream(tasks: TaskLike | readonly TaskLike[]): void {
     for (const task of toList(tasks)) link(task, this, 'setUpstream');
   }
 }
@@ -194,8 +224,9 @@ function link(upstream: BaseOperator, downstream: BaseOperator, method: string):
   downstream.upstreamTaskIds.add(upstream.taskId);
 }
 
-function toList(tasks: BaseOperator | readonly BaseOperator[]): readonly BaseOperator[] {
-  return Array.isArray(tasks) ? tasks : [tasks as BaseOperator];
+function toList(tasks: TaskLike | readonly TaskLike[]): readonly BaseOperator[] {
+  const list: readonly TaskLike[] = Array.isArray(tasks) ? tasks : [tasks as TaskLike];
+  return list.map((t) => (isXComArg(t) ? t.operator : t));
 }
 
 function nonEmptyString(value: unknown, what: string, fail: (m: string) => never): string {

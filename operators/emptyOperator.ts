@@ -12,4 +12,9 @@ export class EmptyOperator extends BaseOperator {
   serializeFields(): Record<string, unknown> {
     return {};
   }
+
+  /** Nothing to do; the runner may even mark it success without calling this. */
+  override async execute(): Promise<undefined> {
+    return undefined;
+  }
 }

@@ -4,7 +4,7 @@
  */
 import { BaseOperator, taskFail, type BaseOperatorOptions } from '../core/baseOperator.ts';
 import { jsonProblem } from '../core/param.ts';
-import type { TaskContext } from '../core/taskContext.ts';
+import { runWithContext, type TaskContext } from '../core/taskContext.ts';
 
 /** Receives the task context and the rendered opKwargs. */
 export type TaskFunction = (context: TaskContext, kwargs: Record<string, unknown>) => unknown;
@@ -35,5 +35,9 @@ export class FunctionOperator extends BaseOperator {
 
   serializeFields(): Record<string, unknown> {
     return { fnName: this.fn.name || '<anonymous>', opKwargs: this.opKwargs };
+  }
+
+  override async execute(context: TaskContext, rendered: Record<string, unknown>): Promise<unknown> {
+    return runWithContext(context, () => this.fn(context, rendered.opKwargs as Record<string, unknown>));
   }
 }
