@@ -100,6 +100,7 @@ export async function runTaskInstance(options: RunTaskInstanceOptions): Promise<
     });
     if (result !== undefined) log.info(`Returned value (XCom return_value): ${preview(result)}`);
   } catch (error) {
+    if (context) context.exception = error; // for onFailureCallback / onRetryCallback, as in Airflow
     outcome = await recordFailure(knex, started, policy, error, now(), log);
   } finally {
     heartbeat.stop();

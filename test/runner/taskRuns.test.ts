@@ -2,7 +2,11 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { memoryLogger } from '../../core/logger.ts';
+import { transitionTaskInstance } from '../../db/transitions.ts';
 import { pullXComs } from '../../db/xcom.ts';
+import { failZombies } from '../../scheduler/executorEvents.ts';
+import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { taskLogPath } from '../../runner/taskLog.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { tempDagsFolder } from '../helpers/dagsFolder.ts';
@@ -70,3 +74,46 @@ describe('task runs end to end (in-process executor, real database)', () => {
     expect(existsSync(config.logging.baseLogFolder)).toBe(true);
   });
 });
+
+describe('callbacks, external state changes and zombies', () => {
+  it('calls onSuccessCallback and onFailureCallback with the context (and the exception)', async () => {
+    const marker = path.join(mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-marker-')), 'calls');
+    const { states } = await runDagInProcess(config, db.knex, 'callbacks', { marker });
+    expect(states).toEqual({ ok: 'success', broken: 'failed' });
+    expect(readFileSync(marker, 'utf8')).toBe('success:ok\nfailure:broken:boom\n');
+  });
+
+  it('stops a running task whose state someone changed (here: marked success) and keeps that state', async () => {
+    const started = Date.now();
+    const running = runDagInProcess(config, db.knex, 'interruptible');
+    const ti = await eventually(async () => db.knex('task_instance').where({ dag_id: 'interruptible', state: 'running' }).first());
+    await transitionTaskInstance(db.knex, ti.id, { to: 'success', now: new Date() });
+    const { run, states } = await running;
+    expect(states).toEqual({ long: 'success' });
+    expect(run.state).toBe('success');
+    expect(Date.now() - started).toBeLessThan(25_000); // the `sleep 30` was stopped
+    await eventually(async () => {
+      const log = readFileSync(taskLogPath(config.logging.baseLogFolder, { dagId: 'interruptible', runId: run.run_id, taskId: 'long', mapIndex: -1, tryNumber: 1 }), 'utf8');
+      return /state changed externally to success/.test(log) && /result was not recorded/.test(log) ? true : undefined;
+    });
+  });
+
+  it('fails the try of a running task whose runner stopped heartbeating (zombie), with a retry if one is left', async () => {
+    await triggerDagRun(db.knex, { dagId: 'retrying', runId: 'zombie_run', conf: { counter: '/dev/null' }, now: new Date() });
+    const ti = await db.knex('task_instance').where({ dag_id: 'retrying', run_id: 'zombie_run' }).first();
+    const longAgo = new Date(Date.now() - 3_600_000);
+    for (const to of ['scheduled', 'queued', 'running'] as const) await transitionTaskInstance(db.knex, ti.id, { to, now: longAgo });
+    expect(await failZombies(db.knex, { now: new Date(), thresholdMs: 300_000, logger: memoryLogger() })).toBe(1);
+    expect(await db.knex('task_instance').where('id', ti.id).first('state', 'try_number')).toEqual({ state: 'up_for_retry', try_number: 1 });
+  });
+});
+
+async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { DAG } from '../../core/dag.ts';
+import { retryDelayMs } from '../../core/retryDelay.ts';
+import { serializeDag, type SerializedTask } from '../../core/serialize.ts';
+import type { TiState } from '../../core/state.ts';
+import { EmptyOperator } from '../../operators/emptyOperator.ts';
+import { dagRunOutcome, decideTaskInstances, isDeadlocked } from '../../scheduler/deps/taskInstanceDecisions.ts';
+
+const NOW = new Date('2025-01-01T12:00:00Z');
+
+function tasksOf(edges: [string, string][], extra: Record<string, { dependsOnPast?: boolean }> = {}): SerializedTask[] {
+  const dag = new DAG({ dagId: `d${Math.random().toString(36).slice(2)}` });
+  const ids = [...new Set(edges.flat().concat(Object.keys(extra)))];
+  const ops = new Map(ids.map((id) => [id, new EmptyOperator({ dag, taskId: id, ...extra[id] })]));
+  for (const [from, to] of edges) ops.get(from)!.then(ops.get(to)!);
+  return serializeDag(dag).tasks;
+}
+
+const decide = (tasks: SerializedTask[], states: Record<string, TiState>, opts: { retryAt?: Record<string, Date>; previous?: Record<string, TiState> | null } = {}) =>
+  decideTaskInstances({
+    tasks,
+    states: new Map(Object.entries(states)),
+    retryAt: new Map(Object.entries(opts.retryAt ?? {})),
+    previousRunStates: opts.previous === undefined || opts.previous === null ? null : new Map(Object.entries(opts.previous)),
+    now: NOW,
+  });
+
+describe('decideTaskInstances', () => {
+  it('schedules roots, waits for unfinished upstreams, and says why', () => {
+    const tasks = tasksOf([['a', 'b']]);
+    expect(decide(tasks, { a: null, b: null })).toEqual([
+      expect.objectContaining({ taskId: 'a', to: 'scheduled' }),
+      expect.objectContaining({ taskId: 'b', to: null, reason: expect.any(String) }),
+    ]);
+  });
+
+  it('waits out a retry period, then schedules the retry', () => {
+    const tasks = tasksOf([], { a: {} });
+    const retryAt = { a: new Date(NOW.getTime() + 1000) };
+    expect(decide(tasks, { a: 'up_for_retry' }, { retryAt })[0]).toMatchObject({ to: null, reason: expect.stringMatching(/retry period/) });
+    expect(decide(tasks, { a: 'up_for_retry' }, { retryAt: { a: NOW } })[0]).toMatchObject({ to: 'scheduled' });
+  });
+
+  it('dependsOnPast waits for the previous run\'s task to succeed (or be skipped); the first run does not wait', () => {
+    const tasks = tasksOf([], { a: { dependsOnPast: true } });
+    expect(decide(tasks, { a: null }, { previous: null })[0]).toMatchObject({ to: 'scheduled' });
+    expect(decide(tasks, { a: null }, { previous: { a: 'failed' } })[0]).toMatchObject({ to: null, waitingOnPast: true });
+    expect(decide(tasks, { a: null }, { previous: { a: 'running' } })[0]).toMatchObject({ to: null, waitingOnPast: true });
+    expect(decide(tasks, { a: null }, { previous: { a: 'skipped' } })[0]).toMatchObject({ to: 'scheduled' });
+  });
+
+  it('settles a whole chain below a failure in one pass', () => {
+    const tasks = tasksOf([['a', 'b'], ['b', 'c'], ['c', 'd']]);
+    const decisions = decide(tasks, { a: 'failed', b: null, c: null, d: null });
+    expect(decisions.map((d) => [d.taskId, d.to])).toEqual([
+      ['b', 'upstream_failed'],
+      ['c', 'upstream_failed'],
+      ['d', 'upstream_failed'],
+    ]);
+  });
+});
+
+describe('dagRunOutcome and isDeadlocked', () => {
+  const tasks = tasksOf([['a', 'b']]);
+  it('judges a finished run by its leaves', () => {
+    expect(dagRunOutcome(tasks, new Map([['a', 'success'], ['b', 'skipped']]))).toBe('success');
+    expect(dagRunOutcome(tasks, new Map([['a', 'failed'], ['b', 'upstream_failed']]))).toBe('failed');
+    expect(dagRunOutcome(tasks, new Map([['a', 'success'], ['b', 'running']]))).toBeNull();
+  });
+
+  it('a run with unfinished tasks that nothing can move is deadlocked, unless it waits on the past', () => {
+    const states = new Map<string, TiState>([['a', 'removed'], ['b', null]]);
+    const waiting = [{ taskId: 'b', to: null, reason: 'waiting' }];
+    expect(isDeadlocked(tasks, states, waiting)).toBe(true);
+    expect(isDeadlocked(tasks, states, [{ ...waiting[0]!, waitingOnPast: true }])).toBe(false);
+    expect(isDeadlocked(tasks, new Map<string, TiState>([['a', 'running'], ['b', null]]), waiting)).toBe(false);
+  });
+});
+
+describe('retryDelayMs', () => {
+  const policy = { retryDelayMs: 10_000, retryExponentialBackoff: false, maxRetryDelayMs: null };
+  it('is the fixed retryDelay without backoff', () => {
+    expect([1, 2, 5].map((t) => retryDelayMs(policy, t, 'k'))).toEqual([10_000, 10_000, 10_000]);
+  });
+
+  it('with exponential backoff lies in [d*2^(try-1), 2*d*2^(try-1)), is stable per try, and respects maxRetryDelay', () => {
+    const backoff = { ...policy, retryExponentialBackoff: true };
+    for (const tryNumber of [1, 2, 3, 4]) {
+      const delay = retryDelayMs(backoff, tryNumber, 'dag#task#run');
+      const base = 10_000 * 2 ** (tryNumber - 1);
+      expect(delay).toBeGreaterThanOrEqual(base);
+      expect(delay).toBeLessThan(2 * base);
+      expect(retryDelayMs(backoff, tryNumber, 'dag#task#run')).toBe(delay);
+    }
+    expect(retryDelayMs({ ...backoff, maxRetryDelayMs: 15_000 }, 4, 'k')).toBe(15_000);
+  });
+});
