@@ -6,11 +6,12 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Cron } from 'croner';
 import type { BaseOperator, BaseOperatorOptions } from './baseOperator.ts';
 import { toMs, type Duration } from './duration.ts';
 import { DagCycleError, DagDefinitionError } from './errors.ts';
 import { serializeParams } from './param.ts';
+import { CronDataIntervalTimetable } from './timetables/cronTimetable.ts';
+import { CRON_PRESETS } from './timetables/presets.ts';
 
 /** Task options a DAG may give all its tasks (Airflow's default_args). */
 export type TaskDefaults = Partial<Omit<BaseOperatorOptions, 'dag' | 'taskId'>>;
@@ -46,15 +47,9 @@ export interface DefinedAt {
 }
 
 /** Presets and the cron they stand for; '@once' has none (one run at startDate). */
-export const SCHEDULE_PRESETS: Readonly<Record<string, string | null>> = {
-  '@once': null,
-  '@hourly': '0 * * * *',
-  '@daily': '0 0 * * *',
-  '@weekly': '0 0 * * 0',
-  '@monthly': '0 0 1 * *',
-  '@quarterly': '0 0 1 */3 *',
-  '@yearly': '0 0 1 1 *',
-};
+export const SCHEDULE_PRESETS: Readonly<Record<string, string | null>> = Object.fromEntries(
+  Object.entries({ '@once': null, ...CRON_PRESETS }).filter(([name]) => name !== '@annually'),
+);
 const PRESET_ALIASES: Readonly<Record<string, string>> = { '@annually': '@yearly' };
 
 export const ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
@@ -358,13 +353,12 @@ function normalizeSchedule(schedule: DagOptions['schedule'], timezone: string, f
     }
     return preset;
   }
-  let cron: Cron;
   try {
-    cron = new Cron(expr, { timezone, mode: '5-part' }); // no callback: parses only, starts no timer
+    new CronDataIntervalTimetable(expr, timezone); // the timetable the scheduler will use validates the expression
   } catch (err) {
+    if (/never fires/.test((err as Error).message)) fail(`schedule '${expr}' never matches a date; check the day and month fields`);
     return fail(`schedule '${expr}' is not a valid 5-field cron expression (minute hour day-of-month month day-of-week): ${(err as Error).message}`);
   }
-  if (cron.nextRun() === null) fail(`schedule '${expr}' never matches a date; check the day and month fields`);
   return expr;
 }
 

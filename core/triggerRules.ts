@@ -1,4 +1,5 @@
 import { FINISHED_TI_STATES, type TiState } from './state.ts';
+import { TRIGGER_RULES, type TriggerRule } from './triggerRule.ts';
 
 /**
  * Trigger-rule evaluation, as Airflow 2's TriggerRuleDep with
@@ -7,22 +8,9 @@ import { FINISHED_TI_STATES, type TiState } from './state.ts';
  * yet — run it, keep waiting, or settle it as skipped / upstream_failed.
  */
 
-/** The same names as `TriggerRule` in core/triggerRule.ts (kept identical; a test checks). */
-export const TRIGGER_RULE_NAMES = [
-  'all_success',
-  'all_failed',
-  'all_done',
-  'one_success',
-  'one_failed',
-  'one_done',
-  'none_failed',
-  'none_failed_min_one_success',
-  'none_skipped',
-  'all_skipped',
-  'always',
-] as const;
-
-export type TriggerRuleName = (typeof TRIGGER_RULE_NAMES)[number];
+// The names live in core/triggerRule.ts (the authoring API); these aliases keep the evaluation's vocabulary.
+export const TRIGGER_RULE_NAMES = TRIGGER_RULES;
+export type TriggerRuleName = TriggerRule;
 
 /** How many direct upstream task instances are in each finished state; `done` is all finished ones. */
 export interface UpstreamCounts {
