@@ -1,22 +1,23 @@
 import type { Knex } from 'knex';
 import type { ConnectionInfo } from '../core/taskContext.ts';
 
-/** All variables, for a task's template context (`{{ var.value.x }}` reads them synchronously). */
-export async function loadVariables(knex: Knex): Promise<Map<string, string>> {
-  const rows: { key: string; val: string | null }[] = await knex('variable').select('key', 'val');
-  return new Map(rows.map((r) => [r.key, r.val ?? '']));
-}
-
-/** All connections, for a task's context (`{{ conn.my_db.host }}`). */
-export async function loadConnections(knex: Knex): Promise<Map<string, ConnectionInfo>> {
-  const rows: { conn_id: string; conn_type: string; host: string | null; port: number | null; login: string | null; password: string | null; schema: string | null; extra: string | null }[] =
-    await knex('connection').select('conn_id', 'conn_type', 'host', 'port', 'login', 'password', 'schema', 'extra');
-  return new Map(
-    rows.map((r) => [
-      r.conn_id,
-      { conn_type: r.conn_type, host: r.host, port: r.port, login: r.login, password: r.password, schema: r.schema, extra: parseExtra(r.extra) },
-    ]),
+/**
+ * All variables and connections, for a task's context (templates read
+ * `{{ var.value.x }}` and `{{ conn.db.host }}` synchronously), in one round trip.
+ */
+export async function loadVariablesAndConnections(knex: Knex): Promise<{ variables: Map<string, string>; connections: Map<string, ConnectionInfo> }> {
+  const { rows } = await knex.raw(
+    `SELECT 'v' AS kind, key AS id, json_build_object('val', val) AS data FROM variable
+     UNION ALL
+     SELECT 'c', conn_id, json_build_object('conn_type', conn_type, 'host', host, 'port', port, 'login', login, 'password', password, 'schema', schema, 'extra', extra) FROM connection`,
   );
+  const variables = new Map<string, string>();
+  const connections = new Map<string, ConnectionInfo>();
+  for (const row of rows as { kind: 'v' | 'c'; id: string; data: Record<string, unknown> }[]) {
+    if (row.kind === 'v') variables.set(row.id, (row.data.val as string | null) ?? '');
+    else connections.set(row.id, { ...(row.data as Omit<ConnectionInfo, 'extra'>), extra: parseExtra(row.data.extra as string | null) });
+  }
+  return { variables, connections };
 }
 
 function parseExtra(extra: string | null): Record<string, unknown> {

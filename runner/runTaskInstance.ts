@@ -9,45 +9,79 @@ import { buildTaskContext, type TaskContext } from '../core/taskContext.ts';
 import type { TiState } from '../core/state.ts';
 import { failTaskInstance } from '../db/failTaskInstance.ts';
 import { transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
-import { loadConnections, loadVariables } from '../db/variablesAndConnections.ts';
+import { loadVariablesAndConnections } from '../db/variablesAndConnections.ts';
 import { clearXComs, pullXComs, pushXCom, RETURN_VALUE } from '../db/xcom.ts';
 import { executeTask } from './executeTask.ts';
 import { loadTask } from './loadTask.ts';
+import { scheduleAfterSuccess } from './miniScheduler.ts';
 import { TaskLog, taskLogPath } from './taskLog.ts';
 
-export interface RunTaskInstanceOptions {
+export interface RunnerContext {
   knex: Knex;
   config: ResolvedConfig;
   logger: Logger;
+  now?: () => Date;
+}
+
+export interface RunTaskInstanceOptions extends RunnerContext {
   dagId: string;
   taskId: string;
   runId: string;
   mapIndex: number;
-  now?: () => Date;
 }
 
 /** How a try ended, as recorded (or 'not_run' when the task instance was not queued for us). */
 export type TryOutcome = 'success' | 'skipped' | 'failed' | 'up_for_retry' | 'not_run' | 'discarded';
 
 /**
- * `airflow tasks run`: one try of one task instance, recorded in the
- * database. Takes the task instance from queued to running (so two runners
- * can never both run it), heartbeats while it runs (and stops the task if
- * someone clears or marks it meanwhile), writes the try's log file, and
- * records the outcome with its XCom and downstream skips in one transaction.
+ * `airflow tasks run`: one try of one queued task instance, recorded in the
+ * database (startTry, then executeTry).
  */
 export async function runTaskInstance(options: RunTaskInstanceOptions): Promise<TryOutcome> {
-  const { knex, config, logger, dagId, taskId, runId, mapIndex } = options;
-  const now = options.now ?? (() => new Date());
-  const ti: TaskInstanceRow | undefined = await knex('task_instance').where({ dag_id: dagId, task_id: taskId, run_id: runId, map_index: mapIndex }).first();
-  if (!ti) throw new Error(`No task instance ${dagId}.${taskId} in run '${runId}' (map index ${mapIndex})`);
-  const [started] = await transitionTaskInstances(knex, [ti.id], { to: 'running', from: ['queued'], now: now(), set: { hostname: os.hostname(), pid: process.pid } });
-  if (!started) {
-    logger.warn(`task instance ${dagId}.${taskId} (${runId}) is ${ti.state ?? 'none'}, not queued: not running it`);
-    return 'not_run';
-  }
+  const started = await startTry(options, options);
+  if (!started) return 'not_run';
+  return (await executeTry(options, started, { chain: false })).outcome;
+}
+
+/**
+ * Takes a queued task instance to running (only one runner can: the UPDATE
+ * names the state it leaves) and forgets the XComs of its earlier tries, in
+ * one transaction. Returns null if it was not queued.
+ */
+export async function startTry(ctx: RunnerContext, key: { dagId: string; taskId: string; runId: string; mapIndex: number }): Promise<TaskInstanceRow | null> {
+  const now = ctx.now ?? (() => new Date());
+  return ctx.knex.transaction(async (trx) => {
+    const ti: TaskInstanceRow | undefined = await trx('task_instance').where({ dag_id: key.dagId, task_id: key.taskId, run_id: key.runId, map_index: key.mapIndex }).first();
+    if (!ti) throw new Error(`No task instance ${key.dagId}.${key.taskId} in run '${key.runId}' (map index ${key.mapIndex})`);
+    const [started] = await transitionTaskInstances(trx, [ti.id], { to: 'running', from: ['queued'], now: now(), set: { hostname: os.hostname(), pid: process.pid } });
+    if (!started) {
+      ctx.logger.warn(`task instance ${key.dagId}.${key.taskId} (${key.runId}) is ${ti.state ?? 'none'}, not queued: not running it`);
+      return null;
+    }
+    const run = await trx('dag_run').where({ dag_id: key.dagId, run_id: key.runId }).first('id');
+    await clearXComs(trx, run.id, [key.taskId], key.mapIndex);
+    return started;
+  });
+}
+
+/**
+ * Executes one try of a running task instance: heartbeats while it runs (and
+ * stops the task if someone clears or marks it meanwhile), writes the try's
+ * log file, and records the outcome with its XCom and downstream skips in one
+ * transaction. With `chain`, a success also runs the mini scheduler in that
+ * transaction and returns the next task instance this worker should run
+ * (already running), if any.
+ */
+export async function executeTry(
+  ctx: RunnerContext,
+  started: TaskInstanceRow,
+  options: { chain: boolean; jobId?: number | null },
+): Promise<{ outcome: TryOutcome; next: TaskInstanceRow | null }> {
+  const { knex, config } = ctx;
+  const now = ctx.now ?? (() => new Date());
+  const { dag_id: dagId, task_id: taskId, run_id: runId, map_index: mapIndex } = started;
   const run: DagRunRow = await knex('dag_run').where({ dag_id: dagId, run_id: runId }).first();
-  const dag = (await knex('serialized_dag').where('dag_id', dagId).first('data')).data as SerializedDag;
+  const dag = await serializedDag(knex, dagId);
   const policy = dag.tasks.find((t) => t.taskId === taskId) ?? null;
   const log = new TaskLog(taskLogPath(config.logging.baseLogFolder, { dagId, runId, taskId, mapIndex, tryNumber: started.try_number }));
   log.info(`Starting attempt ${started.try_number} of ${started.max_tries + 1} of ${dagId}.${taskId} (${runId}) on ${os.hostname()}, pid ${process.pid}`);
@@ -61,10 +95,11 @@ export async function runTaskInstance(options: RunTaskInstanceOptions): Promise<
   let context: TaskContext | null = null;
   let task: BaseOperator | null = null;
   let outcome: TryOutcome;
+  let next: TaskInstanceRow | null = null;
   try {
     const loaded = await loadTask(dag.fileloc, dagId, taskId);
     task = loaded.task;
-    await clearXComs(knex, run.id, [taskId], mapIndex);
+    const { variables, connections } = await loadVariablesAndConnections(knex);
     context = buildTaskContext({
       dag: loaded.dag,
       task,
@@ -82,22 +117,27 @@ export async function runTaskInstance(options: RunTaskInstanceOptions): Promise<
         pull: async ({ dagId: from, taskIds, key }) => pullXComs(knex, from === dagId ? run.id : await runIdAtSameDate(knex, from, run), taskIds, key, mapIndex),
         push: (key, value) => pushXCom(knex, { dagRunId: run.id, dagId, runId, taskId, mapIndex }, key, value, config.core.xcomMaxSize),
       },
-      variables: await loadVariables(knex),
-      connections: await loadConnections(knex),
+      variables,
+      connections,
       log: (line) => log.raw(line),
       signal: abort.signal,
     });
     const result = await executeTask(task, context, abort);
     const skip = task.tasksToSkip(result) ?? [];
-    outcome = await knex.transaction(async (trx) => {
+    ({ outcome, next } = await knex.transaction(async (trx) => {
       if (result !== undefined) await pushXCom(trx, { dagRunId: run.id, dagId, runId, taskId, mapIndex }, RETURN_VALUE, result, config.core.xcomMaxSize);
       if (skip.length) {
         const ids: number[] = await trx('task_instance').where({ dag_id: dagId, run_id: runId }).whereIn('task_id', skip).pluck('id');
         const skipped = await transitionTaskInstances(trx, ids, { to: 'skipped', from: [null, 'scheduled'], now: now() });
         log.info(`Skipping downstream tasks: ${skipped.map((t) => t.task_id).join(', ') || '(none left to skip)'}`);
       }
-      return (await transitionTaskInstances(trx, [started.id], { to: 'success', from: ['running'], now: now() })).length ? 'success' : 'discarded';
-    });
+      const [done] = await transitionTaskInstances(trx, [started.id], { to: 'success', from: ['running'], now: now() });
+      if (!done) return { outcome: 'discarded' as const, next: null };
+      const chained = options.chain
+        ? await scheduleAfterSuccess(trx, { run, dag, finishedTaskId: taskId, now: now(), jobId: options.jobId ?? null, maxActiveTasksPerDag: config.core.maxActiveTasksPerDag })
+        : null;
+      return { outcome: 'success' as const, next: chained };
+    }));
     if (result !== undefined) log.info(`Returned value (XCom return_value): ${preview(result)}`);
   } catch (error) {
     if (context) context.exception = error; // for onFailureCallback / onRetryCallback, as in Airflow
@@ -112,7 +152,19 @@ export async function runTaskInstance(options: RunTaskInstanceOptions): Promise<
   log.info(`Task exited with outcome ${outcome}`);
   if (context && task) await runCallback(task, outcome, context, log);
   await log.close();
-  return outcome;
+  return { outcome, next };
+}
+
+/** Serialized DAGs by hash: a worker running many tasks of one DAG reads the (possibly large) JSON once per version. */
+const dagCache = new Map<string, { hash: string; dag: SerializedDag }>();
+
+async function serializedDag(knex: Knex, dagId: string): Promise<SerializedDag> {
+  const { dag_hash: hash } = await knex('serialized_dag').where('dag_id', dagId).first('dag_hash');
+  const cached = dagCache.get(dagId);
+  if (cached && cached.hash === hash) return cached.dag;
+  const { data } = await knex('serialized_dag').where('dag_id', dagId).first('data');
+  dagCache.set(dagId, { hash, dag: data as SerializedDag });
+  return data as SerializedDag;
 }
 
 async function recordFailure(knex: Knex, ti: TaskInstanceRow, policy: SerializedDag['tasks'][number] | null, error: unknown, at: Date, log: TaskLog): Promise<TryOutcome> {

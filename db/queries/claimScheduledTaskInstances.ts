@@ -9,6 +9,9 @@ import { transitionTaskInstances } from '../transitions.ts';
  * Params: executor slots (Airflow's parallelism for this scheduler), the
  * default per-DAG max active tasks, the job id recorded as queued_by_job_id.
  *
+ * Takes knex or a transaction (a worker claims its next task inside the
+ * transaction that records the previous one; knex nests it as a savepoint).
+ *
  * Locks: a transaction-scoped advisory lock serialises this critical section
  * across schedulers (like Airflow locking the pool rows), then candidate rows
  * are locked FOR UPDATE SKIP LOCKED. Occupancy (queued + running slots per
@@ -21,7 +24,7 @@ import { transitionTaskInstances } from '../transitions.ts';
 const CLAIM_LOCK = 'airflow-ts:claim-task-instances';
 
 export async function claimScheduledTaskInstances(
-  knex: Knex,
+  knex: Knex | Knex.Transaction,
   options: {
     slots: number;
     maxActiveTasksPerDag: number;
@@ -31,6 +34,8 @@ export async function claimScheduledTaskInstances(
     dagIds?: readonly string[];
     /** Runs whose tasks are claimed even if their DAG is paused (`dags test`); backfill runs always are. */
     runIdsIgnoringPause?: readonly string[];
+    /** Only this dag run (a worker picking its next task: `dagIds` must name its DAG). */
+    runId?: string;
   },
 ): Promise<TaskInstanceRow[]> {
   if (options.slots <= 0) return [];
@@ -45,10 +50,11 @@ export async function claimScheduledTaskInstances(
           WHERE ti.state = 'scheduled' AND dr.state = 'running'
             AND (d.is_paused = false OR dr.run_type = 'backfill' OR dr.run_id = ANY(?))
             AND (?::text[] IS NULL OR ti.dag_id = ANY(?))
+            AND (?::text IS NULL OR ti.run_id = ?)
           ORDER BY ti.priority_weight DESC, dr.logical_date, ti.id
           LIMIT ?
           FOR UPDATE OF ti SKIP LOCKED`,
-        [[...(options.runIdsIgnoringPause ?? [])], options.dagIds ? [...options.dagIds] : null, options.dagIds ? [...options.dagIds] : null, Math.max(options.slots * 4, 64)] as Knex.RawBinding[],
+        [[...(options.runIdsIgnoringPause ?? [])], options.dagIds ? [...options.dagIds] : null, options.dagIds ? [...options.dagIds] : null, options.runId ?? null, options.runId ?? null, Math.max(options.slots * 4, 64)] as Knex.RawBinding[],
       )
     ).rows;
     if (candidates.length === 0) return [];
