@@ -16,6 +16,7 @@ export function toCamel(key: string): string {
 export const AIRFLOW_ALIASES: Readonly<Record<string, `${SectionName}.${string}`>> = {
   'database.sql_alchemy_conn': 'database.url',
   'core.sql_alchemy_conn': 'database.url',
+  'core.execute_tasks_new_python_interpreter': 'core.executeTasksNewProcess',
   'webserver.web_server_port': 'webserver.port',
   'webserver.web_server_host': 'webserver.host',
   'logging.logging_level': 'logging.level',

@@ -50,6 +50,13 @@ export const configSchema = z.strictObject({
     dagDiscoverySafeMode: bool.default(true),
     /** Timezone for DAGs that do not set one. @default "UTC" */
     defaultTimezone: z.string().default('UTC'),
+    /**
+     * Run every task in a fresh process (Airflow's behaviour) instead of warm worker processes that keep
+     * the runtime and DAG files loaded. Slower; for tasks that leak or must not share a process. @default false
+     */
+    executeTasksNewProcess: bool.default(false),
+    /** A warm worker process is replaced after this many tasks, bounding what leaky tasks can accumulate. @default 500 */
+    workerMaxTasks: int(1).default(500),
     /** Largest XCom value in bytes (as JSON); bigger ones fail the task with a clear error. @default 1048576 */
     xcomMaxSize: int(1).default(1_048_576),
   }).prefault({}),

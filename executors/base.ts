@@ -8,6 +8,8 @@
  * runner that died without recording anything becomes a failed try.
  */
 
+import type { TaskInstanceRow } from '../db/transitions.ts';
+
 /** Everything needed to run one try of one task instance; plain data, never a live DAG. */
 export interface TaskWorkload {
   tiId: number;
@@ -31,7 +33,8 @@ export interface ExecutorEvent {
 
 export interface Executor {
   readonly name: string;
-  start(): Promise<void>;
+  /** `jobId`: the scheduler's job, recorded as queued_by_job_id on what the executor's workers claim themselves. */
+  start(context: { jobId: number | null }): Promise<void>;
   /** How many more workloads it accepts now (Airflow's parallelism minus running). */
   slotsAvailable(): number;
   queue(workload: TaskWorkload): void;
@@ -50,6 +53,20 @@ export interface Executor {
   end(): Promise<void>;
   /** Stops now, killing running workloads. */
   terminate(): Promise<void>;
+}
+
+export function workloadOf(ti: TaskInstanceRow): TaskWorkload {
+  return {
+    tiId: ti.id,
+    dagId: ti.dag_id,
+    taskId: ti.task_id,
+    runId: ti.run_id,
+    mapIndex: ti.map_index,
+    tryNumber: ti.try_number,
+    queue: ti.queue,
+    priorityWeight: ti.priority_weight,
+    executorConfig: ti.executor_config,
+  };
 }
 
 /** The `airflow tasks run` arguments for a workload (what every executor ultimately runs). */

@@ -2,7 +2,7 @@ import type { ResolvedConfig } from '../config/schema.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Executor } from './base.ts';
-import { SequentialExecutor } from './sequentialExecutor.ts';
+import { LocalExecutor } from './localExecutor.ts';
 
 /**
  * The executor named by core.executor. Task processes get the database URL
@@ -17,10 +17,14 @@ export function createExecutor(config: ResolvedConfig, databaseUrl: string, logg
     ...(config.configFile ? { AIRFLOW_CONFIG: config.configFile } : {}),
   };
   const scoped = logger.child({ component: 'executor' });
+  const newProcessPerTask = config.core.executeTasksNewProcess;
   switch (config.core.executor) {
     case 'SequentialExecutor':
-      return new SequentialExecutor({ env, logger: scoped });
+      // One task at a time, like Airflow's; warm unless core.executeTasksNewProcess asks for Airflow's fresh process per task.
+      return new LocalExecutor({ name: 'SequentialExecutor', parallelism: 1, newProcessPerTask, env, logger: scoped });
+    case 'LocalExecutor':
+      return new LocalExecutor({ parallelism: config.core.parallelism, newProcessPerTask, env, logger: scoped });
     default:
-      throw new ConfigError('core.executor', config.core.executor, 'SequentialExecutor (the LocalExecutor and KubernetesExecutor are not available in this version yet)');
+      throw new ConfigError('core.executor', config.core.executor, 'SequentialExecutor or LocalExecutor (the KubernetesExecutor is not available in this version yet)');
   }
 }

@@ -18,7 +18,7 @@ export class InProcessExecutor implements Executor {
 
   constructor(private readonly options: { knex: Knex; config: ResolvedConfig; logger: Logger }) {}
 
-  async start(): Promise<void> {}
+  async start(_context: { jobId: number | null }): Promise<void> {}
 
   slotsAvailable(): number {
     return this.running || this.waiting.length ? 0 : 1;

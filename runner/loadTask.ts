@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { BaseOperator } from '../core/baseOperator.ts';
 import { isDag, type DAG } from '../core/dag.ts';
@@ -9,13 +10,19 @@ export class TaskNotLoadableError extends AirflowError {}
 /**
  * Imports a DAG file in the task runner (the one place besides the parser
  * children where user code runs) and returns the live DAG and task.
+ *
+ * A warm worker runs many tasks: the file is imported once per version (its
+ * modification time goes into the module URL), so an edited DAG file is
+ * picked up by the next task. Older versions stay in memory until the worker
+ * is recycled (core.workerMaxTasks).
  */
 export async function loadTask(fileloc: string, dagId: string, taskId: string): Promise<{ dag: DAG; task: BaseOperator }> {
   // @ts-expect-error -- plain JS module without types; installs the 'airflow-ts' resolver once per process.
   await import('../bin/resolve-airflow-ts.js');
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(fileloc).href)) as Record<string, unknown>;
+    const version = statSync(fileloc).mtimeMs;
+    mod = (await import(`${pathToFileURL(fileloc).href}?v=${version}`)) as Record<string, unknown>;
   } catch (error) {
     throw new TaskNotLoadableError(`Could not import ${fileloc}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }

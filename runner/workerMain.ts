@@ -1,0 +1,79 @@
+import { resolveConfig } from '../config/resolveConfig.ts';
+import { connect } from '../db/database.ts';
+import { workloadOf, type TaskWorkload } from '../executors/base.ts';
+import { createLogger } from '../logging/winstonLogger.ts';
+import { executeTry, startTry, type TryOutcome } from './runTaskInstance.ts';
+
+/**
+ * A warm LocalExecutor worker (started through bin/run-ts.js): the runtime,
+ * a database pool and, once used, the DAG files stay loaded, so a task costs
+ * its own work plus about one commit instead of a Node start-up and a DAG
+ * import. After each success the worker takes the run's next ready task
+ * itself (the mini scheduler) and tells the parent with 'chained'.
+ */
+export type WorkerRequest = { type: 'run'; workload: TaskWorkload } | { type: 'exit' };
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'chained'; workload: TaskWorkload }
+  | { type: 'done'; tiId: number; outcome: TryOutcome }
+  | { type: 'retiring' };
+
+const send = (reply: WorkerReply) => process.send!(reply);
+
+if (!process.send) {
+  console.error('workerMain must be started with an IPC channel');
+  process.exit(2);
+}
+
+const config = await resolveConfig();
+const logger = createLogger(config.logging.level, { component: 'worker' });
+const db = connect(config.database.url, false, async () => {}, 4);
+const jobId = process.env.AIRFLOW_TS_SCHEDULER_JOB_ID ? Number(process.env.AIRFLOW_TS_SCHEDULER_JOB_ID) : null;
+const maxTasks = config.core.workerMaxTasks;
+let tasksRun = 0;
+let busy = false;
+let exitRequested = false;
+
+process.on('message', (request: WorkerRequest) => {
+  if (request.type === 'exit') {
+    // Finish the task at hand first: the executor drains before it stops.
+    exitRequested = true;
+    if (!busy) void shutdown();
+  } else void run(request.workload);
+});
+
+async function run(workload: TaskWorkload): Promise<void> {
+  const ctx = { knex: db.knex, config, logger };
+  busy = true;
+  try {
+    let ti = await startTry(ctx, workload);
+    if (!ti) send({ type: 'done', tiId: workload.tiId, outcome: 'not_run' });
+    while (ti) {
+      const { outcome, next } = await executeTry(ctx, ti, { chain: tasksRun + 1 < maxTasks && !exitRequested, jobId });
+      tasksRun += 1;
+      if (next) send({ type: 'chained', workload: workloadOf(next) });
+      send({ type: 'done', tiId: ti.id, outcome });
+      ti = next;
+    }
+  } catch (error) {
+    // Bookkeeping failed (e.g. the database went away): the parent reports the try as failed.
+    logger.error(`worker could not run ${workload.dagId}.${workload.taskId}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exit(1);
+  }
+  busy = false;
+  if (tasksRun >= maxTasks || exitRequested) {
+    if (!exitRequested) send({ type: 'retiring' });
+    await shutdown();
+  }
+}
+
+async function shutdown(): Promise<void> {
+  await db.close();
+  process.disconnect();
+  process.exit(0);
+}
+
+// Errors escaping task code after its try ended (stray timers, unhandled promises) are logged, not fatal.
+process.on('unhandledRejection', (reason) => logger.warn(`unhandled rejection in task code: ${String(reason)}`));
+
+send({ type: 'ready' });
