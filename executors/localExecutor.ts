@@ -117,10 +117,10 @@ export class LocalExecutor implements Executor {
 
   private readonly slotEvents: SlotEvents = {
     chained: () => {},
-    done: (slot, tiId, outcome, info) => {
+    done: (slot, tiId, outcome, info, wake) => {
       this.events.push({ tiId, outcome, info });
       if (slot.current === null && this.readySlots.has(slot) && slot instanceof WarmWorker && !this.idle.includes(slot)) this.idle.push(slot);
-      for (const listener of this.listeners) listener();
+      if (wake) for (const listener of this.listeners) listener();
       this.dispatch();
     },
     exited: (slot) => {

@@ -11,8 +11,11 @@ const AIRFLOW_BIN = fileURLToPath(new URL('../bin/airflow.js', import.meta.url))
 export interface SlotEvents {
   /** The worker moved on to a task it claimed itself. */
   chained(slot: Slot, workload: TaskWorkload): void;
-  /** A workload ended (recorded by the runner, or `failed` because the process died). */
-  done(slot: Slot, tiId: number, outcome: 'success' | 'failed', info: string): void;
+  /**
+   * A workload ended (recorded by the runner, or `failed` because the process died).
+   * `wake`: the scheduler has something to do (false when a worker simply went on with the next task).
+   */
+  done(slot: Slot, tiId: number, outcome: 'success' | 'failed', info: string, wake: boolean): void;
   /** The process is gone; the slot cannot be used again. */
   exited(slot: Slot): void;
 }
@@ -53,14 +56,15 @@ export class WarmWorker implements Slot {
         events.chained(this, reply.workload);
       } else if (reply.type === 'done') {
         if (this.current?.tiId === reply.tiId) this.current = null;
-        events.done(this, reply.tiId, reply.outcome === 'failed' || reply.outcome === 'up_for_retry' ? 'failed' : 'success', reply.outcome);
+        const failed = reply.outcome === 'failed' || reply.outcome === 'up_for_retry';
+        events.done(this, reply.tiId, failed ? 'failed' : 'success', reply.outcome, failed || !reply.chained);
       }
     });
     this.exitedPromise = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         const lost = this.current;
         this.current = null;
-        if (lost) events.done(this, lost.tiId, 'failed', `worker process ${this.child.pid} exited with ${signal ?? `code ${code}`} while running it: ${this.output.trim()}`);
+        if (lost) events.done(this, lost.tiId, 'failed', `worker process ${this.child.pid} exited with ${signal ?? `code ${code}`} while running it: ${this.output.trim()}`, true);
         events.exited(this);
         resolve();
       });
@@ -107,7 +111,7 @@ export class TaskProcess implements Slot {
     this.exitedPromise = new Promise((resolve) => {
       const finish = (ok: boolean, info: string) => {
         this.current = null;
-        this.events.done(this, workload.tiId, ok ? 'success' : 'failed', info);
+        this.events.done(this, workload.tiId, ok ? 'success' : 'failed', info, true);
         this.events.exited(this);
         resolve();
       };

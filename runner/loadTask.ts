@@ -16,13 +16,21 @@ export class TaskNotLoadableError extends AirflowError {}
  * picked up by the next task. Older versions stay in memory until the worker
  * is recycled (core.workerMaxTasks).
  */
+const loaded = new Map<string, { version: number; mod: Record<string, unknown> }>();
+
 export async function loadTask(fileloc: string, dagId: string, taskId: string): Promise<{ dag: DAG; task: BaseOperator }> {
-  // @ts-expect-error -- plain JS module without types; installs the 'airflow-ts' resolver once per process.
-  await import('../bin/resolve-airflow-ts.js');
   let mod: Record<string, unknown>;
   try {
     const version = statSync(fileloc).mtimeMs;
-    mod = (await import(`${pathToFileURL(fileloc).href}?v=${version}`)) as Record<string, unknown>;
+    const cached = loaded.get(fileloc);
+    if (cached && cached.version === version) {
+      mod = cached.mod;
+    } else {
+      // @ts-expect-error -- plain JS module without types; installs the 'airflow-ts' resolver once per process.
+      await import('../bin/resolve-airflow-ts.js');
+      mod = (await import(`${pathToFileURL(fileloc).href}?v=${version}`)) as Record<string, unknown>;
+      loaded.set(fileloc, { version, mod });
+    }
   } catch (error) {
     throw new TaskNotLoadableError(`Could not import ${fileloc}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }

@@ -21,33 +21,37 @@ import { decideTaskInstances } from '../scheduler/deps/taskInstanceDecisions.ts'
  */
 export async function scheduleAfterSuccess(
   trx: Knex.Transaction,
-  args: { run: DagRunRow; dag: SerializedDag; finishedTaskId: string; now: Date; jobId: number | null; maxActiveTasksPerDag: number },
+  args: { run: DagRunRow; dag: SerializedDag; finishedTaskId: string; now: () => Date; jobId: number | null; maxActiveTasksPerDag: number },
 ): Promise<TaskInstanceRow | null> {
-  const { run, dag, now } = args;
+  const { run, dag } = args;
   const finished = dag.tasks.find((t) => t.taskId === args.finishedTaskId);
-  if (finished && finished.downstreamTaskIds.length > 0) {
-    const locked = await trx('dag_run').where({ id: run.id, state: 'running' }).forUpdate().skipLocked().first('id');
-    if (locked) await decideRun(trx, run, dag, now);
-  }
+  if (finished && finished.downstreamTaskIds.length > 0) await decideRun(trx, run, dag, args.now());
   const [next] = await claimScheduledTaskInstances(trx, {
     slots: 1,
     maxActiveTasksPerDag: args.maxActiveTasksPerDag,
     jobId: args.jobId,
-    now,
+    now: args.now(),
     dagIds: [run.dag_id],
     runId: run.run_id,
     runIdsIgnoringPause: [run.run_id],
   });
   if (!next) return null;
-  const [running] = await transitionTaskInstances(trx, [next.id], { to: 'running', from: ['queued'], now, set: { hostname: os.hostname(), pid: process.pid } });
-  if (running) await clearXComs(trx, run.id, [running.task_id], running.map_index);
+  // The clock is read here, not when the previous task ended: the hop between tasks shows in start_date.
+  const [running] = await transitionTaskInstances(trx, [next.id], { to: 'running', from: ['queued'], now: args.now(), set: { hostname: os.hostname(), pid: process.pid } });
+  // XComs of an earlier try of this task instance go (Airflow clears them when a try starts); a first try has none.
+  if (running && running.try_number > 1) await clearXComs(trx, run.id, [running.task_id], running.map_index);
   return running ?? null;
 }
 
 async function decideRun(trx: Knex.Transaction, run: DagRunRow, dag: SerializedDag, now: Date): Promise<void> {
-  const tis: Pick<TaskInstanceRow, 'id' | 'task_id' | 'state' | 'next_retry_at'>[] = await trx('task_instance')
-    .where({ dag_id: run.dag_id, run_id: run.run_id, map_index: -1 })
-    .select('id', 'task_id', 'state', 'next_retry_at');
+  // The run's task instances, only if we get the run's row lock (one round trip; none if it is taken).
+  const { rows: tis } = (await trx.raw(
+    `SELECT id, task_id, state, next_retry_at FROM task_instance
+      WHERE dag_id = ? AND run_id = ? AND map_index = -1
+        AND EXISTS (SELECT 1 FROM (SELECT id FROM dag_run WHERE id = ? AND state = 'running' FOR UPDATE SKIP LOCKED) locked)`,
+    [run.dag_id, run.run_id, run.id],
+  )) as { rows: Pick<TaskInstanceRow, 'id' | 'task_id' | 'state' | 'next_retry_at'>[] };
+  if (tis.length === 0) return;
   const idOf = new Map(tis.map((ti) => [ti.task_id, ti.id]));
   // Whether a dependsOnPast task may start needs the previous run's states: left to the scheduler.
   const pastDependent = new Set(dag.tasks.filter((t) => t.dependsOnPast).map((t) => t.taskId));

@@ -8,6 +8,7 @@ import type { SerializedDag } from '../core/serialize.ts';
 import { buildTaskContext, type TaskContext } from '../core/taskContext.ts';
 import type { TiState } from '../core/state.ts';
 import { failTaskInstance } from '../db/failTaskInstance.ts';
+import { getSerializedDagCached } from '../db/serializedDagCache.ts';
 import { transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
 import { loadVariablesAndConnections } from '../db/variablesAndConnections.ts';
 import { clearXComs, pullXComs, pushXCom, RETURN_VALUE } from '../db/xcom.ts';
@@ -75,17 +76,17 @@ export async function startTry(ctx: RunnerContext, key: { dagId: string; taskId:
 export async function executeTry(
   ctx: RunnerContext,
   started: TaskInstanceRow,
-  options: { chain: boolean; jobId?: number | null },
-): Promise<{ outcome: TryOutcome; next: TaskInstanceRow | null }> {
+  options: { chain: boolean; jobId?: number | null; /** The run and DAG of the previous task, when the worker chains within one run. */ same?: { run: DagRunRow; dag: SerializedDag } },
+): Promise<{ outcome: TryOutcome; next: TaskInstanceRow | null; run: DagRunRow; dag: SerializedDag }> {
   const { knex, config } = ctx;
   const now = ctx.now ?? (() => new Date());
   const { dag_id: dagId, task_id: taskId, run_id: runId, map_index: mapIndex } = started;
-  const run: DagRunRow = await knex('dag_run').where({ dag_id: dagId, run_id: runId }).first();
-  const dag = await serializedDag(knex, dagId);
+  const reuse = options.same && options.same.run.dag_id === dagId && options.same.run.run_id === runId ? options.same : null;
+  const run: DagRunRow = reuse?.run ?? (await knex('dag_run').where({ dag_id: dagId, run_id: runId }).first());
+  const dag = reuse?.dag ?? (await getSerializedDagCached(knex, dagId))!;
   const policy = dag.tasks.find((t) => t.taskId === taskId) ?? null;
   const log = new TaskLog(taskLogPath(config.logging.baseLogFolder, { dagId, runId, taskId, mapIndex, tryNumber: started.try_number }));
   log.info(`Starting attempt ${started.try_number} of ${started.max_tries + 1} of ${dagId}.${taskId} (${runId}) on ${os.hostname()}, pid ${process.pid}`);
-
   const abort = new AbortController();
   const heartbeat = startHeartbeat(knex, started.id, config.scheduler.jobHeartbeatSec * 1000, now, (state) => {
     log.error(`Task instance state changed externally to ${state ?? 'none'}; stopping the task`);
@@ -134,7 +135,7 @@ export async function executeTry(
       const [done] = await transitionTaskInstances(trx, [started.id], { to: 'success', from: ['running'], now: now() });
       if (!done) return { outcome: 'discarded' as const, next: null };
       const chained = options.chain
-        ? await scheduleAfterSuccess(trx, { run, dag, finishedTaskId: taskId, now: now(), jobId: options.jobId ?? null, maxActiveTasksPerDag: config.core.maxActiveTasksPerDag })
+        ? await scheduleAfterSuccess(trx, { run, dag, finishedTaskId: taskId, now, jobId: options.jobId ?? null, maxActiveTasksPerDag: config.core.maxActiveTasksPerDag })
         : null;
       return { outcome: 'success' as const, next: chained };
     }));
@@ -151,20 +152,8 @@ export async function executeTry(
   }
   log.info(`Task exited with outcome ${outcome}`);
   if (context && task) await runCallback(task, outcome, context, log);
-  await log.close();
-  return { outcome, next };
-}
-
-/** Serialized DAGs by hash: a worker running many tasks of one DAG reads the (possibly large) JSON once per version. */
-const dagCache = new Map<string, { hash: string; dag: SerializedDag }>();
-
-async function serializedDag(knex: Knex, dagId: string): Promise<SerializedDag> {
-  const { dag_hash: hash } = await knex('serialized_dag').where('dag_id', dagId).first('dag_hash');
-  const cached = dagCache.get(dagId);
-  if (cached && cached.hash === hash) return cached.dag;
-  const { data } = await knex('serialized_dag').where('dag_id', dagId).first('data');
-  dagCache.set(dagId, { hash, dag: data as SerializedDag });
-  return data as SerializedDag;
+  log.close();
+  return { outcome, next, run, dag };
 }
 
 async function recordFailure(knex: Knex, ti: TaskInstanceRow, policy: SerializedDag['tasks'][number] | null, error: unknown, at: Date, log: TaskLog): Promise<TryOutcome> {

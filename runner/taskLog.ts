@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -16,23 +16,28 @@ function safeSegment(segment: string): string {
   return segment.replace(/[/\\]/g, '_');
 }
 
-/** A try's log file: timestamped lines, appended as they come. */
+/**
+ * A try's log file: timestamped lines, appended as they come. Writes are
+ * synchronous so that a line is in the file the moment it is logged (a
+ * reader following the log sees it, and a worker that exits loses nothing);
+ * task logs are small, so the cost is a few microseconds a line.
+ */
 export class TaskLog {
-  private readonly stream: WriteStream;
+  private fd: number | null;
 
   constructor(readonly file: string) {
     mkdirSync(path.dirname(file), { recursive: true });
-    this.stream = createWriteStream(file, { flags: 'a' });
+    this.fd = openSync(file, 'a');
   }
 
   write(level: 'INFO' | 'WARNING' | 'ERROR', source: string, message: string): void {
     const stamp = new Date().toISOString();
-    for (const line of message.split('\n')) this.stream.write(`[${stamp}] {${source}} ${level} - ${line}\n`);
+    this.append(message.split('\n').map((line) => `[${stamp}] {${source}} ${level} - ${line}\n`).join(''));
   }
 
   /** A line already formatted by the task's own logger (timestamp and level included). */
   raw(line: string): void {
-    this.stream.write(`${line}\n`);
+    this.append(`${line}\n`);
   }
 
   info(message: string): void {
@@ -43,7 +48,12 @@ export class TaskLog {
     this.write('ERROR', 'taskinstance', message);
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => this.stream.end(resolve));
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+
+  private append(text: string): void {
+    if (this.fd !== null) writeSync(this.fd, text);
   }
 }

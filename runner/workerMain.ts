@@ -15,7 +15,8 @@ export type WorkerRequest = { type: 'run'; workload: TaskWorkload } | { type: 'e
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'chained'; workload: TaskWorkload }
-  | { type: 'done'; tiId: number; outcome: TryOutcome }
+  /** `chained`: the worker went on with a task it claimed itself, so the scheduler need not be woken. */
+  | { type: 'done'; tiId: number; outcome: TryOutcome; chained: boolean }
   | { type: 'retiring' };
 
 const send = (reply: WorkerReply) => process.send!(reply);
@@ -47,13 +48,15 @@ async function run(workload: TaskWorkload): Promise<void> {
   busy = true;
   try {
     let ti = await startTry(ctx, workload);
-    if (!ti) send({ type: 'done', tiId: workload.tiId, outcome: 'not_run' });
+    if (!ti) send({ type: 'done', tiId: workload.tiId, outcome: 'not_run', chained: false });
+    let same: Parameters<typeof executeTry>[2]['same'];
     while (ti) {
-      const { outcome, next } = await executeTry(ctx, ti, { chain: tasksRun + 1 < maxTasks && !exitRequested, jobId });
+      const { outcome, next, run, dag } = await executeTry(ctx, ti, { chain: tasksRun + 1 < maxTasks && !exitRequested, jobId, same });
       tasksRun += 1;
       if (next) send({ type: 'chained', workload: workloadOf(next) });
-      send({ type: 'done', tiId: ti.id, outcome });
+      send({ type: 'done', tiId: ti.id, outcome, chained: next !== null });
       ti = next;
+      same = { run, dag };
     }
   } catch (error) {
     // Bookkeeping failed (e.g. the database went away): the parent reports the try as failed.

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../core/logger.ts';
-import type { SerializedDag } from '../core/serialize.ts';
 import { failTaskInstance } from '../db/failTaskInstance.ts';
+import { getSerializedDagCached } from '../db/serializedDagCache.ts';
 import { transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
 import type { ExecutorEvent } from '../executors/base.ts';
 
@@ -13,17 +13,24 @@ import type { ExecutorEvent } from '../executors/base.ts';
  * if tries are left — Airflow's "Executor reports task instance finished
  * (failed) although the task says it's running".
  */
-export async function applyExecutorEvents(knex: Knex, events: ExecutorEvent[], options: { now: Date; logger: Logger }): Promise<number> {
+export async function applyExecutorEvents(
+  knex: Knex,
+  events: ExecutorEvent[],
+  options: { now: Date; logger: Logger },
+): Promise<{ failed: number; touched: { dag_id: string; run_id: string }[] }> {
+  if (events.length === 0) return { failed: 0, touched: [] };
+  const tis: TaskInstanceRow[] = await knex('task_instance').whereIn('id', [...new Set(events.map((e) => e.tiId))]);
+  const byId = new Map(tis.map((ti) => [ti.id, ti]));
   let failed = 0;
   for (const event of events) {
-    const ti: TaskInstanceRow | undefined = await knex('task_instance').where('id', event.tiId).first();
+    const ti = byId.get(event.tiId);
     if (ti?.state === 'restarting') {
       // Cleared while it ran and its process is gone: schedule it afresh.
       await transitionTaskInstances(knex, [ti.id], { to: null, from: ['restarting'], now: options.now });
       continue;
     }
-    if (!ti || (ti.state !== 'queued' && ti.state !== 'running')) continue;
-    const dag = (await knex('serialized_dag').where('dag_id', ti.dag_id).first('data'))?.data as SerializedDag | undefined;
+    if (!ti || (ti.state !== 'queued' && ti.state !== 'running') || event.outcome === 'success') continue;
+    const dag = await getSerializedDagCached(knex, ti.dag_id);
     const task = dag?.tasks.find((t) => t.taskId === ti.task_id) ?? null;
     const row = await failTaskInstance(knex, ti, { policy: task, allowRetry: true, from: [ti.state], now: options.now });
     if (row) {
@@ -35,7 +42,8 @@ export async function applyExecutorEvents(knex: Knex, events: ExecutorEvent[], o
       });
     }
   }
-  return failed;
+  const touched = [...new Map(tis.map((ti) => [`${ti.dag_id}\u0000${ti.run_id}`, { dag_id: ti.dag_id, run_id: ti.run_id }])).values()];
+  return { failed, touched };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../core/logger.ts';
 import type { SerializedDag } from '../core/serialize.ts';
+import { getSerializedDagCached } from '../db/serializedDagCache.ts';
 import type { TiState } from '../core/state.ts';
 import { transitionDagRun, transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
 import { dagRunOutcome, decideTaskInstances, isDeadlocked } from './deps/taskInstanceDecisions.ts';
@@ -23,22 +24,32 @@ export interface SchedulingPassResult {
  */
 export async function scheduleDagRuns(
   knex: Knex,
-  options: { now: Date; maxActiveRunsPerDag: number; logger: Logger; /** Only these DAGs, paused or not (backfill, `dags test`). */ dagIds?: string[] },
+  options: {
+    now: Date;
+    maxActiveRunsPerDag: number;
+    logger: Logger;
+    /** Only these DAGs, paused or not (backfill, `dags test`). */
+    dagIds?: string[];
+    /** Only these runs (plus any started now): an event-driven pass touches what changed, not every run. */
+    runs?: { dag_id: string; run_id: string }[];
+  },
 ): Promise<SchedulingPassResult> {
   const { now } = options;
-  await startQueuedDagRuns(knex, options);
-  const runs = await knex('dag_run')
-    .where('state', 'running')
+  const started = await startQueuedDagRuns(knex, options);
+  const only = options.runs ? [...options.runs.map((r) => [r.dag_id, r.run_id]), ...started.map((r) => [r.dag_id, r.run_id])] : null;
+  if (only && only.length === 0) return { scheduled: 0, finished: [] };
+  const runs = await knex('dag_run as dr')
+    .join('serialized_dag as sd', 'sd.dag_id', 'dr.dag_id')
+    .where('dr.state', 'running')
     .modify((q) => {
-      if (options.dagIds) q.whereIn('dag_id', options.dagIds);
+      if (options.dagIds) q.whereIn('dr.dag_id', options.dagIds);
+      if (only) q.whereIn(['dr.dag_id', 'dr.run_id'], only);
     })
-    .orderBy(['dag_id', 'logical_date'])
-    .select('id', 'dag_id');
+    .orderBy(['dr.dag_id', 'dr.logical_date'])
+    .select('dr.id', 'dr.dag_id', 'sd.dag_hash');
   const result: SchedulingPassResult = { scheduled: 0, finished: [] };
-  const dags = new Map<string, SerializedDag | null>();
-  for (const { id, dag_id: dagId } of runs as { id: number; dag_id: string }[]) {
-    if (!dags.has(dagId)) dags.set(dagId, ((await knex('serialized_dag').where('dag_id', dagId).first('data'))?.data as SerializedDag) ?? null);
-    const dag = dags.get(dagId);
+  for (const { id, dag_id: dagId, dag_hash: hash } of runs as { id: number; dag_id: string; dag_hash: string }[]) {
+    const dag = await getSerializedDagCached(knex, dagId, hash);
     if (!dag) continue;
     await knex.transaction(async (trx) => {
       const run: DagRunRow | undefined = await trx('dag_run').where({ id, state: 'running' }).forUpdate().skipLocked().first();
@@ -106,7 +117,8 @@ async function previousRunTaskStates(trx: Knex.Transaction, run: DagRunRow): Pro
  * unpaused and has fewer than maxActiveRuns running. Locks the DAG's row so
  * two schedulers cannot both start "the last free" run.
  */
-async function startQueuedDagRuns(knex: Knex, options: { now: Date; maxActiveRunsPerDag: number; dagIds?: string[] }): Promise<void> {
+async function startQueuedDagRuns(knex: Knex, options: { now: Date; maxActiveRunsPerDag: number; dagIds?: string[] }): Promise<DagRunRow[]> {
+  const started: DagRunRow[] = [];
   const dagIds: string[] = await knex('dag_run')
     .where('state', 'queued')
     .modify((q) => {
@@ -124,7 +136,11 @@ async function startQueuedDagRuns(knex: Knex, options: { now: Date; maxActiveRun
       const free = max - Number(counted?.running ?? 0);
       if (free <= 0) return;
       const queued: { id: number }[] = await trx('dag_run').where({ dag_id: dagId, state: 'queued' }).orderBy('logical_date').limit(free).select('id');
-      for (const { id } of queued) await transitionDagRun(trx, id, { to: 'running', from: ['queued'], now: options.now });
+      for (const { id } of queued) {
+        const run = await transitionDagRun(trx, id, { to: 'running', from: ['queued'], now: options.now });
+        if (run) started.push(run);
+      }
     });
   }
+  return started;
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.ts';
 import { endJob, heartbeatJob, liveJobIds, registerJob } from '../db/jobs.ts';
 import { claimScheduledTaskInstances } from '../db/queries/claimScheduledTaskInstances.ts';
 import { transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
-import type { Executor, TaskWorkload } from '../executors/base.ts';
+import { workloadOf, type Executor } from '../executors/base.ts';
 import { createDueDagRuns } from './createDueDagRuns.ts';
 import { applyExecutorEvents, failZombies } from './executorEvents.ts';
 import { scheduleDagRuns } from './scheduleDagRuns.ts';
@@ -47,6 +47,7 @@ export class Scheduler {
   private woken = false;
   private loop: Promise<void> | null = null;
   private lastHousekeeping = 0;
+  private lastFullPass = 0;
   private readonly now: () => Date;
 
   constructor(private readonly options: SchedulerOptions) {
@@ -62,7 +63,7 @@ export class Scheduler {
     if (this.state !== 'created') throw new Error(`cannot start a scheduler that is ${this.state}`);
     const { knex, executor, logger } = this.options;
     this.jobId = await registerJob(knex, this.options.only ? 'BackfillJob' : 'SchedulerJob', this.now(), executor.name);
-    await executor.start();
+    await executor.start({ jobId: this.jobId });
     if (!this.options.only) await this.adoptOrResetOrphans();
     this.state = 'running';
     logger.info(`scheduler started (job ${this.jobId}, ${executor.name})`);
@@ -90,13 +91,19 @@ export class Scheduler {
     this.state = 'stopped';
   }
 
-  /** One iteration of the loop; public for `airflow dags test` and tests. */
-  async runOnce(): Promise<LoopResult> {
+  /**
+   * One iteration of the loop; public for `airflow dags test` and tests. A
+   * full pass creates due runs and decides every running run; a targeted pass
+   * (after executor events, between full passes) decides only the runs those
+   * events touched plus runs started now, so the work per event is
+   * proportional to what changed rather than to the number of DAGs.
+   */
+  async runOnce(kind: 'full' | 'targeted' = 'full'): Promise<LoopResult> {
     const { knex, config, executor, logger } = this.options;
     const now = this.now();
-    const failedByExecutor = await applyExecutorEvents(knex, executor.drainEvents(), { now, logger });
+    const { failed: failedByExecutor, touched } = await applyExecutorEvents(knex, executor.drainEvents(), { now, logger });
     const only = this.options.only;
-    const created = only
+    const created = only || kind === 'targeted'
       ? []
       : await createDueDagRuns(knex, {
           now,
@@ -106,7 +113,13 @@ export class Scheduler {
           logger,
         });
     for (const run of created) logger.info(`created dag run ${run.run_id}`, { dagId: run.dag_id });
-    const pass = await scheduleDagRuns(knex, { now, maxActiveRunsPerDag: config.core.maxActiveRunsPerDag, logger, dagIds: only?.dagIds });
+    const pass = await scheduleDagRuns(knex, {
+      now,
+      maxActiveRunsPerDag: config.core.maxActiveRunsPerDag,
+      logger,
+      dagIds: only?.dagIds,
+      runs: kind === 'targeted' ? touched : undefined,
+    });
     for (const run of pass.finished) logger.info(`dag run ${run.run_id} finished: ${run.state}`, { dagId: run.dag_id });
     const claimed = await claimScheduledTaskInstances(knex, {
       slots: Math.min(executor.slotsAvailable(), config.core.parallelism),
@@ -126,7 +139,9 @@ export class Scheduler {
       let busy = false;
       try {
         this.woken = false;
-        const result = await this.runOnce();
+        const full = this.now().getTime() - this.lastFullPass >= config.scheduler.schedulerIdleSleepTime * 1000;
+        if (full) this.lastFullPass = this.now().getTime();
+        const result = await this.runOnce(full ? 'full' : 'targeted');
         busy = result.createdRuns + result.scheduled + result.queued + result.finishedRuns + result.failedByExecutor > 0;
         await this.housekeeping();
       } catch (error) {
@@ -179,18 +194,4 @@ export class Scheduler {
     const reset = await transitionTaskInstances(knex, notAdopted.map((w) => w.tiId), { to: 'scheduled', from: ['queued'], now });
     logger.info(`reset ${reset.length} orphaned queued task instance(s) to scheduled`);
   }
-}
-
-export function workloadOf(ti: TaskInstanceRow): TaskWorkload {
-  return {
-    tiId: ti.id,
-    dagId: ti.dag_id,
-    taskId: ti.task_id,
-    runId: ti.run_id,
-    mapIndex: ti.map_index,
-    tryNumber: ti.try_number,
-    queue: ti.queue,
-    priorityWeight: ti.priority_weight,
-    executorConfig: ti.executor_config,
-  };
 }

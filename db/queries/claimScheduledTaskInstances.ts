@@ -39,46 +39,47 @@ export async function claimScheduledTaskInstances(
   },
 ): Promise<TaskInstanceRow[]> {
   if (options.slots <= 0) return [];
-  return knex.transaction(async (trx) => {
-    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [CLAIM_LOCK]);
-    const candidates: Candidate[] = (
-      await trx.raw(
-        `SELECT ti.id, ti.dag_id, ti.pool, ti.pool_slots, d.max_active_tasks
-           FROM task_instance ti
-           JOIN dag_run dr ON dr.dag_id = ti.dag_id AND dr.run_id = ti.run_id
-           JOIN dag d ON d.dag_id = ti.dag_id
-          WHERE ti.state = 'scheduled' AND dr.state = 'running'
-            AND (d.is_paused = false OR dr.run_type = 'backfill' OR dr.run_id = ANY(?))
-            AND (?::text[] IS NULL OR ti.dag_id = ANY(?))
-            AND (?::text IS NULL OR ti.run_id = ?)
-          ORDER BY ti.priority_weight DESC, dr.logical_date, ti.id
-          LIMIT ?
-          FOR UPDATE OF ti SKIP LOCKED`,
-        [[...(options.runIdsIgnoringPause ?? [])], options.dagIds ? [...options.dagIds] : null, options.dagIds ? [...options.dagIds] : null, options.runId ?? null, options.runId ?? null, Math.max(options.slots * 4, 64)] as Knex.RawBinding[],
-      )
-    ).rows;
-    if (candidates.length === 0) return [];
-    const pools: { pool: string; slots: number; occupied: number }[] = (
-      await trx.raw(
-        `SELECT p.pool, p.slots, COALESCE(SUM(ti.pool_slots) FILTER (WHERE ti.state IN ('queued', 'running')), 0)::int AS occupied
-           FROM slot_pool p LEFT JOIN task_instance ti ON ti.pool = p.pool AND ti.state IN ('queued', 'running')
-          GROUP BY p.pool, p.slots`,
-      )
-    ).rows;
-    const perDag: { dag_id: string; n: number }[] = (
-      await trx.raw(
-        `SELECT dag_id, count(*)::int AS n FROM task_instance WHERE state IN ('queued', 'running') AND dag_id = ANY(?) GROUP BY dag_id`,
-        [[...new Set(candidates.map((c) => c.dag_id))]],
-      )
-    ).rows;
-    const chosen = withinCaps(candidates, {
-      slots: options.slots,
-      poolFree: new Map(pools.map((p) => [p.pool, p.slots - p.occupied])),
-      dagActive: new Map(perDag.map((d) => [d.dag_id, d.n])),
-      maxActiveTasksPerDag: options.maxActiveTasksPerDag,
-    });
-    return transitionTaskInstances(trx, chosen, { to: 'queued', from: ['scheduled'], now: options.now, set: { queued_by_job_id: options.jobId } });
+  // Inside a caller's transaction (a worker's), run in it: a savepoint would only add round trips.
+  return knex.isTransaction ? claim(knex as Knex.Transaction, options) : knex.transaction((trx) => claim(trx, options));
+}
+
+async function claim(trx: Knex.Transaction, options: Parameters<typeof claimScheduledTaskInstances>[1]): Promise<TaskInstanceRow[]> {
+  await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [CLAIM_LOCK]);
+  // Candidates and occupancy in one statement, whose snapshot is taken after the lock above: free slots
+  // per pool, and queued + running task instances per DAG, as every claim committed before us left them.
+  const { rows } = await trx.raw(
+    `WITH candidates AS (
+       SELECT ti.id, ti.dag_id, ti.pool, ti.pool_slots, d.max_active_tasks, ti.priority_weight, dr.logical_date
+         FROM task_instance ti
+         JOIN dag_run dr ON dr.dag_id = ti.dag_id AND dr.run_id = ti.run_id
+         JOIN dag d ON d.dag_id = ti.dag_id
+        WHERE ti.state = 'scheduled' AND dr.state = 'running'
+          AND (d.is_paused = false OR dr.run_type = 'backfill' OR dr.run_id = ANY(?))
+          AND (?::text[] IS NULL OR ti.dag_id = ANY(?))
+          AND (?::text IS NULL OR ti.run_id = ?)
+        ORDER BY ti.priority_weight DESC, dr.logical_date, ti.id
+        LIMIT ?
+        FOR UPDATE OF ti SKIP LOCKED
+     ), occupying AS (
+       SELECT pool, dag_id, pool_slots FROM task_instance WHERE state IN ('queued', 'running')
+     )
+     SELECT
+       (SELECT COALESCE(json_agg(json_build_object('id', c.id, 'dag_id', c.dag_id, 'pool', c.pool, 'pool_slots', c.pool_slots, 'max_active_tasks', c.max_active_tasks)
+                 ORDER BY c.priority_weight DESC, c.logical_date, c.id), '[]') FROM candidates c) AS candidates,
+       (SELECT COALESCE(json_agg(json_build_object('pool', p.pool, 'free', p.slots - COALESCE((SELECT SUM(o.pool_slots) FROM occupying o WHERE o.pool = p.pool), 0))), '[]') FROM slot_pool p) AS pools,
+       (SELECT COALESCE(json_agg(json_build_object('dag_id', d.dag_id, 'n', (SELECT count(*) FROM occupying o WHERE o.dag_id = d.dag_id))), '[]')
+          FROM (SELECT DISTINCT dag_id FROM candidates) d) AS dags`,
+    [[...(options.runIdsIgnoringPause ?? [])], options.dagIds ? [...options.dagIds] : null, options.dagIds ? [...options.dagIds] : null, options.runId ?? null, options.runId ?? null, Math.max(options.slots * 4, 64)] as Knex.RawBinding[],
+  );
+  const { candidates, pools, dags } = rows[0] as { candidates: Candidate[]; pools: { pool: string; free: number }[]; dags: { dag_id: string; n: number }[] };
+  if (candidates.length === 0) return [];
+  const chosen = withinCaps(candidates, {
+    slots: options.slots,
+    poolFree: new Map(pools.map((p) => [p.pool, Number(p.free)])),
+    dagActive: new Map(dags.map((d) => [d.dag_id, Number(d.n)])),
+    maxActiveTasksPerDag: options.maxActiveTasksPerDag,
   });
+  return transitionTaskInstances(trx, chosen, { to: 'queued', from: ['scheduled'], now: options.now, set: { queued_by_job_id: options.jobId } });
 }
 
 interface Candidate {
