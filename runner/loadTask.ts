@@ -1,4 +1,5 @@
 import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { BaseOperator } from '../core/baseOperator.ts';
 import { isDag, type DAG } from '../core/dag.ts';
@@ -28,7 +29,11 @@ export async function loadTask(fileloc: string, dagId: string, taskId: string): 
     } else {
       // @ts-expect-error -- plain JS module without types; installs the 'airflow-ts' resolver once per process.
       await import('../bin/resolve-airflow-ts.js');
-      mod = (await import(`${pathToFileURL(fileloc).href}?v=${version}`)) as Record<string, unknown>;
+      // The first version loads under its plain URL; later versions get a query so the module is read anew.
+      // A DAG file in a folder without "type": "module" is CommonJS, cached by file name whatever the query.
+      if (cached) delete createRequire(import.meta.url).cache[fileloc];
+      const url = cached ? `${pathToFileURL(fileloc).href}?v=${version}` : pathToFileURL(fileloc).href;
+      mod = (await import(url)) as Record<string, unknown>;
       loaded.set(fileloc, { version, mod });
     }
   } catch (error) {
