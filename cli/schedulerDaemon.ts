@@ -13,9 +13,9 @@ export async function startSchedulerDaemon(runtime: Runtime, database: Database)
   const { config, logger } = runtime;
   const processor = createDagFileProcessor(config, database.knex, logger);
   const executor = createExecutor(config, database.url, logger);
-  const scheduler = new Scheduler({ knex: database.knex, config, executor, logger: logger.child({ component: 'scheduler' }) });
+  const scheduler = new Scheduler({ knex: database.knex, config, executor, logger: logger.child({ component: 'scheduler' }), listenUrl: database.url });
   processor.on('processed', (outcome) => {
-    if (outcome.changed.length > 0) scheduler.wake();
+    if (outcome.changed.length > 0) scheduler.wake(true);
   });
   await processor.start();
   await scheduler.start();

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { DagNotFoundError } from '../core/errors.ts';
+import { notifyScheduler } from './notifications.ts';
 import type { SerializedDag } from '../core/serialize.ts';
 
 /** Reads of DAG metadata shared by the CLI, the REST API and the web UI. */
@@ -32,7 +33,10 @@ export async function getSerializedDag(knex: Knex, dagId: string): Promise<Seria
 /** Pauses or unpauses a DAG; returns whether the flag changed. */
 export async function setPaused(knex: Knex, dagId: string, paused: boolean): Promise<boolean> {
   const rows = await knex('dag').where('dag_id', dagId).whereNot('is_paused', paused).update({ is_paused: paused }, ['dag_id']);
-  if (rows.length > 0) return true;
+  if (rows.length > 0) {
+    if (!paused) await notifyScheduler(knex, `unpaused ${dagId}`); // its due runs get created now, not on the next tick
+    return true;
+  }
   if (!(await knex('dag').where('dag_id', dagId).first('dag_id'))) throw new DagNotFoundError(dagId);
   return false;
 }

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import { endJob, heartbeatJob, liveJobIds, registerJob } from '../db/jobs.ts';
+import { WakeupListener } from '../db/notifications.ts';
 import { claimScheduledTaskInstances } from '../db/queries/claimScheduledTaskInstances.ts';
 import { transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
 import { workloadOf, type Executor } from '../executors/base.ts';
@@ -18,6 +19,8 @@ export interface SchedulerOptions {
   logger: Logger;
   /** Injected clock; tests move time by hand. */
   now?: () => Date;
+  /** Database URL to LISTEN on for wake-ups from other processes (triggers, clears, unpauses). */
+  listenUrl?: string;
   /**
    * Restricts the loop to these DAGs and skips creating scheduled runs: for
    * `airflow dags backfill` and `airflow dags test`, which drive their own runs.
@@ -48,6 +51,8 @@ export class Scheduler {
   private loop: Promise<void> | null = null;
   private lastHousekeeping = 0;
   private lastFullPass = 0;
+  private listener: WakeupListener | null = null;
+  private fullPassRequested = false;
   private readonly now: () => Date;
 
   constructor(private readonly options: SchedulerOptions) {
@@ -64,15 +69,24 @@ export class Scheduler {
     const { knex, executor, logger } = this.options;
     this.jobId = await registerJob(knex, this.options.only ? 'BackfillJob' : 'SchedulerJob', this.now(), executor.name);
     await executor.start({ jobId: this.jobId });
+    if (this.options.listenUrl) {
+      this.listener = new WakeupListener(this.options.listenUrl, () => this.wake(true), logger);
+      await this.listener.start();
+    }
     if (!this.options.only) await this.adoptOrResetOrphans();
     this.state = 'running';
     logger.info(`scheduler started (job ${this.jobId}, ${executor.name})`);
     this.loop = this.runLoop();
   }
 
-  /** Asks the loop to run an iteration now (a task finished, a run was triggered). */
-  wake(): void {
+  /**
+   * Asks the loop to run an iteration now. `full`: something other than a task
+   * finishing happened (a trigger, an unpause, a changed DAG), so the next
+   * iteration is a full pass rather than one targeted at executor events.
+   */
+  wake(full = false): void {
     this.woken = true;
+    if (full) this.fullPassRequested = true;
     this.wakeUp?.();
   }
 
@@ -82,6 +96,7 @@ export class Scheduler {
     this.state = 'stopping';
     this.wake();
     await this.loop;
+    await this.listener?.stop();
     const { executor, knex } = this.options;
     const ended = executor.end();
     const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
@@ -139,7 +154,8 @@ export class Scheduler {
       let busy = false;
       try {
         this.woken = false;
-        const full = this.now().getTime() - this.lastFullPass >= config.scheduler.schedulerIdleSleepTime * 1000;
+        const full = this.fullPassRequested || this.now().getTime() - this.lastFullPass >= config.scheduler.schedulerIdleSleepTime * 1000;
+        this.fullPassRequested = false;
         if (full) this.lastFullPass = this.now().getTime();
         const result = await this.runOnce(full ? 'full' : 'targeted');
         busy = result.createdRuns + result.scheduled + result.queued + result.finishedRuns + result.failedByExecutor > 0;

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { SerializedDag } from '../core/serialize.ts';
+import { notifyScheduler } from '../db/notifications.ts';
 import { clearXComs } from '../db/xcom.ts';
 import { transitionDagRun, transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
 
@@ -52,6 +53,7 @@ export async function clearTaskInstances(knex: Knex, request: ClearRequest): Pro
         await transitionDagRun(trx, run.id, { to: 'queued', now, set: { clear_number: trx.raw('clear_number + 1') as never } });
       }
     }
+    await notifyScheduler(trx, `cleared ${tis.length} task instance(s) of ${request.dag.dagId}`);
     return tis;
   });
 }

@@ -5,6 +5,7 @@ import { runIdFor } from '../core/runId.ts';
 import type { SerializedDag } from '../core/serialize.ts';
 import { resolveParams } from '../core/validateConf.ts';
 import { createDagRun } from '../db/dagRuns.ts';
+import { notifyScheduler } from '../db/notifications.ts';
 import type { DagRunRow } from '../db/transitions.ts';
 
 export interface TriggerRequest {
@@ -31,8 +32,8 @@ export async function triggerDagRun(knex: Knex, request: TriggerRequest): Promis
   resolveParams(dag.dagId, dag.params, conf);
   const logicalDate = request.logicalDate ?? request.now;
   const dataInterval = timetableOf(dag).inferManualDataInterval(logicalDate);
-  return knex.transaction((trx) =>
-    createDagRun(trx, {
+  return knex.transaction(async (trx) => {
+    const run = await createDagRun(trx, {
       dag,
       runId: request.runId ?? runIdFor('manual', logicalDate),
       runType: 'manual',
@@ -41,6 +42,8 @@ export async function triggerDagRun(knex: Knex, request: TriggerRequest): Promis
       conf,
       note: request.note ?? null,
       now: request.now,
-    }),
-  );
+    });
+    await notifyScheduler(trx, `triggered ${dag.dagId} ${run.run_id}`); // wakes a scheduler in another process at once
+    return run;
+  });
 }

@@ -3,7 +3,7 @@ import { isDag } from '../../core/dag.ts';
 import type { SerializedDag } from '../../core/serialize.ts';
 import { buildTaskContext } from '../../core/taskContext.ts';
 import { getSerializedDag } from '../../db/dagQueries.ts';
-import { loadConnections, loadVariables } from '../../db/variablesAndConnections.ts';
+import { loadVariablesAndConnections } from '../../db/variablesAndConnections.ts';
 import { pullXComs } from '../../db/xcom.ts';
 import { executeTask } from '../../runner/executeTask.ts';
 import { loadTask } from '../../runner/loadTask.ts';
@@ -65,8 +65,7 @@ export function taskRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
               pull: async ({ taskIds, key }) => (run ? pullXComs(knex, run.id, taskIds, key) : taskIds.map(() => undefined)),
               push: async (key, value) => void pushed.set(key, value),
             },
-            variables: await loadVariables(knex),
-            connections: await loadConnections(knex),
+            ...(await loadVariablesAndConnections(knex)),
             testMode: true,
             log: (line) => console.log(line),
             signal: abort.signal,
