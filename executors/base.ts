@@ -26,8 +26,11 @@ export interface TaskWorkload {
 /** What happened to the process that ran a workload. */
 export interface ExecutorEvent {
   tiId: number;
-  /** 'success' / 'failed': the runner process exited with code 0 / otherwise (or could not start). */
-  outcome: 'success' | 'failed';
+  /**
+   * 'success' / 'failed': the runner process exited with code 0 / otherwise (or could not start);
+   * 'requeue': a task instance a dead worker had reserved but not started, to be scheduled again.
+   */
+  outcome: 'success' | 'failed' | 'requeue';
   info: string;
 }
 

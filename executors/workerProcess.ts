@@ -15,7 +15,7 @@ export interface SlotEvents {
    * A workload ended (recorded by the runner, or `failed` because the process died).
    * `wake`: the scheduler has something to do (false when a worker simply went on with the next task).
    */
-  done(slot: Slot, tiId: number, outcome: 'success' | 'failed', info: string, wake: boolean): void;
+  done(slot: Slot, tiId: number, outcome: 'success' | 'failed' | 'requeue', info: string, wake: boolean): void;
   /** The process is gone; the slot cannot be used again. */
   exited(slot: Slot): void;
 }
@@ -35,6 +35,8 @@ export interface Slot {
  */
 export class WarmWorker implements Slot {
   current: TaskWorkload | null = null;
+  /** Queued task instances the worker claimed for itself, to hand back if it dies. */
+  private reserved: TaskWorkload[] = [];
   readonly ready: Promise<void>;
   private readonly child: ChildProcess;
   private output = '';
@@ -51,7 +53,9 @@ export class WarmWorker implements Slot {
     });
     this.ready.catch(() => {}); // observed by the executor; avoid an unhandled rejection here
     this.child.on('message', (reply: WorkerReply) => {
-      if (reply.type === 'chained') {
+      if (reply.type === 'reserved') {
+        this.reserved = reply.workloads;
+      } else if (reply.type === 'chained') {
         this.current = reply.workload;
         events.chained(this, reply.workload);
       } else if (reply.type === 'done') {
@@ -65,6 +69,7 @@ export class WarmWorker implements Slot {
         const lost = this.current;
         this.current = null;
         if (lost) events.done(this, lost.tiId, 'failed', `worker process ${this.child.pid} exited with ${signal ?? `code ${code}`} while running it: ${this.output.trim()}`, true);
+        for (const reserved of this.reserved.splice(0)) events.done(this, reserved.tiId, 'requeue', `reserved by worker ${this.child.pid}, which exited`, true);
         events.exited(this);
         resolve();
       });

@@ -21,13 +21,26 @@ import { decideTaskInstances } from '../scheduler/deps/taskInstanceDecisions.ts'
  */
 export async function scheduleAfterSuccess(
   trx: Knex.Transaction,
-  args: { run: DagRunRow; dag: SerializedDag; finishedTaskId: string; now: () => Date; jobId: number | null; maxActiveTasksPerDag: number },
-): Promise<TaskInstanceRow | null> {
+  args: {
+    run: DagRunRow;
+    dag: SerializedDag;
+    finishedTaskId: string;
+    now: () => Date;
+    jobId: number | null;
+    maxActiveTasksPerDag: number;
+    /** Workers sharing the backlog (core.parallelism): the worker reserves its fair share, up to 16. */
+    parallelism: number;
+    /** False while the worker still holds reservations: it only decides the downstream tasks. */
+    claim: boolean;
+  },
+): Promise<TaskInstanceRow[]> {
   const { run, dag } = args;
   const finished = dag.tasks.find((t) => t.taskId === args.finishedTaskId);
   if (finished && finished.downstreamTaskIds.length > 0) await decideRun(trx, run, dag, args.now());
-  const [next] = await claimScheduledTaskInstances(trx, {
-    slots: 1,
+  if (!args.claim) return [];
+  return claimScheduledTaskInstances(trx, {
+    slots: 16,
+    fairShareAmong: args.parallelism,
     maxActiveTasksPerDag: args.maxActiveTasksPerDag,
     jobId: args.jobId,
     now: args.now(),
@@ -35,11 +48,21 @@ export async function scheduleAfterSuccess(
     runId: run.run_id,
     runIdsIgnoringPause: [run.run_id],
   });
-  if (!next) return null;
+}
+
+/**
+ * Starts the next task instance a worker reserved (queued → running) inside
+ * the transaction that recorded its previous task. Returns null if someone
+ * else moved it meanwhile (cleared, marked), so the worker skips it.
+ */
+export async function startReserved(trx: Knex.Transaction, ti: TaskInstanceRow, now: Date): Promise<TaskInstanceRow | null> {
   // The clock is read here, not when the previous task ended: the hop between tasks shows in start_date.
-  const [running] = await transitionTaskInstances(trx, [next.id], { to: 'running', from: ['queued'], now: args.now(), set: { hostname: os.hostname(), pid: process.pid } });
+  const [running] = await transitionTaskInstances(trx, [ti.id], { to: 'running', from: ['queued'], now, set: { hostname: os.hostname(), pid: process.pid } });
   // XComs of an earlier try of this task instance go (Airflow clears them when a try starts); a first try has none.
-  if (running && running.try_number > 1) await clearXComs(trx, run.id, [running.task_id], running.map_index);
+  if (running && running.try_number > 1) {
+    const run = await trx('dag_run').where({ dag_id: ti.dag_id, run_id: ti.run_id }).first('id');
+    await clearXComs(trx, run.id, [running.task_id], running.map_index);
+  }
   return running ?? null;
 }
 

@@ -14,7 +14,7 @@ import { loadVariablesAndConnections } from '../db/variablesAndConnections.ts';
 import { clearXComs, pullXComs, pushXCom, RETURN_VALUE } from '../db/xcom.ts';
 import { executeTask } from './executeTask.ts';
 import { loadTask } from './loadTask.ts';
-import { scheduleAfterSuccess } from './miniScheduler.ts';
+import { scheduleAfterSuccess, startReserved } from './miniScheduler.ts';
 import { TaskLog, taskLogPath } from './taskLog.ts';
 
 export interface RunnerContext {
@@ -76,7 +76,14 @@ export async function startTry(ctx: RunnerContext, key: { dagId: string; taskId:
 export async function executeTry(
   ctx: RunnerContext,
   started: TaskInstanceRow,
-  options: { chain: boolean; jobId?: number | null; /** The run and DAG of the previous task, when the worker chains within one run. */ same?: { run: DagRunRow; dag: SerializedDag } },
+  options: {
+    chain: boolean;
+    jobId?: number | null;
+    /** The run and DAG of the previous task, when the worker chains within one run. */
+    same?: { run: DagRunRow; dag: SerializedDag };
+    /** The worker's reserved (queued) task instances; chaining starts the first and may add more. */
+    reserved?: TaskInstanceRow[];
+  },
 ): Promise<{ outcome: TryOutcome; next: TaskInstanceRow | null; run: DagRunRow; dag: SerializedDag }> {
   const { knex, config } = ctx;
   const now = ctx.now ?? (() => new Date());
@@ -134,10 +141,21 @@ export async function executeTry(
       }
       const [done] = await transitionTaskInstances(trx, [started.id], { to: 'success', from: ['running'], now: now() });
       if (!done) return { outcome: 'discarded' as const, next: null };
-      const chained = options.chain
-        ? await scheduleAfterSuccess(trx, { run, dag, finishedTaskId: taskId, now, jobId: options.jobId ?? null, maxActiveTasksPerDag: config.core.maxActiveTasksPerDag })
-        : null;
-      return { outcome: 'success' as const, next: chained };
+      if (!options.chain) return { outcome: 'success' as const, next: null };
+      const reserved = options.reserved ?? [];
+      reserved.push(
+        ...(await scheduleAfterSuccess(trx, {
+          run,
+          dag,
+          finishedTaskId: taskId,
+          now,
+          jobId: options.jobId ?? null,
+          maxActiveTasksPerDag: config.core.maxActiveTasksPerDag,
+          parallelism: config.core.parallelism,
+          claim: reserved.length === 0,
+        })),
+      );
+      return { outcome: 'success' as const, next: await startNextReserved(trx, reserved, now) };
     }));
     if (result !== undefined) log.info(`Returned value (XCom return_value): ${preview(result)}`);
   } catch (error) {
@@ -167,6 +185,15 @@ async function recordFailure(knex: Knex, ti: TaskInstanceRow, policy: Serialized
   if (!row) return 'discarded';
   log.info(row.state === 'up_for_retry' ? `Marked up_for_retry; next try after ${row.next_retry_at?.toISOString()}` : 'Marked failed');
   return row.state as 'failed' | 'up_for_retry';
+}
+
+/** Starts the first reserved task instance that is still queued (dropping those someone else moved). */
+export async function startNextReserved(trx: Knex.Transaction, reserved: TaskInstanceRow[], now: () => Date): Promise<TaskInstanceRow | null> {
+  for (let ti = reserved.shift(); ti; ti = reserved.shift()) {
+    const running = await startReserved(trx, ti, now());
+    if (running) return running;
+  }
+  return null;
 }
 
 /** A task cleared while it ran (restarting) is scheduled afresh once its runner has stopped. */

@@ -2,7 +2,8 @@ import { resolveConfig } from '../config/resolveConfig.ts';
 import { connect } from '../db/database.ts';
 import { workloadOf, type TaskWorkload } from '../executors/base.ts';
 import { createLogger } from '../logging/winstonLogger.ts';
-import { executeTry, startTry, type TryOutcome } from './runTaskInstance.ts';
+import { transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
+import { executeTry, startNextReserved, startTry, type TryOutcome } from './runTaskInstance.ts';
 
 /**
  * A warm LocalExecutor worker (started through bin/run-ts.js): the runtime,
@@ -15,6 +16,8 @@ export type WorkerRequest = { type: 'run'; workload: TaskWorkload } | { type: 'e
 export type WorkerReply =
   | { type: 'ready' }
   | { type: 'chained'; workload: TaskWorkload }
+  /** The task instances this worker has reserved (queued) for itself; a crash hands them back. */
+  | { type: 'reserved'; workloads: TaskWorkload[] }
   /** `chained`: the worker went on with a task it claimed itself, so the scheduler need not be woken. */
   | { type: 'done'; tiId: number; outcome: TryOutcome; chained: boolean }
   | { type: 'retiring' };
@@ -32,6 +35,8 @@ const db = connect(config.database.url, false, async () => {}, 4);
 const jobId = process.env.AIRFLOW_TS_SCHEDULER_JOB_ID ? Number(process.env.AIRFLOW_TS_SCHEDULER_JOB_ID) : null;
 const maxTasks = config.core.workerMaxTasks;
 let tasksRun = 0;
+/** Task instances claimed for this worker (queued), run in order after the current one. */
+const reserved: TaskInstanceRow[] = [];
 let busy = false;
 let exitRequested = false;
 
@@ -51,8 +56,11 @@ async function run(workload: TaskWorkload): Promise<void> {
     if (!ti) send({ type: 'done', tiId: workload.tiId, outcome: 'not_run', chained: false });
     let same: Parameters<typeof executeTry>[2]['same'];
     while (ti) {
-      const { outcome, next, run, dag } = await executeTry(ctx, ti, { chain: tasksRun + 1 < maxTasks && !exitRequested, jobId, same });
+      const { outcome, next: chained, run, dag } = await executeTry(ctx, ti, { chain: tasksRun + 1 < maxTasks && !exitRequested, jobId, same, reserved });
       tasksRun += 1;
+      // After a failure (no chaining), reservations still get run, each started in a transaction of its own.
+      const next = chained ?? (reserved.length && !exitRequested ? await db.knex.transaction((trx) => startNextReserved(trx, reserved, () => new Date())) : null);
+      send({ type: 'reserved', workloads: reserved.map(workloadOf) });
       if (next) send({ type: 'chained', workload: workloadOf(next) });
       send({ type: 'done', tiId: ti.id, outcome, chained: next !== null });
       ti = next;
@@ -71,6 +79,8 @@ async function run(workload: TaskWorkload): Promise<void> {
 }
 
 async function shutdown(): Promise<void> {
+  // Reservations not run are handed back to the scheduler.
+  if (reserved.length) await transitionTaskInstances(db.knex, reserved.splice(0).map((ti) => ti.id), { to: 'scheduled', from: ['queued'], now: new Date() });
   await db.close();
   process.disconnect();
   process.exit(0);

@@ -29,6 +29,10 @@ export async function applyExecutorEvents(
       await transitionTaskInstances(knex, [ti.id], { to: null, from: ['restarting'], now: options.now });
       continue;
     }
+    if (event.outcome === 'requeue') {
+      if (ti?.state === 'queued') await transitionTaskInstances(knex, [ti.id], { to: 'scheduled', from: ['queued'], now: options.now });
+      continue;
+    }
     if (!ti || (ti.state !== 'queued' && ti.state !== 'running') || event.outcome === 'success') continue;
     const dag = await getSerializedDagCached(knex, ti.dag_id);
     const task = dag?.tasks.find((t) => t.taskId === ti.task_id) ?? null;

@@ -36,6 +36,12 @@ export async function claimScheduledTaskInstances(
     runIdsIgnoringPause?: readonly string[];
     /** Only this dag run (a worker picking its next task: `dagIds` must name its DAG). */
     runId?: string;
+    /**
+     * A worker reserving work for itself takes its fair share of the backlog it sees
+     * (candidates / this many workers, at least 1, at most `slots`), so one claim
+     * (one pass through the lock) serves many tiny tasks without starving other workers.
+     */
+    fairShareAmong?: number;
   },
 ): Promise<TaskInstanceRow[]> {
   if (options.slots <= 0) return [];
@@ -73,8 +79,9 @@ async function claim(trx: Knex.Transaction, options: Parameters<typeof claimSche
   );
   const { candidates, pools, dags } = rows[0] as { candidates: Candidate[]; pools: { pool: string; free: number }[]; dags: { dag_id: string; n: number }[] };
   if (candidates.length === 0) return [];
+  const slots = options.fairShareAmong ? Math.max(1, Math.min(options.slots, Math.floor(candidates.length / options.fairShareAmong))) : options.slots;
   const chosen = withinCaps(candidates, {
-    slots: options.slots,
+    slots,
     poolFree: new Map(pools.map((p) => [p.pool, Number(p.free)])),
     dagActive: new Map(dags.map((d) => [d.dag_id, Number(d.n)])),
     maxActiveTasksPerDag: options.maxActiveTasksPerDag,
