@@ -7,6 +7,8 @@ import { dbCommands } from './commands/db.ts';
 import { schedulerCommand } from './commands/scheduler.ts';
 import { standaloneCommand } from './commands/standalone.ts';
 import { taskCommands } from './commands/tasks.ts';
+import { userCommands } from './commands/users.ts';
+import { webserverCommand } from './commands/webserver.ts';
 import { versionCommand } from './commands/version.ts';
 import type { GlobalArgs } from './runtime.ts';
 
@@ -22,6 +24,8 @@ const cli = (yargs(hideBin(process.argv)) as unknown as Argv<GlobalArgs>)
   .command('config', 'Show the configuration', configCommands)
   .command(schedulerCommand)
   .command(standaloneCommand)
+  .command(webserverCommand)
+  .command('users', 'Manage users of the web UI and REST API', userCommands)
   .command(versionCommand)
   .demandCommand(1, 'Choose a command; see `airflow --help`')
   .recommendCommands()

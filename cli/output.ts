@@ -1,4 +1,5 @@
 import YAML from 'yaml';
+import { isoWithOffset } from '../core/isoDate.ts';
 
 /** Airflow's `-o/--output` choices for listings. */
 export const OUTPUT_FORMATS = ['table', 'json', 'yaml', 'plain'] as const;
@@ -38,10 +39,6 @@ function toJsonValue(value: unknown): unknown {
   return value instanceof Date ? isoWithOffset(value) : value === undefined ? null : value;
 }
 
-/** ISO 8601 with milliseconds and an explicit offset, e.g. 2025-01-01T00:00:00.000+00:00. */
-export function isoWithOffset(date: Date): string {
-  return date.toISOString().replace('Z', '+00:00');
-}
 
 function cellText(value: unknown): string {
   if (value === null || value === undefined) return 'None';

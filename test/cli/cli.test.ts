@@ -20,7 +20,7 @@ describe('airflow CLI', () => {
     const result = await airflow('db', 'check');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/latest migration \(0001_initial\)/);
+    expect(result.stdout).toMatch(/latest migration \(0002_users\)/);
   });
 
   it('dags list parses the folder and lists the DAGs with the examples, as JSON with Airflow field names', async () => {

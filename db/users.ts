@@ -1,0 +1,47 @@
+import type { Knex } from 'knex';
+import { AirflowError } from '../core/errors.ts';
+import { hashPassword } from '../core/passwordHash.ts';
+
+/** Airflow's built-in roles, weakest first: each can do what the ones before it can. */
+export const ROLES = ['Viewer', 'User', 'Op', 'Admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface UserRow {
+  id: number;
+  username: string;
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  role: Role;
+  password_hash: string;
+  active: boolean;
+  created_on: Date;
+  last_login: Date | null;
+}
+
+export class UserAlreadyExistsError extends AirflowError {}
+
+export async function createUser(
+  knex: Knex,
+  user: { username: string; password: string; role: Role; email?: string | null; firstName?: string | null; lastName?: string | null },
+): Promise<UserRow> {
+  if (!ROLES.includes(user.role)) throw new AirflowError(`Unknown role '${user.role}'; use one of ${ROLES.join(', ')}`);
+  if (!user.username.trim()) throw new AirflowError('A username is required');
+  if (user.password.length < 8) throw new AirflowError('The password must be at least 8 characters long');
+  if (await knex('users').where('username', user.username).first('id')) throw new UserAlreadyExistsError(`User '${user.username}' already exists`);
+  const [row] = await knex('users')
+    .insert({
+      username: user.username,
+      email: user.email ?? null,
+      first_name: user.firstName ?? null,
+      last_name: user.lastName ?? null,
+      role: user.role,
+      password_hash: await hashPassword(user.password),
+    })
+    .returning('*');
+  return row as UserRow;
+}
+
+export async function findUser(knex: Knex, username: string): Promise<UserRow | undefined> {
+  return knex('users').where({ username, active: true }).first();
+}

@@ -1,0 +1,74 @@
+import type { ErrorRequestHandler } from 'express';
+import { ZodError } from 'zod';
+import {
+  AirflowError,
+  DagDefinitionError,
+  DagNotFoundError,
+  DagRunAlreadyExistsError,
+  IllegalStateTransitionError,
+} from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { InvalidConfError } from '../../core/validateConf.ts';
+import { UserAlreadyExistsError } from '../../db/users.ts';
+import { XComTooLargeError } from '../../db/xcom.ts';
+
+/**
+ * Errors as Airflow's REST API returns them: RFC 7807 problem JSON
+ * `{ type, title, status, detail }`. Domain errors are mapped to statuses in
+ * one place (here); route handlers just throw.
+ */
+export class ApiProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+export const notFound = (detail: string) => new ApiProblem(404, 'Not Found', detail);
+export const badRequest = (detail: string) => new ApiProblem(400, 'Bad Request', detail);
+export const conflict = (detail: string) => new ApiProblem(409, 'Conflict', detail);
+export const forbidden = (detail: string) => new ApiProblem(403, 'Forbidden', detail);
+export const unauthenticated = (detail: string) => new ApiProblem(401, 'Unauthorized', detail);
+
+const TYPE_BASE = 'https://airflow.apache.org/docs/apache-airflow/stable/stable-rest-api-ref.html#section/Errors/';
+const TYPE_NAMES: Record<number, string> = {
+  400: 'BadRequest',
+  401: 'Unauthenticated',
+  403: 'PermissionDenied',
+  404: 'NotFound',
+  409: 'AlreadyExists',
+  413: 'BadRequest',
+  500: 'Unknown',
+};
+
+function toProblem(error: unknown): ApiProblem {
+  if (error instanceof ApiProblem) return error;
+  if (error instanceof ZodError) {
+    const detail = error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+    return badRequest(detail);
+  }
+  if (error instanceof DagNotFoundError) return notFound(error.message);
+  if (error instanceof DagRunAlreadyExistsError || error instanceof UserAlreadyExistsError) return conflict(error.message);
+  if (error instanceof IllegalStateTransitionError) return conflict(error.message);
+  if (error instanceof InvalidConfError || error instanceof DagDefinitionError || error instanceof XComTooLargeError) return badRequest(error.message);
+  const http = error as { status?: number; type?: string; message?: string };
+  // express.json(): malformed JSON and bodies over the limit.
+  if (http.type === 'entity.parse.failed') return badRequest(`The request body is not valid JSON: ${http.message}`);
+  if (http.type === 'entity.too.large') return new ApiProblem(413, 'Payload Too Large', 'The request body is larger than the 1 MiB limit');
+  if (error instanceof AirflowError) return badRequest(error.message);
+  return new ApiProblem(500, 'Internal Server Error', 'An unexpected error occurred; it has been logged');
+}
+
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500) logger.error(`${req.method} ${req.originalUrl} failed`, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    res
+      .status(problem.status)
+      .type('application/problem+json')
+      .json({ type: `${TYPE_BASE}${TYPE_NAMES[problem.status] ?? 'Unknown'}`, title: problem.title, status: problem.status, detail: problem.detail });
+  };
+}

@@ -1,0 +1,27 @@
+import express from 'express';
+import helmet from 'helmet';
+import type { Knex } from 'knex';
+import type { ResolvedConfig } from '../config/schema.ts';
+import type { Logger } from '../core/logger.ts';
+import { basicAuth } from './api/auth.ts';
+import { mountRoutes } from './api/defineRoute.ts';
+import { openApiDocument } from './api/openapi.ts';
+import { notFound, problemHandler } from './api/problems.ts';
+import { API_ROUTES } from './api/routes/index.ts';
+
+/** The webserver: the REST API under /api/v1 (the web UI joins it). Reads the database only; never imports DAG files. */
+export function createApp(options: { knex: Knex; config: ResolvedConfig; logger: Logger; now?: () => Date }): express.Express {
+  const ctx = { knex: options.knex, config: options.config, logger: options.logger, now: options.now ?? (() => new Date()) };
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(helmet());
+  const api = express.Router();
+  api.use(express.json({ limit: '1mb' }));
+  const document = openApiDocument(API_ROUTES);
+  api.get('/openapi.json', (_req, res) => void res.json(document));
+  mountRoutes(api, API_ROUTES, ctx, basicAuth(options.knex));
+  api.use((req, _res, next) => next(notFound(`No such endpoint: ${req.method} ${req.baseUrl}${req.path}`)));
+  api.use(problemHandler(options.logger));
+  app.use('/api/v1', api);
+  return app;
+}
