@@ -6,7 +6,7 @@ import { defineConfig } from './config/defineConfig.ts';
 export default defineConfig({
   core: {
     dagsFolder: './dags',
-    executor: 'SequentialExecutor',
+    executor: 'LocalExecutor',
     parallelism: 32,
     dagsArePausedAtCreation: true,
   },

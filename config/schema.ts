@@ -32,8 +32,8 @@ export const configSchema = z.strictObject({
   core: z.strictObject({
     /** Folder scanned for DAG files. @default "$AIRFLOW_HOME/dags" */
     dagsFolder: path.optional(),
-    /** Which executor runs task instances. @default "SequentialExecutor" */
-    executor: enumOf(EXECUTORS).default('SequentialExecutor'),
+    /** Which executor runs task instances. @default "LocalExecutor" */
+    executor: enumOf(EXECUTORS).default('LocalExecutor'),
     /** Most task instances running at once across all DAGs. @default 32 */
     parallelism: int(1).default(32),
     /** Most running task instances per DAG, unless the DAG sets maxActiveTasks. @default 16 */

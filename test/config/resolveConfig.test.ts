@@ -21,7 +21,7 @@ describe('resolveConfig', () => {
     expect(config.core.dagsFolder).toBe('/srv/af/dags');
     expect(config.logging.baseLogFolder).toBe('/srv/af/logs');
     expect(config.core.parallelism).toBe(32);
-    expect(config.core.executor).toBe('SequentialExecutor');
+    expect(config.core.executor).toBe('LocalExecutor');
     expect(config.database.url).toBe('');
     expect(Object.isFrozen(config.core)).toBe(true);
   });
