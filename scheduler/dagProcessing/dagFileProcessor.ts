@@ -69,7 +69,8 @@ export class DagFileProcessor extends EventEmitter<{ processed: [FileOutcome]; e
     await this.processAll();
     this.watcher = chokidar.watch(this.options.folders, {
       ignoreInitial: true,
-      ignored: (p) => /(^|[/\\])(\.(?!airflowignore$)[^/\\]+|node_modules)([/\\]|$)/.test(p),
+      // Judged on the path inside the dags folder: the folder itself may live under a dot-folder (~/.airflow/dags).
+      ignored: (p) => /(^|[/\\])(\.(?!airflowignore$)[^/\\]+|node_modules)([/\\]|$)/.test(this.relativeToFolder(p)),
     });
     this.watcher.on('all', (event, file) => {
       if (event === 'unlinkDir' || (event !== 'addDir' && path.basename(file) === '.airflowignore')) this.fullScanPending = true;
@@ -84,6 +85,11 @@ export class DagFileProcessor extends EventEmitter<{ processed: [FileOutcome]; e
       this.schedule();
     }, this.options.rescanIntervalMs);
     this.rescanTimer.unref();
+  }
+
+  private relativeToFolder(file: string): string {
+    const folder = this.options.folders.find((f) => file === f || file.startsWith(`${f}${path.sep}`));
+    return folder ? path.relative(folder, file) : file;
   }
 
   async stop(): Promise<void> {

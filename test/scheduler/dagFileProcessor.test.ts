@@ -128,6 +128,19 @@ describe('DagFileProcessor.processAll', () => {
 });
 
 describe('DagFileProcessor watching', () => {
+  it('watches a dags folder that lives under a dot-folder (~/.airflow/dags), still skipping dot-files inside it', async () => {
+    const folder = path.join(tempDagsFolder(), '.airflow', 'dags');
+    mkdirSync(folder, { recursive: true });
+    const processor = processorFor(folder);
+    await processor.start();
+    const file = path.join(folder, 'hidden_home.ts');
+    const outcome = nextOutcome(processor, file);
+    writeDag(folder, '.scratch.ts', dagSource('scratch_dag', ['x']));
+    writeDag(folder, 'hidden_home.ts', dagSource('hidden_home_dag', ['a']));
+    expect(await outcome).toMatchObject({ kind: 'parsed', dagIds: ['hidden_home_dag'] });
+    expect(await db.knex('dag').where('dag_id', 'scratch_dag').first()).toBeUndefined();
+  });
+
   it('reflects added, changed, broken, fixed and deleted files', async () => {
     const folder = tempDagsFolder();
     const processor = processorFor(folder);
