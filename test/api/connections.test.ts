@@ -128,6 +128,24 @@ describe('REST API: connections', () => {
     expect((await call('PATCH', '/connections/warehouse', { as: 'User', body: { host: 'x' } })).status).toBe(403);
   });
 
+  it('masked values inside arrays are restored too; deeply nested extra is masked wholesale, never a 500', async () => {
+    const extra = JSON.stringify({ hosts: [{ name: 'h1', password: KEY_IN_EXTRA }], token: KEY_IN_EXTRA });
+    const created = await call('POST', '/connections', { body: { connection_id: 'arrays', conn_type: 'generic', extra } });
+    expect(JSON.parse(created.json.extra)).toEqual({ hosts: [{ name: 'h1', password: '***' }], token: '***' });
+    const edited = JSON.parse(created.json.extra);
+    edited.hosts[0].name = 'h2';
+    await call('PATCH', '/connections/arrays?update_mask=extra', { body: { extra: JSON.stringify(edited) } });
+    expect((await loadVariablesAndConnections(db.knex)).connections.get('arrays')?.extra).toEqual({ hosts: [{ name: 'h2', password: KEY_IN_EXTRA }], token: KEY_IN_EXTRA });
+
+    const deep = '{"a":'.repeat(50_000) + JSON.stringify({ password: KEY_IN_EXTRA }) + '}'.repeat(50_000);
+    const stored = await call('POST', '/connections', { body: { connection_id: 'deep', conn_type: 'generic', extra: deep } });
+    expect(stored.status).toBe(200);
+    expect(stored.json.extra).toContain('***');
+    expect((await call('PATCH', '/connections/deep', { body: { extra: deep.replace(KEY_IN_EXTRA, '***') } })).status).toBe(200);
+    await call('DELETE', '/connections/deep');
+    await call('DELETE', '/connections/arrays');
+  });
+
   it('extra that is not JSON is returned as stored (nothing to mask)', async () => {
     const created = await call('POST', '/connections', { body: { connection_id: 'raw_extra', conn_type: 'generic', extra: 'not json at all' } });
     expect(created.json.extra).toBe('not json at all');
@@ -151,7 +169,11 @@ describe('REST API: connections', () => {
 
   it('audit events name the connection and fields, never the password or extra values', async () => {
     const rows = await db.knex('log').where('event', 'like', 'connection.%').orderBy('id').select('event', 'owner', 'extra');
-    expect(rows.map((r) => r.event)).toEqual(['connection.create', 'connection.create', 'connection.create', 'connection.edit', 'connection.edit', 'connection.create', 'connection.delete']);
+    expect(rows.map((r) => r.event)).toEqual([
+      ...['connection.create', 'connection.create', 'connection.create', 'connection.edit', 'connection.edit'],
+      ...['connection.create', 'connection.edit', 'connection.create', 'connection.edit', 'connection.delete', 'connection.delete'], // arrays, deep
+      ...['connection.create', 'connection.delete'],
+    ]);
     expect(rows[0]).toMatchObject({ owner: 'op' });
     expect(JSON.parse(rows[4]!.extra)).toEqual({ connection_id: 'warehouse', fields: ['password', 'login'] });
     expect(JSON.stringify(rows)).not.toMatch(/hunter2|new-password-value|extra-api-key-value/);

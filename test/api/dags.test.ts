@@ -98,3 +98,9 @@ describe('REST API: DAGs', () => {
     expect(Object.keys(doc.paths)).toContain('/health');
   });
 });
+
+describe('REST API: malformed URLs', () => {
+  it('a path with broken percent-encoding is a 400, not a 500', async () => {
+    expect((await api.call('GET', '/dags/%E0%A4%A')).status).toBe(400);
+  });
+});

@@ -40,6 +40,7 @@ const TYPE_NAMES: Record<number, string> = {
   403: 'PermissionDenied',
   404: 'NotFound',
   409: 'AlreadyExists',
+  406: 'NotAcceptable',
   413: 'BadRequest',
   500: 'Unknown',
 };
@@ -58,6 +59,8 @@ function toProblem(error: unknown): ApiProblem {
   // express.json(): malformed JSON and bodies over the limit.
   if (http.type === 'entity.parse.failed') return badRequest(`The request body is not valid JSON: ${http.message}`);
   if (http.type === 'entity.too.large') return new ApiProblem(413, 'Payload Too Large', 'The request body is larger than the 1 MiB limit');
+  // Express's own client errors, e.g. a path with malformed percent-encoding.
+  if (error instanceof URIError || (typeof http.status === 'number' && http.status >= 400 && http.status < 500)) return badRequest(`Malformed request: ${http.message ?? 'bad URI'}`);
   if (error instanceof AirflowError) return badRequest(error.message);
   return new ApiProblem(500, 'Internal Server Error', 'An unexpected error occurred; it has been logged');
 }
