@@ -53,15 +53,12 @@ export class WarmWorker implements Slot {
     });
     this.ready.catch(() => {}); // observed by the executor; avoid an unhandled rejection here
     this.child.on('message', (reply: WorkerReply) => {
-      if (reply.type === 'reserved') {
-        this.reserved = reply.workloads;
-      } else if (reply.type === 'chained') {
-        this.current = reply.workload;
-        events.chained(this, reply.workload);
-      } else if (reply.type === 'done') {
-        if (this.current?.tiId === reply.tiId) this.current = null;
+      if (reply.type === 'done') {
+        this.reserved = reply.reserved;
+        this.current = reply.next;
+        if (reply.next) events.chained(this, reply.next);
         const failed = reply.outcome === 'failed' || reply.outcome === 'up_for_retry';
-        events.done(this, reply.tiId, failed ? 'failed' : 'success', reply.outcome, failed || !reply.chained);
+        events.done(this, reply.tiId, failed ? 'failed' : 'success', reply.outcome, failed || !reply.next);
       }
     });
     this.exitedPromise = new Promise((resolve) => {

@@ -22,11 +22,18 @@ function safeSegment(segment: string): string {
  * reader following the log sees it, and a worker that exits loses nothing);
  * task logs are small, so the cost is a few microseconds a line.
  */
+/** Folders this process already created: a worker writes thousands of logs, mostly into known folders. */
+const madeFolders = new Set<string>();
+
 export class TaskLog {
   private fd: number | null;
 
   constructor(readonly file: string) {
-    mkdirSync(path.dirname(file), { recursive: true });
+    const folder = path.dirname(file);
+    if (!madeFolders.has(folder)) {
+      mkdirSync(folder, { recursive: true });
+      madeFolders.add(folder);
+    }
     this.fd = openSync(file, 'a');
   }
 

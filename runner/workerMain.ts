@@ -15,11 +15,11 @@ import { executeTry, startNextReserved, startTry, type TryOutcome } from './runT
 export type WorkerRequest = { type: 'run'; workload: TaskWorkload } | { type: 'exit' };
 export type WorkerReply =
   | { type: 'ready' }
-  | { type: 'chained'; workload: TaskWorkload }
-  /** The task instances this worker has reserved (queued) for itself; a crash hands them back. */
-  | { type: 'reserved'; workloads: TaskWorkload[] }
-  /** `chained`: the worker went on with a task it claimed itself, so the scheduler need not be woken. */
-  | { type: 'done'; tiId: number; outcome: TryOutcome; chained: boolean }
+  /**
+   * A task ended. `next`: the task the worker went on with (it claimed it itself, so the scheduler
+   * need not be woken); `reserved`: the queued task instances it holds, handed back if it dies.
+   */
+  | { type: 'done'; tiId: number; outcome: TryOutcome; next: TaskWorkload | null; reserved: TaskWorkload[] }
   | { type: 'retiring' };
 
 const send = (reply: WorkerReply) => process.send!(reply);
@@ -53,16 +53,15 @@ async function run(workload: TaskWorkload): Promise<void> {
   busy = true;
   try {
     let ti = await startTry(ctx, workload);
-    if (!ti) send({ type: 'done', tiId: workload.tiId, outcome: 'not_run', chained: false });
+    if (!ti) send({ type: 'done', tiId: workload.tiId, outcome: 'not_run', next: null, reserved: reserved.map(workloadOf) });
     let same: Parameters<typeof executeTry>[2]['same'];
     while (ti) {
       const { outcome, next: chained, run, dag } = await executeTry(ctx, ti, { chain: tasksRun + 1 < maxTasks && !exitRequested, jobId, same, reserved });
       tasksRun += 1;
       // After a failure (no chaining), reservations still get run, each started in a transaction of its own.
       const next = chained ?? (reserved.length && !exitRequested ? await db.knex.transaction((trx) => startNextReserved(trx, reserved, () => new Date())) : null);
-      send({ type: 'reserved', workloads: reserved.map(workloadOf) });
-      if (next) send({ type: 'chained', workload: workloadOf(next) });
-      send({ type: 'done', tiId: ti.id, outcome, chained: next !== null });
+      // One message per task: what ended, what runs now, what is held.
+      send({ type: 'done', tiId: ti.id, outcome, next: next && workloadOf(next), reserved: reserved.map(workloadOf) });
       ti = next;
       same = { run, dag };
     }
