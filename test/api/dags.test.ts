@@ -104,3 +104,9 @@ describe('REST API: malformed URLs', () => {
     expect((await api.call('GET', '/dags/%E0%A4%A')).status).toBe(400);
   });
 });
+
+describe('REST API: values the database refuses', () => {
+  it('a NUL byte in a path segment is a 400, not a 500', async () => {
+    expect((await api.call('GET', '/dags/a%00b')).status).toBe(400);
+  });
+});

@@ -59,6 +59,9 @@ function toProblem(error: unknown): ApiProblem {
   // express.json(): malformed JSON and bodies over the limit.
   if (http.type === 'entity.parse.failed') return badRequest(`The request body is not valid JSON: ${http.message}`);
   if (http.type === 'entity.too.large') return new ApiProblem(413, 'Payload Too Large', 'The request body is larger than the 1 MiB limit');
+  // Postgres data exceptions (SQLSTATE class 22: a NUL byte, a value too long, a number out of range)
+  // come from what the client sent.
+  if (typeof (error as { code?: unknown }).code === 'string' && /^22/.test((error as { code: string }).code)) return badRequest(`Invalid value: ${http.message ?? 'rejected by the database'}`);
   // Express's own client errors, e.g. a path with malformed percent-encoding.
   if (error instanceof URIError || (typeof http.status === 'number' && http.status >= 400 && http.status < 500)) return badRequest(`Malformed request: ${http.message ?? 'bad URI'}`);
   if (error instanceof AirflowError) return badRequest(error.message);

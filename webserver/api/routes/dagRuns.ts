@@ -1,4 +1,220 @@
-import type { Route } from '../defineRoute.ts';
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { isoOrNull } from '../../../core/isoDate.ts';
+import { DAG_RUN_STATES } from '../../../core/state.ts';
+import { filteredDagRuns, findDagRun, page, type DagRunFilters } from '../../../db/apiQueries.ts';
+import { getSerializedDag } from '../../../db/dagQueries.ts';
+import type { DagRunRow } from '../../../db/transitions.ts';
+import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
+import { setDagRunState } from '../../../services/setDagRunState.ts';
+import { triggerDagRun } from '../../../services/triggerDagRun.ts';
+import { defineRoute, pagination, Reply } from '../defineRoute.ts';
+import { badRequest, conflict, notFound } from '../problems.ts';
+import { checkDagAndRun, dagAndRun, dateRangeFields, dateRanges, dbText, isoDateTime, jsonbProblem, queryArray, taskInstanceJson } from './taskInstances.ts';
 
-/** Filled in by the REST API work; see webserver/api/routes/dags.ts for the pattern. */
-export const dagRunsRoutes: Route<any, any, any>[] = [];
+/** Airflow's DAGRun object. */
+export function dagRunJson(run: DagRunRow) {
+  return {
+    dag_run_id: run.run_id,
+    dag_id: run.dag_id,
+    logical_date: isoOrNull(run.logical_date),
+    execution_date: isoOrNull(run.logical_date),
+    start_date: isoOrNull(run.start_date),
+    end_date: isoOrNull(run.end_date),
+    data_interval_start: isoOrNull(run.data_interval_start),
+    data_interval_end: isoOrNull(run.data_interval_end),
+    last_scheduling_decision: isoOrNull(run.last_scheduling_decision),
+    run_type: run.run_type,
+    state: run.state,
+    external_trigger: run.external_trigger,
+    conf: run.conf,
+    note: run.note,
+  };
+}
+
+/** order_by values (Airflow's names) and their columns; prefix - for descending. */
+const ORDERABLE: Record<string, string> = {
+  id: 'id',
+  dag_id: 'dag_id',
+  dag_run_id: 'run_id',
+  state: 'state',
+  execution_date: 'logical_date',
+  logical_date: 'logical_date',
+  start_date: 'start_date',
+  end_date: 'end_date',
+  updated_at: 'updated_at',
+  external_trigger: 'external_trigger',
+};
+
+function ordering(orderBy: string | undefined): (q: Knex.QueryBuilder) => Knex.QueryBuilder {
+  const name = (orderBy ?? 'id').replace(/^-/, '');
+  const column = ORDERABLE[name];
+  if (!column) throw badRequest(`order_by must be one of ${Object.keys(ORDERABLE).join(', ')} (prefix - for descending)`);
+  return (q) => q.orderBy(column, orderBy?.startsWith('-') ? 'desc' : 'asc').orderBy('id');
+}
+
+async function listDagRuns(knex: Knex, filters: DagRunFilters, orderBy: string | undefined, limit: number, offset: number) {
+  const { rows, total } = await page<DagRunRow>(filteredDagRuns(knex, filters), ['*'], ordering(orderBy), limit, offset);
+  return { dag_runs: rows.map(dagRunJson), total_entries: total };
+}
+
+async function getRun(knex: Knex, dagId: string, runId: string): Promise<DagRunRow> {
+  const run = await findDagRun(knex, dagId, runId);
+  if (!run) throw notFound(`DAG '${dagId}' has no run '${runId}'`);
+  return run;
+}
+
+const runState = z.enum(DAG_RUN_STATES);
+const dagParams = z.object({ dag_id: dbText });
+const runParams = dagParams.extend({ dag_run_id: dbText });
+
+/** Airflow's default scheduler.allowed_run_id_pattern; '~' alone would be the wildcard. */
+const runId = z
+  .string()
+  .max(250)
+  .regex(/^[A-Za-z0-9_.~:+-]+$/, 'dag_run_id may only contain letters, digits and _ . ~ : + -')
+  .refine((id) => id !== '~', '~ is the wildcard, not a run id');
+
+const triggerBody = z.strictObject({
+  dag_run_id: runId.nullable().optional(),
+  logical_date: isoDateTime.nullable().optional(),
+  execution_date: isoDateTime.nullable().optional(),
+  conf: z
+    .record(z.string(), z.unknown())
+    .superRefine((conf, ctx) => {
+      const problem = jsonbProblem(conf);
+      if (problem) ctx.addIssue({ code: 'custom', message: `conf ${problem}` });
+    })
+    .nullable()
+    .optional(),
+  note: dbText.nullable().optional(),
+  data_interval_start: z.unknown().optional(),
+  data_interval_end: z.unknown().optional(),
+});
+
+const batchBody = z.strictObject({
+  order_by: z.string().optional(),
+  page_offset: z.number().int().min(0).default(0),
+  page_limit: z.number().int().min(1).max(1000).default(100),
+  dag_ids: z.array(dbText).optional(),
+  states: z.array(runState).optional(),
+  ...dateRangeFields,
+});
+
+export const dagRunsRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/dags/~/dagRuns/list',
+    summary: 'List dag runs of any DAGs, filtered by a JSON body',
+    tag: 'DAGRun',
+    permission: 'read',
+    body: batchBody,
+    handler: async ({ body }, { knex }) =>
+      listDagRuns(knex, { dagIds: body.dag_ids, states: body.states, ...dateRanges(body) }, body.order_by, body.page_limit, body.page_offset),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/dags/{dag_id}/dagRuns',
+    summary: 'List a DAG\'s runs (~ as dag_id for every DAG)',
+    tag: 'DAGRun',
+    permission: 'read',
+    params: dagParams,
+    query: z.object({ ...pagination, ...dateRangeFields, state: queryArray(runState), order_by: z.string().optional() }),
+    responses: { 404: 'DAG not found' },
+    handler: async ({ params, query }, { knex }) => {
+      await checkDagAndRun(knex, params.dag_id, '~');
+      const dagIds = params.dag_id === '~' ? undefined : [params.dag_id];
+      return listDagRuns(knex, { dagIds, states: query.state, ...dateRanges(query) }, query.order_by, query.limit, query.offset);
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/dags/{dag_id}/dagRuns',
+    summary: 'Trigger a run (conf is checked against the DAG\'s params; a paused DAG\'s run waits in queued)',
+    tag: 'DAGRun',
+    permission: 'editDags',
+    params: dagParams,
+    body: triggerBody,
+    responses: { 404: 'DAG not found', 409: 'A run with this run id or logical date exists' },
+    handler: async ({ params, body }, { knex, now }) => {
+      if (body.data_interval_start !== undefined || body.data_interval_end !== undefined) {
+        throw badRequest('data_interval_start/data_interval_end cannot be set: the DAG\'s timetable infers a manual run\'s data interval from its logical date');
+      }
+      const { logical_date: logical, execution_date: execution } = body;
+      if (logical && execution && logical.getTime() !== execution.getTime()) throw badRequest('logical_date and execution_date differ; give one of them');
+      const run = await triggerDagRun(knex, {
+        dagId: params.dag_id,
+        runId: body.dag_run_id ?? undefined,
+        logicalDate: logical ?? execution ?? undefined,
+        conf: body.conf ?? {},
+        note: body.note ?? null,
+        now: now(),
+      });
+      return dagRunJson(run);
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/dags/{dag_id}/dagRuns/{dag_run_id}',
+    summary: 'Get a dag run',
+    tag: 'DAGRun',
+    permission: 'read',
+    params: runParams,
+    responses: { 404: 'Run not found' },
+    handler: async ({ params }, { knex }) => dagRunJson(await getRun(knex, params.dag_id, params.dag_run_id)),
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/dags/{dag_id}/dagRuns/{dag_run_id}',
+    summary: 'Mark a run success or failed (with its unfinished task instances), or re-queue it (clearing its task instances)',
+    tag: 'DAGRun',
+    permission: 'editDags',
+    params: runParams,
+    body: z.strictObject({ state: z.enum(['success', 'failed', 'queued'], { error: 'state must be success, failed or queued' }) }),
+    responses: { 404: 'DAG or run not found' },
+    handler: async ({ params, body }, { knex, now }) => {
+      const dag = await getSerializedDag(knex, params.dag_id);
+      const result = await setDagRunState(knex, { dagId: params.dag_id, runId: params.dag_run_id, state: body.state, dag, now: now() });
+      if (!result) throw notFound(`DAG '${params.dag_id}' has no run '${params.dag_run_id}'`);
+      return dagRunJson(result.run);
+    },
+  }),
+  defineRoute({
+    method: 'delete',
+    path: '/dags/{dag_id}/dagRuns/{dag_run_id}',
+    summary: 'Delete a run with its task instances and XComs (log files stay)',
+    tag: 'DAGRun',
+    permission: 'editDags',
+    params: runParams,
+    responses: { 204: 'Deleted', 404: 'Run not found', 409: 'The run has running task instances' },
+    handler: async ({ params }, { knex }) => {
+      await knex.transaction(async (trx) => {
+        const run = await trx('dag_run').where({ dag_id: params.dag_id, run_id: params.dag_run_id }).forUpdate().first('id');
+        if (!run) throw notFound(`DAG '${params.dag_id}' has no run '${params.dag_run_id}'`);
+        const running = await trx('task_instance').where({ dag_id: params.dag_id, run_id: params.dag_run_id, state: 'running' }).forUpdate().first('id');
+        if (running) throw conflict(`Run '${params.dag_run_id}' has running task instances; mark it failed first or wait for them`);
+        await trx('dag_run').where('id', run.id).delete(); // cascades to task instances and XComs
+      });
+      return new Reply(204);
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/dags/{dag_id}/dagRuns/{dag_run_id}/clear',
+    summary: 'Clear every task instance of a run so it runs again; dry_run (true by default) lists them instead',
+    tag: 'DAGRun',
+    permission: 'editDags',
+    params: runParams,
+    body: z.strictObject({ dry_run: z.boolean().default(true) }),
+    responses: { 404: 'DAG or run not found' },
+    handler: async ({ params, body }, { knex, now }) => {
+      const { dag, run } = await dagAndRun(knex, params.dag_id, params.dag_run_id);
+      const tis = await clearTaskInstances(knex, { dag, runIds: [run.run_id], taskIds: dag.tasks.map((t) => t.taskId), dryRun: body.dry_run, now: now() });
+      if (body.dry_run) {
+        tis.sort((a, b) => a.task_id.localeCompare(b.task_id) || a.map_index - b.map_index);
+        return { task_instances: tis.map((ti) => taskInstanceJson({ ...ti, execution_date: run.logical_date })), total_entries: tis.length };
+      }
+      return dagRunJson(await getRun(knex, params.dag_id, params.dag_run_id));
+    },
+  }),
+];

@@ -1,4 +1,504 @@
-import type { Route } from '../defineRoute.ts';
+import { open } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { IllegalStateTransitionError } from '../../../core/errors.ts';
+import { isoOrNull } from '../../../core/isoDate.ts';
+import type { SerializedDag } from '../../../core/serialize.ts';
+import { TASK_INSTANCE_STATES, type TiState } from '../../../core/state.ts';
+import {
+  dagExists,
+  filteredDagRuns,
+  filteredTaskInstances,
+  findDagRun,
+  findTaskInstance,
+  orderTaskInstances,
+  page,
+  TASK_INSTANCE_COLUMNS,
+  type DateRange,
+  type TaskInstanceFilters,
+  type TaskInstanceWithDate,
+} from '../../../db/apiQueries.ts';
+import { getSerializedDag } from '../../../db/dagQueries.ts';
+import { tiStatesLeadingTo, type DagRunRow } from '../../../db/transitions.ts';
+import { taskLogPath } from '../../../runner/taskLog.ts';
+import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
+import { markTaskInstances } from '../../../services/markTaskInstances.ts';
+import { defineRoute, pagination, queryBool, queryInt, Reply } from '../defineRoute.ts';
+import { badRequest, notFound } from '../problems.ts';
 
-/** Filled in by the REST API work; see webserver/api/routes/dags.ts for the pattern. */
-export const taskInstancesRoutes: Route<any, any, any>[] = [];
+/*
+ * Task instances, their logs, clearing and marking. Request helpers shared
+ * with the dag-run routes (dates, lists, ranges) live here too: dagRuns.ts
+ * imports this module, never the other way round.
+ */
+
+// ---------------------------------------------------------------- request helpers
+
+/** Text Postgres can store and compare: no NUL characters (refused with a 400 rather than failing in the database). */
+export const dbText = z.string().refine((s) => !s.includes('\u0000'), 'must not contain NUL (\\u0000) characters');
+
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const MAX_JSON_DEPTH = 64;
+
+/** Why a JSON value cannot go into a jsonb column (a NUL or lone UTF-16 surrogate in a string or key, or deep nesting), or null. */
+export function jsonbProblem(value: unknown): string | null {
+  const stack: [unknown, number][] = [[value, 0]];
+  for (let item = stack.pop(); item; item = stack.pop()) {
+    const [v, depth] = item;
+    if (typeof v === 'string' && UNSTORABLE.test(v)) return 'contains a NUL (\\u0000) character or a lone UTF-16 surrogate';
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= MAX_JSON_DEPTH) return `is nested more than ${MAX_JSON_DEPTH} levels deep`;
+    for (const [key, child] of Object.entries(v)) {
+      if (UNSTORABLE.test(key)) return 'contains a NUL (\\u0000) character or a lone UTF-16 surrogate';
+      stack.push([child, depth + 1]);
+    }
+  }
+  return null;
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * An ISO 8601 date-time; without an offset it is UTC, a bare date is midnight
+ * UTC. A '+' offset sent unencoded in a query string arrives as a space, which is repaired.
+ */
+export function parseApiDate(text: string): Date | null {
+  const repaired = text.trim().replace(/(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$/i, '$1+$2');
+  const match = ISO_DATE.exec(repaired);
+  if (!match) return null;
+  const [, year, month, day, hour, , , offset] = match;
+  if (Number(month) < 1 || Number(month) > 12 || Number(day) < 1 || Number(day) > new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate()) return null;
+  let normalized = hour === undefined ? `${repaired.slice(0, 10)}T00:00:00Z` : repaired.replace(' ', 'T');
+  if (hour !== undefined && !offset) normalized += 'Z';
+  if (offset && /^[+-]\d{4}$/.test(offset)) normalized = `${normalized.slice(0, -5)}${offset.slice(0, 3)}:${offset.slice(3)}`;
+  const date = new Date(normalized);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+export const isoDateTime = z.string().transform((text, ctx) => {
+  const date = parseApiDate(text);
+  if (!date) {
+    ctx.addIssue({ code: 'custom', message: `'${text}' is not an ISO 8601 date-time like 2025-01-31T06:00:00+00:00` });
+    return z.NEVER;
+  }
+  return date;
+});
+
+/** A query parameter that may repeat (state=a&state=b) or hold a comma-separated list. */
+export const queryArray = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).flatMap((s) => String(s).split(','))), z.array(item).optional());
+
+const queryNumber = z.preprocess((v) => (v === undefined ? undefined : v === '' ? Number.NaN : Number(v)), z.number().optional());
+
+/** Airflow's state filter values: a state, or 'none' (or null in JSON bodies) for none. */
+export const tiStateFilter = z.enum([...TASK_INSTANCE_STATES, 'none']).nullable().transform((s): TiState => (s === 'none' ? null : s));
+
+/** The `<field>_gte` / `<field>_lte` pairs Airflow filters dates with; logical_date_* is a synonym of execution_date_*. */
+export const dateRangeFields = {
+  execution_date_gte: isoDateTime.optional(),
+  execution_date_lte: isoDateTime.optional(),
+  logical_date_gte: isoDateTime.optional(),
+  logical_date_lte: isoDateTime.optional(),
+  start_date_gte: isoDateTime.optional(),
+  start_date_lte: isoDateTime.optional(),
+  end_date_gte: isoDateTime.optional(),
+  end_date_lte: isoDateTime.optional(),
+  updated_at_gte: isoDateTime.optional(),
+  updated_at_lte: isoDateTime.optional(),
+};
+
+type DateRangeInput = { [K in keyof typeof dateRangeFields]?: Date };
+
+const later = (a?: Date, b?: Date) => (a && b ? (a > b ? a : b) : (a ?? b));
+const earlier = (a?: Date, b?: Date) => (a && b ? (a < b ? a : b) : (a ?? b));
+
+export function dateRanges(input: DateRangeInput): { logicalDate: DateRange; startDate: DateRange; endDate: DateRange; updatedAt: DateRange } {
+  return {
+    logicalDate: { gte: later(input.execution_date_gte, input.logical_date_gte), lte: earlier(input.execution_date_lte, input.logical_date_lte) },
+    startDate: { gte: input.start_date_gte, lte: input.start_date_lte },
+    endDate: { gte: input.end_date_gte, lte: input.end_date_lte },
+    updatedAt: { gte: input.updated_at_gte, lte: input.updated_at_lte },
+  };
+}
+
+/** 404 unless the DAG (when not `~`) and the run (when not `~`) exist. */
+export async function checkDagAndRun(knex: Knex, dagId: string, runId: string): Promise<void> {
+  if (dagId !== '~' && !(await dagExists(knex, dagId))) throw notFound(`DAG '${dagId}' not found`);
+  if (runId === '~') return;
+  const run = await knex('dag_run')
+    .where('run_id', runId)
+    .modify((q) => void (dagId !== '~' && q.where('dag_id', dagId)))
+    .first('id');
+  if (!run) throw notFound(dagId === '~' ? `No DAG has a run '${runId}'` : `DAG '${dagId}' has no run '${runId}'`);
+}
+
+/** The serialized DAG and its run; 404 for either. */
+export async function dagAndRun(knex: Knex, dagId: string, runId: string): Promise<{ dag: SerializedDag; run: DagRunRow }> {
+  const dag = await getSerializedDag(knex, dagId);
+  const run = await findDagRun(knex, dagId, runId);
+  if (!run) throw notFound(`DAG '${dagId}' has no run '${runId}'`);
+  return { dag, run };
+}
+
+// ---------------------------------------------------------------- JSON
+
+let unixname: string | null = null;
+/** Who runs the tasks: runners are started by the scheduler as the same OS user the webserver runs as. */
+function unixName(): string {
+  if (unixname === null) {
+    try {
+      unixname = os.userInfo().username;
+    } catch {
+      unixname = 'airflow';
+    }
+  }
+  return unixname;
+}
+
+/** Airflow's TaskInstance object. */
+export function taskInstanceJson(ti: TaskInstanceWithDate) {
+  return {
+    task_id: ti.task_id,
+    task_display_name: ti.task_id,
+    dag_id: ti.dag_id,
+    dag_run_id: ti.run_id,
+    execution_date: isoOrNull(ti.execution_date),
+    start_date: isoOrNull(ti.start_date),
+    end_date: isoOrNull(ti.end_date),
+    duration: ti.duration,
+    state: ti.state,
+    try_number: ti.try_number,
+    map_index: ti.map_index,
+    max_tries: ti.max_tries,
+    hostname: ti.hostname ?? '',
+    unixname: unixName(),
+    pool: ti.pool,
+    pool_slots: ti.pool_slots,
+    queue: ti.queue,
+    priority_weight: ti.priority_weight,
+    operator: ti.operator,
+    queued_when: isoOrNull(ti.queued_dttm),
+    pid: ti.pid,
+    executor: null,
+    executor_config: JSON.stringify(ti.executor_config ?? {}),
+    sla_miss: null,
+    rendered_map_index: null,
+    rendered_fields: {},
+    trigger: null,
+    triggerer_job: null,
+    note: ti.note,
+  };
+}
+
+/** Airflow's TaskInstanceReference: what clear and mark return. */
+export function taskInstanceReference(ti: { task_id: string; dag_id: string; run_id: string; execution_date: Date }) {
+  return { task_id: ti.task_id, dag_id: ti.dag_id, execution_date: isoOrNull(ti.execution_date), dag_run_id: ti.run_id };
+}
+
+async function listTaskInstances(knex: Knex, filters: TaskInstanceFilters, limit: number, offset: number) {
+  const { rows, total } = await page<TaskInstanceWithDate>(filteredTaskInstances(knex, filters), TASK_INSTANCE_COLUMNS, orderTaskInstances, limit, offset);
+  return { task_instances: rows.map(taskInstanceJson), total_entries: total };
+}
+
+// ---------------------------------------------------------------- logs
+
+/** Without full_content, one response carries at most this much of the log; the token fetches the rest. */
+const LOG_CHUNK_BYTES = 1024 * 1024;
+
+/** The continuation token: the byte offset to read from, base64url-encoded (opaque to clients). */
+export const encodeLogToken = (offset: number) => Buffer.from(String(offset)).toString('base64url');
+
+function decodeLogToken(token: string | undefined): number {
+  if (token === undefined || token === '') return 0;
+  const text = /^[A-Za-z0-9_-]{1,24}$/.test(token) ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  if (!/^\d{1,15}$/.test(text)) throw badRequest('token is not a continuation token returned by this endpoint');
+  return Number(text);
+}
+
+/** Length of `buffer` without a trailing incomplete UTF-8 sequence (a line the runner is writing right now). */
+function completeUtf8Length(buffer: Buffer): number {
+  let lead = buffer.length - 1;
+  while (lead >= 0 && buffer.length - lead < 4 && (buffer[lead]! & 0xc0) === 0x80) lead--;
+  if (lead < 0) return buffer.length;
+  const byte = buffer[lead]!;
+  const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+  return lead + needed > buffer.length ? lead : buffer.length;
+}
+
+/** The log bytes from `offset` (up to `maxBytes`) as text, and the offset after them; a missing file reads as empty. */
+async function readLog(file: string, offset: number, maxBytes: number): Promise<{ content: string; next: number }> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { content: '', next: offset };
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    const start = Math.min(offset, size);
+    const buffer = Buffer.alloc(Math.min(size - start, maxBytes));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
+    const length = completeUtf8Length(buffer.subarray(0, bytesRead));
+    return { content: buffer.subarray(0, length).toString('utf8'), next: start + length };
+  } finally {
+    await handle.close();
+  }
+}
+
+// ---------------------------------------------------------------- routes
+
+const runParams = z.object({ dag_id: dbText, dag_run_id: dbText });
+const tiParams = runParams.extend({ task_id: dbText });
+const tiKey = (p: z.infer<typeof tiParams>) => ({ dagId: p.dag_id, runId: p.dag_run_id, taskId: p.task_id, mapIndex: -1 });
+const markState = z.enum(['success', 'failed'], { error: 'new_state must be success or failed' });
+
+const listQuery = z.object({
+  ...pagination,
+  ...dateRangeFields,
+  state: queryArray(tiStateFilter),
+  pool: queryArray(dbText),
+  queue: queryArray(dbText),
+  duration_gte: queryNumber,
+  duration_lte: queryNumber,
+});
+
+const batchBody = z.strictObject({
+  dag_ids: z.array(dbText).optional(),
+  dag_run_ids: z.array(dbText).optional(),
+  task_ids: z.array(dbText).optional(),
+  ...dateRangeFields,
+  duration_gte: z.number().optional(),
+  duration_lte: z.number().optional(),
+  state: z.array(tiStateFilter).optional(),
+  pool: z.array(dbText).optional(),
+  queue: z.array(dbText).optional(),
+  page_offset: z.number().int().min(0).default(0),
+  page_limit: z.number().int().min(1).max(1000).default(100),
+});
+
+const clearBody = z
+  .strictObject({
+    dry_run: z.boolean().default(true),
+    task_ids: z.array(dbText).min(1).optional(),
+    dag_run_id: dbText.nullable().optional(),
+    start_date: isoDateTime.optional(),
+    end_date: isoDateTime.optional(),
+    only_failed: z.boolean().default(true),
+    only_running: z.boolean().default(false),
+    reset_dag_runs: z.boolean().default(true),
+    include_upstream: z.boolean().default(false),
+    include_downstream: z.boolean().default(false),
+    include_future: z.boolean().default(false),
+    include_past: z.boolean().default(false),
+    // Accepted for compatibility; airflow-ts has no subDAGs.
+    include_subdags: z.boolean().optional(),
+    include_parentdag: z.boolean().optional(),
+  })
+  .refine((b) => !b.start_date || !b.end_date || b.start_date <= b.end_date, { message: 'end_date is before start_date', path: ['end_date'] });
+
+const updateStateBody = z
+  .strictObject({
+    dry_run: z.boolean().default(true),
+    task_id: dbText,
+    dag_run_id: dbText.optional(),
+    execution_date: isoDateTime.optional(),
+    include_upstream: z.boolean().default(false),
+    include_downstream: z.boolean().default(false),
+    include_future: z.boolean().default(false),
+    include_past: z.boolean().default(false),
+    new_state: markState,
+  })
+  .refine((b) => (b.dag_run_id === undefined) !== (b.execution_date === undefined), { message: 'give exactly one of dag_run_id and execution_date', path: ['dag_run_id'] });
+
+function checkTasks(dag: SerializedDag, taskIds: readonly string[]): void {
+  const known = new Set(dag.tasks.map((t) => t.taskId));
+  const unknown = taskIds.filter((id) => !known.has(id));
+  if (unknown.length) throw notFound(`DAG '${dag.dagId}' has no task ${unknown.map((id) => `'${id}'`).join(', ')}`);
+}
+
+/** The runs a clear covers, with their logical dates: dag_run_id's run (or start_date..end_date), widened by include_past / include_future. */
+async function runsToClear(knex: Knex, dagId: string, body: z.infer<typeof clearBody>): Promise<Map<string, Date>> {
+  let range: DateRange = { gte: body.start_date, lte: body.end_date };
+  if (body.dag_run_id) {
+    const run = await findDagRun(knex, dagId, body.dag_run_id);
+    if (!run) throw notFound(`DAG '${dagId}' has no run '${body.dag_run_id}'`);
+    range = { gte: run.logical_date, lte: run.logical_date };
+  }
+  if (body.include_past) range.gte = undefined;
+  if (body.include_future) range.lte = undefined;
+  const runs: { run_id: string; logical_date: Date }[] = await filteredDagRuns(knex, { dagIds: [dagId], logicalDate: range }).select('run_id', 'logical_date');
+  return new Map(runs.map((r) => [r.run_id, r.logical_date]));
+}
+
+/** As Airflow: only_failed keeps failed and upstream_failed, only_running keeps running; both keep nothing. */
+function onlyStates(body: { only_failed: boolean; only_running: boolean }): string[] | undefined {
+  if (body.only_failed && body.only_running) return [];
+  if (body.only_failed) return ['failed', 'upstream_failed'];
+  return body.only_running ? ['running'] : undefined;
+}
+
+function byDateAndTask<T extends { execution_date: Date; task_id: string; map_index: number }>(rows: T[]): T[] {
+  return rows.sort((a, b) => a.execution_date.getTime() - b.execution_date.getTime() || a.task_id.localeCompare(b.task_id) || a.map_index - b.map_index);
+}
+
+export const taskInstancesRoutes = [
+  defineRoute({
+    method: 'post',
+    path: '/dags/~/dagRuns/~/taskInstances/list',
+    summary: 'List task instances of any DAGs and runs, filtered by a JSON body (page_offset/page_limit page it, 100 by default)',
+    tag: 'TaskInstance',
+    permission: 'read',
+    body: batchBody,
+    handler: async ({ body }, { knex }) =>
+      listTaskInstances(
+        knex,
+        { dagIds: body.dag_ids, runIds: body.dag_run_ids, taskIds: body.task_ids, states: body.state, pools: body.pool, queues: body.queue, duration: { gte: body.duration_gte, lte: body.duration_lte }, ...dateRanges(body) },
+        body.page_limit,
+        body.page_offset,
+      ),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances',
+    summary: 'List the task instances of a run (~ as dag_id and/or dag_run_id for all)',
+    tag: 'TaskInstance',
+    permission: 'read',
+    params: runParams,
+    query: listQuery,
+    responses: { 404: 'DAG or run not found' },
+    handler: async ({ params, query }, { knex }) => {
+      await checkDagAndRun(knex, params.dag_id, params.dag_run_id);
+      const filters: TaskInstanceFilters = {
+        dagIds: params.dag_id === '~' ? undefined : [params.dag_id],
+        runIds: params.dag_run_id === '~' ? undefined : [params.dag_run_id],
+        states: query.state,
+        pools: query.pool,
+        queues: query.queue,
+        duration: { gte: query.duration_gte, lte: query.duration_lte },
+        ...dateRanges(query),
+      };
+      return listTaskInstances(knex, filters, query.limit, query.offset);
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}',
+    summary: 'Get a task instance',
+    tag: 'TaskInstance',
+    permission: 'read',
+    params: tiParams,
+    responses: { 404: 'Task instance not found' },
+    handler: async ({ params }, { knex }) => {
+      const ti = await findTaskInstance(knex, tiKey(params));
+      if (!ti) throw notFound(`No task instance '${params.task_id}' in run '${params.dag_run_id}' of DAG '${params.dag_id}'`);
+      return taskInstanceJson(ti);
+    },
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}',
+    summary: 'Mark a task instance success or failed (dry_run, true by default, only says which)',
+    tag: 'TaskInstance',
+    permission: 'editDags',
+    params: tiParams,
+    body: z.strictObject({ dry_run: z.boolean().default(true), new_state: markState }),
+    responses: { 404: 'Task instance not found', 409: 'The task instance cannot enter that state (e.g. it was removed)' },
+    handler: async ({ params, body }, { knex, now }) => {
+      const ti = await findTaskInstance(knex, tiKey(params));
+      if (!ti) throw notFound(`No task instance '${params.task_id}' in run '${params.dag_run_id}' of DAG '${params.dag_id}'`);
+      if (ti.state !== body.new_state && !tiStatesLeadingTo(body.new_state).includes(ti.state)) {
+        throw new IllegalStateTransitionError(`task instance ${ti.dag_id}.${ti.task_id}`, ti.state, body.new_state);
+      }
+      if (!body.dry_run && ti.state !== body.new_state) {
+        const { dag, run } = await dagAndRun(knex, params.dag_id, params.dag_run_id);
+        await markTaskInstances(knex, { dag, run, taskIds: [ti.task_id], mapIndex: ti.map_index, state: body.new_state, dryRun: false, now: now() });
+      }
+      return taskInstanceReference(ti);
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/logs/{task_try_number}',
+    summary:
+      'A try\'s log: text with Accept: text/plain, else {continuation_token, content}; pass the token back to get only what was written since. ' +
+      'A try whose log file does not exist (yet) reads as empty content.',
+    tag: 'TaskInstance',
+    permission: 'read',
+    params: tiParams.extend({ task_try_number: z.string().regex(/^\d{1,6}$/, 'task_try_number must be an integer from 1 to 999999').transform(Number).pipe(z.number().int().min(1)) }),
+    query: z.object({ full_content: queryBool, map_index: queryInt(-1, 1_000_000, -1), token: z.string().optional() }),
+    responses: { 404: 'Task instance not found' },
+    handler: async ({ params, query, req, res }, { knex, config }) => {
+      const ti = await findTaskInstance(knex, { ...tiKey(params), mapIndex: query.map_index });
+      if (!ti) throw notFound(`No task instance '${params.task_id}' (map index ${query.map_index}) in run '${params.dag_run_id}' of DAG '${params.dag_id}'`);
+      const root = path.resolve(config.logging.baseLogFolder);
+      const file = path.resolve(taskLogPath(root, { dagId: ti.dag_id, runId: ti.run_id, taskId: ti.task_id, mapIndex: ti.map_index, tryNumber: params.task_try_number }));
+      if (!file.startsWith(root + path.sep)) throw notFound('No log for this task instance');
+      const { content, next } = await readLog(file, decodeLogToken(query.token), query.full_content ? Number.MAX_SAFE_INTEGER : LOG_CHUNK_BYTES);
+      const token = encodeLogToken(next);
+      if (req.accepts(['application/json', 'text/plain']) === 'text/plain') {
+        res.setHeader('X-Continuation-Token', token);
+        return new Reply(200, content, 'text/plain; charset=utf-8');
+      }
+      return { continuation_token: token, content };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/dags/{dag_id}/clearTaskInstances',
+    summary: 'Clear task instances of a DAG so the scheduler runs them again (dry_run, true by default, only lists them; only_failed is true by default, as in Airflow)',
+    tag: 'DAG',
+    permission: 'editDags',
+    params: z.object({ dag_id: dbText }),
+    body: clearBody,
+    responses: { 404: 'DAG, run or task not found' },
+    handler: async ({ params, body }, { knex, now }) => {
+      const dag = await getSerializedDag(knex, params.dag_id);
+      if (body.task_ids) checkTasks(dag, body.task_ids);
+      if (!body.reset_dag_runs) throw badRequest('reset_dag_runs=false is not supported: clearing always sends finished runs back to queued so their cleared tasks run again');
+      const dates = await runsToClear(knex, dag.dagId, body);
+      const tis = await clearTaskInstances(knex, {
+        dag,
+        runIds: [...dates.keys()],
+        taskIds: body.task_ids ?? dag.tasks.map((t) => t.taskId),
+        upstream: body.include_upstream,
+        downstream: body.include_downstream,
+        onlyStates: onlyStates(body),
+        dryRun: body.dry_run,
+        now: now(),
+      });
+      return { task_instances: byDateAndTask(tis.map((ti) => ({ ...ti, execution_date: dates.get(ti.run_id)! }))).map(taskInstanceReference) };
+    },
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/dags/{dag_id}/updateTaskInstancesState',
+    summary: 'Mark a task (and optionally its upstream, downstream, past and future task instances) success or failed (dry_run, true by default, only lists them)',
+    tag: 'DAG',
+    permission: 'editDags',
+    params: z.object({ dag_id: dbText }),
+    body: updateStateBody,
+    responses: { 404: 'DAG, task or run not found' },
+    handler: async ({ params, body }, { knex, now }) => {
+      const dag = await getSerializedDag(knex, params.dag_id);
+      checkTasks(dag, [body.task_id]);
+      const run = body.dag_run_id ? await findDagRun(knex, dag.dagId, body.dag_run_id) : await knex<DagRunRow>('dag_run').where({ dag_id: dag.dagId, logical_date: body.execution_date! }).first();
+      if (!run) throw notFound(`DAG '${dag.dagId}' has no run ${body.dag_run_id ? `'${body.dag_run_id}'` : `at ${body.execution_date!.toISOString()}`}`);
+      const marked = await markTaskInstances(knex, {
+        dag,
+        run,
+        taskIds: [body.task_id],
+        upstream: body.include_upstream,
+        downstream: body.include_downstream,
+        past: body.include_past,
+        future: body.include_future,
+        state: body.new_state,
+        dryRun: body.dry_run,
+        now: now(),
+      });
+      return { task_instances: marked.map(taskInstanceReference) };
+    },
+  }),
+];

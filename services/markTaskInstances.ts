@@ -1,0 +1,104 @@
+import type { Knex } from 'knex';
+import type { SerializedDag } from '../core/serialize.ts';
+import { notifyScheduler } from '../db/notifications.ts';
+import { tiStatesLeadingTo, transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
+import { clearTaskInstances } from './clearTaskInstances.ts';
+
+export type MarkState = 'success' | 'failed';
+
+export interface MarkRequest {
+  dag: SerializedDag;
+  /** The run the named tasks are marked in. */
+  run: DagRunRow;
+  taskIds: readonly string[];
+  /** Only this map index (default: every map index of the tasks). */
+  mapIndex?: number;
+  /** Also the tasks upstream / downstream of the named ones. */
+  upstream?: boolean;
+  downstream?: boolean;
+  /** Also the same tasks in earlier / later runs (by logical date). */
+  past?: boolean;
+  future?: boolean;
+  state: MarkState;
+  dryRun: boolean;
+  now: Date;
+}
+
+/** A task instance with its run's logical date. */
+export type MarkedTaskInstance = TaskInstanceRow & { execution_date: Date };
+
+/**
+ * Airflow's "mark success / failed" for task instances (REST PATCH
+ * taskInstances/{task_id} and updateTaskInstancesState, the UI): every chosen
+ * task instance not already in the state, and allowed to enter it, is moved
+ * through db/transitions.ts, in one transaction. After marking success, the
+ * failed and upstream_failed task instances downstream of the named tasks are
+ * cleared, so the run resumes from there (as Airflow's set_task_instance_state
+ * does). A runner whose task was marked notices at its next heartbeat and stops.
+ * Returns the task instances marked (on a dry run: that would be).
+ */
+export async function markTaskInstances(knex: Knex, request: MarkRequest): Promise<MarkedTaskInstance[]> {
+  const taskIds = relatives(request.dag, request.taskIds, request);
+  return knex.transaction(async (trx) => {
+    const runs = await affectedRuns(trx, request);
+    const logicalDates = new Map(runs.map((r) => [r.run_id, r.logical_date]));
+    const movable = tiStatesLeadingTo(request.state);
+    const query = trx<TaskInstanceRow>('task_instance')
+      .where('dag_id', request.dag.dagId)
+      .whereIn('run_id', [...logicalDates.keys()])
+      .whereIn('task_id', [...taskIds])
+      .where((q) => q.whereIn('state', movable.filter((s) => s !== null)).orWhereNull('state'))
+      .forUpdate();
+    if (request.mapIndex !== undefined) query.where('map_index', request.mapIndex);
+    const chosen: TaskInstanceRow[] = await query;
+    const withDates = (rows: TaskInstanceRow[]) => rows.map((ti) => ({ ...ti, execution_date: logicalDates.get(ti.run_id)! }));
+    if (request.dryRun || chosen.length === 0) return withDates(chosen).sort(byDateTaskMapIndex);
+    const marked = await transitionTaskInstances(
+      trx,
+      chosen.map((ti) => ti.id),
+      { to: request.state, now: request.now },
+    );
+    if (request.state === 'success') {
+      const resumed = [...relatives(request.dag, request.taskIds, { downstream: true })].filter((id) => !taskIds.has(id));
+      if (resumed.length) {
+        await clearTaskInstances(trx, { dag: request.dag, runIds: [...new Set(marked.map((ti) => ti.run_id))], taskIds: resumed, onlyStates: ['failed', 'upstream_failed'], now: request.now });
+      }
+    }
+    await notifyScheduler(trx, `marked ${marked.length} task instance(s) of ${request.dag.dagId} ${request.state}`);
+    return withDates(marked).sort(byDateTaskMapIndex);
+  });
+}
+
+function byDateTaskMapIndex(a: MarkedTaskInstance, b: MarkedTaskInstance): number {
+  return a.execution_date.getTime() - b.execution_date.getTime() || a.task_id.localeCompare(b.task_id) || a.map_index - b.map_index;
+}
+
+/** The anchor run, plus earlier and/or later runs of the DAG when asked. */
+async function affectedRuns(trx: Knex.Transaction, request: MarkRequest): Promise<Pick<DagRunRow, 'run_id' | 'logical_date'>[]> {
+  const query = trx('dag_run').where('dag_id', request.dag.dagId).select('run_id', 'logical_date');
+  if (!request.past && !request.future) query.where('id', request.run.id);
+  else {
+    if (!request.past) query.where('logical_date', '>=', request.run.logical_date);
+    if (!request.future) query.where('logical_date', '<=', request.run.logical_date);
+  }
+  return query;
+}
+
+/** The named tasks and, when asked, everything upstream / downstream of them. */
+export function relatives(dag: SerializedDag, taskIds: readonly string[], options: { upstream?: boolean; downstream?: boolean }): Set<string> {
+  const byId = new Map(dag.tasks.map((t) => [t.taskId, t]));
+  const reach = (direction: 'upstreamTaskIds' | 'downstreamTaskIds') => {
+    const seen = new Set<string>();
+    const stack = [...taskIds];
+    for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
+      for (const next of byId.get(id)?.[direction] ?? []) {
+        if (!seen.has(next)) {
+          seen.add(next);
+          stack.push(next);
+        }
+      }
+    }
+    return seen;
+  };
+  return new Set([...taskIds, ...(options.upstream ? reach('upstreamTaskIds') : []), ...(options.downstream ? reach('downstreamTaskIds') : [])]);
+}
