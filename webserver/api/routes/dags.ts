@@ -4,7 +4,7 @@ import { DagNotFoundError } from '../../../core/errors.ts';
 import { isoOrNull } from '../../../core/isoDate.ts';
 import type { SerializedDag } from '../../../core/serialize.ts';
 import { fileToken } from '../../../db/dagFileRecords.ts';
-import { notifyScheduler } from '../../../db/notifications.ts';
+import { setPaused } from '../../../db/dagQueries.ts';
 import { defineRoute, pagination, queryBool, queryList, Reply } from '../defineRoute.ts';
 import { badRequest, conflict } from '../problems.ts';
 
@@ -125,9 +125,9 @@ export const dagRoutes = [
         .limit(query.limit)
         .offset(query.offset)
         .pluck('dag_id');
-      const rows = await knex('dag').whereIn('dag_id', ids).update({ is_paused: body.is_paused }, '*');
-      if (!body.is_paused && rows.length) await notifyScheduler(knex, 'unpaused DAGs');
-      return { dags: rows.sort((a, b) => a.dag_id.localeCompare(b.dag_id)).map(dagJson), total_entries: rows.length };
+      for (const dagId of ids) await setPaused(knex, dagId, body.is_paused);
+      const rows = await knex('dag').whereIn('dag_id', ids).orderBy('dag_id');
+      return { dags: rows.map(dagJson), total_entries: rows.length };
     },
   }),
   defineRoute({
@@ -152,10 +152,8 @@ export const dagRoutes = [
     responses: { 404: 'DAG not found' },
     handler: async ({ params, query, body }, { knex }) => {
       checkMask(query.update_mask);
-      await getDagRow(knex, params.dag_id);
-      const [row] = await knex('dag').where('dag_id', params.dag_id).update({ is_paused: body.is_paused }, '*');
-      if (!body.is_paused) await notifyScheduler(knex, `unpaused ${params.dag_id}`);
-      return dagJson(row);
+      await setPaused(knex, params.dag_id, body.is_paused); // the CLI's pause/unpause: same rule, same wake-up
+      return dagJson(await getDagRow(knex, params.dag_id));
     },
   }),
   defineRoute({
