@@ -6,6 +6,7 @@ import { memoryLogger } from '../core/logger.ts';
 import { connect } from '../db/database.ts';
 import { ensureEmbeddedPostgres } from '../db/embeddedPostgres.ts';
 import { migrateToLatest } from '../db/migrate.ts';
+import { ensureChromium } from './helpers/browser.ts';
 
 /**
  * One embedded Postgres for the whole test run, with a migrated template
@@ -13,6 +14,7 @@ import { migrateToLatest } from '../db/migrate.ts';
  * run in parallel without seeing each other's rows.
  */
 export default async function setup(project: TestProject) {
+  ensureChromium();
   const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-test-'));
   chmodSync(home, 0o755); // as root, the postgres user must reach $AIRFLOW_HOME/postgres
   const server = await ensureEmbeddedPostgres({ airflowHome: home, port: 0, logger: memoryLogger() });

@@ -8,8 +8,10 @@ import { mountRoutes } from './api/defineRoute.ts';
 import { openApiDocument } from './api/openapi.ts';
 import { notFound, problemHandler } from './api/problems.ts';
 import { API_ROUTES } from './api/routes/index.ts';
+import { UI_PAGES } from './ui/pages/index.ts';
+import { uiRouter, VIEWS } from './ui/router.ts';
 
-/** The webserver: the REST API under /api/v1 (the web UI joins it). Reads the database only; never imports DAG files. */
+/** The webserver: the REST API under /api/v1 and the web UI. Reads the database only; never imports DAG files. */
 export function createApp(options: { knex: Knex; config: ResolvedConfig; logger: Logger; now?: () => Date }): express.Express {
   const ctx = { knex: options.knex, config: options.config, logger: options.logger, now: options.now ?? (() => new Date()) };
   const app = express();
@@ -23,5 +25,8 @@ export function createApp(options: { knex: Knex; config: ResolvedConfig; logger:
   api.use((req, _res, next) => next(notFound(`No such endpoint: ${req.method} ${req.baseUrl}${req.path}`)));
   api.use(problemHandler(options.logger));
   app.use('/api/v1', api);
+  app.set('view engine', 'ejs');
+  app.set('views', VIEWS);
+  app.use(uiRouter(ctx, UI_PAGES));
   return app;
 }

@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Request, type RequestHandler, type Router } from 'express';
+import { verifyPassword } from '../../core/passwordHash.ts';
+import { STATE_COLORS } from '../../core/state.ts';
+import { findUser } from '../../db/users.ts';
+import { allows, type Permission } from '../api/auth.ts';
+import type { ApiContext } from '../api/defineRoute.ts';
+import { csrfToken, sessionMiddleware, sessionOf, verifyCsrf } from './session.ts';
+import { viewHelpers } from './viewHelpers.ts';
+
+export const VIEWS = fileURLToPath(new URL('./views', import.meta.url));
+const STATIC = fileURLToPath(new URL('./static', import.meta.url));
+
+/** A UI page module: registers its routes on the (logged-in) router. */
+export type UiPages = (router: Router, ctx: ApiContext) => void;
+
+/**
+ * The server-rendered web UI (express + ejs). Pages are readable without
+ * JavaScript; static/app.js adds toggles without reloads and live logs.
+ * Every form carries the session's CSRF token; every value is HTML-escaped by
+ * ejs's <%= %> (pages never use <%- %> for data).
+ */
+export function uiRouter(ctx: ApiContext, pages: UiPages[]): Router {
+  const router = express.Router();
+  router.use('/static', express.static(STATIC, { maxAge: '1h' }));
+  router.use(sessionMiddleware(ctx.config.webserver.secretKey));
+  router.use(express.urlencoded({ extended: false, limit: '1mb' }));
+  router.use(express.json({ limit: '1mb' }));
+  router.use((req, res, next) => {
+    res.locals.user = sessionOf(req).username ? { username: sessionOf(req).username, role: sessionOf(req).role } : null;
+    res.locals.csrfToken = csrfToken(req);
+    res.locals.stateColors = STATE_COLORS;
+    res.locals.h = viewHelpers;
+    res.locals.path = req.path;
+    next();
+  });
+  router.use(verifyCsrf);
+
+  router.get('/login', (req, res) => res.render('login', { error: null, next: safeNext(req.query.next) }));
+  router.post('/login', async (req, res) => {
+    const { username = '', password = '' } = req.body as { username?: string; password?: string };
+    const user = await findUser(ctx.knex, String(username));
+    if (!user || !(await verifyPassword(String(password), user.password_hash))) {
+      res.status(401).render('login', { error: 'Wrong username or password', next: safeNext(req.body.next) });
+      return;
+    }
+    Object.assign(sessionOf(req), { username: user.username, role: user.role });
+    await ctx.knex('users').where('id', user.id).update({ last_login: ctx.now() });
+    res.redirect(safeNext(req.body.next));
+  });
+  router.post('/logout', (req, res) => {
+    req.session = null;
+    res.redirect('/login');
+  });
+
+  const app = express.Router();
+  app.use(requireLogin);
+  for (const register of pages) register(app, ctx);
+  router.use(app);
+  return router;
+}
+
+const requireLogin: RequestHandler = (req, res, next) => {
+  if (sessionOf(req).username) return next();
+  if (req.method === 'GET') res.redirect(`/login?next=${encodeURIComponent(req.originalUrl)}`);
+  else res.status(401).type('text/plain').send('Log in first');
+};
+
+/** A page handler's guard for actions a role may not take (same rules as the REST API). */
+export function requireUiPermission(permission: Permission): RequestHandler {
+  return (req, res, next) => {
+    const role = sessionOf(req).role;
+    if (role && allows(role, permission)) return next();
+    res.status(403).render('error', { title: 'Not allowed', message: `The ${role ?? 'anonymous'} role cannot do this.` });
+  };
+}
+
+/** Only same-site relative redirects after login (no open redirect). */
+function safeNext(value: unknown): string {
+  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') ? value : '/';
+}
+
+export function viewsPath(...parts: string[]): string {
+  return path.join(VIEWS, ...parts);
+}
+
+export type { Request };
