@@ -1,5 +1,9 @@
 import type { UiPages } from '../router.ts';
+import { adminPages } from './admin.ts';
+import { dagPages } from './dag.ts';
 import { dagListPages } from './dagList.ts';
+import { taskInstancePages } from './taskInstance.ts';
+import { triggerPages } from './trigger.ts';
 
-/** Every UI page module, registered after login. */
-export const UI_PAGES: UiPages[] = [dagListPages];
+/** Every UI page module, registered after login (literal paths before parameterised ones within a module). */
+export const UI_PAGES: UiPages[] = [dagListPages, adminPages, triggerPages, taskInstancePages, dagPages];

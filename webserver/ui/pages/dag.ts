@@ -1,0 +1,4 @@
+import type { UiPages } from '../router.ts';
+
+/** Filled in by the web UI work. */
+export const dagPages: UiPages = () => {};
