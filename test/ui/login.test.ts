@@ -31,3 +31,17 @@ describe('web UI: logging in', () => {
     expect(response.status).toBe(403);
   });
 });
+
+describe('web UI: redirects after login', () => {
+  it('never redirects off-site, even with a backslash trick', async () => {
+    for (const next of ['//evil.example', '/\\evil.example', 'https://evil.example']) {
+      const page = await browser.newPage();
+      await page.goto(`${server.url}/login?next=${encodeURIComponent(next)}`);
+      await page.fill('input[name=username]', 'admin');
+      await page.fill('input[name=password]', PASSWORD);
+      await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login')), page.click('button[type=submit]')]);
+      expect(new URL(page.url()).origin, next).toBe(server.url);
+      await page.close();
+    }
+  });
+});

@@ -45,7 +45,7 @@ const TYPE_NAMES: Record<number, string> = {
   500: 'Unknown',
 };
 
-function toProblem(error: unknown): ApiProblem {
+export function toProblem(error: unknown): ApiProblem {
   if (error instanceof ApiProblem) return error;
   if (error instanceof ZodError) {
     const detail = error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');

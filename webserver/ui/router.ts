@@ -78,7 +78,8 @@ export function requireUiPermission(permission: Permission): RequestHandler {
 
 /** Only same-site relative redirects after login (no open redirect). */
 function safeNext(value: unknown): string {
-  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') ? value : '/';
+  // Browsers read '/\evil.com' as '//evil.com': a backslash anywhere makes it unsafe.
+  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') && !value.includes('\\') ? value : '/';
 }
 
 export function viewsPath(...parts: string[]): string {

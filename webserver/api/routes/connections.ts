@@ -71,7 +71,7 @@ function restoreMasked(sent: unknown, stored: unknown, depth = 0): { value: unkn
   return { value: Array.isArray(sent) ? entries.map(([, v]) => v) : Object.fromEntries(entries), restored };
 }
 
-function unmaskExtra(sent: string | null, stored: string | null): string | null {
+export function unmaskExtra(sent: string | null, stored: string | null): string | null {
   if (sent === null || stored === null || !sent.includes(MASK)) return sent;
   try {
     const { value, restored } = restoreMasked(JSON.parse(sent), JSON.parse(stored));
@@ -108,8 +108,8 @@ const fields = {
   password: pgText.nullable().optional(),
   extra: pgText.nullable().optional(),
 };
-const createBody = z.strictObject({ connection_id: connectionId, ...fields });
-const patchBody = z.strictObject({ connection_id: pgText.optional(), ...fields, conn_type: fields.conn_type.optional() });
+export const createBody = z.strictObject({ connection_id: connectionId, ...fields });
+export const patchBody = z.strictObject({ connection_id: pgText.optional(), ...fields, conn_type: fields.conn_type.optional() });
 const UPDATABLE = ['conn_type', 'description', 'host', 'login', 'schema', 'port', 'password', 'extra'] as const;
 type Updatable = (typeof UPDATABLE)[number];
 const idParams = z.object({ connection_id: pgText });

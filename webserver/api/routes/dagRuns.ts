@@ -75,7 +75,7 @@ const runId = z
   .regex(/^[A-Za-z0-9_.~:+-]+$/, 'dag_run_id may only contain letters, digits and _ . ~ : + -')
   .refine((id) => id !== '~', '~ is the wildcard, not a run id');
 
-const triggerBody = z.strictObject({
+export const triggerBody = z.strictObject({
   dag_run_id: runId.nullable().optional(),
   logical_date: isoDateTime.nullable().optional(),
   execution_date: isoDateTime.nullable().optional(),

@@ -5,6 +5,7 @@ import { isoOrNull } from '../../../core/isoDate.ts';
 import type { SerializedDag } from '../../../core/serialize.ts';
 import { fileToken } from '../../../db/dagFileRecords.ts';
 import { setPaused } from '../../../db/dagQueries.ts';
+import { DagHasRunningTasksError, deleteDagMetadata } from '../../../services/deleteDag.ts';
 import { defineRoute, pagination, queryBool, queryList, Reply } from '../defineRoute.ts';
 import { badRequest, conflict } from '../problems.ts';
 
@@ -55,7 +56,7 @@ function scheduleInterval(schedule: SerializedDag['schedule']) {
 const ORDERABLE = ['dag_id', 'last_parsed_time', 'next_dagrun', 'is_paused', 'fileloc'];
 
 /** DAG rows matching Airflow's list filters. */
-function filteredDags(knex: Knex, filters: { tags?: string[]; onlyActive?: boolean; paused?: boolean; pattern?: string }) {
+export function filteredDags(knex: Knex, filters: { tags?: string[]; onlyActive?: boolean; paused?: boolean; pattern?: string }) {
   const query = knex('dag');
   if (filters.onlyActive !== false) query.where('is_active', true);
   if (filters.paused !== undefined) query.where('is_paused', filters.paused);
@@ -165,13 +166,12 @@ export const dagRoutes = [
     params: dagIdParams,
     responses: { 204: 'Deleted', 404: 'DAG not found', 409: 'The DAG has running task instances' },
     handler: async ({ params }, { knex }) => {
-      await getDagRow(knex, params.dag_id);
-      await knex.transaction(async (trx) => {
-        const running = await trx('task_instance').where({ dag_id: params.dag_id, state: 'running' }).forUpdate().first('id');
-        if (running) throw conflict(`DAG '${params.dag_id}' has running task instances; wait for them or mark them first`);
-        await trx('log').where('dag_id', params.dag_id).delete();
-        await trx('dag').where('dag_id', params.dag_id).delete(); // cascades to runs, task instances, XComs, serialized DAG
-      });
+      try {
+        await deleteDagMetadata(knex, params.dag_id);
+      } catch (error) {
+        if (error instanceof DagHasRunningTasksError) throw conflict(error.message);
+        throw error;
+      }
       return new Reply(204);
     },
   }),

@@ -1,6 +1,4 @@
-import { open } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { IllegalStateTransitionError } from '../../../core/errors.ts';
@@ -22,7 +20,7 @@ import {
 } from '../../../db/apiQueries.ts';
 import { getSerializedDag } from '../../../db/dagQueries.ts';
 import { tiStatesLeadingTo, type DagRunRow } from '../../../db/transitions.ts';
-import { taskLogPath } from '../../../runner/taskLog.ts';
+import { decodeLogToken, encodeLogToken, LOG_CHUNK_BYTES, readTaskLog, taskLogFile } from '../../../runner/readTaskLog.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
 import { markTaskInstances } from '../../../services/markTaskInstances.ts';
 import { defineRoute, pagination, queryBool, queryInt, Reply } from '../defineRoute.ts';
@@ -204,48 +202,11 @@ async function listTaskInstances(knex: Knex, filters: TaskInstanceFilters, limit
 
 // ---------------------------------------------------------------- logs
 
-/** Without full_content, one response carries at most this much of the log; the token fetches the rest. */
-const LOG_CHUNK_BYTES = 1024 * 1024;
-
-/** The continuation token: the byte offset to read from, base64url-encoded (opaque to clients). */
-export const encodeLogToken = (offset: number) => Buffer.from(String(offset)).toString('base64url');
-
-function decodeLogToken(token: string | undefined): number {
-  if (token === undefined || token === '') return 0;
-  const text = /^[A-Za-z0-9_-]{1,24}$/.test(token) ? Buffer.from(token, 'base64url').toString('utf8') : '';
-  if (!/^\d{1,15}$/.test(text)) throw badRequest('token is not a continuation token returned by this endpoint');
-  return Number(text);
-}
-
-/** Length of `buffer` without a trailing incomplete UTF-8 sequence (a line the runner is writing right now). */
-function completeUtf8Length(buffer: Buffer): number {
-  let lead = buffer.length - 1;
-  while (lead >= 0 && buffer.length - lead < 4 && (buffer[lead]! & 0xc0) === 0x80) lead--;
-  if (lead < 0) return buffer.length;
-  const byte = buffer[lead]!;
-  const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
-  return lead + needed > buffer.length ? lead : buffer.length;
-}
-
-/** The log bytes from `offset` (up to `maxBytes`) as text, and the offset after them; a missing file reads as empty. */
-async function readLog(file: string, offset: number, maxBytes: number): Promise<{ content: string; next: number }> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { content: '', next: offset };
-    throw error;
-  }
-  try {
-    const { size } = await handle.stat();
-    const start = Math.min(offset, size);
-    const buffer = Buffer.alloc(Math.min(size - start, maxBytes));
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
-    const length = completeUtf8Length(buffer.subarray(0, bytesRead));
-    return { content: buffer.subarray(0, length).toString('utf8'), next: start + length };
-  } finally {
-    await handle.close();
-  }
+/** A continuation token's offset; a token this endpoint did not hand out is a 400. */
+function logOffset(token: string | undefined): number {
+  const offset = decodeLogToken(token);
+  if (offset === null) throw badRequest('token is not a continuation token returned by this endpoint');
+  return offset;
 }
 
 // ---------------------------------------------------------------- routes
@@ -433,10 +394,9 @@ export const taskInstancesRoutes = [
     handler: async ({ params, query, req, res }, { knex, config }) => {
       const ti = await findTaskInstance(knex, { ...tiKey(params), mapIndex: query.map_index });
       if (!ti) throw notFound(`No task instance '${params.task_id}' (map index ${query.map_index}) in run '${params.dag_run_id}' of DAG '${params.dag_id}'`);
-      const root = path.resolve(config.logging.baseLogFolder);
-      const file = path.resolve(taskLogPath(root, { dagId: ti.dag_id, runId: ti.run_id, taskId: ti.task_id, mapIndex: ti.map_index, tryNumber: params.task_try_number }));
-      if (!file.startsWith(root + path.sep)) throw notFound('No log for this task instance');
-      const { content, next } = await readLog(file, decodeLogToken(query.token), query.full_content ? Number.MAX_SAFE_INTEGER : LOG_CHUNK_BYTES);
+      const file = taskLogFile(config.logging.baseLogFolder, { dagId: ti.dag_id, runId: ti.run_id, taskId: ti.task_id, mapIndex: ti.map_index, tryNumber: params.task_try_number });
+      if (!file) throw notFound('No log for this task instance');
+      const { content, next } = await readTaskLog(file, logOffset(query.token), query.full_content ? Number.MAX_SAFE_INTEGER : LOG_CHUNK_BYTES);
       const token = encodeLogToken(next);
       if (req.accepts(['application/json', 'text/plain']) === 'text/plain') {
         res.setHeader('X-Continuation-Token', token);

@@ -19,8 +19,8 @@ const SORTABLE = { key: 'key', value: 'val', description: 'description', id: 'id
 
 const keySchema = pgText.min(1, 'key must not be empty').max(250, 'key must be at most 250 characters');
 const keyParams = z.object({ variable_key: pgText });
-const createBody = z.strictObject({ key: keySchema, value: pgText, description: pgText.nullable().optional() });
-const patchBody = z.strictObject({ key: pgText, value: pgText.optional(), description: pgText.nullable().optional() });
+export const createBody = z.strictObject({ key: keySchema, value: pgText, description: pgText.nullable().optional() });
+export const patchBody = z.strictObject({ key: pgText, value: pgText.optional(), description: pgText.nullable().optional() });
 const UPDATABLE = ['value', 'description'] as const;
 
 const audit = (user: AuthenticatedUser | null, now: () => Date) => ({ owner: user?.username ?? null, at: now() });

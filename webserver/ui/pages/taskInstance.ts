@@ -1,4 +1,194 @@
-import type { UiPages } from '../router.ts';
+import type { Request } from 'express';
+import { isFinished, type TiState } from '../../../core/state.ts';
+import { findDagRun, findTaskInstance } from '../../../db/apiQueries.ts';
+import { decodeLogToken, encodeLogToken, readTaskLog, taskLogFile } from '../../../runner/readTaskLog.ts';
+import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
+import { markTaskInstances } from '../../../services/markTaskInstances.ts';
+import { canEdit, flag, links, loadDag, notFoundPage, outcomeMessage, page, redirectAfter, renderConfirm, renderTimed } from '../dagPageSupport.ts';
+import { requireUiPermission, type UiPages } from '../router.ts';
 
-/** Filled in by the web UI work. */
-export const taskInstancePages: UiPages = () => {};
+/**
+ * The task instance page, /dags/{dag_id}/runs/{run_id}/tasks/{task_id} (map
+ * index -1): the instance's state and timing, its task's template fields as
+ * written (not rendered: rendered values are not stored yet), its XComs, and
+ * the log of each try, followed live while the task is queued or running
+ * (static/dag.js polls log.json with a continuation token). Clear and mark
+ * actions for User or higher, through services/.
+ */
+
+const MAP_INDEX = -1;
+
+/** States in which the latest try's log may still grow: the page keeps following it. */
+const FOLLOW_STATES: ReadonlySet<TiState> = new Set<TiState>(['queued', 'running', 'scheduled', 'restarting', 'deferred', 'up_for_reschedule']);
+
+export function followsLog(state: TiState): boolean {
+  return FOLLOW_STATES.has(state);
+}
+
+function tiKey(req: Request) {
+  const { dagId, runId, taskId } = req.params as { dagId: string; runId: string; taskId: string };
+  return { dagId, runId, taskId, mapIndex: MAP_INDEX };
+}
+
+function parseTry(value: unknown, latest: number): number {
+  const n = typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : latest;
+  return Math.min(Math.max(n, 1), Math.max(latest, 1));
+}
+
+/** A template field's value as shown: strings as they are, anything else as indented JSON. */
+function fieldText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value, null, 2) ?? String(value);
+}
+
+export const taskInstancePages: UiPages = (router, ctx) => {
+  const { knex, config } = ctx;
+  const editDags = requireUiPermission('editDags');
+
+  router.get(
+    '/dags/:dagId/runs/:runId/tasks/:taskId',
+    page(async (req, res, next) => {
+      const started = process.hrtime.bigint();
+      const key = tiKey(req);
+      const [found, ti] = await Promise.all([loadDag(knex, key.dagId), findTaskInstance(knex, key)]);
+      if (!found || !ti) return notFoundPage(res, `No task instance '${key.taskId}' in run '${key.runId}' of DAG '${key.dagId}'.`);
+      const run = await findDagRun(knex, key.dagId, key.runId);
+      const task = found.dag.tasks.find((t) => t.taskId === key.taskId) ?? null;
+      const xcoms: { key: string; value: unknown; timestamp: Date }[] = await knex('xcom')
+        .where({ dag_id: key.dagId, run_id: key.runId, task_id: key.taskId, map_index: MAP_INDEX })
+        .orderBy('key')
+        .select('key', 'value', 'timestamp');
+      const latestTry = ti.try_number;
+      const tryNumber = parseTry(req.query.try, latestTry);
+      let log = { content: '', token: encodeLogToken(0), missing: true };
+      if (latestTry > 0) {
+        const file = taskLogFile(config.logging.baseLogFolder, { ...key, tryNumber });
+        if (file) {
+          const read = await readTaskLog(file, 0);
+          log = { content: read.content, token: encodeLogToken(read.next), missing: read.next === 0 };
+        }
+      }
+      const templateFields = task ? task.templateFields.map((name) => ({ name, value: fieldText(task.fields[name]) })) : [];
+      renderTimed(
+        res,
+        next,
+        'taskInstance',
+        {
+          title: `${key.taskId} · ${key.runId}`,
+          styles: ['/static/dag.css'],
+          scripts: ['/static/dag.js'],
+          links,
+          dagId: key.dagId,
+          runId: key.runId,
+          taskId: key.taskId,
+          ti,
+          run,
+          task,
+          templateFields,
+          xcoms: xcoms.map((x) => ({ key: x.key, value: JSON.stringify(x.value, null, 2) ?? 'null', timestamp: x.timestamp })),
+          tries: Array.from({ length: latestTry }, (_, i) => i + 1),
+          tryNumber,
+          log,
+          following: tryNumber === latestTry && followsLog(ti.state),
+          canEdit: canEdit(req),
+          message: outcomeMessage(req.query),
+          currentUrl: req.originalUrl,
+        },
+        started,
+      );
+    }),
+  );
+
+  /** The log poll: what was written to the try's log since `token`, and the task instance's state. */
+  router.get(
+    '/dags/:dagId/runs/:runId/tasks/:taskId/log.json',
+    page(async (req, res) => {
+      const key = tiKey(req);
+      const ti = await findTaskInstance(knex, key);
+      if (!ti) return void res.status(404).json({ error: 'Task instance not found' });
+      const offset = decodeLogToken(typeof req.query.token === 'string' ? req.query.token : undefined);
+      if (offset === null) return void res.status(400).json({ error: 'token is not a continuation token from this endpoint' });
+      const tryNumber = parseTry(req.query.try, ti.try_number);
+      const file = ti.try_number > 0 ? taskLogFile(config.logging.baseLogFolder, { ...key, tryNumber }) : null;
+      const read = file ? await readTaskLog(file, offset) : { content: '', next: offset };
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({
+        content: read.content,
+        continuation_token: encodeLogToken(read.next),
+        state: ti.state ?? 'none',
+        try_number: ti.try_number,
+        finished: isFinished(ti.state) || !(tryNumber === ti.try_number && followsLog(ti.state)),
+      });
+    }),
+  );
+
+  /** Clear the task instance (optionally with everything downstream / upstream of it in this run). */
+  router.post(
+    '/dags/:dagId/runs/:runId/tasks/:taskId/clear',
+    editDags,
+    page(async (req, res, next) => {
+      const key = tiKey(req);
+      const body = req.body as Record<string, unknown>;
+      const [found, ti] = await Promise.all([loadDag(knex, key.dagId), findTaskInstance(knex, key)]);
+      if (!found || !ti) return notFoundPage(res, `No task instance '${key.taskId}' in run '${key.runId}' of DAG '${key.dagId}'.`);
+      const downstream = flag(body.downstream);
+      const upstream = flag(body.upstream);
+      const request = { dag: found.dag, runIds: [key.runId], taskIds: [key.taskId], downstream, upstream, now: ctx.now() };
+      const here = links.ti(key.dagId, key.runId, key.taskId);
+      if (!flag(body.confirmed)) {
+        const tis = await clearTaskInstances(knex, { ...request, dryRun: true });
+        const fields: Record<string, string> = {};
+        if (downstream) fields.downstream = '1';
+        if (upstream) fields.upstream = '1';
+        return renderConfirm(res, next, {
+          title: 'Clear task instance',
+          message: `Clear ${tis.length} task instance(s) of run ${key.runId}: they go back to none and the scheduler runs them again.`,
+          action: `${here}/clear`,
+          fields,
+          items: tis.sort((a, b) => a.task_id.localeCompare(b.task_id)).map((t) => ({ label: t.task_id, state: t.state })),
+          cancelHref: here,
+        });
+      }
+      const cleared = await clearTaskInstances(knex, request);
+      redirectAfter(res, {}, key.dagId, here, 'ti_cleared', cleared.filter((ti) => ti.state !== null).length);
+    }),
+  );
+
+  /** Mark success or failed (optionally with its downstream / upstream tasks in this run). */
+  router.post(
+    '/dags/:dagId/runs/:runId/tasks/:taskId/mark',
+    editDags,
+    page(async (req, res, next) => {
+      const key = tiKey(req);
+      const body = req.body as Record<string, unknown>;
+      const state = body.state === 'success' || body.state === 'failed' ? body.state : null;
+      if (!state) return void res.status(400).render('error', { title: 'Bad request', message: 'state must be success or failed.' });
+      const found = await loadDag(knex, key.dagId);
+      const run = found && (await findDagRun(knex, key.dagId, key.runId));
+      const ti = run && (await findTaskInstance(knex, key));
+      if (!found || !run || !ti) return notFoundPage(res, `No task instance '${key.taskId}' in run '${key.runId}' of DAG '${key.dagId}'.`);
+      const downstream = flag(body.downstream);
+      const upstream = flag(body.upstream);
+      const request = { dag: found.dag, run, taskIds: [key.taskId], mapIndex: MAP_INDEX, downstream, upstream, state, now: ctx.now() } as const;
+      const here = links.ti(key.dagId, key.runId, key.taskId);
+      if (!flag(body.confirmed)) {
+        const tis = await markTaskInstances(knex, { ...request, dryRun: true });
+        const fields: Record<string, string> = { state };
+        if (downstream) fields.downstream = '1';
+        if (upstream) fields.upstream = '1';
+        return renderConfirm(res, next, {
+          title: `Mark ${state}`,
+          message: tis.length
+            ? `Mark ${tis.length} task instance(s) of run ${key.runId} ${state}.`
+            : `No task instance can be marked ${state} (already ${state}, or not allowed from its state).`,
+          action: `${here}/mark`,
+          fields,
+          items: tis.map((t) => ({ label: t.task_id, state: t.state })),
+          cancelHref: here,
+          danger: state === 'failed',
+        });
+      }
+      const marked = await markTaskInstances(knex, { ...request, dryRun: false });
+      redirectAfter(res, {}, key.dagId, here, marked.length ? `ti_${state}` : 'ti_unchanged', marked.length);
+    }),
+  );
+};

@@ -1,0 +1,64 @@
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { taskLogPath } from './taskLog.ts';
+
+/**
+ * Reading a try's log file in pieces, for the REST API's logs endpoint and the
+ * web UI's live log: a continuation token carries the byte offset to read from,
+ * so a follower gets only what was written since its last read.
+ */
+
+/** Without full content, one read returns at most this much of the log; the token fetches the rest. */
+export const LOG_CHUNK_BYTES = 1024 * 1024;
+
+/** The continuation token: the byte offset to read from, base64url-encoded (opaque to clients). */
+export const encodeLogToken = (offset: number): string => Buffer.from(String(offset)).toString('base64url');
+
+/** The offset in a token from encodeLogToken (0 for none), or null when the text is not such a token. */
+export function decodeLogToken(token: string | undefined): number | null {
+  if (token === undefined || token === '') return 0;
+  const text = /^[A-Za-z0-9_-]{1,24}$/.test(token) ? Buffer.from(token, 'base64url').toString('utf8') : '';
+  return /^\d{1,15}$/.test(text) ? Number(text) : null;
+}
+
+/**
+ * The log file of one try, resolved under the base log folder; null when the
+ * ids would lead outside it (taskLogPath already neutralises separators, this
+ * is the second fence).
+ */
+export function taskLogFile(baseLogFolder: string, ti: { dagId: string; runId: string; taskId: string; mapIndex: number; tryNumber: number }): string | null {
+  const root = path.resolve(baseLogFolder);
+  const file = path.resolve(taskLogPath(root, ti));
+  return file.startsWith(root + path.sep) ? file : null;
+}
+
+/** Length of `buffer` without a trailing incomplete UTF-8 sequence (a line the runner is writing right now). */
+function completeUtf8Length(buffer: Buffer): number {
+  let lead = buffer.length - 1;
+  while (lead >= 0 && buffer.length - lead < 4 && (buffer[lead]! & 0xc0) === 0x80) lead--;
+  if (lead < 0) return buffer.length;
+  const byte = buffer[lead]!;
+  const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+  return lead + needed > buffer.length ? lead : buffer.length;
+}
+
+/** The log bytes from `offset` (up to `maxBytes`) as text, and the offset after them; a missing file reads as empty. */
+export async function readTaskLog(file: string, offset: number, maxBytes: number = LOG_CHUNK_BYTES): Promise<{ content: string; next: number }> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { content: '', next: offset };
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    const start = Math.min(offset, size);
+    const buffer = Buffer.alloc(Math.min(size - start, maxBytes));
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, start);
+    const length = completeUtf8Length(buffer.subarray(0, bytesRead));
+    return { content: buffer.subarray(0, length).toString('utf8'), next: start + length };
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,26 @@
+import type { Knex } from 'knex';
+import { AirflowError, DagNotFoundError } from '../core/errors.ts';
+
+/** Thrown when a DAG's metadata cannot be deleted because some of its task instances are running. */
+export class DagHasRunningTasksError extends AirflowError {
+  constructor(readonly dagId: string) {
+    super(`DAG '${dagId}' has running task instances; wait for them or mark them first`);
+  }
+}
+
+/**
+ * Airflow's "delete DAG" (REST DELETE /dags/{dag_id}, the UI's details tab):
+ * the DAG's metadata (runs, task instances, XComs, serialized DAG, audit log
+ * rows) goes in one transaction; the file stays and is parsed again. Refused
+ * while a task instance of the DAG is running. Throws DagNotFoundError or
+ * DagHasRunningTasksError.
+ */
+export async function deleteDagMetadata(knex: Knex, dagId: string): Promise<void> {
+  await knex.transaction(async (trx) => {
+    if (!(await trx('dag').where('dag_id', dagId).first('dag_id'))) throw new DagNotFoundError(dagId);
+    const running = await trx('task_instance').where({ dag_id: dagId, state: 'running' }).forUpdate().first('id');
+    if (running) throw new DagHasRunningTasksError(dagId);
+    await trx('log').where('dag_id', dagId).delete();
+    await trx('dag').where('dag_id', dagId).delete(); // cascades to runs, task instances, XComs, serialized DAG
+  });
+}
