@@ -3,6 +3,7 @@ import { chain10Long } from './chain10Long.ts';
 import { chain40 } from './chain40.ts';
 import { fanout400 } from './fanout400.ts';
 import { parse1000 } from './parse1000.ts';
+import { uiPages } from './uiPages.ts';
 
 /** Every scenario, in the order they run. */
-export const SCENARIOS: readonly Scenario[] = [chain40, chain10Long, fanout400, parse1000];
+export const SCENARIOS: readonly Scenario[] = [chain40, chain10Long, fanout400, parse1000, uiPages];

@@ -204,7 +204,7 @@ describe('DAG page: grid', () => {
     await knex('dag_run').where('id', run.id).delete();
   });
 
-  it('renders 25 runs x 100 tasks well under 200 ms of server time', async () => {
+  it('renders a grid of 25 runs x 100 tasks (its speed is measured by npm run bench, ui_pages)', async () => {
     const tasks: Record<string, { upstream?: string[] }> = {};
     for (let i = 0; i < 100; i++) tasks[`task_${String(i).padStart(3, '0')}`] = i === 0 ? {} : { upstream: [`task_${String(Math.floor((i - 1) / 3)).padStart(3, '0')}`] };
     await registerDag(knex, { dagId: 'ui_big' }, tasks);
@@ -215,17 +215,10 @@ describe('DAG page: grid', () => {
       await transitionTaskInstances(knex, ids.filter((_, i) => i % 5 !== 0), { to: states[r % states.length]!, now: new Date() });
     }
     const page = await pageAs('viewer');
-    const timings: number[] = [];
-    for (let i = 0; i < 6; i++) {
-      const response = await page.request.get(base('grid', 'ui_big'));
-      expect(response.status()).toBe(200);
-      const html = await response.text();
-      expect(html.match(/class="sq"/g)?.length).toBe(2500);
-      timings.push(Number(/app;dur=([\d.]+)/.exec(response.headers()['server-timing'] ?? '')?.[1]));
-    }
-    const warm = timings.slice(1).sort((a, b) => a - b);
-    expect(warm[Math.floor(warm.length / 2)]).toBeLessThan(100); // median, after the first (cold) request
-    expect(Math.max(...warm)).toBeLessThan(200);
+    const response = await page.request.get(base('grid', 'ui_big'));
+    expect(response.status()).toBe(200);
+    expect((await response.text()).match(/class="sq"/g)?.length).toBe(2500);
+    expect(response.headers()['server-timing']).toMatch(/^app;dur=\d+(\.\d+)?$/);
 
     await page.setViewportSize({ width: 375, height: 800 });
     await page.goto(base('grid', 'ui_big'));

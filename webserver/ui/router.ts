@@ -24,6 +24,7 @@ export type UiPages = (router: Router, ctx: ApiContext) => void;
 export function uiRouter(ctx: ApiContext, pages: UiPages[]): Router {
   const router = express.Router();
   router.use('/static', express.static(STATIC, { maxAge: '1h' }));
+  router.use(serverTiming);
   router.use(sessionMiddleware(ctx.config.webserver.secretKey));
   router.use(express.urlencoded({ extended: false, limit: '1mb' }));
   router.use(express.json({ limit: '1mb' }));
@@ -60,6 +61,24 @@ export function uiRouter(ctx: ApiContext, pages: UiPages[]): Router {
   router.use(app);
   return router;
 }
+
+/**
+ * Every page says how long the server took (queries, model and template) in a
+ * `Server-Timing: app;dur=<ms>` header; `npm run bench` reads it.
+ */
+const serverTiming: RequestHandler = (_req, res, next) => {
+  const started = process.hrtime.bigint();
+  const render = res.render.bind(res) as (view: string, options?: object, callback?: (error: Error, html: string) => void) => void;
+  res.render = ((view: string, options?: object, callback?: (error: Error, html: string) => void) => {
+    if (typeof callback === 'function' || typeof options === 'function') return render(view, options, callback);
+    render(view, options, (error, html) => {
+      if (error) return next(error);
+      res.setHeader('Server-Timing', `app;dur=${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)}`);
+      res.send(html);
+    });
+  }) as typeof res.render;
+  next();
+};
 
 const requireLogin: RequestHandler = (req, res, next) => {
   if (sessionOf(req).username) return next();
