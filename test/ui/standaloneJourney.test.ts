@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { launchBrowser, logIn, screenshot } from '../helpers/browser.ts';
+import { AIRFLOW_BIN } from '../helpers/cli.ts';
+
+// Issue 6's promise, literally: `npm start` (airflow standalone), open the printed URL, log in with the
+// printed password, unpause an example DAG, trigger it, and watch it run in the grid and graph views.
+const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-journey-'));
+chmodSync(home, 0o755);
+const child = spawn(process.execPath, [AIRFLOW_BIN, 'standalone'], {
+  cwd: mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-cwd-')),
+  env: { PATH: process.env.PATH, HOME: process.env.HOME, AIRFLOW_HOME: home, AIRFLOW__WEBSERVER__PORT: '0', AIRFLOW__WEBSERVER__HOST: '127.0.0.1' },
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+let output = '';
+const ready = await new Promise<{ url: string; password: string }>((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error(`standalone did not get ready:\n${output}`)), 90_000);
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    const url = /standalone is ready: (http:\/\/\S+)/.exec(output)?.[1];
+    const password = /password: (\S+)/.exec(output)?.[1];
+    if (url && password) {
+      clearTimeout(timer);
+      resolve({ url, password });
+    }
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+});
+afterAll(async () => {
+  child.kill('SIGINT');
+  await exited;
+  rmSync(home, { recursive: true, force: true });
+});
+const browser = await launchBrowser();
+
+describe('a new user with npm start', () => {
+  it('logs in with the printed password, unpauses example_etl, triggers it and watches it succeed in the grid and graph', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await logIn(page, ready.url, 'admin', ready.password);
+    for (const dagId of ['example_etl', 'example_ml_pipeline', 'example_params', 'example_taskflow']) {
+      await expect(page.locator(`tr[data-dag-id="${dagId}"]`).count()).resolves.toBe(1);
+    }
+    const toggle = page.locator('tr[data-dag-id="example_etl"] button.list-switch');
+    await expect(toggle.getAttribute('aria-checked')).resolves.toBe('false');
+    await toggle.click();
+    await page.waitForFunction(() => document.querySelector('tr[data-dag-id="example_etl"] button.list-switch')?.getAttribute('aria-checked') === 'true');
+
+    await page.goto(`${ready.url}/dags/example_etl/trigger`);
+    await page.fill('textarea[name=conf]', '{"source": "journey"}');
+    await Promise.all([page.waitForURL(/\/dags\/example_etl\/grid\?run_id=/), page.click('form.trigger-form button[type=submit]')]);
+    const runId = new URL(page.url()).searchParams.get('run_id')!;
+
+    // The grid recolours itself while the run is active: wait until every square of the run is green.
+    await page.waitForFunction(
+      (id) => {
+        const squares = Array.from(document.querySelectorAll('a.sq')).filter((a) => (a as HTMLAnchorElement).pathname.includes(`/runs/${encodeURIComponent(id)}/`));
+        return squares.length === 5 && squares.every((a) => (a as HTMLElement).dataset.state === 'success');
+      },
+      runId,
+      { timeout: 60_000 },
+    );
+    await screenshot(page, 'journey-grid');
+
+    await page.goto(`${ready.url}/dags/example_etl/graph?run_id=${encodeURIComponent(runId)}`);
+    const boxes = await page.$$eval('svg.dag-graph rect.box', (rects) => rects.map((r) => r.getAttribute('data-state')));
+    expect(boxes).toEqual(['success', 'success', 'success', 'success', 'success']);
+    await screenshot(page, 'journey-graph');
+
+    await page.goto(`${ready.url}/dags/example_etl/runs/${encodeURIComponent(runId)}/tasks/extract`);
+    await expect(page.locator('body').textContent()).resolves.toMatch(/Task exited with outcome success/);
+  });
+});
