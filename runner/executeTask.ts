@@ -17,8 +17,14 @@ export class TaskTimeoutError extends AirflowError {
  * (BashOperator kills its process group) stop; the runner process ends right
  * after recording the timeout, which stops the rest.
  */
-export async function executeTask(task: BaseOperator, context: TaskContext, abort: AbortController): Promise<unknown> {
+export async function executeTask(
+  task: BaseOperator,
+  context: TaskContext,
+  abort: AbortController,
+  onRendered: (rendered: Record<string, unknown>) => Promise<void> = async () => {},
+): Promise<unknown> {
   const rendered = await renderTemplateFields(task, context);
+  await onRendered(rendered);
   const execution = runWithContext(context, () => task.execute(context, rendered));
   if (task.executionTimeoutMs === null) return execution;
   let timer: NodeJS.Timeout | undefined;

@@ -130,7 +130,7 @@ export async function executeTry(
       log: (line) => log.raw(line),
       signal: abort.signal,
     });
-    const result = await executeTask(task, context, abort);
+    const result = await executeTask(task, context, abort, (rendered) => saveRenderedFields(knex, started, rendered));
     const skip = task.tasksToSkip(result) ?? [];
     ({ outcome, next } = await knex.transaction(async (trx) => {
       if (result !== undefined) await pushXCom(trx, { dagRunId: run.id, dagId, runId, taskId, mapIndex }, RETURN_VALUE, result, config.core.xcomMaxSize);
@@ -185,6 +185,20 @@ async function recordFailure(knex: Knex, ti: TaskInstanceRow, policy: Serialized
   if (!row) return 'discarded';
   log.info(row.state === 'up_for_retry' ? `Marked up_for_retry; next try after ${row.next_retry_at?.toISOString()}` : 'Marked failed');
   return row.state as 'failed' | 'up_for_retry';
+}
+
+/**
+ * Keeps what the template fields rendered to, for the task instance page
+ * (Airflow's rendered_task_instance_fields). Operators without template
+ * content (EmptyOperator, a function without opKwargs) write nothing.
+ */
+async function saveRenderedFields(knex: Knex, ti: TaskInstanceRow, rendered: Record<string, unknown>): Promise<void> {
+  const meaningful = Object.values(rendered).some((v) => v !== null && v !== undefined && !(typeof v === 'object' && Object.keys(v as object).length === 0));
+  if (!meaningful) return;
+  await knex('rendered_task_instance_fields')
+    .insert({ dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, map_index: ti.map_index, rendered_fields: JSON.stringify(rendered) })
+    .onConflict(['dag_id', 'run_id', 'task_id', 'map_index'])
+    .merge(['rendered_fields']);
 }
 
 /** Starts the first reserved task instance that is still queued (dropping those someone else moved). */

@@ -17,7 +17,7 @@ describe('the embedded Postgres default', () => {
     const migrate = await runCli(['db', 'migrate'], { env, cwd, timeoutMs: 120_000 });
     expect(migrate.stderr).toMatch(/initialising the embedded Postgres cluster/);
     expect(migrate.code).toBe(0);
-    expect(migrate.stdout).toMatch(/Applied 2 migration\(s\): 0001_initial, 0002_users/);
+    expect(migrate.stdout).toMatch(/Applied 3 migration\(s\): 0001_initial, 0002_users, 0003_rendered_fields/);
     expect(migrate.stdout).toMatch(/embedded Postgres/);
 
     const list = await runCli(['dags', 'list', '-o', 'json'], { env, cwd, timeoutMs: 120_000 });

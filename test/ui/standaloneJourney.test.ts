@@ -73,5 +73,10 @@ describe('a new user with npm start', () => {
 
     await page.goto(`${ready.url}/dags/example_etl/runs/${encodeURIComponent(runId)}/tasks/extract`);
     await expect(page.locator('body').textContent()).resolves.toMatch(/Task exited with outcome success/);
+    // The template fields as the try rendered them: {{ ds }} became the run's date.
+    await expect(page.locator('.note').first().textContent()).resolves.toMatch(/As rendered for the latest try/);
+    const fields = await page.locator('table.kv pre.json').allTextContents();
+    expect(fields.join('\n')).toMatch(/\/tmp\/airflow-ts-etl\/\d{4}-\d{2}-\d{2}\//);
+    expect(fields.join('\n')).not.toContain('{{ ds }}');
   });
 });

@@ -65,7 +65,7 @@ async function pageAs(username: string, options: { width?: number; javaScript?: 
 }
 
 describe('task instance page', () => {
-  it('shows the instance, its template fields (not rendered), escaped XComs and the log; follows the log live until the task ends', async () => {
+  it('shows the instance, its template fields (as written before a try rendered them), escaped XComs and the log; follows the log live until the task ends', async () => {
     const run = await trigger();
     await move(run.run_id, 'start', ['success']);
     await move(run.run_id, 'greet', ['scheduled', 'queued', 'running'], { hostname: 'worker-7.example' });
@@ -90,7 +90,7 @@ describe('task instance page', () => {
     expect(await kv('Operator')).toBe('BashOperator');
     expect(await kv('Started')).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     // Template fields as written, flagged as not rendered.
-    expect(await page.locator('.note').textContent()).toMatch(/not rendered/);
+    expect(await page.locator('.note').textContent()).toMatch(/As written in the DAG file/);
     expect(await kv('bashCommand')).toBe('echo "{{ ds }}" <script>alert(1)</script>');
     expect(await kv('env')).toContain('"WHO": "{{ params.who }}"');
     // XComs: key and escaped value.

@@ -10,7 +10,7 @@ import { requireUiPermission, type UiPages } from '../router.ts';
 /**
  * The task instance page, /dags/{dag_id}/runs/{run_id}/tasks/{task_id} (map
  * index -1): the instance's state and timing, its task's template fields as
- * written (not rendered: rendered values are not stored yet), its XComs, and
+ * rendered by its last try (or as written, before it ran), its XComs, and
  * the log of each try, followed live while the task is queued or running
  * (static/dag.js polls log.json with a continuation token). Clear and mark
  * actions for User or higher, through services/.
@@ -67,7 +67,10 @@ export const taskInstancePages: UiPages = (router, ctx) => {
           log = { content: read.content, token: encodeLogToken(read.next), missing: read.next === 0 };
         }
       }
-      const templateFields = task ? task.templateFields.map((name) => ({ name, value: fieldText(task.fields[name]) })) : [];
+      // Rendered values when the runner stored them (Airflow's rendered_task_instance_fields), else the fields as written.
+      const renderedRow = await knex('rendered_task_instance_fields').where({ dag_id: key.dagId, run_id: key.runId, task_id: key.taskId, map_index: -1 }).first('rendered_fields');
+      const rendered = (renderedRow?.rendered_fields ?? null) as Record<string, unknown> | null;
+      const templateFields = task ? task.templateFields.map((name) => ({ name, value: fieldText(rendered ? rendered[name] : task.fields[name]) })) : [];
       renderTimed(
         res,
         next,
@@ -84,6 +87,7 @@ export const taskInstancePages: UiPages = (router, ctx) => {
           run,
           task,
           templateFields,
+          templateFieldsRendered: rendered !== null,
           xcoms: xcoms.map((x) => ({ key: x.key, value: JSON.stringify(x.value, null, 2) ?? 'null', timestamp: x.timestamp })),
           tries: Array.from({ length: latestTry }, (_, i) => i + 1),
           tryNumber,
