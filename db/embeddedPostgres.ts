@@ -202,19 +202,18 @@ async function startServer(dataDir: string, clusterDir: string, wantedPort: numb
 async function stopIfUnused(dataDir: string, url: string, logger: Logger): Promise<void> {
   const running = runningServer(dataDir);
   if (!running) return;
-  const client = new pg.Client({ connectionString: url, application_name: 'airflow-ts-shutdown-check' });
-  let others = 0;
-  try {
-    await client.connect();
-    const { rows } = await client.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'airflow-ts' AND pid <> pg_backend_pid()`,
-    );
-    others = rows[0]?.n ?? 0;
-  } catch {
-    return; // already going down
-  } finally {
-    await client.end().catch(() => {});
+  // Connections of processes that have just exited (our workers) linger for a moment: keep
+  // looking while their number is still falling, for up to 3 s; a steady count is a live process.
+  const giveUp = Date.now() + 3_000;
+  let others = await otherClients(url);
+  while (others > 0 && Date.now() < giveUp) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = await otherClients(url);
+    const falling = now < others;
+    others = now;
+    if (!falling) break;
   }
+  if (others < 0) return; // already going down
   if (others > 0) {
     logger.debug(`leaving the embedded Postgres running for ${others} connection(s) of other airflow-ts processes`);
     return;
@@ -229,6 +228,20 @@ async function stopIfUnused(dataDir: string, url: string, logger: Logger): Promi
     await new Promise((r) => setTimeout(r, 25));
   }
   logger.debug('stopped the embedded Postgres');
+}
+
+/** How many airflow-ts connections other than this check are open; -1 if the server cannot be reached. */
+async function otherClients(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url, application_name: 'airflow-ts-shutdown-check' });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'airflow-ts' AND pid <> pg_backend_pid()`);
+    return rows[0]?.n ?? 0;
+  } catch {
+    return -1;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 async function binaries(): Promise<{ postgres: string }> {
