@@ -1,48 +1,13 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AIRFLOW_BIN } from '../helpers/cli.ts';
+import { startStandalone } from '../helpers/standalone.ts';
 
 // `npm start`: embedded Postgres, migrations, an admin, the scheduler and the webserver in one process.
 const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-standalone-'));
 chmodSync(home, 0o755);
-const cwd = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-cwd-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
-
-/** Starts `airflow standalone`, waits for its ready banner, returns the URL, the printed password and a stopper. */
-async function startStandalone() {
-  const child = spawn(process.execPath, [AIRFLOW_BIN, 'standalone'], {
-    cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, AIRFLOW_HOME: home, AIRFLOW__WEBSERVER__PORT: '0', AIRFLOW__WEBSERVER__HOST: '127.0.0.1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const ready = await new Promise<{ url: string; password: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`standalone did not get ready:\n${output}`)), 90_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const url = /standalone is ready: (http:\/\/\S+)/.exec(output)?.[1];
-      const password = /password: (\S+)/.exec(output)?.[1];
-      if (url && password) {
-        clearTimeout(timer);
-        resolve({ url, password });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then(() => reject(new Error(`standalone exited early:\n${output}`)));
-  });
-  return {
-    ...ready,
-    stop: async () => {
-      child.kill('SIGINT');
-      return exited;
-    },
-  };
-}
 
 /** Polls a dag run through the API until it finishes. */
 async function finalState(runUrl: string, headers: Record<string, string>): Promise<string> {
@@ -57,7 +22,7 @@ async function finalState(runUrl: string, headers: Record<string, string>): Prom
 
 describe('airflow standalone', () => {
   it('prints a URL and an admin password that work, stores the password, stops cleanly on Ctrl-C and reuses its data', async () => {
-    const first = await startStandalone();
+    const first = await startStandalone(home);
     expect(readFileSync(path.join(home, 'standalone_admin_password.txt'), 'utf8').trim()).toBe(first.password);
     const auth = { authorization: `Basic ${Buffer.from(`admin:${first.password}`).toString('base64')}` };
     const dags = (await (await fetch(`${first.url}/api/v1/dags`, { headers: auth })).json()) as { dags: { dag_id: string }[] };
@@ -88,7 +53,7 @@ describe('airflow standalone', () => {
     expect(xcom.value).toMatch(/^Hi, Ada on \d{4}-\d{2}-\d{2}$/);
     expect(await first.stop()).toBe(0);
 
-    const second = await startStandalone();
+    const second = await startStandalone(home);
     expect(second.password).toBe(first.password);
     const dag = (await (await fetch(`${second.url}/api/v1/dags/example_etl`, { headers: auth })).json()) as { is_paused: boolean };
     expect(dag.is_paused).toBe(false); // the same database, kept across restarts

@@ -1,39 +1,17 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { launchBrowser, logIn, screenshot } from '../helpers/browser.ts';
-import { AIRFLOW_BIN } from '../helpers/cli.ts';
+import { startStandalone } from '../helpers/standalone.ts';
 
 // Issue 6's promise, literally: `npm start` (airflow standalone), open the printed URL, log in with the
 // printed password, unpause an example DAG, trigger it, and watch it run in the grid and graph views.
 const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-journey-'));
 chmodSync(home, 0o755);
-const child = spawn(process.execPath, [AIRFLOW_BIN, 'standalone'], {
-  cwd: mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-cwd-')),
-  env: { PATH: process.env.PATH, HOME: process.env.HOME, AIRFLOW_HOME: home, AIRFLOW__WEBSERVER__PORT: '0', AIRFLOW__WEBSERVER__HOST: '127.0.0.1' },
-  stdio: ['ignore', 'pipe', 'pipe'],
-});
-const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-let output = '';
-const ready = await new Promise<{ url: string; password: string }>((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error(`standalone did not get ready:\n${output}`)), 90_000);
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString();
-    const url = /standalone is ready: (http:\/\/\S+)/.exec(output)?.[1];
-    const password = /password: (\S+)/.exec(output)?.[1];
-    if (url && password) {
-      clearTimeout(timer);
-      resolve({ url, password });
-    }
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-});
+const ready = await startStandalone(home);
 afterAll(async () => {
-  child.kill('SIGINT');
-  await exited;
+  await ready.stop();
   rmSync(home, { recursive: true, force: true });
 });
 const browser = await launchBrowser();
