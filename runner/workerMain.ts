@@ -22,7 +22,9 @@ export type WorkerReply =
   | { type: 'done'; tiId: number; outcome: TryOutcome; next: TaskWorkload | null; reserved: TaskWorkload[] }
   | { type: 'retiring' };
 
-const send = (reply: WorkerReply) => process.send!(reply);
+const send = (reply: WorkerReply) => {
+  if (process.connected) process.send!(reply);
+};
 
 if (!process.send) {
   console.error('workerMain must be started with an IPC channel');
@@ -81,9 +83,16 @@ async function shutdown(): Promise<void> {
   // Reservations not run are handed back to the scheduler.
   if (reserved.length) await transitionTaskInstances(db.knex, reserved.splice(0).map((ti) => ti.id), { to: 'scheduled', from: ['queued'], now: new Date() });
   await db.close();
-  process.disconnect();
+  if (process.connected) process.disconnect();
   process.exit(0);
 }
+
+// The executor's process died (even kill -9): finish the task at hand, record it, hand back the
+// reservations and exit, rather than live on as an orphan.
+process.on('disconnect', () => {
+  exitRequested = true;
+  if (!busy) void shutdown();
+});
 
 // Errors escaping task code after its try ended (stray timers, unhandled promises) are logged, not fatal.
 process.on('unhandledRejection', (reason) => logger.warn(`unhandled rejection in task code: ${String(reason)}`));

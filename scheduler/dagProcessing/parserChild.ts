@@ -17,11 +17,11 @@ if (!process.send) {
 
 const send = (reply: ParserReply) => new Promise<void>((resolve) => process.send!(reply, undefined, {}, () => resolve()));
 
+// The scheduler died (even kill -9): a parser must not outlive it.
+process.on('disconnect', () => process.exit(0));
+
 process.on('message', (request: ParserRequest) => {
-  if (request.type === 'exit') {
-    process.disconnect();
-    process.exit(0);
-  }
+  if (request.type === 'exit') process.exit(0);
   void importDagFile(request.file).then((result) => send({ type: 'result', result }));
 });
 
