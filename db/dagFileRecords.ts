@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Knex } from 'knex';
-import { nextDagRunColumns, nextDagRunInfo } from '../core/nextDagRun.ts';
+import { nextDagRunColumns, nextDagRunInfo, timetableOf } from '../core/nextDagRun.ts';
 import { dagHash, type SerializedDag } from '../core/serialize.ts';
 import { lastAutomatedDataInterval } from './dagRuns.ts';
-import { timetableSummary } from './timetableSummary.ts';
 
 /**
  * What the DAG file processor writes: a file's DAGs, its import error, or its
@@ -130,7 +129,7 @@ function dagColumns(dag: SerializedDag, file: string, parsedAt: Date) {
     description: dag.description,
     tags: dag.tags,
     schedule: JSON.stringify(dag.schedule),
-    timetable_summary: timetableSummary(dag.schedule),
+    timetable_summary: timetableOf(dag).summary,
     timezone: dag.timezone,
     max_active_runs: dag.maxActiveRuns,
     max_active_tasks: dag.maxActiveTasks,
