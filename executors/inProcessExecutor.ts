@@ -3,6 +3,7 @@ import type { ResolvedConfig } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import { runTaskInstance } from '../runner/runTaskInstance.ts';
 import type { Executor, ExecutorEvent, TaskWorkload } from './base.ts';
+import { EventQueue } from './eventQueue.ts';
 
 /**
  * Runs tasks one at a time inside this process (Airflow's DebugExecutor),
@@ -12,8 +13,7 @@ import type { Executor, ExecutorEvent, TaskWorkload } from './base.ts';
 export class InProcessExecutor implements Executor {
   readonly name = 'InProcessExecutor';
   private readonly waiting: TaskWorkload[] = [];
-  private readonly events: ExecutorEvent[] = [];
-  private readonly listeners: (() => void)[] = [];
+  private readonly events = new EventQueue();
   private running: Promise<void> | null = null;
 
   constructor(private readonly options: { knex: Knex; config: ResolvedConfig; logger: Logger }) {}
@@ -30,11 +30,11 @@ export class InProcessExecutor implements Executor {
   }
 
   drainEvents(): ExecutorEvent[] {
-    return this.events.splice(0);
+    return this.events.drain();
   }
 
   onEvent(listener: () => void): void {
-    this.listeners.push(listener);
+    this.events.onEvent(listener);
   }
 
   async heartbeat(): Promise<void> {}
@@ -62,7 +62,6 @@ export class InProcessExecutor implements Executor {
         event = { tiId: workload.tiId, outcome: 'failed', info: error instanceof Error ? error.message : String(error) };
       }
       this.events.push(event);
-      for (const listener of this.listeners) listener();
     }
     this.running = null;
   }

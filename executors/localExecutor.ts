@@ -1,5 +1,6 @@
 import type { Logger } from '../core/logger.ts';
 import type { Executor, ExecutorEvent, TaskWorkload } from './base.ts';
+import { EventQueue } from './eventQueue.ts';
 import { TaskProcess, WarmWorker, type Slot, type SlotEvents } from './workerProcess.ts';
 
 export interface LocalExecutorOptions {
@@ -26,8 +27,7 @@ export class LocalExecutor implements Executor {
   private readonly slots = new Set<Slot>();
   private readonly idle: Slot[] = [];
   private readonly waiting: TaskWorkload[] = [];
-  private readonly events: ExecutorEvent[] = [];
-  private readonly listeners: (() => void)[] = [];
+  private readonly events = new EventQueue();
   private env: NodeJS.ProcessEnv;
   private stopping = false;
 
@@ -56,11 +56,11 @@ export class LocalExecutor implements Executor {
   }
 
   drainEvents(): ExecutorEvent[] {
-    return this.events.splice(0);
+    return this.events.drain();
   }
 
   onEvent(listener: () => void): void {
-    this.listeners.push(listener);
+    this.events.onEvent(listener);
   }
 
   async heartbeat(): Promise<void> {}
@@ -118,9 +118,8 @@ export class LocalExecutor implements Executor {
   private readonly slotEvents: SlotEvents = {
     chained: () => {},
     done: (slot, tiId, outcome, info, wake) => {
-      this.events.push({ tiId, outcome, info });
       if (slot.current === null && this.readySlots.has(slot) && slot instanceof WarmWorker && !this.idle.includes(slot)) this.idle.push(slot);
-      if (wake) for (const listener of this.listeners) listener();
+      this.events.push({ tiId, outcome, info }, wake);
       this.dispatch();
     },
     exited: (slot) => {

@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { isDag } from '../../core/dag.ts';
 import type { SerializedDag } from '../../core/serialize.ts';
 import { buildTaskContext } from '../../core/taskContext.ts';
 import { getSerializedDag } from '../../db/dagQueries.ts';
@@ -44,7 +43,6 @@ export function taskRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           const { knex } = await db();
           const serialized: SerializedDag = await getSerializedDag(knex, args.dag_id);
           const { dag, task } = await loadTask(serialized.fileloc, args.dag_id, args.task_id);
-          if (!isDag(dag)) throw new Error(`${args.dag_id} is not a DAG`);
           const logicalDate = args.logical_date ? parseCliDate(args.logical_date, 'logical_date') : new Date();
           const run = await knex('dag_run').where({ dag_id: args.dag_id, logical_date: logicalDate }).first();
           const pushed = new Map<string, unknown>();
