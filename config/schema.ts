@@ -23,6 +23,22 @@ const seconds = z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? 
 export const EXECUTORS = ['SequentialExecutor', 'LocalExecutor', 'KubernetesExecutor'] as const;
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
+/** Objects and lists arrive from env vars as JSON text. */
+const json = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v);
+    } catch {
+      return v; // the schema then reports what was expected
+    }
+  }, schema);
+
+/** Kubernetes resource quantities by resource name, e.g. {"cpu": "500m", "memory": "1Gi"}. */
+const quantities = z.record(z.string(), z.string({ error: 'an object with requests and/or limits of quantity strings, e.g. {"requests": {"cpu": "500m"}}' }), {
+  error: 'an object with requests and/or limits of quantity strings, e.g. {"requests": {"cpu": "500m"}}',
+});
+
 const enumOf = <T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `one of ${values.join(', ')}` });
 
 /** Paths may be null in the file to mean "derive from AIRFLOW_HOME". */
@@ -79,6 +95,8 @@ export const configSchema = z.strictObject({
     jobHeartbeatSec: seconds.default(5),
     /** Seconds without a heartbeat after which a running task counts as a zombie and fails its try. @default 300 */
     zombieTaskThreshold: seconds.default(300),
+    /** Seconds between checks for task instances queued or running under a scheduler that died (adopted or reset). @default 300 */
+    orphanedTasksCheckInterval: seconds.default(300),
     /** Seconds the scheduler loop sleeps when it has nothing to do (events wake it sooner). @default 1 */
     schedulerIdleSleepTime: seconds.default(1),
   }).prefault({}),
@@ -98,11 +116,35 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   kubernetes: z.strictObject({
     /** Namespace for task pods. @default "default" */
-    namespace: z.string().default('default'),
-    /** Image for task pods. @default "" */
+    namespace: z.string().min(1, { error: 'a namespace name' }).default('default'),
+    /** Image for task pods (overrides the pod template's; required unless the template names one). @default "" */
     workerContainerImage: z.string().default(''),
-    /** Path to a kubeconfig; empty uses the in-cluster config. @default "" */
+    /** Image pull policy of task pods: Always, IfNotPresent or Never; empty keeps the template's. @default "" */
+    imagePullPolicy: z.enum(['', 'Always', 'IfNotPresent', 'Never'], { error: 'Always, IfNotPresent, Never or empty' }).default(''),
+    /** Service account of task pods; empty keeps the template's (or the namespace default). @default "" */
+    serviceAccountName: z.string().default(''),
+    /** Path to a kubeconfig; empty uses the in-cluster config inside a pod, else ~/.kube/config. @default "" */
     configFile: z.string().default(''),
+    /** A YAML pod manifest used as the base of every task pod (Airflow's pod_template_file). @default "" */
+    podTemplateFile: z.string().default(''),
+    /** Extra environment of task pods, e.g. {"AIRFLOW__DATABASE__URL": "..."} (JSON in the env var). @default {} */
+    env: json(z.record(z.string(), z.string({ error: 'an object of name: value strings' }), { error: 'an object of name: value strings' })).default({}),
+    /** Resources of the task container, e.g. {"requests": {"cpu": "500m"}, "limits": {"memory": "1Gi"}}. @default {} */
+    resources: json(z.strictObject({ requests: quantities.optional(), limits: quantities.optional() }, { error: 'an object with requests and/or limits' })).default({}),
+    /** Node selector of task pods. @default {} */
+    nodeSelector: json(z.record(z.string(), z.string({ error: 'an object of label: value strings' }), { error: 'an object of label: value strings' })).default({}),
+    /** Tolerations of task pods (Kubernetes toleration objects). @default [] */
+    tolerations: json(z.array(z.record(z.string(), z.unknown(), { error: 'a list of toleration objects' }), { error: 'a list of toleration objects' })).default([]),
+    /** PersistentVolumeClaim holding the DAG files, mounted read-only at core.dagsFolder; empty: none (the image has them). @default "" */
+    dagsVolumeClaim: z.string().default(''),
+    /** PersistentVolumeClaim for task logs, mounted at logging.baseLogFolder; empty: none. @default "" */
+    logsVolumeClaim: z.string().default(''),
+    /** Delete pods of finished tasks. @default true */
+    deleteWorkerPods: bool.default(true),
+    /** Also delete pods of failed tasks (otherwise they are kept for inspection). @default false */
+    deleteWorkerPodsOnFailure: bool.default(false),
+    /** Seconds a pod may stay Pending (e.g. unschedulable) before its try fails. @default 300 */
+    workerPodsPendingTimeout: seconds.default(300),
   }).prefault({}),
 });
 

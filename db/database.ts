@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { ResolvedConfig } from '../config/schema.ts';
+import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { ensureEmbeddedPostgres } from './embeddedPostgres.ts';
 
@@ -22,6 +23,10 @@ export interface Database {
  */
 export async function openDatabase(config: ResolvedConfig, logger: Logger, options: { poolMax?: number } = {}): Promise<Database> {
   if (config.database.url) return connect(config.database.url, false, async () => {}, options.poolMax);
+  if (process.env.AIRFLOW_IS_K8S_EXECUTOR_POD === 'True') {
+    // An embedded Postgres of the pod's own would record the task where no scheduler looks.
+    throw new ConfigError('database.url', '', 'the URL of the shared metadata database: a task pod cannot use an embedded Postgres (set AIRFLOW__DATABASE__URL in kubernetes.env or the pod template)');
+  }
   const server = await ensureEmbeddedPostgres({ airflowHome: config.airflowHome, port: config.database.embeddedPort, logger });
   return connect(server.url, true, server.stop, options.poolMax);
 }

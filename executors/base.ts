@@ -48,10 +48,13 @@ export interface Executor {
   /** Periodic housekeeping (e.g. noticing stuck workers). */
   heartbeat(): Promise<void>;
   /**
-   * Takes over task instances a dead scheduler left queued or running;
-   * returns the ones it cannot adopt (the scheduler resets them).
+   * Takes over task instances a dead scheduler left queued or running, and
+   * may clean up what such schedulers left behind (e.g. pods); `liveJobIds`
+   * are the schedulers still alive, whose work must not be touched. Returns
+   * the workloads it cannot adopt: the scheduler resets the queued ones, and
+   * leaves running ones to their runner's heartbeat.
    */
-  adopt(workloads: TaskWorkload[]): Promise<TaskWorkload[]>;
+  adopt(workloads: TaskWorkload[], context: { liveJobIds: number[] }): Promise<TaskWorkload[]>;
   /** Stops accepting work and waits for running workloads to finish. */
   end(): Promise<void>;
   /** Stops now, killing running workloads. */

@@ -2,6 +2,7 @@ import type { ResolvedConfig } from '../config/schema.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Executor } from './base.ts';
+import { KubernetesExecutor } from './kubernetes/kubernetesExecutor.ts';
 import { LocalExecutor } from './localExecutor.ts';
 
 /**
@@ -24,7 +25,10 @@ export function createExecutor(config: ResolvedConfig, databaseUrl: string, logg
       return new LocalExecutor({ name: 'SequentialExecutor', parallelism: 1, newProcessPerTask, env, logger: scoped });
     case 'LocalExecutor':
       return new LocalExecutor({ parallelism: config.core.parallelism, newProcessPerTask, env, logger: scoped });
+    case 'KubernetesExecutor':
+      // Pods get their environment from the pod template and kubernetes.env, never this process's.
+      return new KubernetesExecutor(config, scoped);
     default:
-      throw new ConfigError('core.executor', config.core.executor, 'SequentialExecutor or LocalExecutor (the KubernetesExecutor is not available in this version yet)');
+      throw new ConfigError('core.executor', config.core.executor, 'SequentialExecutor, LocalExecutor or KubernetesExecutor');
   }
 }

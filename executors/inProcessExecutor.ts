@@ -39,7 +39,7 @@ export class InProcessExecutor implements Executor {
 
   async heartbeat(): Promise<void> {}
 
-  async adopt(workloads: TaskWorkload[]): Promise<TaskWorkload[]> {
+  async adopt(workloads: TaskWorkload[], _context: { liveJobIds: number[] }): Promise<TaskWorkload[]> {
     return workloads;
   }
 

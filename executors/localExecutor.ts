@@ -66,7 +66,7 @@ export class LocalExecutor implements Executor {
   async heartbeat(): Promise<void> {}
 
   /** Processes of another scheduler cannot be taken over: they report to it, not to us. */
-  async adopt(workloads: TaskWorkload[]): Promise<TaskWorkload[]> {
+  async adopt(workloads: TaskWorkload[], _context: { liveJobIds: number[] }): Promise<TaskWorkload[]> {
     return workloads;
   }
 

@@ -62,3 +62,12 @@ export async function readTaskLog(file: string, offset: number, maxBytes: number
     await handle.close();
   }
 }
+
+/** The same read over a log held in memory (a pod log fetched from Kubernetes). */
+export function readLogText(text: string, offset: number, maxBytes: number = LOG_CHUNK_BYTES): { content: string; next: number } {
+  const bytes = Buffer.from(text, 'utf8');
+  const start = Math.min(offset, bytes.length);
+  const chunk = bytes.subarray(start, start + Math.min(bytes.length - start, maxBytes));
+  const length = completeUtf8Length(chunk);
+  return { content: chunk.subarray(0, length).toString('utf8'), next: start + length };
+}

@@ -22,6 +22,12 @@ function safeSegment(segment: string): string {
  * reader following the log sees it, and a worker that exits loses nothing);
  * task logs are small, so the cost is a few microseconds a line.
  */
+/**
+ * In a Kubernetes task pod every line also goes to stdout: that is the pod
+ * log, which the UI reads while the pod runs when the log folder is not shared.
+ */
+const ECHO_TO_STDOUT = process.env.AIRFLOW_IS_K8S_EXECUTOR_POD === 'True';
+
 /** Folders this process already created: a worker writes thousands of logs, mostly into known folders. */
 const madeFolders = new Set<string>();
 
@@ -62,5 +68,6 @@ export class TaskLog {
 
   private append(text: string): void {
     if (this.fd !== null) writeSync(this.fd, text);
+    if (ECHO_TO_STDOUT) writeSync(1, text);
   }
 }

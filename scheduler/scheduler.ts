@@ -51,6 +51,7 @@ export class Scheduler {
   private loop: Promise<void> | null = null;
   private lastHousekeeping = 0;
   private lastFullPass = 0;
+  private lastOrphanCheck = 0;
   private listener: WakeupListener | null = null;
   private fullPassRequested = false;
   private readonly now: () => Date;
@@ -73,7 +74,7 @@ export class Scheduler {
       this.listener = new WakeupListener(this.options.listenUrl, () => this.wake(true), logger);
       await this.listener.start();
     }
-    if (!this.options.only) await this.adoptOrResetOrphans();
+    if (!this.options.only) await this.adoptOrResetOrphans(this.now());
     this.state = 'running';
     logger.info(`scheduler started (job ${this.jobId}, ${executor.name})`);
     this.loop = this.runLoop();
@@ -191,23 +192,29 @@ export class Scheduler {
     if (this.jobId !== null) await heartbeatJob(knex, this.jobId, now);
     await executor.heartbeat();
     await failZombies(knex, { now, thresholdMs: config.scheduler.zombieTaskThreshold * 1000, logger });
+    if (!this.options.only && now.getTime() - this.lastOrphanCheck >= config.scheduler.orphanedTasksCheckInterval * 1000) await this.adoptOrResetOrphans(now);
   }
 
   /**
-   * Task instances queued by a scheduler that is gone: offer them to our
-   * executor, and put back to scheduled the ones it cannot adopt. Running ones
-   * are left to their runner's heartbeat (and zombie detection if it is dead).
+   * Task instances queued or running under a scheduler that is gone (it
+   * stopped heartbeating): offer them to our executor, and put back to
+   * scheduled the queued ones it cannot adopt. Running ones it cannot adopt
+   * are left to their runner's heartbeat (and zombie detection if it is
+   * dead). Runs at start and every scheduler.orphanedTasksCheckInterval, since
+   * a scheduler killed a moment ago still counts as alive until its
+   * heartbeat is stale.
    */
-  private async adoptOrResetOrphans(): Promise<void> {
+  private async adoptOrResetOrphans(now: Date): Promise<void> {
     const { knex, config, executor, logger } = this.options;
-    const now = this.now();
+    this.lastOrphanCheck = now.getTime();
     const alive = await liveJobIds(knex, new Date(now.getTime() - config.scheduler.schedulerHeartbeatSec * 1000 * 3));
+    if (this.jobId !== null && !alive.includes(this.jobId)) alive.push(this.jobId);
     const orphans: TaskInstanceRow[] = await knex('task_instance')
-      .where('state', 'queued')
+      .whereIn('state', ['queued', 'running'])
       .andWhere((q) => q.whereNull('queued_by_job_id').orWhereNotIn('queued_by_job_id', alive));
-    if (orphans.length === 0) return;
-    const notAdopted = await executor.adopt(orphans.map(workloadOf));
+    const notAdopted = await executor.adopt(orphans.map(workloadOf), { liveJobIds: alive });
+    if (orphans.length > notAdopted.length) logger.info(`adopted ${orphans.length - notAdopted.length} task instance(s) of schedulers that are gone`);
     const reset = await transitionTaskInstances(knex, notAdopted.map((w) => w.tiId), { to: 'scheduled', from: ['queued'], now });
-    logger.info(`reset ${reset.length} orphaned queued task instance(s) to scheduled`);
+    if (reset.length > 0) logger.info(`reset ${reset.length} orphaned queued task instance(s) to scheduled`);
   }
 }

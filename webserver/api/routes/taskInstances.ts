@@ -20,7 +20,8 @@ import {
 } from '../../../db/apiQueries.ts';
 import { getSerializedDag } from '../../../db/dagQueries.ts';
 import { tiStatesLeadingTo, type DagRunRow } from '../../../db/transitions.ts';
-import { decodeLogToken, encodeLogToken, LOG_CHUNK_BYTES, readTaskLog, taskLogFile } from '../../../runner/readTaskLog.ts';
+import { decodeLogToken, encodeLogToken, LOG_CHUNK_BYTES } from '../../../runner/readTaskLog.ts';
+import { readTryLog } from '../../tryLog.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
 import { markTaskInstances } from '../../../services/markTaskInstances.ts';
 import { defineRoute, pagination, queryBool, queryInt, Reply } from '../defineRoute.ts';
@@ -391,12 +392,13 @@ export const taskInstancesRoutes = [
     params: tiParams.extend({ task_try_number: z.string().regex(/^\d{1,6}$/, 'task_try_number must be an integer from 1 to 999999').transform(Number).pipe(z.number().int().min(1)) }),
     query: z.object({ full_content: queryBool, map_index: queryInt(-1, 1_000_000, -1), token: z.string().optional() }),
     responses: { 404: 'Task instance not found' },
-    handler: async ({ params, query, req, res }, { knex, config }) => {
+    handler: async ({ params, query, req, res }, { knex, config, logger }) => {
       const ti = await findTaskInstance(knex, { ...tiKey(params), mapIndex: query.map_index });
       if (!ti) throw notFound(`No task instance '${params.task_id}' (map index ${query.map_index}) in run '${params.dag_run_id}' of DAG '${params.dag_id}'`);
-      const file = taskLogFile(config.logging.baseLogFolder, { dagId: ti.dag_id, runId: ti.run_id, taskId: ti.task_id, mapIndex: ti.map_index, tryNumber: params.task_try_number });
-      if (!file) throw notFound('No log for this task instance');
-      const { content, next } = await readTaskLog(file, logOffset(query.token), query.full_content ? Number.MAX_SAFE_INTEGER : LOG_CHUNK_BYTES);
+      const tryKey = { dagId: ti.dag_id, runId: ti.run_id, taskId: ti.task_id, mapIndex: ti.map_index, tryNumber: params.task_try_number };
+      const read = await readTryLog(config, logger, tryKey, logOffset(query.token), query.full_content ? Number.MAX_SAFE_INTEGER : LOG_CHUNK_BYTES);
+      if (!read) throw notFound('No log for this task instance');
+      const { content, next } = read;
       const token = encodeLogToken(next);
       if (req.accepts(['application/json', 'text/plain']) === 'text/plain') {
         res.setHeader('X-Continuation-Token', token);

@@ -1,7 +1,8 @@
 import type { Request } from 'express';
 import { isFinished, type TiState } from '../../../core/state.ts';
 import { findDagRun, findTaskInstance } from '../../../db/apiQueries.ts';
-import { decodeLogToken, encodeLogToken, readTaskLog, taskLogFile } from '../../../runner/readTaskLog.ts';
+import { decodeLogToken, encodeLogToken } from '../../../runner/readTaskLog.ts';
+import { readTryLog } from '../../tryLog.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
 import { markTaskInstances } from '../../../services/markTaskInstances.ts';
 import { canEdit, flag, links, loadDag, notFoundPage, outcomeMessage, page, redirectAfter, renderConfirm, renderTimed } from '../dagPageSupport.ts';
@@ -41,7 +42,7 @@ function fieldText(value: unknown): string {
 }
 
 export const taskInstancePages: UiPages = (router, ctx) => {
-  const { knex, config } = ctx;
+  const { knex, config, logger } = ctx;
   const editDags = requireUiPermission('editDags');
 
   router.get(
@@ -61,11 +62,8 @@ export const taskInstancePages: UiPages = (router, ctx) => {
       const tryNumber = parseTry(req.query.try, latestTry);
       let log = { content: '', token: encodeLogToken(0), missing: true };
       if (latestTry > 0) {
-        const file = taskLogFile(config.logging.baseLogFolder, { ...key, tryNumber });
-        if (file) {
-          const read = await readTaskLog(file, 0);
-          log = { content: read.content, token: encodeLogToken(read.next), missing: read.next === 0 };
-        }
+        const read = await readTryLog(config, logger, { ...key, tryNumber }, 0);
+        if (read) log = { content: read.content, token: encodeLogToken(read.next), missing: read.next === 0 };
       }
       // Rendered values when the runner stored them (Airflow's rendered_task_instance_fields), else the fields as written.
       const renderedRow = await knex('rendered_task_instance_fields').where({ dag_id: key.dagId, run_id: key.runId, task_id: key.taskId, map_index: -1 }).first('rendered_fields');
@@ -112,8 +110,7 @@ export const taskInstancePages: UiPages = (router, ctx) => {
       const offset = decodeLogToken(typeof req.query.token === 'string' ? req.query.token : undefined);
       if (offset === null) return void res.status(400).json({ error: 'token is not a continuation token from this endpoint' });
       const tryNumber = parseTry(req.query.try, ti.try_number);
-      const file = ti.try_number > 0 ? taskLogFile(config.logging.baseLogFolder, { ...key, tryNumber }) : null;
-      const read = file ? await readTaskLog(file, offset) : { content: '', next: offset };
+      const read = (ti.try_number > 0 ? await readTryLog(config, logger, { ...key, tryNumber }, offset) : null) ?? { content: '', next: offset };
       res.setHeader('Cache-Control', 'no-store');
       res.json({
         content: read.content,

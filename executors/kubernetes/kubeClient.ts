@@ -1,0 +1,44 @@
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { ResolvedConfig } from '../../config/schema.ts';
+import { ConfigError } from '../../core/errors.ts';
+
+/**
+ * The Kubernetes API client for kubernetes.configFile, or, without one, the
+ * pod's service account inside a cluster, else ~/.kube/config (or $KUBECONFIG).
+ */
+export function kubernetesClient(config: ResolvedConfig): { kubeConfig: KubeConfig; api: CoreV1Api } {
+  const kubeConfig = new KubeConfig();
+  const file = config.kubernetes.configFile;
+  try {
+    if (file) kubeConfig.loadFromFile(file);
+    else if (process.env.KUBERNETES_SERVICE_HOST) kubeConfig.loadFromCluster();
+    else kubeConfig.loadFromDefault();
+  } catch (error) {
+    throw new ConfigError('kubernetes.configFile', file, `a readable kubeconfig (${(error as Error).message})`);
+  }
+  if (!kubeConfig.getCurrentCluster()) {
+    throw new ConfigError('kubernetes.configFile', file, 'a kubeconfig whose current context names a cluster (none found; set kubernetes.configFile or run inside a cluster)');
+  }
+  return { kubeConfig, api: kubeConfig.makeApiClient(CoreV1Api) };
+}
+
+/** The HTTP status of a failed API call, if it was one. */
+export function apiStatus(error: unknown): number | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : null;
+}
+
+/** A readable reason from a failed API call: the Status message the server sent, else the error's. */
+export function apiMessage(error: unknown): string {
+  const body = (error as { body?: unknown } | null)?.body;
+  if (typeof body === 'string') {
+    try {
+      const status = JSON.parse(body) as { message?: string };
+      if (status.message) return status.message;
+    } catch {
+      // not JSON
+    }
+  }
+  if (body && typeof body === 'object' && 'message' in body && typeof body.message === 'string') return body.message;
+  return error instanceof Error ? error.message : String(error);
+}
