@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { resolveConfig } from '../../config/resolveConfig.ts';
+import { buildTaskPod, loadPodTemplate } from '../../executors/kubernetes/podTemplate.ts';
 
 // The deployment kit, checked offline (no cluster or container engine here): every manifest parses,
 // has what Kubernetes requires, and every reference (labels, volumes, config maps, secrets, service
@@ -54,7 +55,7 @@ describe('deploy/kubernetes manifests', () => {
     const role = named(binding.roleRef.kind, binding.roleRef.name)!;
     expect(named('ServiceAccount', binding.subjects[0].name)).toBeDefined();
     const pods = role.rules.find((r: Doc) => r.resources.includes('pods'));
-    expect(pods.verbs).toEqual(expect.arrayContaining(['create', 'get', 'list', 'watch', 'delete']));
+    expect(pods.verbs).toEqual(expect.arrayContaining(['create', 'get', 'list', 'watch', 'delete', 'patch']));
     expect(role.rules.some((r: Doc) => r.resources.includes('pods/log') && r.verbs.includes('get'))).toBe(true);
   });
 
@@ -65,6 +66,45 @@ describe('deploy/kubernetes manifests', () => {
     const config = await resolveConfig({ configFile: path.join(dir, 'airflow.config.ts'), env: { AIRFLOW_HOME: dir } });
     expect(config.core.executor).toBe('KubernetesExecutor');
     expect(config.kubernetes.namespace).toBe('airflow');
+  });
+
+  it('the pod template gives task pods the image, the Secret, the config and the volumes the scheduler uses', async () => {
+    const configMap = named('ConfigMap', 'airflow-ts-config')!;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-kit-'));
+    writeFileSync(path.join(dir, 'airflow.config.ts'), configMap.data['airflow.config.ts']);
+    writeFileSync(path.join(dir, 'pod-template.yaml'), configMap.data['pod-template.yaml']);
+    const config = await resolveConfig({
+      configFile: path.join(dir, 'airflow.config.ts'),
+      env: { AIRFLOW_HOME: '/opt/airflow', AIRFLOW__KUBERNETES__POD_TEMPLATE_FILE: path.join(dir, 'pod-template.yaml') },
+    });
+    const pod = buildTaskPod(
+      { tiId: 1, dagId: 'example_etl', taskId: 'extract', runId: 'manual__2025-01-01T00:00:00+00:00', mapIndex: -1, tryNumber: 1, queue: 'default', priorityWeight: 1, executorConfig: null },
+      config,
+      loadPodTemplate(config.kubernetes.podTemplateFile),
+      1,
+    );
+    const task = pod.spec!.containers[0]!;
+    expect(task.image).toBe(named('Deployment', 'airflow-ts-scheduler')!.spec.template.spec.containers[0].image);
+    expect(task.args).toEqual(['tasks', 'run', 'example_etl', 'extract', 'manual__2025-01-01T00:00:00+00:00', '--map-index', '-1']);
+    for (const source of task.envFrom ?? []) expect(named('Secret', source.secretRef!.name!)).toBeDefined();
+    expect(task.env).toEqual(expect.arrayContaining([{ name: 'AIRFLOW_CONFIG', value: '/etc/airflow-ts/airflow.config.ts' }]));
+    const volumes = new Map(pod.spec!.volumes!.map((v) => [v.name, v]));
+    for (const mount of task.volumeMounts!) expect(volumes.has(mount.name), mount.name).toBe(true);
+    expect(volumes.get('config')!.configMap!.name).toBe('airflow-ts-config');
+    const schedulerVolumes = named('Deployment', 'airflow-ts-scheduler')!.spec.template.spec.volumes as Doc[];
+    for (const name of ['dags', 'logs']) {
+      expect(volumes.get(name)!.persistentVolumeClaim!.claimName).toBe(schedulerVolumes.find((v) => v.name === name)!.persistentVolumeClaim.claimName);
+    }
+    expect(task.volumeMounts!.find((m) => m.name === 'dags')!.mountPath).toBe('/opt/airflow/dags');
+    expect(pod.spec!.securityContext!.runAsNonRoot).toBe(true);
+  });
+
+  it('the webserver may read task pods and their logs', () => {
+    const account = named('Deployment', 'airflow-ts-webserver')!.spec.template.spec.serviceAccountName;
+    const binding = byKind('RoleBinding').find((b) => b.subjects.some((s: Doc) => s.name === account))!;
+    const role = named(binding.roleRef.kind, binding.roleRef.name)!;
+    expect(role.rules.some((r: Doc) => r.resources.includes('pods/log') && r.verbs.includes('get'))).toBe(true);
+    expect(role.rules.some((r: Doc) => r.resources.includes('pods') && r.verbs.includes('list'))).toBe(true);
   });
 
   it('the Dockerfile copies folders that exist and runs as a non-root user', () => {
