@@ -97,6 +97,21 @@ export async function transitionTaskInstances(db: Db, ids: readonly number[], ch
     .update({ ...tiColumnsFor(db, change), updated_at: change.now }, '*');
 }
 
+/**
+ * For the hot statements in db/queries/ that combine a transition with other work in one round trip:
+ * the SET list of a move to `to` (the columns tiColumnsFor writes; test/runner/hotStatements.test.ts
+ * compares them), with `now` the SQL expression of the timestamp, and the states the row may leave,
+ * to bind to `state = ANY(...)`. The guard is what makes a concurrent writer lose cleanly, as above.
+ */
+export function tiTransitionSql(to: 'running' | 'success', now: string, from: readonly TiState[]): { set: string; from: string[] } {
+  const allowed = tiStatesLeadingTo(to).filter((s): s is Exclude<TiState, null> => s !== null && from.includes(s));
+  const set =
+    to === 'running'
+      ? `state = 'running', start_date = ${now}, end_date = NULL, duration = NULL, last_heartbeat_at = ${now}, updated_at = ${now}`
+      : `state = 'success', start_date = COALESCE(start_date, ${now}), end_date = ${now}, duration = EXTRACT(EPOCH FROM (${now} - COALESCE(start_date, ${now}))), updated_at = ${now}`;
+  return { set, from: allowed };
+}
+
 /** Like transitionTaskInstances for one row, but throws IllegalStateTransitionError when the row could not move. */
 export async function transitionTaskInstance(db: Db, id: number, change: TiChange): Promise<TaskInstanceRow> {
   const [row] = await transitionTaskInstances(db, [id], change);

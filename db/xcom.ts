@@ -25,13 +25,19 @@ export interface XComKey {
 
 /** Stores (or replaces) one XCom value as JSON, refusing values over `limit` bytes. */
 export async function pushXCom(db: Knex | Knex.Transaction, key: XComKey, name: string, value: unknown, limit: number): Promise<void> {
-  const json = JSON.stringify(value ?? null);
-  const size = Buffer.byteLength(json);
-  if (size > limit) throw new XComTooLargeError(key.taskId, name, size, limit);
+  const json = xcomJson(key.taskId, name, value, limit);
   await db('xcom')
     .insert({ dag_run_id: key.dagRunId, dag_id: key.dagId, run_id: key.runId, task_id: key.taskId, map_index: key.mapIndex, key: name, value: json, timestamp: new Date() })
     .onConflict(['dag_run_id', 'task_id', 'map_index', 'key'])
     .merge(['value', 'timestamp']);
+}
+
+/** An XCom value as stored (JSON text), refusing values over `limit` bytes. */
+export function xcomJson(taskId: string, name: string, value: unknown, limit: number): string {
+  const json = JSON.stringify(value ?? null);
+  const size = Buffer.byteLength(json);
+  if (size > limit) throw new XComTooLargeError(taskId, name, size, limit);
+  return json;
 }
 
 /** Values of `name` pushed by `taskIds` in the run, in the order asked; undefined where there is none. */

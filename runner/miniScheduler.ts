@@ -1,79 +1,29 @@
-import os from 'node:os';
 import type { Knex } from 'knex';
 import type { SerializedDag } from '../core/serialize.ts';
 import type { TiState } from '../core/state.ts';
 import { claimScheduledTaskInstances } from '../db/queries/claimScheduledTaskInstances.ts';
+import type { RunTi } from '../db/queries/recordSuccess.ts';
+import { startTaskInstance, type StartedTry } from '../db/queries/startTaskInstance.ts';
 import { transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
-import { clearXComs } from '../db/xcom.ts';
 import { decideTaskInstances } from '../scheduler/deps/taskInstanceDecisions.ts';
 
 /**
  * Airflow's "mini scheduler", run by a worker inside the transaction that
- * records a task's success: decide the finished task's downstream tasks, then
- * take the run's next scheduled task instance for this worker (queued and
- * running at once) so it starts without a round trip through the scheduler.
- * A hop between dependent tasks then costs about one commit.
+ * records a task's success (runTaskInstance.ts): decide the finished task's
+ * downstream tasks, then take the run's next scheduled task instances for
+ * this worker (queued, and the first one running at once) so they start
+ * without a round trip through the scheduler. A hop between dependent tasks
+ * then costs about one commit.
  *
- * The run row is locked FOR UPDATE SKIP LOCKED: if the scheduler (or another
+ * The run row is locked FOR UPDATE SKIP LOCKED by the statement that records
+ * the success (db/queries/recordSuccess.ts): if the scheduler (or another
  * worker) is deciding this run right now, the decisions are left to it. The
  * claim goes through the same capped, locked query as the scheduler's
  * (ADR 0003); the worker gives up one slot and takes one, so parallelism holds.
  */
-export async function scheduleAfterSuccess(
-  trx: Knex.Transaction,
-  args: {
-    run: DagRunRow;
-    dag: SerializedDag;
-    finishedTaskId: string;
-    now: () => Date;
-    jobId: number | null;
-    maxActiveTasksPerDag: number;
-    /** Workers sharing the backlog (core.parallelism): the worker reserves its fair share, up to 16. */
-    parallelism: number;
-    /** False while the worker still holds reservations: it only decides the downstream tasks. */
-    claim: boolean;
-  },
-): Promise<TaskInstanceRow[]> {
-  const { run, dag } = args;
-  const finished = dag.tasks.find((t) => t.taskId === args.finishedTaskId);
-  if (finished && finished.downstreamTaskIds.length > 0) await decideRun(trx, run, dag, args.now());
-  if (!args.claim) return [];
-  return claimScheduledTaskInstances(trx, {
-    slots: 16,
-    fairShareAmong: args.parallelism,
-    maxActiveTasksPerDag: args.maxActiveTasksPerDag,
-    jobId: args.jobId,
-    now: args.now(),
-    dagIds: [run.dag_id],
-    runId: run.run_id,
-    runIdsIgnoringPause: [run.run_id],
-  });
-}
 
-/**
- * Starts the next task instance a worker reserved (queued → running) inside
- * the transaction that recorded its previous task. Returns null if someone
- * else moved it meanwhile (cleared, marked), so the worker skips it.
- */
-export async function startReserved(trx: Knex.Transaction, ti: TaskInstanceRow, now: Date): Promise<TaskInstanceRow | null> {
-  // The clock is read here, not when the previous task ended: the hop between tasks shows in start_date.
-  const [running] = await transitionTaskInstances(trx, [ti.id], { to: 'running', from: ['queued'], now, set: { hostname: os.hostname(), pid: process.pid } });
-  // XComs of an earlier try of this task instance go (Airflow clears them when a try starts); a first try has none.
-  if (running && running.try_number > 1) {
-    const run = await trx('dag_run').where({ dag_id: ti.dag_id, run_id: ti.run_id }).first('id');
-    await clearXComs(trx, run.id, [running.task_id], running.map_index);
-  }
-  return running ?? null;
-}
-
-async function decideRun(trx: Knex.Transaction, run: DagRunRow, dag: SerializedDag, now: Date): Promise<void> {
-  // The run's task instances, only if we get the run's row lock (one round trip; none if it is taken).
-  const { rows: tis } = (await trx.raw(
-    `SELECT id, task_id, state, next_retry_at FROM task_instance
-      WHERE dag_id = ? AND run_id = ? AND map_index = -1
-        AND EXISTS (SELECT 1 FROM (SELECT id FROM dag_run WHERE id = ? AND state = 'running' FOR UPDATE SKIP LOCKED) locked)`,
-    [run.dag_id, run.run_id, run.id],
-  )) as { rows: Pick<TaskInstanceRow, 'id' | 'task_id' | 'state' | 'next_retry_at'>[] };
+/** Decides the run's task instances, `tis` as the success left them (read under the run's lock). */
+export async function decideRun(trx: Knex.Transaction, dag: SerializedDag, tis: readonly RunTi[], now: Date): Promise<void> {
   if (tis.length === 0) return;
   const idOf = new Map(tis.map((ti) => [ti.task_id, ti.id]));
   // Whether a dependsOnPast task may start needs the previous run's states: left to the scheduler.
@@ -89,4 +39,38 @@ async function decideRun(trx: Knex.Transaction, run: DagRunRow, dag: SerializedD
     const ids = decisions.filter((d) => d.to === to && !(to === 'scheduled' && pastDependent.has(d.taskId))).map((d) => idOf.get(d.taskId)!);
     await transitionTaskInstances(trx, ids, { to, now });
   }
+}
+
+/**
+ * Reserves the worker's fair share of its run's scheduled task instances (`candidates / parallelism`,
+ * 1..16): queued, to be started one by one. The caller's transaction holds the claim lock already.
+ */
+export async function claimForWorker(
+  trx: Knex.Transaction,
+  args: { run: DagRunRow; now: Date; jobId: number | null; maxActiveTasksPerDag: number; parallelism: number },
+): Promise<TaskInstanceRow[]> {
+  return claimScheduledTaskInstances(trx, {
+    slots: 16,
+    fairShareAmong: args.parallelism,
+    maxActiveTasksPerDag: args.maxActiveTasksPerDag,
+    jobId: args.jobId,
+    now: args.now,
+    dagIds: [args.run.dag_id],
+    runId: args.run.run_id,
+    runIdsIgnoringPause: [args.run.run_id],
+    lockHeld: true,
+  });
+}
+
+/**
+ * Starts the first reserved task instance that is still queued (dropping those someone else moved:
+ * cleared, marked). Each start is one statement: inside the caller's transaction or on its own.
+ */
+export async function startNextReserved(db: Knex | Knex.Transaction, reserved: TaskInstanceRow[], now: () => Date): Promise<StartedTry | null> {
+  for (let ti = reserved.shift(); ti; ti = reserved.shift()) {
+    // The clock is read here, not when the previous task ended: the hop between tasks shows in start_date.
+    const started = await startTaskInstance(db, ti, now());
+    if (started) return started;
+  }
+  return null;
 }

@@ -9,12 +9,13 @@ import { buildTaskContext, type TaskContext } from '../core/taskContext.ts';
 import type { TiState } from '../core/state.ts';
 import { failTaskInstance } from '../db/failTaskInstance.ts';
 import { getSerializedDagCached } from '../db/serializedDagCache.ts';
+import { recordSuccess } from '../db/queries/recordSuccess.ts';
+import { startTaskInstance, type StartedTry } from '../db/queries/startTaskInstance.ts';
 import { transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
-import { loadVariablesAndConnections } from '../db/variablesAndConnections.ts';
-import { clearXComs, pullXComs, pushXCom, RETURN_VALUE } from '../db/xcom.ts';
+import { pullXComs, pushXCom, RETURN_VALUE, xcomJson } from '../db/xcom.ts';
 import { executeTask } from './executeTask.ts';
 import { loadTask } from './loadTask.ts';
-import { scheduleAfterSuccess, startReserved } from './miniScheduler.ts';
+import { claimForWorker, decideRun, startNextReserved } from './miniScheduler.ts';
 import { TaskLog, taskLogPath } from './taskLog.ts';
 
 export interface RunnerContext {
@@ -46,23 +47,18 @@ export async function runTaskInstance(options: RunTaskInstanceOptions): Promise<
 
 /**
  * Takes a queued task instance to running (only one runner can: the UPDATE
- * names the state it leaves) and forgets the XComs of its earlier tries, in
- * one transaction. Returns null if it was not queued.
+ * names the state it leaves), forgets the XComs of its earlier tries and
+ * reads the variables and connections for its context, in one statement.
+ * Returns null if it was not queued.
  */
-export async function startTry(ctx: RunnerContext, key: { dagId: string; taskId: string; runId: string; mapIndex: number }): Promise<TaskInstanceRow | null> {
+export async function startTry(ctx: RunnerContext, key: { dagId: string; taskId: string; runId: string; mapIndex: number }): Promise<StartedTry | null> {
   const now = ctx.now ?? (() => new Date());
-  return ctx.knex.transaction(async (trx) => {
-    const ti: TaskInstanceRow | undefined = await trx('task_instance').where({ dag_id: key.dagId, task_id: key.taskId, run_id: key.runId, map_index: key.mapIndex }).first();
-    if (!ti) throw new Error(`No task instance ${key.dagId}.${key.taskId} in run '${key.runId}' (map index ${key.mapIndex})`);
-    const [started] = await transitionTaskInstances(trx, [ti.id], { to: 'running', from: ['queued'], now: now(), set: { hostname: os.hostname(), pid: process.pid } });
-    if (!started) {
-      ctx.logger.warn(`task instance ${key.dagId}.${key.taskId} (${key.runId}) is ${ti.state ?? 'none'}, not queued: not running it`);
-      return null;
-    }
-    const run = await trx('dag_run').where({ dag_id: key.dagId, run_id: key.runId }).first('id');
-    await clearXComs(trx, run.id, [key.taskId], key.mapIndex);
-    return started;
-  });
+  const started = await startTaskInstance(ctx.knex, { dag_id: key.dagId, run_id: key.runId, task_id: key.taskId, map_index: key.mapIndex }, now());
+  if (started) return started;
+  const ti = await ctx.knex('task_instance').where({ dag_id: key.dagId, task_id: key.taskId, run_id: key.runId, map_index: key.mapIndex }).first('state');
+  if (!ti) throw new Error(`No task instance ${key.dagId}.${key.taskId} in run '${key.runId}' (map index ${key.mapIndex})`);
+  ctx.logger.warn(`task instance ${key.dagId}.${key.taskId} (${key.runId}) is ${ti.state ?? 'none'}, not queued: not running it`);
+  return null;
 }
 
 /**
@@ -75,7 +71,7 @@ export async function startTry(ctx: RunnerContext, key: { dagId: string; taskId:
  */
 export async function executeTry(
   ctx: RunnerContext,
-  started: TaskInstanceRow,
+  start: StartedTry,
   options: {
     chain: boolean;
     jobId?: number | null;
@@ -84,8 +80,9 @@ export async function executeTry(
     /** The worker's reserved (queued) task instances; chaining starts the first and may add more. */
     reserved?: TaskInstanceRow[];
   },
-): Promise<{ outcome: TryOutcome; next: TaskInstanceRow | null; run: DagRunRow; dag: SerializedDag }> {
+): Promise<{ outcome: TryOutcome; next: StartedTry | null; run: DagRunRow; dag: SerializedDag }> {
   const { knex, config } = ctx;
+  const started = start.ti;
   const now = ctx.now ?? (() => new Date());
   const { dag_id: dagId, task_id: taskId, run_id: runId, map_index: mapIndex } = started;
   const reuse = options.same && options.same.run.dag_id === dagId && options.same.run.run_id === runId ? options.same : null;
@@ -103,11 +100,11 @@ export async function executeTry(
   let context: TaskContext | null = null;
   let task: BaseOperator | null = null;
   let outcome: TryOutcome;
-  let next: TaskInstanceRow | null = null;
+  let next: StartedTry | null = null;
   try {
     const loaded = await loadTask(dag.fileloc, dagId, taskId);
     task = loaded.task;
-    const { variables, connections } = await loadVariablesAndConnections(knex);
+    const { variables, connections } = start;
     context = buildTaskContext({
       dag: loaded.dag,
       task,
@@ -132,31 +129,8 @@ export async function executeTry(
     });
     const result = await executeTask(task, context, abort, (rendered) => saveRenderedFields(knex, started, rendered));
     const skip = task.tasksToSkip(result) ?? [];
-    ({ outcome, next } = await knex.transaction(async (trx) => {
-      if (result !== undefined) await pushXCom(trx, { dagRunId: run.id, dagId, runId, taskId, mapIndex }, RETURN_VALUE, result, config.core.xcomMaxSize);
-      if (skip.length) {
-        const ids: number[] = await trx('task_instance').where({ dag_id: dagId, run_id: runId }).whereIn('task_id', skip).pluck('id');
-        const skipped = await transitionTaskInstances(trx, ids, { to: 'skipped', from: [null, 'scheduled'], now: now() });
-        log.info(`Skipping downstream tasks: ${skipped.map((t) => t.task_id).join(', ') || '(none left to skip)'}`);
-      }
-      const [done] = await transitionTaskInstances(trx, [started.id], { to: 'success', from: ['running'], now: now() });
-      if (!done) return { outcome: 'discarded' as const, next: null };
-      if (!options.chain) return { outcome: 'success' as const, next: null };
-      const reserved = options.reserved ?? [];
-      reserved.push(
-        ...(await scheduleAfterSuccess(trx, {
-          run,
-          dag,
-          finishedTaskId: taskId,
-          now,
-          jobId: options.jobId ?? null,
-          maxActiveTasksPerDag: config.core.maxActiveTasksPerDag,
-          parallelism: config.core.parallelism,
-          claim: reserved.length === 0,
-        })),
-      );
-      return { outcome: 'success' as const, next: await startNextReserved(trx, reserved, now) };
-    }));
+    const xcom = result === undefined ? null : xcomJson(taskId, RETURN_VALUE, result, config.core.xcomMaxSize);
+    ({ outcome, next } = await recordTrySuccess(ctx, { ti: started, run, dag, xcom, skip, log, ...options }));
     if (result !== undefined) log.info(`Returned value (XCom return_value): ${preview(result)}`);
   } catch (error) {
     if (context) context.exception = error; // for onFailureCallback / onRetryCallback, as in Airflow
@@ -201,13 +175,52 @@ async function saveRenderedFields(knex: Knex, ti: TaskInstanceRow, rendered: Rec
     .merge(['rendered_fields']);
 }
 
-/** Starts the first reserved task instance that is still queued (dropping those someone else moved). */
-export async function startNextReserved(trx: Knex.Transaction, reserved: TaskInstanceRow[], now: () => Date): Promise<TaskInstanceRow | null> {
-  for (let ti = reserved.shift(); ti; ti = reserved.shift()) {
-    const running = await startReserved(trx, ti, now());
-    if (running) return running;
+/** A success was not recorded: someone else moved the task instance while it ran. */
+class Discarded extends Error {}
+
+/**
+ * Records a success with its XCom and downstream skips, atomically. With `chain`, the mini scheduler
+ * (miniScheduler.ts) decides the run and reserves work in the same transaction, and the worker's next
+ * reservation is started: the result's `next`. Most tasks of a busy run need neither decisions (no
+ * downstream tasks) nor a claim (reservations left): then one statement does it all.
+ */
+async function recordTrySuccess(
+  ctx: RunnerContext,
+  args: { ti: TaskInstanceRow; run: DagRunRow; dag: SerializedDag; xcom: string | null; skip: readonly string[]; log: TaskLog; chain: boolean; jobId?: number | null; reserved?: TaskInstanceRow[] },
+): Promise<{ outcome: 'success' | 'discarded'; next: StartedTry | null }> {
+  const { knex, config } = ctx;
+  const now = ctx.now ?? (() => new Date());
+  const { ti, run, dag, chain } = args;
+  const reserved = args.reserved ?? [];
+  const decide = chain && (dag.tasks.find((t) => t.taskId === ti.task_id)?.downstreamTaskIds.length ?? 0) > 0;
+  const claim = chain && reserved.length === 0;
+  if (args.skip.length === 0 && !decide && !claim) {
+    const first = chain ? reserved.shift()! : null;
+    const recorded = await recordSuccess(knex, { ti, dagRunId: run.id, now: now(), xcomJson: args.xcom, start: first });
+    // A reservation someone else moved meanwhile is dropped; the next one is started on its own.
+    const next = recorded.started ?? (chain ? await startNextReserved(knex, reserved, now) : null);
+    return { outcome: recorded.recorded ? 'success' : 'discarded', next };
   }
-  return null;
+  let skipped: string[] = [];
+  try {
+    const next = await knex.transaction(async (trx) => {
+      if (args.skip.length) {
+        const ids: number[] = await trx('task_instance').where({ dag_id: ti.dag_id, run_id: ti.run_id }).whereIn('task_id', args.skip).pluck('id');
+        skipped = (await transitionTaskInstances(trx, ids, { to: 'skipped', from: [null, 'scheduled'], now: now() })).map((t) => t.task_id);
+      }
+      const recorded = await recordSuccess(trx, { ti, dagRunId: run.id, now: now(), xcomJson: args.xcom, decideRunId: decide ? run.id : null, claimLock: claim });
+      if (!recorded.recorded) throw new Discarded(); // nothing of this try is kept
+      if (recorded.runTis) await decideRun(trx, dag, recorded.runTis, now());
+      const jobId = args.jobId ?? null;
+      if (claim) reserved.push(...(await claimForWorker(trx, { run, now: now(), jobId, maxActiveTasksPerDag: config.core.maxActiveTasksPerDag, parallelism: config.core.parallelism })));
+      return chain ? startNextReserved(trx, reserved, now) : null;
+    });
+    if (args.skip.length) args.log.info(`Skipping downstream tasks: ${skipped.join(', ') || '(none left to skip)'}`);
+    return { outcome: 'success', next };
+  } catch (error) {
+    if (error instanceof Discarded) return { outcome: 'discarded', next: null };
+    throw error;
+  }
 }
 
 /** A task cleared while it ran (restarting) is scheduled afresh once its runner has stopped. */

@@ -3,7 +3,8 @@ import { connect } from '../db/database.ts';
 import { workloadOf, type TaskWorkload } from '../executors/base.ts';
 import { createLogger } from '../logging/winstonLogger.ts';
 import { transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
-import { executeTry, startNextReserved, startTry, type TryOutcome } from './runTaskInstance.ts';
+import { startNextReserved } from './miniScheduler.ts';
+import { executeTry, startTry, type TryOutcome } from './runTaskInstance.ts';
 
 /**
  * A warm LocalExecutor worker (started through bin/run-ts.js): the runtime,
@@ -54,17 +55,17 @@ async function run(workload: TaskWorkload): Promise<void> {
   const ctx = { knex: db.knex, config, logger };
   busy = true;
   try {
-    let ti = await startTry(ctx, workload);
-    if (!ti) send({ type: 'done', tiId: workload.tiId, outcome: 'not_run', next: null, reserved: reserved.map(workloadOf) });
+    let current = await startTry(ctx, workload);
+    if (!current) send({ type: 'done', tiId: workload.tiId, outcome: 'not_run', next: null, reserved: reserved.map(workloadOf) });
     let same: Parameters<typeof executeTry>[2]['same'];
-    while (ti) {
-      const { outcome, next: chained, run, dag } = await executeTry(ctx, ti, { chain: tasksRun + 1 < maxTasks && !exitRequested, jobId, same, reserved });
+    while (current) {
+      const { outcome, next: chained, run, dag } = await executeTry(ctx, current, { chain: tasksRun + 1 < maxTasks && !exitRequested, jobId, same, reserved });
       tasksRun += 1;
-      // After a failure (no chaining), reservations still get run, each started in a transaction of its own.
-      const next = chained ?? (reserved.length && !exitRequested ? await db.knex.transaction((trx) => startNextReserved(trx, reserved, () => new Date())) : null);
+      // After a failure (no chaining), reservations still get run, each started by a statement of its own.
+      const next = chained ?? (reserved.length && !exitRequested ? await startNextReserved(db.knex, reserved, () => new Date()) : null);
       // One message per task: what ended, what runs now, what is held.
-      send({ type: 'done', tiId: ti.id, outcome, next: next && workloadOf(next), reserved: reserved.map(workloadOf) });
-      ti = next;
+      send({ type: 'done', tiId: current.ti.id, outcome, next: next && workloadOf(next.ti), reserved: reserved.map(workloadOf) });
+      current = next;
       same = { run, dag };
     }
   } catch (error) {

@@ -22,6 +22,8 @@ import { transitionTaskInstances } from '../transitions.ts';
  * deterministic, ending in the primary key.
  */
 const CLAIM_LOCK = 'airflow-ts:claim-task-instances';
+/** Takes the claim's lock (transaction-scoped); a worker takes it in the statement that records its success (recordSuccess.ts). */
+export const CLAIM_LOCK_SQL = `pg_advisory_xact_lock(hashtext('${CLAIM_LOCK}'))`;
 
 export async function claimScheduledTaskInstances(
   knex: Knex | Knex.Transaction,
@@ -42,15 +44,17 @@ export async function claimScheduledTaskInstances(
      * (one pass through the lock) serves many tiny tasks without starving other workers.
      */
     fairShareAmong?: number;
+    /** The caller's transaction already holds the claim lock (CLAIM_LOCK_SQL), taken in an earlier statement. */
+    lockHeld?: boolean;
   },
 ): Promise<TaskInstanceRow[]> {
   if (options.slots <= 0) return [];
   // Inside a caller's transaction (a worker's), run in it: a savepoint would only add round trips.
-  return knex.isTransaction ? claim(knex as Knex.Transaction, options) : knex.transaction((trx) => claim(trx, options));
+  return knex.isTransaction ? claim(knex as Knex.Transaction, options) : knex.transaction((trx) => claim(trx, { ...options, lockHeld: false }));
 }
 
 async function claim(trx: Knex.Transaction, options: Parameters<typeof claimScheduledTaskInstances>[1]): Promise<TaskInstanceRow[]> {
-  await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [CLAIM_LOCK]);
+  if (!options.lockHeld) await trx.raw(`SELECT ${CLAIM_LOCK_SQL}`);
   // Candidates and occupancy in one statement, whose snapshot is taken after the lock above: free slots
   // per pool, and queued + running task instances per DAG, as every claim committed before us left them.
   const { rows } = await trx.raw(
