@@ -209,12 +209,21 @@ export class Scheduler {
     this.lastOrphanCheck = now.getTime();
     const alive = await liveJobIds(knex, new Date(now.getTime() - config.scheduler.schedulerHeartbeatSec * 1000 * 3));
     if (this.jobId !== null && !alive.includes(this.jobId)) alive.push(this.jobId);
-    const orphans: TaskInstanceRow[] = await knex('task_instance')
-      .whereIn('state', ['queued', 'running'])
-      .andWhere((q) => q.whereNull('queued_by_job_id').orWhereNotIn('queued_by_job_id', alive));
-    const notAdopted = await executor.adopt(orphans.map(workloadOf), { liveJobIds: alive });
-    if (orphans.length > notAdopted.length) logger.info(`adopted ${orphans.length - notAdopted.length} task instance(s) of schedulers that are gone`);
-    const reset = await transitionTaskInstances(knex, notAdopted.map((w) => w.tiId), { to: 'scheduled', from: ['queued'], now });
-    if (reset.length > 0) logger.info(`reset ${reset.length} orphaned queued task instance(s) to scheduled`);
+    // Row locks (SKIP LOCKED) keep two schedulers from adopting the same orphans; adopted ones become ours.
+    await knex.transaction(async (trx) => {
+      const orphans: TaskInstanceRow[] = await trx('task_instance')
+        .whereIn('state', ['queued', 'running'])
+        .andWhere((q) => q.whereNull('queued_by_job_id').orWhereNotIn('queued_by_job_id', alive))
+        .forUpdate()
+        .skipLocked();
+      const notAdopted = new Set((await executor.adopt(orphans.map(workloadOf), { liveJobIds: alive })).map((w) => w.tiId));
+      const adopted = orphans.filter((ti) => !notAdopted.has(ti.id)).map((ti) => ti.id);
+      if (adopted.length > 0) {
+        await trx('task_instance').whereIn('id', adopted).update({ queued_by_job_id: this.jobId });
+        logger.info(`adopted ${adopted.length} task instance(s) of schedulers that are gone`);
+      }
+      const reset = await transitionTaskInstances(trx, [...notAdopted], { to: 'scheduled', from: ['queued'], now });
+      if (reset.length > 0) logger.info(`reset ${reset.length} orphaned queued task instance(s) to scheduled`);
+    });
   }
 }

@@ -119,6 +119,7 @@ export class KubernetesExecutor implements Executor {
     const orphans = new Map(workloads.map((w) => [keyOf(w), w]));
     const adopted = new Set<string>();
     const { items } = await api.listNamespacedPod({ namespace: this.namespace, labelSelector: `${LABEL_EXECUTOR}=True` });
+    for (const workload of workloads) if (this.tracked.has(keyOf(workload))) adopted.add(keyOf(workload));
     for (const pod of items) {
       const owner = Number(pod.metadata?.labels?.[LABEL_SCHEDULER]);
       if (owner === this.jobId || context.liveJobIds.includes(owner)) continue;
@@ -130,9 +131,11 @@ export class KubernetesExecutor implements Executor {
         this.tracked.set(keyOf(workload), { workload, podName: name, createdAt: created, created: true, pending: true, unschedulable: null });
         adopted.add(keyOf(workload));
         try {
-          // Once relabelled, our watch sees the pod (ADDED) in whatever phase it is now.
+          // Once relabelled, our watch sees the pod (ADDED) in whatever phase it is now. The resourceVersion
+          // makes the patch conditional: if another scheduler relabelled it first, ours fails with 409.
+          const metadata = { labels: { [LABEL_SCHEDULER]: String(this.jobId) }, resourceVersion: pod.metadata?.resourceVersion };
           await api.patchNamespacedPod(
-            { name, namespace: this.namespace, body: { metadata: { labels: { [LABEL_SCHEDULER]: String(this.jobId) } } } },
+            { name, namespace: this.namespace, body: { metadata } },
             setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
           );
           this.logger.info(`adopted pod ${name} of scheduler job ${owner}`);
@@ -199,6 +202,11 @@ export class KubernetesExecutor implements Executor {
     const podKey = podKeyOf(pod);
     const tracked = podKey ? this.tracked.get(keyOf(podKey)) : undefined;
     if (!tracked) return;
+    if (deleted && pod.metadata?.labels?.[LABEL_SCHEDULER] !== String(this.jobId)) {
+      // Relabelled by another scheduler (it adopted the pod): no longer ours to follow, not gone.
+      this.tracked.delete(keyOf(podKey!));
+      return;
+    }
     const outcome = podOutcome(pod);
     if (deleted && (outcome.kind === 'pending' || outcome.kind === 'running')) {
       this.finish(tracked, 'failed', `pod ${tracked.podName} was deleted before it finished`, true);
