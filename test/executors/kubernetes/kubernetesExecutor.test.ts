@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,6 +72,15 @@ export default dag;
 );
 writeDag(
   dags,
+  'stuck.ts',
+  `import { BashOperator, DAG } from 'airflow-ts';
+const dag = new DAG({ dagId: 'stuck', isPausedUponCreation: false });
+new BashOperator({ dag, taskId: 'waits_for_a_node', bashCommand: 'echo never', executorConfig: { podOverride: { spec: { nodeSelector: { pool: 'none-yet' } } } } });
+export default dag;
+`,
+);
+writeDag(
+  dags,
   'odd_ids.ts',
   `import { DAG, FunctionOperator } from 'airflow-ts';
 const dag = new DAG({ dagId: 'Odd.DAG_${'x'.repeat(120)}', isPausedUponCreation: false });
@@ -129,6 +139,7 @@ async function taskStates(dagId: string, runId: string): Promise<Record<string, 
   return Object.fromEntries(rows.map((r) => [r.task_id, r.state]));
 }
 
+const livePodOf = (runId: string) => fake.pods('airflow').find((p) => p.metadata.annotations?.run_id === runId);
 const podsOf = (dagId: string, runId: string) => fake.created.filter((p) => p.annotations.dag_id === dagId && p.annotations.run_id === runId);
 
 const config = await testConfig(dags, db.url, kubernetesEnv());
@@ -200,6 +211,22 @@ describe('the KubernetesExecutor (against a fake API server)', () => {
     expect(lists.length).toBeGreaterThanOrEqual(2); // the start-up list and the re-list after 410
   });
 
+  it('a successor adopts a queued try with a Pending pod once, and later orphan checks leave it alone', async () => {
+    const patient = await testConfig(dags, db.url, kubernetesEnv({ AIRFLOW__KUBERNETES__WORKER_PODS_PENDING_TIMEOUT: '600', AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL: '0.2' }));
+    const first = await startScheduler(patient);
+    const run = await triggerDagRun(db.knex, { dagId: 'stuck', now: new Date() });
+    const pod = await eventually('the pod to wait for a node', () => fake.pods('airflow').find((p) => p.metadata.annotations?.run_id === run.run_id && p.status?.conditions?.some((c) => c.reason === 'Unschedulable')));
+    await first.stop(5_000); // its pods stay; its job is no longer alive
+    const second = await startScheduler(patient);
+    await eventually('the pod to be adopted', () => livePodOf(run.run_id)?.metadata.labels?.['airflow-worker'] === String(second.id));
+    const checks = () => fake.requests.filter((r) => r.method === 'GET' && r.query.labelSelector === 'kubernetes_executor=True').length;
+    const before = checks();
+    await eventually('three more orphan checks', () => checks() >= before + 3);
+    const ti = await db.knex('task_instance').where({ dag_id: 'stuck', run_id: run.run_id }).first();
+    expect(ti).toMatchObject({ state: 'queued', queued_by_job_id: second.id, try_number: 1 });
+    expect(fake.created.filter((p) => p.annotations.run_id === run.run_id).map((p) => p.name)).toEqual([pod.metadata.name]);
+  });
+
   it('serves the log of a running try from its pod when the log folder is not shared', async () => {
     const separateLogs = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-pod-logs-'));
     chmodSync(separateLogs, 0o755);
@@ -218,5 +245,18 @@ describe('the KubernetesExecutor (against a fake API server)', () => {
     writeFileSync(flag(run.run_id), '');
     expect(await eventually('the run to finish', () => runState('waits', run.run_id))).toBe('success');
     expect(readFileSync(path.join(separateLogs, 'dag_id=waits', 'run_id=pod_log', 'task_id=hold', 'attempt=1.log'), 'utf8')).toContain('released');
+  });
+
+  it('a task pod without a database URL stops with the fix instead of starting an embedded Postgres of its own', () => {
+    const podHome = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-pod-home-'));
+    const result = spawnSync(process.execPath, [AIRFLOW_BIN, 'tasks', 'run', 'pods', 'first', 'manual__x'], {
+      cwd: podHome,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, AIRFLOW_HOME: podHome, AIRFLOW_IS_K8S_EXECUTOR_POD: 'True' },
+      encoding: 'utf8',
+    });
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain('Invalid config database.url=""');
+    expect(result.stderr).toContain('a task pod cannot use an embedded Postgres (set AIRFLOW__DATABASE__URL in kubernetes.env or the pod template)');
+    expect(existsSync(path.join(podHome, 'postgres'))).toBe(false);
   });
 });
