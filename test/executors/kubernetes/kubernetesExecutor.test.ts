@@ -11,6 +11,7 @@ import { createExecutor } from '../../../executors/createExecutor.ts';
 import { Scheduler } from '../../../scheduler/scheduler.ts';
 import { triggerDagRun } from '../../../services/triggerDagRun.ts';
 import { readTryLog } from '../../../webserver/tryLog.ts';
+import { startTestApi } from '../../helpers/api.ts';
 import { createTestDatabase } from '../../helpers/database.ts';
 import { tempDagsFolder, writeDag } from '../../helpers/dagsFolder.ts';
 import { parseDags, testConfig } from '../../helpers/runtime.ts';
@@ -227,21 +228,23 @@ describe('the KubernetesExecutor (against a fake API server)', () => {
     expect(fake.created.filter((p) => p.annotations.run_id === run.run_id).map((p) => p.name)).toEqual([pod.metadata.name]);
   });
 
-  it('serves the log of a running try from its pod when the log folder is not shared', async () => {
+  it('serves the log of a running try from its pod through the REST API when the log folder is not shared', async () => {
     const separateLogs = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-pod-logs-'));
     chmodSync(separateLogs, 0o755);
     const own = await testConfig(dags, db.url, kubernetesEnv({}, { AIRFLOW__LOGGING__BASE_LOG_FOLDER: separateLogs }));
     await startScheduler(own);
     const run = await triggerDagRun(db.knex, { dagId: 'waits', now: new Date(), runId: 'pod_log' });
-    const key = { dagId: 'waits', taskId: 'hold', runId: run.run_id, mapIndex: -1, tryNumber: 1 };
-    const log = await eventually('the pod log to show the task running', async () => {
-      const read = await readTryLog(own, memoryLogger(), key, 0);
-      return read?.content.includes('holding') ? read : undefined;
+    const api = await startTestApi(db.knex, own);
+    const logPath = `/dags/waits/dagRuns/${encodeURIComponent(run.run_id)}/taskInstances/hold/logs/1`;
+    const first = await eventually('the pod log to show the task running', async () => {
+      const response = await api.call('GET', logPath, { as: 'Viewer' });
+      return response.status === 200 && String(response.json.content).includes('holding') ? response.json : undefined;
     });
-    expect(log.content).toMatch(/Starting attempt 1 of 1 of waits\.hold/);
+    expect(first.content).toMatch(/Starting attempt 1 of 1 of waits\.hold/);
     expect(existsSync(path.join(own.logging.baseLogFolder, 'dag_id=waits', 'run_id=pod_log'))).toBe(false); // not from a local file
-    const rest = await readTryLog(own, memoryLogger(), key, log.next);
-    expect(rest?.content).not.toContain('Starting attempt'); // a continuation token picks up where the last read ended
+    const rest = await api.call('GET', `${logPath}?token=${first.continuation_token}`, { as: 'Viewer' });
+    expect(rest.status).toBe(200);
+    expect(rest.json.content).not.toContain('Starting attempt'); // the continuation token picks up where the last read ended
     writeFileSync(flag(run.run_id), '');
     expect(await eventually('the run to finish', () => runState('waits', run.run_id))).toBe('success');
     expect(readFileSync(path.join(separateLogs, 'dag_id=waits', 'run_id=pod_log', 'task_id=hold', 'attempt=1.log'), 'utf8')).toContain('released');
