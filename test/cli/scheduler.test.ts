@@ -7,6 +7,7 @@ import { pullXComs } from '../../db/xcom.ts';
 import { AIRFLOW_BIN, runCli } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { tempDagsFolder } from '../helpers/dagsFolder.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const db = await createTestDatabase();
 const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-home-'));
@@ -22,15 +23,6 @@ const baseEnv = {
 };
 
 /** Polls `check` until it returns a value, or fails with `what` after the deadline. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe.each([
   ['SequentialExecutor', { AIRFLOW__CORE__EXECUTOR: 'SequentialExecutor' }],

@@ -7,6 +7,7 @@ import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { AIRFLOW_BIN } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { tempDagsFolder, writeDag } from '../helpers/dagsFolder.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const db = await createTestDatabase();
 const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-home-'));
@@ -18,15 +19,6 @@ writeDag(
   `import { BashOperator, DAG } from 'airflow-ts';\nconst dag = new DAG({ dagId: 'slow', isPausedUponCreation: false });\nnew BashOperator({ dag, taskId: 'sleep', bashCommand: 'sleep 2 && echo done' });\nexport default dag;\n`,
 );
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const alive = (pid: number) => {
   try {

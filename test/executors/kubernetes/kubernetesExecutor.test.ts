@@ -16,6 +16,7 @@ import { createTestDatabase } from '../../helpers/database.ts';
 import { tempDagsFolder, writeDag } from '../../helpers/dagsFolder.ts';
 import { parseDags, testConfig } from '../../helpers/runtime.ts';
 import { FakeKubernetes } from '../../kubernetes/fakeApiServer.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 /**
  * The KubernetesExecutor against the fake API server: the executor talks to
@@ -107,15 +108,6 @@ function kubernetesEnv(extra: Record<string, string> = {}, podEnv: Record<string
   };
 }
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== null && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const running: Scheduler[] = [];
 afterEach(async () => {

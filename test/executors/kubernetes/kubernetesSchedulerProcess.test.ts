@@ -9,6 +9,7 @@ import { triggerDagRun } from '../../../services/triggerDagRun.ts';
 import { createTestDatabase } from '../../helpers/database.ts';
 import { tempDagsFolder, writeDag } from '../../helpers/dagsFolder.ts';
 import { FakeKubernetes } from '../../kubernetes/fakeApiServer.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 /**
  * Real `airflow scheduler` processes with `executor: KubernetesExecutor`,
@@ -81,15 +82,6 @@ function startScheduler(loadExamples = false): ChildProcess {
   return child;
 }
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== null && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function finishedState(dagId: string, runId: string): Promise<string | undefined> {
   const row = await db.knex('dag_run').where({ dag_id: dagId, run_id: runId }).first('state');
