@@ -87,29 +87,59 @@ export async function transitionTaskInstances(db: Db, ids: readonly number[], ch
   if (ids.length === 0) return [];
   const allowed = tiStatesLeadingTo(change.to).filter((s) => !change.from || change.from.includes(s));
   const states = allowed.filter((s): s is Exclude<TiState, null> => s !== null);
-  const orNull = allowed.includes(null);
-  return db('task_instance')
-    .whereIn('id', ids)
-    .where((q) => {
-      q.whereIn('state', states);
-      if (orNull) q.orWhereNull('state');
-    })
-    .update({ ...tiColumnsFor(db, change), updated_at: change.now }, '*');
+  const entering = tiEnteringSql(change.to, 'p.now');
+  // `set` adds columns; those that follow from the state itself are the state's to write.
+  const taken = new Set([...entering.matchAll(/(?:^|, )(\w+) = /g)].map((m) => m[1]));
+  const extra = Object.entries(change.set ?? {}).filter(([column, value]) => value !== undefined && !taken.has(column));
+  // Plain SQL with a text that depends only on the kind of move (no knex builder: this runs for every task).
+  const { rows } = await db.raw(
+    `WITH p AS (SELECT ?::timestamptz AS now)
+     UPDATE task_instance ti SET ${entering}${extra.map(([column]) => `, "${column}" = ?`).join('')}
+       FROM p
+      WHERE ti.id = ANY(?) AND (ti.state = ANY(?)${allowed.includes(null) ? ' OR ti.state IS NULL' : ''})
+      RETURNING ti.*`,
+    [change.now, ...extra.map(([, value]) => value as Knex.RawBinding), [...ids], states],
+  );
+  return rows as TaskInstanceRow[];
 }
 
 /**
- * For the hot statements in db/queries/ that combine a transition with other work in one round trip:
- * the SET list of a move to `to` (the columns tiColumnsFor writes; test/runner/hotStatements.test.ts
- * compares them), with `now` the SQL expression of the timestamp, and the states the row may leave,
- * to bind to `state = ANY(...)`. The guard is what makes a concurrent writer lose cleanly, as above.
+ * The SET list of a move to `to`: the state and the columns that follow from entering it (try
+ * counting, timestamps, duration), with `now` the SQL expression of the time. Used by
+ * transitionTaskInstances and by the hot statements in db/queries/ that combine a transition with other
+ * work in one round trip (through tiTransitionSql), so both write the same.
+ */
+function tiEnteringSql(to: TiState, now: string): string {
+  const state = to === null ? 'state = NULL' : `state = '${to}'`;
+  switch (to) {
+    case 'scheduled':
+      // A new attempt starts when a task leaves none or up_for_retry; requeues and reschedules keep their try.
+      return `${state}, try_number = ti.try_number + CASE WHEN ti.state IS NULL OR ti.state = 'up_for_retry' THEN 1 ELSE 0 END, next_retry_at = NULL, updated_at = ${now}`;
+    case 'queued':
+      return `${state}, queued_dttm = ${now}, updated_at = ${now}`;
+    case 'running':
+      return `${state}, start_date = ${now}, end_date = NULL, duration = NULL, last_heartbeat_at = ${now}, updated_at = ${now}`;
+    case 'success':
+    case 'failed':
+    case 'skipped':
+    case 'upstream_failed':
+    case 'up_for_retry':
+    case 'removed':
+      // Tasks that never ran (skipped, upstream_failed) get start = end, as in Airflow.
+      return `${state}, start_date = COALESCE(ti.start_date, ${now}), end_date = ${now}, duration = EXTRACT(EPOCH FROM (${now} - COALESCE(ti.start_date, ${now}))), updated_at = ${now}`;
+    default:
+      return `${state}, updated_at = ${now}`;
+  }
+}
+
+/**
+ * For the hot statements in db/queries/ (an UPDATE of `task_instance ti`): the SET list of a move to
+ * `to`, with `now` the SQL expression of the time, and the states the row may leave, for
+ * `ti.state = ANY(...)`. The guard is what makes a concurrent writer lose cleanly, as above.
  */
 export function tiTransitionSql(to: 'running' | 'success', now: string, from: readonly TiState[]): { set: string; from: string[] } {
   const allowed = tiStatesLeadingTo(to).filter((s): s is Exclude<TiState, null> => s !== null && from.includes(s));
-  const set =
-    to === 'running'
-      ? `state = 'running', start_date = ${now}, end_date = NULL, duration = NULL, last_heartbeat_at = ${now}, updated_at = ${now}`
-      : `state = 'success', start_date = COALESCE(start_date, ${now}), end_date = ${now}, duration = EXTRACT(EPOCH FROM (${now} - COALESCE(start_date, ${now}))), updated_at = ${now}`;
-  return { set, from: allowed };
+  return { set: tiEnteringSql(to, now), from: allowed };
 }
 
 /** Like transitionTaskInstances for one row, but throws IllegalStateTransitionError when the row could not move. */
@@ -118,39 +148,6 @@ export async function transitionTaskInstance(db: Db, id: number, change: TiChang
   if (row) return row;
   const current = await db('task_instance').where('id', id).first('state');
   throw new IllegalStateTransitionError(`task instance ${id}`, current ? current.state : 'missing', change.to ?? 'none');
-}
-
-/** Columns that follow from entering a state: try counting, timestamps, duration. */
-function tiColumnsFor(db: Db, change: TiChange): Record<string, unknown> {
-  const { to, now } = change;
-  const columns: Record<string, unknown> = { state: to, ...change.set };
-  switch (to) {
-    case 'scheduled':
-      // A new attempt starts when a task leaves none or up_for_retry; requeues and reschedules keep their try.
-      columns.try_number = db.raw(`try_number + CASE WHEN state IS NULL OR state = 'up_for_retry' THEN 1 ELSE 0 END`);
-      columns.next_retry_at = null;
-      break;
-    case 'queued':
-      columns.queued_dttm = now;
-      break;
-    case 'running':
-      Object.assign(columns, { start_date: now, end_date: null, duration: null, last_heartbeat_at: now });
-      break;
-    case 'success':
-    case 'failed':
-    case 'skipped':
-    case 'upstream_failed':
-    case 'up_for_retry':
-    case 'removed':
-      // Tasks that never ran (skipped, upstream_failed) get start = end, as in Airflow.
-      columns.start_date = db.raw('COALESCE(start_date, ?)', [now]);
-      columns.end_date = now;
-      columns.duration = db.raw('EXTRACT(EPOCH FROM (?::timestamptz - COALESCE(start_date, ?::timestamptz)))', [now, now]);
-      break;
-    case null:
-      break;
-  }
-  return columns;
 }
 
 export interface DagRunChange {
