@@ -18,7 +18,12 @@ export async function startSchedulerDaemon(runtime: Runtime, database: Database)
     if (outcome.changed.length > 0) scheduler.wake(true);
   });
   await processor.start();
-  await scheduler.start();
+  try {
+    await scheduler.start();
+  } catch (error) {
+    await processor.stop();
+    throw error;
+  }
   logger.info(`scheduler running with the ${executor.name}; dags folder ${config.core.dagsFolder}`, { component: 'scheduler' });
   return async () => {
     await processor.stop();

@@ -69,12 +69,21 @@ export class Scheduler {
     if (this.state !== 'created') throw new Error(`cannot start a scheduler that is ${this.state}`);
     const { knex, executor, logger } = this.options;
     this.jobId = await registerJob(knex, this.options.only ? 'BackfillJob' : 'SchedulerJob', this.now(), executor.name);
-    await executor.start({ jobId: this.jobId });
-    if (this.options.listenUrl) {
-      this.listener = new WakeupListener(this.options.listenUrl, () => this.wake(true), logger);
-      await this.listener.start();
+    try {
+      await executor.start({ jobId: this.jobId });
+      if (this.options.listenUrl) {
+        this.listener = new WakeupListener(this.options.listenUrl, () => this.wake(true), logger);
+        await this.listener.start();
+      }
+      if (!this.options.only) await this.adoptOrResetOrphans(this.now());
+    } catch (error) {
+      // E.g. an unreachable Kubernetes API: leave nothing running and no job that looks alive.
+      await this.listener?.stop();
+      await executor.terminate().catch(() => {});
+      await endJob(knex, this.jobId, 'failed', this.now());
+      this.state = 'stopped';
+      throw error;
     }
-    if (!this.options.only) await this.adoptOrResetOrphans(this.now());
     this.state = 'running';
     logger.info(`scheduler started (job ${this.jobId}, ${executor.name})`);
     this.loop = this.runLoop();

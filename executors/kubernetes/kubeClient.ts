@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { ResolvedConfig } from '../../config/schema.ts';
 import { ConfigError } from '../../core/errors.ts';
@@ -9,6 +12,10 @@ import { ConfigError } from '../../core/errors.ts';
 export function kubernetesClient(config: ResolvedConfig): { kubeConfig: KubeConfig; api: CoreV1Api } {
   const kubeConfig = new KubeConfig();
   const file = config.kubernetes.configFile;
+  const defaultFile = process.env.KUBECONFIG || path.join(os.homedir(), '.kube', 'config');
+  if (!file && !process.env.KUBERNETES_SERVICE_HOST && !existsSync(defaultFile.split(path.delimiter)[0]!)) {
+    throw new ConfigError('kubernetes.configFile', file, `the path of a kubeconfig: not running inside a cluster, and there is no ${defaultFile}`);
+  }
   try {
     if (file) kubeConfig.loadFromFile(file);
     else if (process.env.KUBERNETES_SERVICE_HOST) kubeConfig.loadFromCluster();
@@ -40,5 +47,7 @@ export function apiMessage(error: unknown): string {
     }
   }
   if (body && typeof body === 'object' && 'message' in body && typeof body.message === 'string') return body.message;
-  return error instanceof Error ? error.message : String(error);
+  // Network failures: fetch says only "fetch failed"; the reason (ECONNREFUSED, a TLS error) is its cause.
+  const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
+  return error instanceof Error ? `${error.message}${cause}` : String(error);
 }

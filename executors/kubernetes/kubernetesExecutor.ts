@@ -66,7 +66,11 @@ export class KubernetesExecutor implements Executor {
       onList: (pods) => this.onList(pods),
       logger: this.logger,
     });
-    await this.watcher.start();
+    try {
+      await this.watcher.start();
+    } catch (error) {
+      throw new Error(`cannot list pods in namespace '${this.namespace}' through the Kubernetes API at ${kubeConfig.getCurrentCluster()?.server}: ${apiMessage(error)}`);
+    }
   }
 
   slotsAvailable(): number {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -136,4 +136,18 @@ describe('airflow scheduler with the KubernetesExecutor', () => {
     expect(created.map((p) => p.annotations.task_id).sort()).toEqual(['after', 'hold', 'quick']); // not a single duplicate
     await eventually('the adopted pod to be deleted once it succeeded', () => livePod('hold') === undefined);
   }, 300_000);
+
+  it('stops with the reason, leaving no live job and no watcher behind, when the Kubernetes API cannot be reached', async () => {
+    const unreachable = path.join(home, 'unreachable.yaml');
+    writeFileSync(
+      unreachable,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:9", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+    );
+    const result = spawnSync(process.execPath, [AIRFLOW_BIN, 'scheduler'], { cwd: home, env: { ...schedulerEnv(false), AIRFLOW__KUBERNETES__CONFIG_FILE: unreachable }, encoding: 'utf8', timeout: 120_000 });
+    expect(result.signal).toBeNull(); // it exited by itself
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain("cannot list pods in namespace 'airflow' through the Kubernetes API at http://127.0.0.1:9");
+    const job = await db.knex('job').where({ job_type: 'SchedulerJob' }).orderBy('id', 'desc').first('state');
+    expect(job.state).toBe('failed');
+  });
 });
