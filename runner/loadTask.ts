@@ -20,6 +20,15 @@ export class TaskNotLoadableError extends AirflowError {}
 const loaded = new Map<string, { version: number; mod: Record<string, unknown> }>();
 
 export async function loadTask(fileloc: string, dagId: string, taskId: string): Promise<{ dag: DAG; task: BaseOperator }> {
+  const mod = await loadDagFile(fileloc);
+  const dag = Object.values(mod).find((value): value is DAG => isDag(value) && value.dagId === dagId);
+  if (!dag) throw new TaskNotLoadableError(`${fileloc} no longer exports DAG '${dagId}'`);
+  if (!dag.hasTask(taskId)) throw new TaskNotLoadableError(`DAG '${dagId}' in ${fileloc} has no task '${taskId}' any more`);
+  return { dag, task: dag.getTask(taskId) as BaseOperator };
+}
+
+/** The DAG file's module, imported once per version. */
+export async function loadDagFile(fileloc: string): Promise<Record<string, unknown>> {
   let mod: Record<string, unknown>;
   try {
     const version = statSync(fileloc).mtimeMs;
@@ -39,8 +48,5 @@ export async function loadTask(fileloc: string, dagId: string, taskId: string): 
   } catch (error) {
     throw new TaskNotLoadableError(`Could not import ${fileloc}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  const dag = Object.values(mod).find((value): value is DAG => isDag(value) && value.dagId === dagId);
-  if (!dag) throw new TaskNotLoadableError(`${fileloc} no longer exports DAG '${dagId}'`);
-  if (!dag.hasTask(taskId)) throw new TaskNotLoadableError(`DAG '${dagId}' in ${fileloc} has no task '${taskId}' any more`);
-  return { dag, task: dag.getTask(taskId) as BaseOperator };
+  return mod;
 }

@@ -14,7 +14,7 @@ import { startTaskInstance, type StartedTry } from '../db/queries/startTaskInsta
 import { transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
 import { pullXComs, pushXCom, RETURN_VALUE, xcomJson } from '../db/xcom.ts';
 import { executeTask } from './executeTask.ts';
-import { loadTask } from './loadTask.ts';
+import { loadDagFile, loadTask } from './loadTask.ts';
 import { claimForWorker, decideRun, startNextReserved } from './miniScheduler.ts';
 import { TaskLog, taskLogPath } from './taskLog.ts';
 
@@ -40,9 +40,21 @@ export type TryOutcome = 'success' | 'skipped' | 'failed' | 'up_for_retry' | 'no
  * database (startTry, then executeTry).
  */
 export async function runTaskInstance(options: RunTaskInstanceOptions): Promise<TryOutcome> {
+  await importDagFile(options, options.dagId);
   const started = await startTry(options, options);
   if (!started) return 'not_run';
   return (await executeTry(options, started, { chain: false })).outcome;
+}
+
+/**
+ * Imports the DAG file before the task is taken (queued → running), as Airflow's task runner parses
+ * the DAG file before it marks its task running: a try's start_date and duration then do not include
+ * the import, and a worker's first task is timed like the ones it chains. A file that does not import
+ * is reported inside the try (executeTry imports it again), so the failure is recorded there.
+ */
+export async function importDagFile(ctx: RunnerContext, dagId: string): Promise<void> {
+  const dag = await getSerializedDagCached(ctx.knex, dagId);
+  if (dag) await loadDagFile(dag.fileloc).catch(() => {});
 }
 
 /**

@@ -4,7 +4,7 @@ import { workloadOf, type TaskWorkload } from '../executors/base.ts';
 import { createLogger } from '../logging/winstonLogger.ts';
 import { transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
 import { startNextReserved } from './miniScheduler.ts';
-import { executeTry, startTry, type TryOutcome } from './runTaskInstance.ts';
+import { executeTry, importDagFile, startTry, type TryOutcome } from './runTaskInstance.ts';
 
 /**
  * A warm LocalExecutor worker (started through bin/run-ts.js): the runtime,
@@ -55,6 +55,7 @@ async function run(workload: TaskWorkload): Promise<void> {
   const ctx = { knex: db.knex, config, logger };
   busy = true;
   try {
+    await importDagFile(ctx, workload.dagId);
     let current = await startTry(ctx, workload);
     if (!current) send({ type: 'done', tiId: workload.tiId, outcome: 'not_run', next: null, reserved: reserved.map(workloadOf) });
     let same: Parameters<typeof executeTry>[2]['same'];
