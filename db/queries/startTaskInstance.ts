@@ -30,6 +30,14 @@ export interface TryKey {
 
 const running = tiTransitionSql('running', 'p.start_now', ['queued']);
 
+// Named columns, not `ti.*`: a prepared statement whose result columns change (a migration adding one
+// while a worker lives) fails with "cached plan must not change result type".
+const COLUMNS = Object.keys({
+  id: 1, dag_id: 1, run_id: 1, task_id: 1, map_index: 1, state: 1, try_number: 1, max_tries: 1, start_date: 1, end_date: 1, duration: 1, hostname: 1, pid: 1,
+  pool: 1, pool_slots: 1, queue: 1, priority_weight: 1, operator: 1, queued_dttm: 1, queued_by_job_id: 1, executor_config: 1, next_retry_at: 1,
+  last_heartbeat_at: 1, note: 1, updated_at: 1,
+} satisfies Record<keyof TaskInstanceRow, 1>);
+
 /**
  * The CTEs `started` and `cleared`, for this statement and for recordSuccess (which starts a worker's next
  * reservation in the statement that records its success). They read, from a CTE `p`: start_dag_id,
@@ -40,7 +48,7 @@ export const START_TRY_CTES = `started AS (
        FROM p
       WHERE ti.dag_id = p.start_dag_id AND ti.run_id = p.start_run_id AND ti.task_id = p.start_task_id AND ti.map_index = p.start_map_index
         AND ti.state = ANY('{${running.from.join(',')}}'::text[])
-      RETURNING ti.*
+      RETURNING ${COLUMNS.map((c) => `ti.${c}`).join(', ')}
    ), cleared AS (
      DELETE FROM xcom x USING started s, dag_run dr
       WHERE s.try_number > 1 AND dr.dag_id = s.dag_id AND dr.run_id = s.run_id
