@@ -67,9 +67,10 @@ export async function claimForWorker(
  * cleared, marked). Each start is one statement: inside the caller's transaction or on its own.
  */
 export async function startNextReserved(db: Knex | Knex.Transaction, reserved: TaskInstanceRow[], now: () => Date): Promise<StartedTry | null> {
-  for (let ti = reserved.shift(); ti; ti = reserved.shift()) {
+  while (reserved.length > 0) {
     // The clock is read here, not when the previous task ended: the hop between tasks shows in start_date.
-    const started = await startTaskInstance(db, ti, now());
+    const started = await startTaskInstance(db, reserved[0]!, now());
+    reserved.shift(); // only once the statement ran: a reservation is never dropped by an error
     if (started) return started;
   }
   return null;

@@ -207,13 +207,16 @@ async function recordTrySuccess(
   const decide = chain && (dag.tasks.find((t) => t.taskId === ti.task_id)?.downstreamTaskIds.length ?? 0) > 0;
   const claim = chain && reserved.length === 0;
   if (args.skip.length === 0 && !decide && !claim) {
-    const first = chain ? reserved.shift()! : null;
+    const first = chain ? reserved[0]! : null;
     const recorded = await recordSuccess(knex, { ti, dagRunId: run.id, now: now(), xcomJson: args.xcom, start: first });
+    if (first) reserved.shift(); // running now, or moved by someone else: not ours to hand back either way
     // A reservation someone else moved meanwhile is dropped; the next one is started on its own.
     const next = recorded.started ?? (chain ? await startNextReserved(knex, reserved, now) : null);
     return { outcome: recorded.recorded ? 'success' : 'discarded', next };
   }
   let skipped: string[] = [];
+  // What the worker holds if the transaction fails: its claims and starts are rolled back with it.
+  const held = [...reserved];
   try {
     const next = await knex.transaction(async (trx) => {
       if (args.skip.length) {
@@ -230,6 +233,7 @@ async function recordTrySuccess(
     if (args.skip.length) args.log.info(`Skipping downstream tasks: ${skipped.join(', ') || '(none left to skip)'}`);
     return { outcome: 'success', next };
   } catch (error) {
+    reserved.splice(0, reserved.length, ...held);
     if (error instanceof Discarded) return { outcome: 'discarded', next: null };
     throw error;
   }

@@ -3,6 +3,7 @@ import { recordSuccess } from '../../db/queries/recordSuccess.ts';
 import { startTaskInstance } from '../../db/queries/startTaskInstance.ts';
 import { transitionTaskInstance, type TaskInstanceRow } from '../../db/transitions.ts';
 import { pullXComs, pushXCom } from '../../db/xcom.ts';
+import { startNextReserved } from '../../runner/miniScheduler.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { registerDag } from '../helpers/dags.ts';
@@ -83,6 +84,22 @@ describe('hot statements', () => {
     await transitionTaskInstance(knex, a.id, { to: 'queued', now: T0 });
     expect((await startTaskInstance(knex, a, T1))?.ti.try_number).toBe(2);
     expect(await pullXComs(knex, run.id, ['a'])).toEqual([undefined]);
+  });
+
+  it('a start that fails keeps the reservation, so it is handed back rather than lost', async () => {
+    const { a, b } = await freshRun('keeps');
+    for (const ti of [a, b]) await toQueued(ti.id);
+    const reserved = [a, b];
+    await knex
+      .transaction(async (trx) => {
+        await trx.raw('SELECT 1/0').catch(() => {}); // the transaction is aborted: every statement now fails
+        await expect(startNextReserved(trx, reserved, () => T1)).rejects.toThrow();
+      })
+      .catch(() => {});
+    expect(reserved.map((ti) => ti.id)).toEqual([a.id, b.id]);
+    await transitionTaskInstance(knex, a.id, { to: 'scheduled', now: T1 }); // someone else took a back
+    expect((await startNextReserved(knex, reserved, () => T1))?.ti.id).toBe(b.id);
+    expect(reserved).toEqual([]);
   });
 
   it("returns the run's task instances under the run's lock, and none while someone else holds it", async () => {
