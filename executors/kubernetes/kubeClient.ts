@@ -1,16 +1,21 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { ResolvedConfig } from '../../config/schema.ts';
 import { ConfigError } from '../../core/errors.ts';
+
+/** The client library, loaded on first use: it costs ~90 MB of memory that schedulers of other executors should not pay. */
+export type KubernetesClientModule = typeof import('@kubernetes/client-node');
+export const loadKubernetesClient = (): Promise<KubernetesClientModule> => import('@kubernetes/client-node');
 
 /**
  * The Kubernetes API client for kubernetes.configFile, or, without one, the
  * pod's service account inside a cluster, else ~/.kube/config (or $KUBECONFIG).
  */
-export function kubernetesClient(config: ResolvedConfig): { kubeConfig: KubeConfig; api: CoreV1Api } {
-  const kubeConfig = new KubeConfig();
+export async function kubernetesClient(config: ResolvedConfig): Promise<{ kubeConfig: KubeConfig; api: CoreV1Api; k8s: KubernetesClientModule }> {
+  const k8s = await loadKubernetesClient();
+  const kubeConfig = new k8s.KubeConfig();
   const file = config.kubernetes.configFile;
   const defaultFile = process.env.KUBECONFIG || path.join(os.homedir(), '.kube', 'config');
   if (!file && !process.env.KUBERNETES_SERVICE_HOST && !existsSync(defaultFile.split(path.delimiter)[0]!)) {
@@ -26,7 +31,7 @@ export function kubernetesClient(config: ResolvedConfig): { kubeConfig: KubeConf
   if (!kubeConfig.getCurrentCluster()) {
     throw new ConfigError('kubernetes.configFile', file, 'a kubeconfig whose current context names a cluster (none found; set kubernetes.configFile or run inside a cluster)');
   }
-  return { kubeConfig, api: kubeConfig.makeApiClient(CoreV1Api) };
+  return { kubeConfig, api: kubeConfig.makeApiClient(k8s.CoreV1Api), k8s };
 }
 
 /** The HTTP status of a failed API call, if it was one. */

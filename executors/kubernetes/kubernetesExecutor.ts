@@ -1,10 +1,10 @@
-import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import type { ResolvedConfig } from '../../config/schema.ts';
 import type { Logger } from '../../core/logger.ts';
 import { TaskLog, taskLogPath } from '../../runner/taskLog.ts';
 import type { Executor, ExecutorEvent, TaskWorkload } from '../base.ts';
 import { EventQueue } from '../eventQueue.ts';
-import { apiMessage, apiStatus, kubernetesClient } from './kubeClient.ts';
+import { apiMessage, apiStatus, kubernetesClient, type KubernetesClientModule } from './kubeClient.ts';
 import { podOutcome } from './podPhase.ts';
 import { keyOf, LABEL_EXECUTOR, LABEL_SCHEDULER, podKeyOf } from './podIdentity.ts';
 import { buildTaskPod, loadPodTemplate } from './podTemplate.ts';
@@ -37,6 +37,7 @@ export class KubernetesExecutor implements Executor {
   private readonly events = new EventQueue();
   private readonly creating = new Set<Promise<void>>();
   private api: CoreV1Api | null = null;
+  private k8s: KubernetesClientModule | null = null;
   private watcher: PodWatcher | null = null;
   private template: V1Pod | null = null;
   private jobId: number | null = null;
@@ -55,8 +56,9 @@ export class KubernetesExecutor implements Executor {
   async start(context: { jobId: number | null }): Promise<void> {
     this.jobId = context.jobId;
     this.template = this.config.kubernetes.podTemplateFile ? loadPodTemplate(this.config.kubernetes.podTemplateFile) : null;
-    const { kubeConfig, api } = kubernetesClient(this.config);
+    const { kubeConfig, api, k8s } = await kubernetesClient(this.config);
     this.api = api;
+    this.k8s = k8s;
     this.watcher = new PodWatcher({
       kubeConfig,
       api,
@@ -140,7 +142,7 @@ export class KubernetesExecutor implements Executor {
           const metadata = { labels: { [LABEL_SCHEDULER]: String(this.jobId) }, resourceVersion: pod.metadata?.resourceVersion };
           await api.patchNamespacedPod(
             { name, namespace: this.namespace, body: { metadata } },
-            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+            this.mergePatch(),
           );
           this.logger.info(`adopted pod ${name} of scheduler job ${owner}`);
         } catch (error) {
@@ -192,7 +194,7 @@ export class KubernetesExecutor implements Executor {
       if (pod.metadata?.labels?.[LABEL_SCHEDULER] !== String(this.jobId)) {
         await api.patchNamespacedPod(
           { name: tracked.podName, namespace: this.namespace, body: { metadata: { labels: { [LABEL_SCHEDULER]: String(this.jobId) } } } },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          this.mergePatch(),
         );
       } else {
         this.onPod(pod, false);
@@ -283,6 +285,12 @@ export class KubernetesExecutor implements Executor {
     } catch (error) {
       if (apiStatus(error) !== 404) this.logger.warn(`could not delete pod ${name}: ${apiMessage(error)}`);
     }
+  }
+
+  /** Request options for a JSON merge patch (the client sends JSON patch by default, which a plain object is not). */
+  private mergePatch() {
+    const k8s = this.k8s!;
+    return k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
   }
 
   private requireApi(): CoreV1Api {

@@ -20,7 +20,7 @@ const clients = new WeakMap<ResolvedConfig, CoreV1Api>();
  */
 export async function readPodLog(config: ResolvedConfig, ti: TryKey): Promise<string | null> {
   let api = clients.get(config);
-  if (!api) clients.set(config, (api = kubernetesClient(config).api));
+  if (!api) clients.set(config, (api = (await kubernetesClient(config)).api));
   const namespace = config.kubernetes.namespace;
   const { items } = await api.listNamespacedPod({ namespace, labelSelector: podSelector(ti) });
   // Labels may be hashed; the annotations hold the exact ids.

@@ -1,4 +1,5 @@
-import { Watch, type CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
+import { loadKubernetesClient } from './kubeClient.ts';
 import type { Logger } from '../../core/logger.ts';
 
 export interface PodWatcherOptions {
@@ -56,6 +57,7 @@ export class PodWatcher {
     const { kubeConfig, namespace, labelSelector } = this.options;
     try {
       if (this.relist) await this.list();
+      const { Watch } = await loadKubernetesClient();
       this.controller = await new Watch(kubeConfig).watch(
         `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
         { labelSelector, resourceVersion: this.resourceVersion, allowWatchBookmarks: true },
