@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Logger } from '../core/logger.ts';
 import type { Executor, ExecutorEvent, TaskWorkload } from './base.ts';
 import { EventQueue } from './eventQueue.ts';
@@ -39,9 +40,9 @@ export class LocalExecutor implements Executor {
   async start(context: { jobId: number | null }): Promise<void> {
     this.env = { ...this.options.env, AIRFLOW_TS_SCHEDULER_JOB_ID: context.jobId === null ? '' : String(context.jobId) };
     if (this.options.newProcessPerTask) return;
-    // One worker up front, so the first task does not wait for a Node start-up.
-    const first = this.addSlot();
-    await first.ready.catch((error: unknown) => this.options.logger.error(`could not start a worker: ${String(error)}`));
+    // A worker per CPU (up to parallelism) up front, so the first tasks do not wait for a Node start-up; more start on demand.
+    const slots = Array.from({ length: Math.min(this.options.parallelism, os.availableParallelism()) }, () => this.addSlot());
+    await Promise.all(slots.map((slot) => slot.ready.catch((error: unknown) => this.options.logger.error(`could not start a worker: ${String(error)}`))));
   }
 
   slotsAvailable(): number {
