@@ -10,6 +10,15 @@ import { keyOf, LABEL_EXECUTOR, LABEL_SCHEDULER, podKeyOf } from './podIdentity.
 import { buildTaskPod, loadPodTemplate } from './podTemplate.ts';
 import { PodWatcher } from './podWatcher.ts';
 
+const CREATE_ATTEMPTS = 5;
+
+/** Pod-creation failures that may pass by themselves: no answer, throttling, server errors, a full quota. */
+function isTransient(error: unknown): boolean {
+  const status = apiStatus(error);
+  if (status === null) return true;
+  return status === 429 || status >= 500 || (status === 403 && /exceeded quota/i.test(apiMessage(error)));
+}
+
 /** A try this executor launched or adopted and has not seen finish. */
 interface Tracked {
   workload: TaskWorkload;
@@ -107,7 +116,7 @@ export class KubernetesExecutor implements Executor {
   async heartbeat(): Promise<void> {
     const timeoutMs = this.config.kubernetes.workerPodsPendingTimeout * 1000;
     for (const tracked of [...this.tracked.values()]) {
-      if (!tracked.pending || this.now() - tracked.createdAt < timeoutMs) continue;
+      if (!tracked.created || !tracked.pending || this.now() - tracked.createdAt < timeoutMs) continue;
       const why = tracked.unschedulable ?? `pod ${tracked.podName} was still Pending`;
       this.finish(tracked, 'failed', `${why} after ${this.config.kubernetes.workerPodsPendingTimeout} s (kubernetes.workerPodsPendingTimeout)`, true);
       await this.deletePod(tracked.podName);
@@ -171,18 +180,35 @@ export class KubernetesExecutor implements Executor {
     await this.end();
   }
 
+  /**
+   * Creates the try's pod. An API server that is busy or briefly down (429,
+   * 5xx, no answer) or a namespace quota that is full for now gets a few more
+   * attempts over ~7 s before the try fails; the slot stays taken meanwhile.
+   */
   private async createPod(tracked: Tracked, pod: V1Pod): Promise<void> {
     const api = this.requireApi();
-    try {
-      await api.createNamespacedPod({ namespace: this.namespace, body: pod });
-      tracked.created = true;
-    } catch (error) {
-      if (apiStatus(error) === 409) {
-        // The pod name is fixed per try, so the try already has a pod: follow it rather than start a second one.
-        await this.followExisting(tracked);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await api.createNamespacedPod({ namespace: this.namespace, body: pod });
+        tracked.created = true;
+        tracked.createdAt = this.now(); // the pending timeout counts from here, not from the first attempt
+        return;
+      } catch (error) {
+        if (apiStatus(error) === 409) {
+          // The pod name is fixed per try, so the try already has a pod (perhaps from an attempt whose
+          // answer was lost): follow it rather than start a second one.
+          await this.followExisting(tracked);
+          return;
+        }
+        if (attempt < CREATE_ATTEMPTS && isTransient(error) && !this.stopping) {
+          const delayMs = 500 * 2 ** (attempt - 1);
+          this.logger.warn(`creating pod ${tracked.podName} failed (${apiMessage(error)}); trying again in ${delayMs} ms`);
+          await new Promise((resolve) => setTimeout(resolve, delayMs));
+          continue;
+        }
+        this.finish(tracked, 'failed', `could not create pod ${tracked.podName}: ${apiMessage(error)}`, true);
         return;
       }
-      this.finish(tracked, 'failed', `could not create pod ${tracked.podName}: ${apiMessage(error)}`, true);
     }
   }
 

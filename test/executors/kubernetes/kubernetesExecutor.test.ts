@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -109,6 +110,34 @@ function kubernetesEnv(extra: Record<string, string> = {}, podEnv: Record<string
 }
 
 
+/** A proxy in front of the fake that answers the first `failures` pod creations with a 500, as a struggling API server does. */
+async function flakyApiServer(failures: number): Promise<{ kubeconfig: string; failed: () => number }> {
+  let failed = 0;
+  const server = http.createServer((req, res) => {
+    if (req.method === 'POST' && /\/pods$/.test(req.url ?? '') && failed < failures) {
+      failed += 1;
+      req.resume();
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'etcdserver: request timed out', reason: 'InternalError', code: 500 }));
+      return;
+    }
+    const upstream = http.request(new URL(req.url!, fake.url), { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode!, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    res.on('close', () => upstream.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  server.on('connection', (socket) => socket.unref());
+  const { port } = server.address() as { port: number };
+  const file = path.join(home, `flaky-${port}.yaml`);
+  writeFileSync(file, readFileSync(kubeconfig, 'utf8').replaceAll(fake.url, `http://127.0.0.1:${port}`));
+  return { kubeconfig: file, failed: () => failed };
+}
+
 const running: Scheduler[] = [];
 afterEach(async () => {
   for (const scheduler of running.splice(0)) await scheduler.stop(5_000);
@@ -152,6 +181,15 @@ describe('the KubernetesExecutor (against a fake API server)', () => {
     await eventually('the finished pods to be deleted', () => fake.pods('airflow').every((p) => p.metadata.annotations?.run_id !== run.run_id));
     const log = await readTryLog(config, memoryLogger(), { dagId: 'pods', taskId: 'second', runId: run.run_id, mapIndex: -1, tryNumber: 1 }, 0);
     expect(log?.content).toContain('second sees hello from pods-first-');
+  });
+
+  it('tries creating a pod again when the API server answers 500, and never ends up with two pods for a try', async () => {
+    const flaky = await flakyApiServer(2);
+    await startScheduler(await testConfig(dags, db.url, kubernetesEnv({ AIRFLOW__KUBERNETES__CONFIG_FILE: flaky.kubeconfig })));
+    const run = await triggerDagRun(db.knex, { dagId: 'pods', now: new Date(), runId: 'flaky_api' });
+    expect(await eventually('the run to finish', () => runState('pods', run.run_id))).toBe('success');
+    expect(flaky.failed()).toBe(2);
+    expect(podsOf('pods', run.run_id).map((p) => p.annotations.task_id).sort()).toEqual(['first', 'second']);
   });
 
   it('sanitises pod names and labels for odd DAG and task ids (the API server rejects invalid ones)', async () => {
