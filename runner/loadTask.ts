@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { BaseOperator } from '../core/baseOperator.ts';
-import { isDag, type DAG } from '../core/dag.ts';
+import { isDag, withoutDefinitionSites, type DAG } from '../core/dag.ts';
 import { AirflowError } from '../core/errors.ts';
 
 /** Thrown when the runner cannot find the DAG or task in its file (renamed, deleted, broken since parsing). */
@@ -42,7 +42,7 @@ export async function loadDagFile(fileloc: string): Promise<Record<string, unkno
       // A DAG file in a folder without "type": "module" is CommonJS, cached by file name whatever the query.
       if (cached) delete createRequire(import.meta.url).cache[fileloc];
       const url = cached ? `${pathToFileURL(fileloc).href}?v=${version}` : pathToFileURL(fileloc).href;
-      mod = (await import(url)) as Record<string, unknown>;
+      mod = (await withoutDefinitionSites(() => import(url))) as Record<string, unknown>;
       loaded.set(fileloc, { version, mod });
     }
   } catch (error) {
