@@ -6,6 +6,8 @@ import { sleep, type SchedulerProcess } from './schedulerProcess.ts';
 export interface TaskTimes {
   taskId: string;
   state: string;
+  /** When the scheduler (or a worker's mini scheduler) queued it. */
+  queued: number;
   start: number;
   end: number;
 }
@@ -54,11 +56,12 @@ async function taskTimes(knex: Knex, dagId: string, runId: string): Promise<Task
   const rows = (await knex('task_instance')
     .where({ dag_id: dagId, run_id: runId })
     .orderBy('task_id')
-    .select('task_id', 'state', knex.raw(`${epochMs('start_date')} AS start_ms`), knex.raw(`${epochMs('end_date')} AS end_ms`))) as {
+    .select('task_id', 'state', knex.raw(`${epochMs('queued_dttm')} AS queued_ms`), knex.raw(`${epochMs('start_date')} AS start_ms`), knex.raw(`${epochMs('end_date')} AS end_ms`))) as {
     task_id: string;
     state: string;
+    queued_ms: string;
     start_ms: string;
     end_ms: string;
   }[];
-  return rows.map((r) => ({ taskId: r.task_id, state: r.state, start: Number(r.start_ms), end: Number(r.end_ms) }));
+  return rows.map((r) => ({ taskId: r.task_id, state: r.state, queued: Number(r.queued_ms), start: Number(r.start_ms), end: Number(r.end_ms) }));
 }
