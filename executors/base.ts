@@ -34,6 +34,11 @@ export interface ExecutorEvent {
   info: string;
 }
 
+export interface AdoptionContext {
+  liveJobIds: number[];
+  isActive(tiId: number, tryNumber: number): boolean;
+}
+
 export interface Executor {
   readonly name: string;
   /** `jobId`: the scheduler's job, recorded as queued_by_job_id on what the executor's workers claim themselves. */
@@ -50,11 +55,13 @@ export interface Executor {
   /**
    * Takes over task instances a dead scheduler left queued or running, and
    * may clean up what such schedulers left behind (e.g. pods); `liveJobIds`
-   * are the schedulers still alive, whose work must not be touched. Returns
+   * are the schedulers still alive, whose work must not be touched, and
+   * `isActive` says whether a try is still queued or running (under any
+   * scheduler), so its pod must not be cleaned up. Returns
    * the workloads it cannot adopt: the scheduler resets the queued ones, and
    * leaves running ones to their runner's heartbeat.
    */
-  adopt(workloads: TaskWorkload[], context: { liveJobIds: number[] }): Promise<TaskWorkload[]>;
+  adopt(workloads: TaskWorkload[], context: AdoptionContext): Promise<TaskWorkload[]>;
   /** Stops accepting work and waits for running workloads to finish. */
   end(): Promise<void>;
   /** Stops now, killing running workloads. */

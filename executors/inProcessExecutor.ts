@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import { runTaskInstance } from '../runner/runTaskInstance.ts';
-import type { Executor, ExecutorEvent, TaskWorkload } from './base.ts';
+import type { AdoptionContext, Executor, ExecutorEvent, TaskWorkload } from './base.ts';
 import { EventQueue } from './eventQueue.ts';
 
 /**
@@ -39,7 +39,7 @@ export class InProcessExecutor implements Executor {
 
   async heartbeat(): Promise<void> {}
 
-  async adopt(workloads: TaskWorkload[], _context: { liveJobIds: number[] }): Promise<TaskWorkload[]> {
+  async adopt(workloads: TaskWorkload[], _context: AdoptionContext): Promise<TaskWorkload[]> {
     return workloads;
   }
 

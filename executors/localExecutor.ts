@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { Logger } from '../core/logger.ts';
-import type { Executor, ExecutorEvent, TaskWorkload } from './base.ts';
+import type { AdoptionContext, Executor, ExecutorEvent, TaskWorkload } from './base.ts';
 import { EventQueue } from './eventQueue.ts';
 import { TaskProcess, WarmWorker, type Slot, type SlotEvents } from './workerProcess.ts';
 
@@ -67,7 +67,7 @@ export class LocalExecutor implements Executor {
   async heartbeat(): Promise<void> {}
 
   /** Processes of another scheduler cannot be taken over: they report to it, not to us. */
-  async adopt(workloads: TaskWorkload[], _context: { liveJobIds: number[] }): Promise<TaskWorkload[]> {
+  async adopt(workloads: TaskWorkload[], _context: AdoptionContext): Promise<TaskWorkload[]> {
     return workloads;
   }
 

@@ -225,7 +225,10 @@ export class Scheduler {
         .andWhere((q) => q.whereNull('queued_by_job_id').orWhereNotIn('queued_by_job_id', alive))
         .forUpdate()
         .skipLocked();
-      const notAdopted = new Set((await executor.adopt(orphans.map(workloadOf), { liveJobIds: alive })).map((w) => w.tiId));
+      const active: { id: number; try_number: number }[] = await trx('task_instance').whereIn('state', ['queued', 'running']).select('id', 'try_number');
+      const activeTries = new Set(active.map((ti) => `${ti.id}.${ti.try_number}`));
+      const context = { liveJobIds: alive, isActive: (tiId: number, tryNumber: number) => activeTries.has(`${tiId}.${tryNumber}`) };
+      const notAdopted = new Set((await executor.adopt(orphans.map(workloadOf), context)).map((w) => w.tiId));
       const adopted = orphans.filter((ti) => !notAdopted.has(ti.id)).map((ti) => ti.id);
       if (adopted.length > 0) {
         await trx('task_instance').whereIn('id', adopted).update({ queued_by_job_id: this.jobId });

@@ -2,7 +2,7 @@ import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import type { ResolvedConfig } from '../../config/schema.ts';
 import type { Logger } from '../../core/logger.ts';
 import { TaskLog, taskLogPath } from '../../runner/taskLog.ts';
-import type { Executor, ExecutorEvent, TaskWorkload } from '../base.ts';
+import type { AdoptionContext, Executor, ExecutorEvent, TaskWorkload } from '../base.ts';
 import { EventQueue } from '../eventQueue.ts';
 import { apiMessage, apiStatus, kubernetesClient, type KubernetesClientModule } from './kubeClient.ts';
 import { podOutcome } from './podPhase.ts';
@@ -126,10 +126,11 @@ export class KubernetesExecutor implements Executor {
   /**
    * Takes over the pods of schedulers that are gone: a pod whose try is
    * among `workloads` (still queued or running) is relabelled as ours and
-   * followed from its current phase; any other pod they left is deleted (a
-   * failed one is kept when kubernetes.deleteWorkerPodsOnFailure is off).
+   * followed from its current phase; a pod they left whose try is no longer
+   * queued or running is deleted (a failed one is kept when
+   * kubernetes.deleteWorkerPodsOnFailure is off).
    */
-  async adopt(workloads: TaskWorkload[], context: { liveJobIds: number[] }): Promise<TaskWorkload[]> {
+  async adopt(workloads: TaskWorkload[], context: AdoptionContext): Promise<TaskWorkload[]> {
     const api = this.requireApi();
     const orphans = new Map(workloads.map((w) => [keyOf(w), w]));
     const adopted = new Set<string>();
@@ -159,7 +160,8 @@ export class KubernetesExecutor implements Executor {
           adopted.delete(keyOf(workload));
           this.logger.warn(`could not adopt pod ${name}: ${apiMessage(error)}`);
         }
-      } else if (!workload) {
+      } else if (!workload && !(podKey && context.isActive(podKey.tiId, podKey.tryNumber))) {
+        // (A try still queued or running, e.g. one another scheduler is adopting right now, keeps its pod.)
         const outcome = podOutcome(pod);
         if (outcome.kind === 'failed' && !outcome.neverStarted && !this.config.kubernetes.deleteWorkerPodsOnFailure) continue;
         this.logger.info(`deleting pod ${name}, left by scheduler job ${owner}: its try is no longer queued or running`);
