@@ -9,6 +9,9 @@ import type { ResolvedConfig } from '../../../config/schema.ts';
 import { memoryLogger } from '../../../core/logger.ts';
 import { setPaused } from '../../../db/dagQueries.ts';
 import { createExecutor } from '../../../executors/createExecutor.ts';
+import { kubernetesClient } from '../../../executors/kubernetes/kubeClient.ts';
+import { KubernetesExecutor } from '../../../executors/kubernetes/kubernetesExecutor.ts';
+import { buildTaskPod } from '../../../executors/kubernetes/podTemplate.ts';
 import { Scheduler } from '../../../scheduler/scheduler.ts';
 import { triggerDagRun } from '../../../services/triggerDagRun.ts';
 import { readTryLog } from '../../../webserver/tryLog.ts';
@@ -256,6 +259,25 @@ describe('the KubernetesExecutor (against a fake API server)', () => {
     const ti = await db.knex('task_instance').where({ dag_id: 'stuck', run_id: run.run_id }).first();
     expect(ti).toMatchObject({ state: 'queued', queued_by_job_id: second.id, try_number: 1 });
     expect(fake.created.filter((p) => p.annotations.run_id === run.run_id).map((p) => p.name)).toEqual([pod.metadata.name]);
+  });
+
+  it('cleans up pods of gone schedulers only when their try is no longer queued or running', async () => {
+    const { api } = await kubernetesClient(config);
+    const workload = { tiId: 987_654, dagId: 'ghost', taskId: 'left_behind', runId: 'manual__ghost', mapIndex: -1, tryNumber: 1, queue: 'default', priorityWeight: 1, executorConfig: { podOverride: { spec: { nodeSelector: { pool: 'none-yet' } } } } };
+    const pod = buildTaskPod(workload, config, null, 424_242); // launched by a scheduler job that is gone
+    await api.createNamespacedPod({ namespace: 'airflow', body: pod });
+    const executor = new KubernetesExecutor(config, memoryLogger());
+    await executor.start({ jobId: 1_000_001 });
+    try {
+      expect(await executor.adopt([], { liveJobIds: [], isActive: () => true })).toEqual([]);
+      expect(fake.pods('airflow').some((p) => p.metadata.name === pod.metadata!.name)).toBe(true); // its try is active elsewhere: kept
+      await executor.adopt([], { liveJobIds: [424_242], isActive: () => false });
+      expect(fake.pods('airflow').some((p) => p.metadata.name === pod.metadata!.name)).toBe(true); // its scheduler is alive: kept
+      await executor.adopt([], { liveJobIds: [], isActive: () => false });
+      await eventually('the stale pod to be deleted', () => !fake.pods('airflow').some((p) => p.metadata.name === pod.metadata!.name));
+    } finally {
+      await executor.end();
+    }
   });
 
   it('serves the log of a running try from its pod through the REST API when the log folder is not shared', async () => {
