@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../../../config/schema.ts';
 import { memoryLogger } from '../../../core/logger.ts';
-import { setPaused } from '../../../db/dagQueries.ts';
 import { createExecutor } from '../../../executors/createExecutor.ts';
 import { kubernetesClient } from '../../../executors/kubernetes/kubeClient.ts';
 import { KubernetesExecutor } from '../../../executors/kubernetes/kubernetesExecutor.ts';
