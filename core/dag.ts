@@ -305,15 +305,17 @@ export function durationMs(value: Duration, what: string, fail: (message: string
  * runner never reports them (the parser does, into the serialized DAG and
  * import errors), so it imports DAG files without them.
  */
-let definitionSitesOff = 0;
+// On globalThis: a DAG file in a CommonJS folder gets its own (CommonJS) copy of this module.
+const SITES_OFF = Symbol.for('airflow-ts.definitionSitesOff');
+const sitesOff = globalThis as { [SITES_OFF]?: number };
 const NOT_RECORDED: DefinedAt = Object.freeze({ file: '<not recorded when imported by the task runner>', line: null });
 
 export async function withoutDefinitionSites<T>(load: () => Promise<T>): Promise<T> {
-  definitionSitesOff += 1;
+  sitesOff[SITES_OFF] = (sitesOff[SITES_OFF] ?? 0) + 1;
   try {
     return await load();
   } finally {
-    definitionSitesOff -= 1;
+    sitesOff[SITES_OFF]! -= 1;
   }
 }
 
@@ -323,7 +325,7 @@ export async function withoutDefinitionSites<T>(load: () => Promise<T>): Promise
  * constructors of user subclasses, e.g. 'new MyOperator').
  */
 export function callerLocation(skipFrames: ReadonlySet<string> = new Set()): DefinedAt {
-  if (definitionSitesOff > 0) return NOT_RECORDED;
+  if ((sitesOff[SITES_OFF] ?? 0) > 0) return NOT_RECORDED;
   // Formatting (and source-mapping) frames is the slow part, so look at a few first, more only if needed.
   for (const depth of [12, 60]) {
     const limit = Error.stackTraceLimit;
