@@ -41,7 +41,8 @@ afterAll(() => fake.stop());
 
 const dags = tempDagsFolder();
 const flag = (name: string) => path.join(home, `${name}.flag`);
-const waitFor = (name: string) => `while [ ! -f ${flag(name)} ]; do sleep 0.05; done`;
+// Bounded (~3 min), so a test that fails before writing the flag leaves no process behind.
+const waitFor = (name: string) => `for i in $(seq 3600); do [ -f ${flag(name)} ] && break; sleep 0.05; done`;
 
 writeDag(
   dags,

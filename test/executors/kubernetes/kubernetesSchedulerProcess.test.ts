@@ -30,13 +30,15 @@ afterAll(() => fake.stop());
 
 const dags = tempDagsFolder();
 const flag = (name: string) => path.join(home, `${name}.flag`);
+// Bounded (~3 min), so a test that fails before writing the flag leaves no process behind.
+const waitFor = (name: string) => `for i in $(seq 3600); do [ -f ${flag(name)} ] && break; sleep 0.05; done`;
 writeDag(
   dags,
   'adopt.ts',
   `import { BashOperator, DAG } from 'airflow-ts';
 const dag = new DAG({ dagId: 'adopt', isPausedUponCreation: false });
-const hold = new BashOperator({ dag, taskId: 'hold', bashCommand: 'while [ ! -f ${flag('hold')} ]; do sleep 0.05; done; echo released' });
-new BashOperator({ dag, taskId: 'quick', bashCommand: 'while [ ! -f ${flag('quick')} ]; do sleep 0.05; done; echo quick' });
+const hold = new BashOperator({ dag, taskId: 'hold', bashCommand: '${waitFor('hold')}; echo released' });
+new BashOperator({ dag, taskId: 'quick', bashCommand: '${waitFor('quick')}; echo quick' });
 const after = new BashOperator({ dag, taskId: 'after', bashCommand: 'echo after' });
 hold.then(after);
 export default dag;
