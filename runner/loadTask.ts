@@ -37,7 +37,7 @@ export async function loadDagFile(fileloc: string): Promise<Record<string, unkno
       mod = cached.mod;
     } else {
       // @ts-expect-error -- plain JS module without types; installs the 'airflow-ts' resolver once per process.
-      await import('../bin/resolve-airflow-ts.js');
+      await (await import('../bin/resolve-airflow-ts.js')).shareAirflowTs();
       // The first version loads under its plain URL; later versions get a query so the module is read anew.
       // A DAG file in a folder without "type": "module" is CommonJS, cached by file name whatever the query.
       if (cached) delete createRequire(import.meta.url).cache[fileloc];

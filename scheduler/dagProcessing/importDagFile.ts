@@ -19,6 +19,8 @@ export async function importDagFile(file: string): Promise<ParsedFile> {
   takeCreatedDags(); // forget DAGs from earlier files of this process
   let mod: Record<string, unknown>;
   try {
+    // @ts-expect-error -- plain JS module without types: one copy of airflow-ts for CommonJS DAG files too.
+    await (await import('../../bin/resolve-airflow-ts.js')).shareAirflowTs();
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
     return done([], describeError(error, file));
