@@ -21,7 +21,7 @@ export function configCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           console.log(`# config file: ${config.configFile ?? '(none)'}\n# AIRFLOW_HOME: ${config.airflowHome}`);
           for (const section of new Set(rows.map((r) => r.section))) {
             console.log(`\n[${section}]`);
-            for (const row of rows.filter((r) => r.section === section)) console.log(`${row.key} = ${row.value === '' ? '' : String(row.value)}`);
+            for (const row of rows.filter((r) => r.section === section)) console.log(`${row.key} = ${valueText(row.value)}`);
           }
         }),
     )
@@ -31,15 +31,23 @@ export function configCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
       (y) => y.positional('section', { type: 'string', demandOption: true }).positional('key', { type: 'string', demandOption: true }),
       (args) =>
         withRuntime(args, async ({ config }) => {
-          console.log(String(configValue(config, args.section, args.key)));
+          console.log(valueText(configValue(config, args.section, args.key)));
         }),
     )
     .demandCommand(1, 'Choose a config command: list or get-value');
 }
 
-/** `config list` hides secrets (the database password, the session secret); `get-value` prints them. */
+/** Objects and lists (kubernetes.env, tolerations) as the JSON an AIRFLOW__SECTION__KEY variable takes. */
+function valueText(value: unknown): string {
+  return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+}
+
+/** `config list` hides secrets (the database password, the session secret, passwords in URLs of kubernetes.env); `get-value` prints them. */
 function shown(section: string, key: string, value: unknown): unknown {
   if (section === 'database' && key === 'url' && typeof value === 'string') return redact(value);
+  if (section === 'kubernetes' && key === 'env' && typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([name, text]) => [name, typeof text === 'string' ? redact(text) : text]));
+  }
   if (section === 'webserver' && key === 'secretKey' && value) return '***';
   return value;
 }

@@ -86,6 +86,16 @@ describe('airflow CLI', () => {
     expect(rows.find((r) => r.key === 'url')!.value).not.toContain(db.url.split('@')[0]!.split(':').pop()!);
   });
 
+  it('config shows object and list values as JSON, with passwords in kubernetes.env hidden by list', async () => {
+    const withK8s = { ...env, AIRFLOW__KUBERNETES__ENV: '{"AIRFLOW__DATABASE__URL":"postgresql://u:hunter2@db/airflow"}', AIRFLOW__KUBERNETES__TOLERATIONS: '[{"key":"gpu","operator":"Exists"}]' };
+    const list = await runCli(['config', 'list', '--section', 'kubernetes'], { env: withK8s, cwd });
+    expect(list.stdout).toContain('env = {"AIRFLOW__DATABASE__URL":"postgresql://u:***@db/airflow"}');
+    expect(list.stdout).toContain('tolerations = [{"key":"gpu","operator":"Exists"}]');
+    expect(list.stdout).not.toContain('hunter2');
+    const value = await runCli(['config', 'get-value', 'kubernetes', 'tolerations'], { env: withK8s, cwd });
+    expect(value.stdout.trim()).toBe('[{"key":"gpu","operator":"Exists"}]');
+  });
+
   it('a bad config value stops the command with the key, value and what is allowed', async () => {
     const result = await runCli(['dags', 'list'], { env: { ...env, AIRFLOW__CORE__EXECUTOR: 'CeleryExecutor' }, cwd });
     expect(result.code).toBe(1);
