@@ -95,7 +95,7 @@ export class KubernetesExecutor implements Executor {
     try {
       pod = buildTaskPod(workload, this.config, this.template, this.jobId);
     } catch (error) {
-      this.finishUntracked(workload, 'failed', `cannot build its pod: ${(error as Error).message}`);
+      this.report(workload, 'failed', `cannot build its pod: ${(error as Error).message}`, true);
       return;
     }
     const tracked: Tracked = { workload, podName: pod.metadata!.name!, createdAt: this.now(), created: false, pending: true, unschedulable: null };
@@ -147,13 +147,8 @@ export class KubernetesExecutor implements Executor {
         this.tracked.set(keyOf(workload), { workload, podName: name, createdAt: created, created: true, pending: true, unschedulable: null });
         adopted.add(keyOf(workload));
         try {
-          // Once relabelled, our watch sees the pod (ADDED) in whatever phase it is now. The resourceVersion
-          // makes the patch conditional: if another scheduler relabelled it first, ours fails with 409.
-          const metadata = { labels: { [LABEL_SCHEDULER]: String(this.jobId) }, resourceVersion: pod.metadata?.resourceVersion };
-          await api.patchNamespacedPod(
-            { name, namespace: this.namespace, body: { metadata } },
-            this.mergePatch(),
-          );
+          // Conditional on the listed version: if another scheduler relabelled it first, ours fails with 409.
+          await this.relabelAsOurs(name, pod.metadata?.resourceVersion);
           this.logger.info(`adopted pod ${name} of scheduler job ${owner}`);
         } catch (error) {
           this.tracked.delete(keyOf(workload));
@@ -220,10 +215,7 @@ export class KubernetesExecutor implements Executor {
       const pod = await api.readNamespacedPod({ name: tracked.podName, namespace: this.namespace });
       tracked.created = true;
       if (pod.metadata?.labels?.[LABEL_SCHEDULER] !== String(this.jobId)) {
-        await api.patchNamespacedPod(
-          { name: tracked.podName, namespace: this.namespace, body: { metadata: { labels: { [LABEL_SCHEDULER]: String(this.jobId) } } } },
-          this.mergePatch(),
-        );
+        await this.relabelAsOurs(tracked.podName);
       } else {
         this.onPod(pod, false);
       }
@@ -286,10 +278,6 @@ export class KubernetesExecutor implements Executor {
     this.report(tracked.workload, outcome, info, writeToTaskLog);
   }
 
-  private finishUntracked(workload: TaskWorkload, outcome: 'failed', info: string): void {
-    this.report(workload, outcome, info, true);
-  }
-
   private report(workload: TaskWorkload, outcome: 'success' | 'failed', info: string, writeToTaskLog: boolean): void {
     if (outcome === 'failed') this.logger.warn(`${workload.dagId}.${workload.taskId} (${workload.runId}, try ${workload.tryNumber}): ${info}`);
     if (writeToTaskLog) this.appendToTaskLog(workload, info);
@@ -315,10 +303,14 @@ export class KubernetesExecutor implements Executor {
     }
   }
 
-  /** Request options for a JSON merge patch (the client sends JSON patch by default, which a plain object is not). */
-  private mergePatch() {
+  /**
+   * Puts our job id on a pod, so our watch sees it (as ADDED, in whatever phase it is now). A merge
+   * patch: the client sends JSON patch by default, which a plain object is not.
+   */
+  private async relabelAsOurs(name: string, resourceVersion?: string): Promise<void> {
     const k8s = this.k8s!;
-    return k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+    const metadata = { labels: { [LABEL_SCHEDULER]: String(this.jobId) }, ...(resourceVersion ? { resourceVersion } : {}) };
+    await this.requireApi().patchNamespacedPod({ name, namespace: this.namespace, body: { metadata } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
   }
 
   private requireApi(): CoreV1Api {
