@@ -3,7 +3,6 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ResolvedConfig } from '../../../config/schema.ts';
 import { memoryLogger } from '../../../core/logger.ts';
@@ -18,7 +17,7 @@ import { startTestApi } from '../../helpers/api.ts';
 import { createTestDatabase } from '../../helpers/database.ts';
 import { tempDagsFolder, writeDag } from '../../helpers/dagsFolder.ts';
 import { parseDags, testConfig } from '../../helpers/runtime.ts';
-import { FakeKubernetes } from '../../kubernetes/fakeApiServer.ts';
+import { AIRFLOW_BIN, IMAGE, startFakeCluster } from '../../kubernetes/fakeCluster.ts';
 import { eventually } from '../../helpers/eventually.ts';
 
 /**
@@ -28,21 +27,10 @@ import { eventually } from '../../helpers/eventually.ts';
  * recording into the same test database.
  */
 
-const AIRFLOW_BIN = fileURLToPath(new URL('../../../bin/airflow.js', import.meta.url));
-const IMAGE = 'airflow-ts:test';
-
 const db = await createTestDatabase();
-const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-k8s-'));
-chmodSync(home, 0o755);
-const fake = await FakeKubernetes.start({ images: { [IMAGE]: { entrypoint: [process.execPath, AIRFLOW_BIN], cwd: home } }, deleteGraceMs: 1_000 });
-const kubeconfig = path.join(home, 'kubeconfig.yaml');
-fake.writeKubeconfig(kubeconfig, 'airflow');
-afterAll(() => fake.stop());
+const { home, fake, kubeconfig, flag, waitFor } = await startFakeCluster({ deleteGraceMs: 1_000 });
 
 const dags = tempDagsFolder();
-const flag = (name: string) => path.join(home, `${name}.flag`);
-// Bounded (~3 min), so a test that fails before writing the flag leaves no process behind.
-const waitFor = (name: string) => `for i in $(seq 3600); do [ -f ${flag(name)} ] && break; sleep 0.05; done`;
 
 writeDag(
   dags,

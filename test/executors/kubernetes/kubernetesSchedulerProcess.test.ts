@@ -1,14 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { setPaused } from '../../../db/dagQueries.ts';
 import { triggerDagRun } from '../../../services/triggerDagRun.ts';
 import { createTestDatabase } from '../../helpers/database.ts';
 import { tempDagsFolder, writeDag } from '../../helpers/dagsFolder.ts';
-import { FakeKubernetes } from '../../kubernetes/fakeApiServer.ts';
+import { AIRFLOW_BIN, IMAGE, startFakeCluster } from '../../kubernetes/fakeCluster.ts';
 import { eventually } from '../../helpers/eventually.ts';
 
 /**
@@ -17,21 +15,9 @@ import { eventually } from '../../helpers/eventually.ts';
  * pods, and a scheduler killed with SIGKILL whose successor adopts its pods.
  */
 
-const AIRFLOW_BIN = fileURLToPath(new URL('../../../bin/airflow.js', import.meta.url));
-const IMAGE = 'airflow-ts:test';
-
 const db = await createTestDatabase();
-const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-k8s-proc-'));
-chmodSync(home, 0o755);
-const fake = await FakeKubernetes.start({ images: { [IMAGE]: { entrypoint: [process.execPath, AIRFLOW_BIN], cwd: home } } });
-const kubeconfig = path.join(home, 'kubeconfig.yaml');
-fake.writeKubeconfig(kubeconfig, 'airflow');
-afterAll(() => fake.stop());
-
+const { home, fake, kubeconfig, flag, waitFor } = await startFakeCluster();
 const dags = tempDagsFolder();
-const flag = (name: string) => path.join(home, `${name}.flag`);
-// Bounded (~3 min), so a test that fails before writing the flag leaves no process behind.
-const waitFor = (name: string) => `for i in $(seq 3600); do [ -f ${flag(name)} ] && break; sleep 0.05; done`;
 writeDag(
   dags,
   'adopt.ts',
