@@ -20,9 +20,9 @@ export interface LocalExecutorOptions {
  * Airflow's LocalExecutor: up to `parallelism` task instances at once, each
  * in an OS process of its own on this machine. By default the processes are
  * warm workers that stay up between tasks (one per CPU started up front, more
- * on demand, replaced when
- * they die or after core.workerMaxTasks tasks); a crash or leak in a task
- * takes down its worker, never the scheduler, and fails only that try.
+ * on demand, replaced when they die or after core.workerMaxTasks tasks); a
+ * crash or leak in a task takes down its worker, never the scheduler, and
+ * fails only that try.
  */
 export class LocalExecutor implements Executor {
   readonly name: string;
