@@ -112,7 +112,7 @@ const isNamed = (v: unknown): v is { name: string } => isObject(v) && typeof v.n
  * volumes, volumeMounts) merge by name; any other value in the override
  * replaces the base's.
  */
-export function mergeDeep(base: unknown, override: unknown): unknown {
+function mergeDeep(base: unknown, override: unknown): unknown {
   if (isObject(base) && isObject(override)) {
     const merged: Record<string, unknown> = { ...base };
     for (const [key, value] of Object.entries(override)) merged[key] = key in base ? mergeDeep(base[key], value) : value;
