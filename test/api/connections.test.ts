@@ -50,8 +50,14 @@ describe('REST API: connections', () => {
     expect(created.text).not.toContain(KEY_IN_EXTRA);
     expect(created.text).not.toContain('password');
 
-    const one = await call('GET', '/connections/warehouse', { as: 'Viewer' });
+    const one = await call('GET', '/connections/warehouse', { as: 'Op' });
     expect(one.json).toEqual(created.json);
+    for (const role of ['Viewer', 'User'] as const) {
+      const denied = await call('GET', '/connections/warehouse', { as: role });
+      expect(denied.status).toBe(403);
+      expect(denied.text).not.toContain('db.example.com');
+      expect((await call('GET', '/connections', { as: role })).status).toBe(403);
+    }
     expect(one.text).not.toContain(PASSWORD);
 
     // Stored as given: the task runner's read path gets the real values.
@@ -62,7 +68,7 @@ describe('REST API: connections', () => {
   it('lists without extra or password, with total_entries, paging and order_by', async () => {
     await call('POST', '/connections', { body: { connection_id: 'a_http', conn_type: 'http', host: 'api.example.com', password: PASSWORD } });
     await call('POST', '/connections', { body: { connection_id: 'b_ssh', conn_type: 'ssh', port: 22, password: PASSWORD } });
-    const all = await call('GET', '/connections', { as: 'Viewer' });
+    const all = await call('GET', '/connections', { as: 'Op' });
     expect(all.status).toBe(200);
     expect(all.json.total_entries).toBe(3);
     expect(all.json.connections.map((c: { connection_id: string }) => c.connection_id)).toEqual(['warehouse', 'a_http', 'b_ssh']);

@@ -10,10 +10,15 @@ const config = await testConfig(tempDagsFolder(), db.url);
 const api = await startTestApi(db.knex, config);
 
 describe('REST API: variables', () => {
-  it('needs credentials; Viewer and User read but cannot change; Op creates', async () => {
+  it('needs credentials; Viewer and User can neither read nor change (as Airflow\'s roles); Op creates and reads', async () => {
     expect((await api.call('GET', '/variables', { as: null })).status).toBe(401);
     expect((await api.call('POST', '/variables', { as: null, body: { key: 'k', value: 'v' } })).status).toBe(401);
-    expect((await api.call('GET', '/variables', { as: 'Viewer' })).status).toBe(200);
+    for (const role of ['Viewer', 'User'] as const) {
+      const list = await api.call('GET', '/variables', { as: role });
+      expect(list.status).toBe(403);
+      expect(list.json.detail).toMatch(/needs Op or higher/);
+    }
+    expect((await api.call('GET', '/variables', { as: 'Op' })).status).toBe(200);
     for (const role of ['Viewer', 'User'] as const) {
       const denied = await api.call('POST', '/variables', { as: role, body: { key: 'k', value: 'v' } });
       expect(denied.status).toBe(403);
@@ -22,8 +27,11 @@ describe('REST API: variables', () => {
     const created = await api.call('POST', '/variables', { as: 'Op', body: { key: 'bucket', value: 's3://data', description: 'where files land' } });
     expect(created.status).toBe(200);
     expect(created.json).toEqual({ key: 'bucket', value: 's3://data', description: 'where files land' });
-    expect((await api.call('GET', '/variables/bucket', { as: 'Viewer' })).json).toEqual(created.json);
+    expect((await api.call('GET', '/variables/bucket', { as: 'Op' })).json).toEqual(created.json);
     for (const role of ['Viewer', 'User'] as const) {
+      const one = await api.call('GET', '/variables/bucket', { as: role });
+      expect(one.status).toBe(403);
+      expect(one.text).not.toContain('s3://data');
       expect((await api.call('PATCH', '/variables/bucket', { as: role, body: { key: 'bucket', value: 'x' } })).status).toBe(403);
       expect((await api.call('DELETE', '/variables/bucket', { as: role })).status).toBe(403);
     }

@@ -188,20 +188,27 @@ describe('web UI: admin pages', () => {
     await context.close();
   });
 
-  it('is read-only for Viewer and User: lists without edit controls, 403 for every change', async () => {
+  it('hides variables and connections from Viewer and User (403, as Airflow\'s roles); pools are read-only for them', async () => {
     await knex('variable').insert({ key: 'shared_var', val: 'v' });
-    await knex('connection').insert({ conn_id: 'shared_conn', conn_type: 'http', password: SECRET_PASSWORD });
+    await knex('connection').insert({ conn_id: 'shared_conn', conn_type: 'http', host: 'shared-host.example', password: SECRET_PASSWORD });
     for (const username of ['viewer', 'user']) {
       const { context, page } = await loggedIn(username);
-      for (const section of ['variables', 'connections', 'pools']) {
-        const response = await page.goto(`${server.url}/admin/${section}`);
-        expect(response?.status()).toBe(200);
-        await expect(page.locator('.admin-readonly').isVisible()).resolves.toBe(true);
-        await expect(page.locator('.admin-actions').count()).resolves.toBe(0);
-        expect((await page.goto(`${server.url}/admin/${section}/new`))?.status()).toBe(403);
+      for (const section of ['variables', 'connections']) {
+        for (const path of ['', '/new', section === 'variables' ? '/shared_var/edit' : '/shared_conn/edit', section === 'variables' ? '/shared_var/delete' : '/shared_conn/delete']) {
+          const response = await page.goto(`${server.url}/admin/${section}${path}`);
+          expect(response?.status(), `${section}${path}`).toBe(403);
+          const html = await page.content();
+          expect(html).not.toContain('shared_var');
+          expect(html).not.toContain('shared-host.example');
+        }
       }
-      await page.goto(`${server.url}/admin/connections`);
-      expect(await page.content()).not.toContain(SECRET_PASSWORD);
+      // The Admin link leads to the pools, the only section the role may see.
+      await page.goto(server.url);
+      await Promise.all([page.waitForURL(/\/admin\/pools$/), page.click('header.topbar >> text=Admin')]);
+      await expect(page.locator('.admin-nav a').allTextContents()).resolves.toEqual(['Pools']);
+      await expect(page.locator('.admin-readonly').isVisible()).resolves.toBe(true);
+      await expect(page.locator('.admin-actions').count()).resolves.toBe(0);
+      expect((await page.goto(`${server.url}/admin/pools/new`))?.status()).toBe(403);
       const _csrf = await csrfOf(page);
       expect((await formPost(context, '/admin/variables', { _csrf, key: 'nope', value: 'x' })).status).toBe(403);
       expect((await formPost(context, '/admin/variables/shared_var', { _csrf, value: 'changed' })).status).toBe(403);

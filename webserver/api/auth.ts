@@ -5,9 +5,13 @@ import { verifyPassword } from '../../core/passwordHash.ts';
 import { findUser, ROLES, type Role } from '../../db/users.ts';
 import { forbidden, unauthenticated } from './problems.ts';
 
-/** What each role may do, as in Airflow: Viewer reads; User also triggers, pauses, clears; Op also edits variables, connections and pools; Admin everything. */
-export type Permission = 'read' | 'editDags' | 'editConfig' | 'admin';
-const LEAST_ROLE: Record<Permission, Role> = { read: 'Viewer', editDags: 'User', editConfig: 'Op', admin: 'Admin' };
+/**
+ * What each role may do, as Airflow's default roles: Viewer reads DAGs, runs, task instances, logs, XComs
+ * and pools; User also triggers, pauses, clears; Op also reads and edits variables and connections (they
+ * hold secrets: Airflow gives neither Viewer nor User any access to them) and edits pools; Admin everything.
+ */
+export type Permission = 'read' | 'editDags' | 'readConfig' | 'editConfig' | 'admin';
+const LEAST_ROLE: Record<Permission, Role> = { read: 'Viewer', editDags: 'User', readConfig: 'Op', editConfig: 'Op', admin: 'Admin' };
 
 export function allows(role: Role, permission: Permission): boolean {
   return ROLES.indexOf(role) >= ROLES.indexOf(LEAST_ROLE[permission]);

@@ -1,7 +1,10 @@
 import { STATE_COLORS } from '../../core/state.ts';
+import { allows } from '../api/auth.ts';
 
 /** Small formatting helpers available in every view as `h`. */
 export const viewHelpers = {
+  /** Whether a role may do something (to show only the links it may follow; routes check again). */
+  allows,
   /** 2025-01-01 06:00:00 (UTC), or an em dash for none. */
   date(value: Date | string | null | undefined): string {
     if (!value) return '—';

@@ -123,7 +123,7 @@ export const connectionsRoutes = [
     path: '/connections',
     summary: 'List connections (without extra or password)',
     tag: 'Connection',
-    permission: 'read',
+    permission: 'readConfig',
     query: z.object({ ...pagination, order_by: z.string().optional() }),
     handler: async ({ query }, { knex }) => {
       const sort = sortFrom(query.order_by, SORTABLE, 'id');
@@ -163,7 +163,7 @@ export const connectionsRoutes = [
     path: '/connections/{connection_id}',
     summary: 'Get a connection (without its password; sensitive keys of extra masked)',
     tag: 'Connection',
-    permission: 'read',
+    permission: 'readConfig',
     params: idParams,
     responses: { 404: 'Connection not found' },
     handler: async ({ params }, { knex }) => {

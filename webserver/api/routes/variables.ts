@@ -32,7 +32,7 @@ export const variablesRoutes = [
     path: '/variables',
     summary: 'List variables, with their values',
     tag: 'Variable',
-    permission: 'read',
+    permission: 'readConfig',
     query: z.object({ ...pagination, order_by: z.string().optional() }),
     handler: async ({ query }, { knex }) => {
       const sort = sortFrom(query.order_by, SORTABLE, 'id');
@@ -59,7 +59,7 @@ export const variablesRoutes = [
     path: '/variables/{variable_key}',
     summary: 'Get a variable',
     tag: 'Variable',
-    permission: 'read',
+    permission: 'readConfig',
     params: keyParams,
     responses: { 404: 'Variable not found' },
     handler: async ({ params }, { knex }) => {

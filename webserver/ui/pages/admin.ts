@@ -24,6 +24,7 @@ import {
   type PoolRow,
   type VariableRow,
 } from '../../../db/configObjects.ts';
+import type { Permission } from '../../api/auth.ts';
 import type { ApiContext } from '../../api/defineRoute.ts';
 import { conflict, notFound } from '../../api/problems.ts';
 import { createBody as connectionCreateBody, patchBody as connectionPatchBody, redactExtra, unmaskExtra } from '../../api/routes/connections.ts';
@@ -33,8 +34,9 @@ import { requireUiPermission, type UiPages } from '../router.ts';
 import { auditOf, can, pageNumber, pager, problemOf, queryText, renderError, renderProblem } from './listShared.ts';
 
 /**
- * Admin pages: variables, connections and pools. Lists for every role;
- * create, edit and delete (after a confirmation page) for Op and Admin. Input
+ * Admin pages: variables, connections and pools. Variables and connections for Op and Admin only
+ * (as Airflow's roles: they hold secrets); the pool list for every role; create, edit and delete
+ * (after a confirmation page) for Op and Admin. Input
  * goes through the REST API's request schemas and the same data functions
  * (db/configObjects.ts), so the rules and the audit log are the API's.
  * Connection passwords never reach a page: an empty password field keeps the
@@ -67,6 +69,8 @@ interface Resource<Row> {
   path: 'variables' | 'connections' | 'pools';
   noun: string;
   title: string;
+  /** Who may see the list. */
+  readPermission: Permission;
   list(knex: Knex, offset: number): Promise<{ rows: Row[]; total: number }>;
   get(knex: Knex, id: string): Promise<Row | undefined>;
   fields(row: Row | undefined, entered: Body | undefined): FormField[];
@@ -94,6 +98,7 @@ const variables: Resource<VariableRow> = {
   path: 'variables',
   noun: 'variable',
   title: 'Variables',
+  readPermission: 'readConfig',
   list: (knex, offset) => listVariables(knex, { ...sortBy('key'), offset }),
   get: (knex, key) => getVariable(knex, key),
   fields: (row, entered) => [
@@ -127,6 +132,7 @@ const connections: Resource<ConnectionRow> = {
   path: 'connections',
   noun: 'connection',
   title: 'Connections',
+  readPermission: 'readConfig',
   list: (knex, offset) => listConnections(knex, { ...sortBy('conn_id'), offset }),
   get: (knex, id) => getConnection(knex, id),
   fields: (row, entered) => {
@@ -197,6 +203,7 @@ const pools: Resource<PoolRow> = {
   path: 'pools',
   noun: 'pool',
   title: 'Pools',
+  readPermission: 'read',
   list: (knex, offset) => listPools(knex, { ...sortBy('pool'), offset }),
   get: (knex, name) => getPool(knex, name),
   fields: (row, entered) => [
@@ -260,7 +267,7 @@ function register<Row>(router: Router, ctx: ApiContext, resource: Resource<Row>,
       submitLabel: options.id === undefined ? 'Create' : 'Save',
     });
 
-  router.get(base, async (req, res) => {
+  router.get(base, requireUiPermission(resource.readPermission), async (req, res) => {
     try {
       const requested = pageNumber(req.query.page);
       let { rows: list, total } = await resource.list(knex, (requested - 1) * ADMIN_PAGE_SIZE);
@@ -350,7 +357,7 @@ function register<Row>(router: Router, ctx: ApiContext, resource: Resource<Row>,
 }
 
 export const adminPages: UiPages = (router, ctx) => {
-  router.get('/admin', (_req, res) => res.redirect('/admin/variables'));
+  router.get('/admin', (req, res) => res.redirect(can(req, 'readConfig') ? '/admin/variables' : '/admin/pools'));
   register(router, ctx, variables, (list) => list);
   register(router, ctx, connections, (list) =>
     // Only what the list shows: never the password, and extra not at all (as the API's list).
