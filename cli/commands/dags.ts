@@ -8,10 +8,16 @@ import { withRuntime, type GlobalArgs, type Runtime } from '../runtime.ts';
 import { dagRunCommands } from './dagRuns.ts';
 import { runDrivingCommands } from './runDriving.ts';
 
-const skipParseOption = {
+/**
+ * Listings read what the DAG processor recorded, so they answer at once even
+ * while 100 slow files are being parsed; `--local` (Airflow 3's name) parses
+ * the dags folder here first and records the result.
+ */
+const localOption = {
+  alias: 'l',
   type: 'boolean',
   default: false,
-  describe: 'Read the database only; do not parse the dags folder first',
+  describe: 'Parse the dags folder here first (and record the result) instead of reading only what the database holds',
 } as const;
 
 export function dagsCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
@@ -19,16 +25,17 @@ export function dagsCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
     .command(
       'list',
       'List the DAGs',
-      (y) => y.option('output', outputOption).option('skip-parse', skipParseOption),
+      (y) => y.option('output', outputOption).option('local', localOption),
       (args) =>
         withRuntime(args, async (runtime) => {
-          if (!args.skipParse) await refreshFromFiles(runtime);
+          if (args.local) await refreshFromFiles(runtime);
           const dags = await listDags((await runtime.db()).knex);
           printRows(
             dags.map((d) => ({ dag_id: d.dag_id, fileloc: d.fileloc, owners: d.owners, is_paused: d.is_paused, tags: d.tags, schedule: d.timetable_summary })),
             args.output,
             ['dag_id', 'fileloc', 'owners', 'is_paused', 'tags', 'schedule'],
           );
+          if (dags.length === 0 && !args.local) console.error('No DAGs recorded yet: start the scheduler, or parse the dags folder here with `airflow dags list --local`.');
           const errors = await listImportErrors((await runtime.db()).knex);
           if (errors.length && args.output === 'table') {
             console.error(`\n${errors.length} DAG file(s) failed to import; see \`airflow dags list-import-errors\`.`);
@@ -38,10 +45,10 @@ export function dagsCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
     .command(
       'list-import-errors',
       'List the DAG files that failed to import, with the reason',
-      (y) => y.option('output', outputOption).option('skip-parse', skipParseOption),
+      (y) => y.option('output', outputOption).option('local', localOption),
       (args) =>
         withRuntime(args, async (runtime) => {
-          if (!args.skipParse) await refreshFromFiles(runtime);
+          if (args.local) await refreshFromFiles(runtime);
           const errors = await listImportErrors((await runtime.db()).knex);
           printRows(
             errors.map((e) => ({ filepath: e.filename, line: e.line, error: args.output === 'table' ? e.message : e.stacktrace, timestamp: e.timestamp })),

@@ -26,6 +26,7 @@ export interface DagFileParserOptions {
  */
 export class DagFileParser {
   private spare: Promise<ParserProcess> | null = null;
+  private readonly busy = new Set<ParserProcess>();
   private closed = false;
 
   constructor(private readonly options: DagFileParserOptions) {}
@@ -39,7 +40,13 @@ export class DagFileParser {
         while (queue.length > 0 && !this.closed) {
           const file = queue.shift()!;
           if (!proc?.alive) proc = await this.takeProcess();
-          await onResult(await proc.parse(file, this.options.timeoutMs));
+          if (this.closed) break;
+          this.busy.add(proc);
+          const result = await proc.parse(file, this.options.timeoutMs);
+          this.busy.delete(proc);
+          // Closed mid-file: the process was killed, which says nothing about the file.
+          if (this.closed) break;
+          await onResult(result);
         }
       } finally {
         proc?.exit();
@@ -54,8 +61,11 @@ export class DagFileParser {
     this.spare ??= this.spawnProcess();
   }
 
+  /** Stops parsing: files being imported are abandoned (their processes killed) and not reported. */
   async close(): Promise<void> {
     this.closed = true;
+    for (const proc of this.busy) proc.kill();
+    this.busy.clear();
     const spare = this.spare;
     this.spare = null;
     (await spare?.catch(() => null))?.exit();
@@ -135,7 +145,7 @@ class ParserProcess {
     if (this.alive) this.send({ type: 'exit' });
   }
 
-  private kill(): void {
+  kill(): void {
     this.alive = false;
     this.child.kill('SIGKILL');
     this.logger.debug('killed DAG parser process', { pid: this.child.pid });

@@ -44,6 +44,7 @@ export class DagFileProcessor extends EventEmitter<{ processed: [FileOutcome]; e
   private rescanTimer: NodeJS.Timeout | null = null;
   private readonly pending = new Set<string>();
   private fullScanPending = false;
+  private stopping = false;
   private running: Promise<void> | null = null;
   private debounce: NodeJS.Timeout | null = null;
   private readonly now: () => Date;
@@ -58,15 +59,21 @@ export class DagFileProcessor extends EventEmitter<{ processed: [FileOutcome]; e
     const outcomes: FileOutcome[] = [];
     const files = this.options.folders.flatMap((folder) => listDagFiles(folder));
     await this.processFiles(files, outcomes);
+    // Stopped mid-scan: the files not reached are not missing.
+    if (this.stopping) return outcomes;
     const missing = await recordMissingFiles(this.options.knex, this.options.folders, files.filter((f) => outcomes.some((o) => o.file === f && o.kind !== 'removed')));
     for (const file of missing) this.report({ file, kind: 'removed', dagIds: [], changed: [], message: null }, outcomes);
     return outcomes;
   }
 
-  /** Starts watching: a full scan first, then file events and periodic rescans. */
+  /**
+   * Starts watching: file events and periodic rescans, and a first full scan
+   * that runs in the background. It does not wait for that scan: DAGs
+   * already serialized in the database are scheduled meanwhile, so 100 slow
+   * files do not hold up the scheduler (compare `processAll()`).
+   */
   async start(): Promise<void> {
     this.options.parser.warmUp();
-    await this.processAll();
     this.watcher = chokidar.watch(this.options.folders, {
       ignoreInitial: true,
       // Judged on the path inside the dags folder: the folder itself may live under a dot-folder (~/.airflow/dags).
@@ -85,6 +92,8 @@ export class DagFileProcessor extends EventEmitter<{ processed: [FileOutcome]; e
       this.schedule();
     }, this.options.rescanIntervalMs);
     this.rescanTimer.unref();
+    this.fullScanPending = true;
+    this.schedule();
   }
 
   private relativeToFolder(file: string): string {
@@ -92,13 +101,15 @@ export class DagFileProcessor extends EventEmitter<{ processed: [FileOutcome]; e
     return folder ? path.relative(folder, file) : file;
   }
 
+  /** Stops watching; a scan in progress is abandoned (it resumes at the next start). */
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.rescanTimer) clearInterval(this.rescanTimer);
     if (this.debounce) clearTimeout(this.debounce);
     await this.watcher?.close();
     this.watcher = null;
-    await this.running;
     await this.options.parser.close();
+    await this.running;
   }
 
   /** Coalesces bursts of events (an editor's save is often several) into one batch. */

@@ -23,8 +23,8 @@ describe('airflow CLI', () => {
     expect(result.stdout).toMatch(/latest migration \(0003_rendered_fields\)/);
   });
 
-  it('dags list parses the folder and lists the DAGs with the examples, as JSON with Airflow field names', async () => {
-    const result = await airflow('dags', 'list', '-o', 'json');
+  it('dags list --local parses the folder and lists the DAGs with the examples, as JSON with Airflow field names', async () => {
+    const result = await airflow('dags', 'list', '--local', '-o', 'json');
     expect(result.code).toBe(0);
     const rows = JSON.parse(result.stdout) as Record<string, unknown>[];
     const ids = rows.map((r) => r.dag_id);
@@ -41,10 +41,10 @@ describe('airflow CLI', () => {
   });
 
   it('dags list prints a table for people and yaml on request', async () => {
-    const table = await airflow('dags', 'list', '--skip-parse');
+    const table = await airflow('dags', 'list');
     expect(table.stdout.split('\n')[0]).toMatch(/^dag_id\s+\| fileloc\s+\| owners\s+\| is_paused/);
     expect(table.stdout).toContain('fixture_good');
-    const yaml = await airflow('dags', 'list', '--skip-parse', '-o', 'yaml');
+    const yaml = await airflow('dags', 'list', '-o', 'yaml');
     expect((YAML.parse(yaml.stdout) as { dag_id: string }[]).map((r) => r.dag_id)).toContain('fixture_good');
   });
 
@@ -58,7 +58,7 @@ describe('airflow CLI', () => {
   });
 
   it('pause and unpause change is_paused, and an unknown DAG fails with a clear message', async () => {
-    await airflow('dags', 'list', '--skip-parse');
+    await airflow('dags', 'list');
     expect((await airflow('dags', 'unpause', 'fixture_good')).stdout).toContain('Dag: fixture_good, paused: false');
     expect(await db.knex('dag').where('dag_id', 'fixture_good').first('is_paused')).toEqual({ is_paused: false });
     expect((await airflow('dags', 'pause', 'fixture_good')).code).toBe(0);

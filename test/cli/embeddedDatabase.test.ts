@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 
 // The README's promise: with nothing configured, `airflow db migrate` and
-// `airflow dags list` work on the embedded Postgres, which stops afterwards.
+// `airflow dags list --local` work on the embedded Postgres, which stops afterwards.
 const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-embedded-'));
 chmodSync(home, 0o755); // as root, the postgres user must reach $AIRFLOW_HOME/postgres
 const cwd = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-cwd-'));
@@ -20,7 +20,7 @@ describe('the embedded Postgres default', () => {
     expect(migrate.stdout).toMatch(/Applied 3 migration\(s\): 0001_initial, 0002_users, 0003_rendered_fields/);
     expect(migrate.stdout).toMatch(/embedded Postgres/);
 
-    const list = await runCli(['dags', 'list', '-o', 'json'], { env, cwd, timeoutMs: 120_000 });
+    const list = await runCli(['dags', 'list', '--local', '-o', 'json'], { env, cwd, timeoutMs: 120_000 });
     expect(list.code).toBe(0);
     const ids = (JSON.parse(list.stdout) as { dag_id: string }[]).map((r) => r.dag_id);
     expect(ids).toEqual(['example_etl', 'example_ml_pipeline', 'example_params', 'example_taskflow']);

@@ -174,3 +174,20 @@ describe('DagFileProcessor watching', () => {
     expect(await db.knex('dag').where('dag_id', 'live_dag').first('is_active')).toEqual({ is_active: false });
   });
 });
+
+describe('DagFileProcessor start and stop', () => {
+  it('scans in the background after start, and a stop mid-scan abandons the files not reached without deactivating their DAGs', async () => {
+    const folder = tempDagsFolder();
+    writeDag(folder, 'a_known.ts', dagSource('known_dag', ['x']));
+    await processorFor(folder).processAll();
+    // A file whose import blocks until its process is killed, sorted after the known one.
+    writeDag(folder, 'b_hangs.ts', "import { DAG } from 'airflow-ts';\nAtomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);\nexport default new DAG({ dagId: 'never' });\n");
+    const processor = processorFor(folder);
+    const scanned = nextOutcome(processor, path.join(folder, 'a_known.ts'));
+    await processor.start(); // returns while the scan runs
+    expect(await scanned).toMatchObject({ kind: 'parsed' });
+    await processor.stop(); // must not wait for b_hangs.ts (its timeout is 20 s)
+    expect(await db.knex('dag').where('dag_id', 'known_dag').first('is_active')).toEqual({ is_active: true });
+    expect(await db.knex('import_error').where('filename', path.join(folder, 'b_hangs.ts')).first()).toBeUndefined();
+  });
+});
