@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { AirflowError } from '../core/errors.ts';
 import { hashPassword } from '../core/passwordHash.ts';
+import { deleteUserSessions } from './sessions.ts';
 
 /** Airflow's built-in roles, weakest first: each can do what the ones before it can. */
 export const ROLES = ['Viewer', 'User', 'Op', 'Admin'] as const;
@@ -44,4 +45,20 @@ export async function createUser(
 
 export async function findUser(knex: Knex, username: string): Promise<UserRow | undefined> {
   return knex('users').where({ username, active: true }).first();
+}
+
+/** Deletes a user; their sessions go with the row (foreign key cascade). Returns whether the user existed. */
+export async function deleteUser(knex: Knex, username: string): Promise<boolean> {
+  return (await knex('users').where('username', username).delete()) > 0;
+}
+
+/** Gives a user another role (one role per user) and ends their sessions in the same transaction. */
+export async function setUserRole(knex: Knex, username: string, role: Role): Promise<UserRow> {
+  if (!ROLES.includes(role)) throw new AirflowError(`Unknown role '${role}'; use one of ${ROLES.join(', ')}`);
+  return knex.transaction(async (trx) => {
+    const [row] = await trx('users').where('username', username).update({ role }).returning('*');
+    if (!row) throw new AirflowError(`No user '${username}'`);
+    await deleteUserSessions(trx, row.id);
+    return row as UserRow;
+  });
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../core/logger.ts';
 import { createApp } from './app.ts';
 
 /** Listens on webserver.host:port (0: a free port); returns the base URL and a stop function that drains connections. */
-export async function startWebserver(options: { knex: Knex; config: ResolvedConfig; logger: Logger; port?: number; host?: string }): Promise<{ url: string; stop: () => Promise<void> }> {
+export async function startWebserver(options: { knex: Knex; config: ResolvedConfig; logger: Logger; port?: number; host?: string; now?: () => Date }): Promise<{ url: string; stop: () => Promise<void> }> {
   const app = createApp(options);
   const host = options.host ?? options.config.webserver.host;
   const server = await new Promise<import('node:http').Server>((resolve, reject) => {

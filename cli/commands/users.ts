@@ -1,9 +1,9 @@
 import type { Argv } from 'yargs';
-import { createUser, ROLES, type Role } from '../../db/users.ts';
+import { createUser, deleteUser, ROLES, setUserRole, type Role } from '../../db/users.ts';
 import { outputOption, printRows } from '../output.ts';
 import { withRuntime, type GlobalArgs } from '../runtime.ts';
 
-/** `airflow users create|list|delete`, with Airflow's flag names. */
+/** `airflow users create|list|delete|add-role`, with Airflow's flag names. */
 export function userCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
   return yargs
     .command(
@@ -40,12 +40,21 @@ export function userCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
       (y) => y.option('username', { alias: 'u', type: 'string', demandOption: true }),
       (args) =>
         withRuntime(args, async ({ db }) => {
-          const deleted = await (await db()).knex('users').where('username', args.username).delete();
-          if (!deleted) throw new Error(`No user '${args.username}'`);
+          if (!(await deleteUser((await db()).knex, args.username))) throw new Error(`No user '${args.username}'`);
           console.log(`User ${args.username} deleted`);
         }),
     )
-    .demandCommand(1, 'Choose a users command: create, list or delete');
+    .command(
+      'add-role',
+      "Set a user's role (one role per user here, so it replaces the current one); ends the user's sessions",
+      (y) => y.option('username', { alias: 'u', type: 'string', demandOption: true }).option('role', { alias: 'r', choices: ROLES, demandOption: true }),
+      (args) =>
+        withRuntime(args, async ({ db }) => {
+          const user = await setUserRole((await db()).knex, args.username, args.role as Role);
+          console.log(`User ${user.username} now has the role ${user.role}`);
+        }),
+    )
+    .demandCommand(1, 'Choose a users command: create, list, delete or add-role');
 }
 
 function readStdin(): Promise<string> {

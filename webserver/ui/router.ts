@@ -6,7 +6,8 @@ import { STATE_COLORS } from '../../core/state.ts';
 import { findUser } from '../../db/users.ts';
 import { allows, type Permission } from '../api/auth.ts';
 import type { ApiContext } from '../api/defineRoute.ts';
-import { csrfToken, sessionMiddleware, sessionOf, verifyCsrf } from './session.ts';
+import { webserverSecretKey } from '../secretKey.ts';
+import { logInSession, logOutSession, sessionMiddleware, sessionOf, verifyCsrf } from './session.ts';
 import { viewHelpers } from './viewHelpers.ts';
 
 export const VIEWS = fileURLToPath(new URL('./views', import.meta.url));
@@ -25,12 +26,10 @@ export function uiRouter(ctx: ApiContext, pages: UiPages[]): Router {
   const router = express.Router();
   router.use('/static', express.static(STATIC, { maxAge: '1h' }));
   router.use(serverTiming);
-  router.use(sessionMiddleware(ctx.config.webserver.secretKey));
+  router.use(sessionMiddleware({ knex: ctx.knex, secretKey: webserverSecretKey(ctx.config), now: ctx.now }));
   router.use(express.urlencoded({ extended: false, limit: '1mb' }));
   router.use(express.json({ limit: '1mb' }));
   router.use((req, res, next) => {
-    res.locals.user = sessionOf(req).username ? { username: sessionOf(req).username, role: sessionOf(req).role } : null;
-    res.locals.csrfToken = csrfToken(req);
     res.locals.stateColors = STATE_COLORS;
     res.locals.h = viewHelpers;
     res.locals.path = req.path;
@@ -46,12 +45,12 @@ export function uiRouter(ctx: ApiContext, pages: UiPages[]): Router {
       res.status(401).render('login', { error: 'Wrong username or password', next: safeNext(req.body.next) });
       return;
     }
-    Object.assign(sessionOf(req), { username: user.username, role: user.role });
+    await logInSession(ctx.knex, req, res, user, ctx.now());
     await ctx.knex('users').where('id', user.id).update({ last_login: ctx.now() });
     res.redirect(safeNext(req.body.next));
   });
-  router.post('/logout', (req, res) => {
-    req.session = null;
+  router.post('/logout', async (req, res) => {
+    await logOutSession(ctx.knex, req, res);
     res.redirect('/login');
   });
 
