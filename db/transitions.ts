@@ -118,7 +118,8 @@ function tiEnteringSql(to: TiState, now: string): string {
     case 'queued':
       return `${state}, queued_dttm = ${now}, updated_at = ${now}`;
     case 'running':
-      return `${state}, start_date = ${now}, end_date = NULL, duration = NULL, last_heartbeat_at = ${now}, updated_at = ${now}`;
+      // The heartbeat is judged by the database's clock (zombie detection), so it is written by it too.
+      return `${state}, start_date = ${now}, end_date = NULL, duration = NULL, last_heartbeat_at = now(), updated_at = ${now}`;
     case 'success':
     case 'failed':
     case 'skipped':

@@ -104,7 +104,7 @@ export async function executeTry(
   const log = new TaskLog(taskLogPath(config.logging.baseLogFolder, { dagId, runId, taskId, mapIndex, tryNumber: started.try_number }));
   log.info(`Starting attempt ${started.try_number} of ${started.max_tries + 1} of ${dagId}.${taskId} (${runId}) on ${os.hostname()}, pid ${process.pid}`);
   const abort = new AbortController();
-  const heartbeat = startHeartbeat(knex, started.id, config.scheduler.jobHeartbeatSec * 1000, now, (state) => {
+  const heartbeat = startHeartbeat(knex, started.id, config.scheduler.jobHeartbeatSec * 1000, (state) => {
     log.error(`Task instance state changed externally to ${state ?? 'none'}; stopping the task`);
     abort.abort(new Error(`state changed externally to ${state ?? 'none'}`));
   });
@@ -256,13 +256,13 @@ async function runCallback(task: BaseOperator, outcome: TryOutcome, context: Tas
 }
 
 /**
- * Updates last_heartbeat_at while the task runs. If the row is no longer
+ * Updates last_heartbeat_at (by the database's clock) while the task runs. If the row is no longer
  * running (cleared, marked, timed out by the scheduler), calls `onLost`.
  */
-function startHeartbeat(knex: Knex, id: number, everyMs: number, now: () => Date, onLost: (state: TiState) => void) {
+function startHeartbeat(knex: Knex, id: number, everyMs: number, onLost: (state: TiState) => void) {
   const timer = setInterval(async () => {
     try {
-      const updated = await knex('task_instance').where({ id, state: 'running' }).update({ last_heartbeat_at: now() }, ['id']);
+      const updated = await knex('task_instance').where({ id, state: 'running' }).update({ last_heartbeat_at: knex.fn.now() }, ['id']);
       if (updated.length === 0) {
         clearInterval(timer);
         onLost(((await knex('task_instance').where('id', id).first('state'))?.state ?? null) as TiState);

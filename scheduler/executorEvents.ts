@@ -52,11 +52,14 @@ export async function applyExecutorEvents(
 
 /**
  * Running task instances whose runner stopped heartbeating (the machine died,
- * the process hangs): fail the try like Airflow's zombie detection.
+ * the process hangs): fail the try like Airflow's zombie detection. The age of
+ * a heartbeat is measured by the database's clock, which also wrote it: a
+ * scheduler whose host clock runs ahead must not fail healthy tasks.
  */
 export async function failZombies(knex: Knex, options: { now: Date; thresholdMs: number; logger: Logger }): Promise<number> {
-  const cutoff = new Date(options.now.getTime() - options.thresholdMs);
-  const zombies: TaskInstanceRow[] = await knex('task_instance').where('state', 'running').andWhere('last_heartbeat_at', '<', cutoff);
+  const zombies: TaskInstanceRow[] = await knex('task_instance')
+    .where('state', 'running')
+    .andWhereRaw("last_heartbeat_at < now() - ? * interval '1 millisecond'", [options.thresholdMs]);
   for (const ti of zombies) {
     await applyExecutorEvents(knex, [{ tiId: ti.id, outcome: 'failed', info: `no heartbeat since ${ti.last_heartbeat_at?.toISOString()} (zombie)` }], options);
   }

@@ -68,7 +68,7 @@ export class Scheduler {
   async start(): Promise<void> {
     if (this.state !== 'created') throw new Error(`cannot start a scheduler that is ${this.state}`);
     const { knex, executor, logger } = this.options;
-    this.jobId = await registerJob(knex, this.options.only ? 'BackfillJob' : 'SchedulerJob', this.now(), executor.name);
+    this.jobId = await registerJob(knex, this.options.only ? 'BackfillJob' : 'SchedulerJob', executor.name);
     try {
       await executor.start({ jobId: this.jobId });
       if (this.options.listenUrl) {
@@ -80,7 +80,7 @@ export class Scheduler {
       // E.g. an unreachable Kubernetes API: leave nothing running and no job that looks alive.
       await this.listener?.stop();
       await executor.terminate().catch(() => {});
-      await endJob(knex, this.jobId, 'failed', this.now());
+      await endJob(knex, this.jobId, 'failed');
       this.state = 'stopped';
       throw error;
     }
@@ -112,7 +112,7 @@ export class Scheduler {
     const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
     if ((await Promise.race([ended, timer])) === 'timeout') await executor.terminate();
     await applyExecutorEvents(knex, executor.drainEvents(), { now: this.now(), logger: this.options.logger });
-    if (this.jobId !== null) await endJob(knex, this.jobId, 'success', this.now());
+    if (this.jobId !== null) await endJob(knex, this.jobId, 'success');
     this.state = 'stopped';
   }
 
@@ -198,7 +198,7 @@ export class Scheduler {
     const now = this.now();
     if (now.getTime() - this.lastHousekeeping < config.scheduler.schedulerHeartbeatSec * 1000) return;
     this.lastHousekeeping = now.getTime();
-    if (this.jobId !== null) await heartbeatJob(knex, this.jobId, now);
+    if (this.jobId !== null) await heartbeatJob(knex, this.jobId);
     await executor.heartbeat();
     await failZombies(knex, { now, thresholdMs: config.scheduler.zombieTaskThreshold * 1000, logger });
     if (!this.options.only && now.getTime() - this.lastOrphanCheck >= config.scheduler.orphanedTasksCheckInterval * 1000) await this.adoptOrResetOrphans(now);
@@ -216,7 +216,7 @@ export class Scheduler {
   private async adoptOrResetOrphans(now: Date): Promise<void> {
     const { knex, config, executor, logger } = this.options;
     this.lastOrphanCheck = now.getTime();
-    const alive = await liveJobIds(knex, new Date(now.getTime() - config.scheduler.schedulerHeartbeatSec * 1000 * 3));
+    const alive = await liveJobIds(knex, config.scheduler.schedulerHeartbeatSec * 1000 * 3);
     if (this.jobId !== null && !alive.includes(this.jobId)) alive.push(this.jobId);
     // Row locks (SKIP LOCKED) keep two schedulers from adopting the same orphans; adopted ones become ours.
     await knex.transaction(async (trx) => {

@@ -31,8 +31,8 @@ const toQueued = async (id: number) => {
   await transitionTaskInstance(knex, id, { to: 'scheduled', now: T0 });
   await transitionTaskInstance(knex, id, { to: 'queued', now: T0 });
 };
-/** The columns a transition writes, without the row's identity. */
-const written = ({ state, start_date, end_date, duration, hostname, pid, last_heartbeat_at, updated_at, try_number }: TaskInstanceRow) => ({ state, start_date, end_date, duration, hostname, pid, last_heartbeat_at, updated_at, try_number });
+/** The columns a transition writes, without the row's identity (the heartbeat is the database's now(), so only whether it is set). */
+const written = ({ state, start_date, end_date, duration, hostname, pid, last_heartbeat_at, updated_at, try_number }: TaskInstanceRow) => ({ state, start_date, end_date, duration, hostname, pid, heartbeat: last_heartbeat_at !== null, updated_at, try_number });
 
 describe('hot statements', () => {
   it('start and success write the same columns as transitionTaskInstances', async () => {

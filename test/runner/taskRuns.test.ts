@@ -103,6 +103,8 @@ describe('callbacks, external state changes and zombies', () => {
     const ti = await db.knex('task_instance').where({ dag_id: 'retrying', run_id: 'zombie_run' }).first();
     const longAgo = new Date(Date.now() - 3_600_000);
     for (const to of ['scheduled', 'queued', 'running'] as const) await transitionTaskInstance(db.knex, ti.id, { to, now: longAgo });
+    // Heartbeats are written and judged by the database's clock.
+    await db.knex('task_instance').where('id', ti.id).update({ last_heartbeat_at: db.knex.raw("now() - interval '1 hour'") });
     expect(await failZombies(db.knex, { now: new Date(), thresholdMs: 300_000, logger: memoryLogger() })).toBe(1);
     expect(await db.knex('task_instance').where('id', ti.id).first('state', 'try_number')).toEqual({ state: 'up_for_retry', try_number: 1 });
   });

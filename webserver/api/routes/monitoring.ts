@@ -1,5 +1,6 @@
 import { isoOrNull } from '../../../core/isoDate.ts';
 import { VERSION } from '../../../cli/commands/version.ts';
+import { latestSchedulerHeartbeat } from '../../../db/jobs.ts';
 import { defineRoute } from '../defineRoute.ts';
 
 /** GET /health and GET /version: no authentication, as in Airflow. */
@@ -10,21 +11,21 @@ export const monitoringRoutes = [
     summary: 'Health of the metadatabase and the scheduler (no authentication)',
     tag: 'Monitoring',
     permission: 'public',
-    handler: async (_input, { knex, config, now }) => {
+    handler: async (_input, { knex, config }) => {
       let metadatabase = 'healthy';
-      let heartbeat: Date | null = null;
+      let latest: Awaited<ReturnType<typeof latestSchedulerHeartbeat>> = null;
       try {
-        const row = await knex('job').where({ job_type: 'SchedulerJob' }).orderBy('latest_heartbeat', 'desc').first('latest_heartbeat', 'state');
-        heartbeat = row?.latest_heartbeat ?? null;
+        latest = await latestSchedulerHeartbeat(knex);
       } catch {
         metadatabase = 'unhealthy';
       }
       // Airflow calls a scheduler healthy if it heartbeat within scheduler_health_check_threshold (30 s by default).
       const thresholdMs = Math.max(30, config.scheduler.schedulerHeartbeatSec * 3) * 1000;
-      const scheduler = heartbeat && now().getTime() - heartbeat.getTime() <= thresholdMs ? 'healthy' : 'unhealthy';
+      // Judged by the database's clock, like every liveness check (db/jobs.ts).
+      const scheduler = latest && latest.ageMs <= thresholdMs ? 'healthy' : 'unhealthy';
       return {
         metadatabase: { status: metadatabase },
-        scheduler: { status: scheduler, latest_scheduler_heartbeat: isoOrNull(heartbeat) },
+        scheduler: { status: scheduler, latest_scheduler_heartbeat: isoOrNull(latest?.heartbeat ?? null) },
       };
     },
   }),
