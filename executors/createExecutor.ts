@@ -22,9 +22,9 @@ export function createExecutor(config: ResolvedConfig, databaseUrl: string, logg
   switch (config.core.executor) {
     case 'SequentialExecutor':
       // One task at a time, like Airflow's; warm unless core.executeTasksNewProcess asks for Airflow's fresh process per task.
-      return new LocalExecutor({ name: 'SequentialExecutor', parallelism: 1, newProcessPerTask, env, logger: scoped });
+      return new LocalExecutor({ name: 'SequentialExecutor', parallelism: 1, newProcessPerTask, env, databaseUrl, logger: scoped });
     case 'LocalExecutor':
-      return new LocalExecutor({ parallelism: config.core.parallelism, newProcessPerTask, env, logger: scoped });
+      return new LocalExecutor({ parallelism: config.core.parallelism, newProcessPerTask, env, databaseUrl, logger: scoped });
     case 'KubernetesExecutor':
       // Pods get their environment from the pod template and kubernetes.env, never this process's.
       return new KubernetesExecutor(config, scoped);

@@ -13,6 +13,8 @@ export interface LocalExecutorOptions {
   newProcessPerTask: boolean;
   /** Environment of the task processes: database URL, config path, AIRFLOW_HOME. */
   env: NodeJS.ProcessEnv;
+  /** The database URL the task processes use (it names their tries' marks, runner/tryProcesses.ts). */
+  databaseUrl: string;
   logger: Logger;
 }
 
@@ -86,7 +88,7 @@ export class LocalExecutor implements Executor {
 
   private dispatch(): void {
     while (this.waiting.length > 0 && !this.stopping) {
-      const slot = this.idle.pop() ?? (this.slots.size < this.options.parallelism ? this.addSlot() : null);
+      const slot = this.idleSlot() ?? (this.slots.size < this.options.parallelism ? this.addSlot() : null);
       if (!slot) return;
       if (slot instanceof WarmWorker && !this.isReady(slot)) return; // it joins `idle` when ready
       slot.run(this.waiting.shift()!);
@@ -95,12 +97,18 @@ export class LocalExecutor implements Executor {
 
   private readonly readySlots = new WeakSet<Slot>();
 
+  /** An idle slot that still takes work; a retiring or broken one is dropped here and replaced when it exits. */
+  private idleSlot(): Slot | undefined {
+    for (let slot = this.idle.pop(); slot; slot = this.idle.pop()) if (slot.accepting) return slot;
+    return undefined;
+  }
+
   private isReady(slot: Slot): boolean {
     return this.readySlots.has(slot);
   }
 
   private addSlot(): Slot {
-    const slot = this.options.newProcessPerTask ? new TaskProcess(this.env, this.slotEvents) : new WarmWorker(this.env, this.slotEvents);
+    const slot = this.options.newProcessPerTask ? new TaskProcess(this.env, this.options.databaseUrl, this.slotEvents) : new WarmWorker(this.env, this.options.databaseUrl, this.slotEvents);
     this.slots.add(slot);
     if (slot instanceof TaskProcess) {
       this.readySlots.add(slot);
@@ -120,7 +128,7 @@ export class LocalExecutor implements Executor {
   private readonly slotEvents: SlotEvents = {
     chained: () => {},
     done: (slot, tiId, outcome, info, wake) => {
-      if (slot.current === null && this.readySlots.has(slot) && slot instanceof WarmWorker && !this.idle.includes(slot)) this.idle.push(slot);
+      if (slot.current === null && slot.accepting && this.readySlots.has(slot) && slot instanceof WarmWorker && !this.idle.includes(slot)) this.idle.push(slot);
       this.events.push({ tiId, outcome, info }, wake);
       this.dispatch();
     },

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { WorkerReply, WorkerRequest } from '../runner/workerMain.ts';
+import { STOP_GRACE_MS } from '../runner/executeTask.ts';
+import { killTryProcesses, oneTry } from '../runner/tryProcesses.ts';
 import { taskRunArgs, type TaskWorkload } from './base.ts';
 
 const RUN_TS = fileURLToPath(new URL('../bin/run-ts.js', import.meta.url));
@@ -23,15 +25,27 @@ export interface SlotEvents {
 export interface Slot {
   /** The workload running now, if any. */
   current: TaskWorkload | null;
+  /** False once the process is leaving (retiring, broken, exited): give it no more work. */
+  readonly accepting: boolean;
   readonly ready: Promise<void>;
   run(workload: TaskWorkload): void;
   stop(kill: boolean): Promise<void>;
 }
 
 /**
+ * How long past its executionTimeout a try may run before its worker is killed
+ * from outside: the worker's own timeout handling (runner/executeTask.ts)
+ * gives the body STOP_GRACE_MS to stop, then ends the process itself; this
+ * catches a worker whose event loop is blocked and cannot.
+ */
+const OUTSIDE_KILL_AFTER_MS = STOP_GRACE_MS + 2_000;
+
+/**
  * A warm worker process (runner/workerMain.ts) that runs workloads one at a
- * time for its whole life. If it dies mid-task, that task's try is reported
- * failed with the exit reason and the last lines it printed.
+ * time for its whole life. If it dies mid-task, that try's processes are
+ * killed (its process group and every process carrying the try's mark) before
+ * the try is reported failed with the reason and the last lines it printed, so
+ * a retry never overlaps it. Every IPC error ends the worker the same way.
  */
 export class WarmWorker implements Slot {
   current: TaskWorkload | null = null;
@@ -41,36 +55,65 @@ export class WarmWorker implements Slot {
   private readonly child: ChildProcess;
   private output = '';
   private readonly exitedPromise: Promise<void>;
+  private retiring = false;
+  private exited = false;
+  /** Why we ended the process, when we did (a broken channel, a try past its timeout). */
+  private endReason: string | null = null;
+  private deadline: NodeJS.Timeout | undefined;
 
-  constructor(env: NodeJS.ProcessEnv, events: SlotEvents) {
+  constructor(
+    env: NodeJS.ProcessEnv,
+    private readonly databaseUrl: string,
+    events: SlotEvents,
+  ) {
+    // detached: the worker leads a process group of its own, which holds the children its tasks start.
     this.child = spawn(process.execPath, [RUN_TS, WORKER], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
     const keep = (chunk: Buffer) => (this.output = (this.output + chunk.toString()).slice(-2_000));
     this.child.stdout!.on('data', keep);
     this.child.stderr!.on('data', keep);
+    // Without a listener an 'error' (e.g. EPIPE on a channel the worker closed) would crash the scheduler.
+    this.child.on('error', (error) => this.end(`worker process ${this.child.pid}: ${error.message}`));
     this.ready = new Promise((resolve, reject) => {
       this.child.once('message', (reply: WorkerReply) => (reply.type === 'ready' ? resolve() : reject(new Error(`unexpected first message ${reply.type}`))));
       this.child.once('exit', () => reject(new Error(`worker exited during start-up: ${this.output}`)));
     });
     this.ready.catch(() => {}); // observed by the executor; avoid an unhandled rejection here
     this.child.on('message', (reply: WorkerReply) => {
+      if (reply.type === 'running') this.watchTimeout(reply.executionTimeoutMs);
       if (reply.type === 'done') {
+        clearTimeout(this.deadline);
         this.reserved = reply.reserved;
         this.current = reply.next;
+        if (reply.retiring) this.retiring = true;
         if (reply.next) events.chained(this, reply.next);
         const failed = reply.outcome === 'failed' || reply.outcome === 'up_for_retry';
         events.done(this, reply.tiId, failed ? 'failed' : 'success', reply.outcome, failed || !reply.next);
       }
     });
+    // At once: the group's processes and the try's marked ones die with the worker (they may hold its output pipes open).
+    this.child.once('exit', () => {
+      this.exited = true;
+      killGroup(this.child);
+      this.killTry();
+    });
+    // 'close' comes after the last message from the worker was handled, so `current` is final here.
     this.exitedPromise = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
+      this.child.once('close', (code, signal) => {
+        clearTimeout(this.deadline);
+        this.killTry();
         const lost = this.current;
         this.current = null;
-        if (lost) events.done(this, lost.tiId, 'failed', `worker process ${this.child.pid} exited with ${signal ?? `code ${code}`} while running it: ${this.output.trim()}`, true);
+        const why = this.endReason ?? `worker process ${this.child.pid} exited with ${signal ?? `code ${code}`}`;
+        if (lost) events.done(this, lost.tiId, 'failed', `${why} while running it; its processes were killed. Last output: ${this.output.trim()}`, true);
         for (const reserved of this.reserved.splice(0)) events.done(this, reserved.tiId, 'requeue', `reserved by worker ${this.child.pid}, which exited`, true);
         events.exited(this);
         resolve();
       });
     });
+  }
+
+  get accepting(): boolean {
+    return !this.retiring && !this.exited && this.endReason === null && this.child.connected;
   }
 
   run(workload: TaskWorkload): void {
@@ -79,13 +122,39 @@ export class WarmWorker implements Slot {
   }
 
   async stop(kill: boolean): Promise<void> {
-    if (kill) killGroup(this.child);
+    if (kill) this.end('the executor was terminated');
     else this.send({ type: 'exit' });
     await this.exitedPromise;
   }
 
   private send(request: WorkerRequest): void {
-    if (this.child.connected) this.child.send(request);
+    if (!this.child.connected) {
+      if (request.type === 'run') this.end(`worker ${this.child.pid} had closed its IPC channel`);
+      return;
+    }
+    this.child.send(request, (error) => {
+      if (error) this.end(`could not send to worker ${this.child.pid}: ${error.message}`);
+    });
+  }
+
+  /** Ends the process (its group, with the running try's processes); 'close' then reports what it held, with `reason`. */
+  private end(reason: string): void {
+    this.endReason ??= reason;
+    killGroup(this.child);
+  }
+
+  private watchTimeout(executionTimeoutMs: number | null): void {
+    clearTimeout(this.deadline);
+    if (executionTimeoutMs === null) return;
+    this.deadline = setTimeout(
+      () => this.end(`the task ran ${(executionTimeoutMs + OUTSIDE_KILL_AFTER_MS) / 1000} s, past its executionTimeout of ${executionTimeoutMs / 1000} s, and its worker did not stop it; the worker was killed`),
+      executionTimeoutMs + OUTSIDE_KILL_AFTER_MS,
+    );
+    this.deadline.unref();
+  }
+
+  private killTry(): void {
+    if (this.current) killTryProcesses(oneTry(this.databaseUrl, this.current.tiId, this.current.tryNumber));
   }
 }
 
@@ -101,17 +170,29 @@ export class TaskProcess implements Slot {
 
   constructor(
     private readonly env: NodeJS.ProcessEnv,
+    private readonly databaseUrl: string,
     private readonly events: SlotEvents,
   ) {}
 
+  get accepting(): boolean {
+    return this.child === null;
+  }
+
   run(workload: TaskWorkload): void {
     this.current = workload;
+    // detached: the task process leads a process group of its own, which holds the children its task starts.
     const child = spawn(process.execPath, [AIRFLOW_BIN, ...taskRunArgs(workload)], { env: this.env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     this.child = child;
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2_000)));
     this.exitedPromise = new Promise((resolve) => {
+      let finished = false;
       const finish = (ok: boolean, info: string) => {
+        if (finished) return;
+        finished = true;
+        // The try ends with its process: nothing it started outlives it, so a retry never overlaps it.
+        killGroup(child);
+        killTryProcesses(oneTry(this.databaseUrl, workload.tiId, workload.tryNumber));
         this.current = null;
         this.events.done(this, workload.tiId, ok ? 'success' : 'failed', info, true);
         this.events.exited(this);

@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { BaseOperator, taskFail, type BaseOperatorOptions } from '../core/baseOperator.ts';
 import { AirflowError, AirflowSkipException } from '../core/errors.ts';
 import type { TaskContext } from '../core/taskContext.ts';
+import { TRY_MARK_ENV } from '../runner/tryProcesses.ts';
 
 export interface BashOperatorOptions extends BaseOperatorOptions {
   /** Templated, e.g. 'echo "{{ ds }}"'. */
@@ -69,9 +70,14 @@ export class BashOperator extends BaseOperator {
   }
 }
 
-/** Airflow's AIRFLOW_CTX_* variables, so scripts know which task they run for. */
+/**
+ * Airflow's AIRFLOW_CTX_* variables, so scripts know which task they run for, and the try's mark,
+ * which `env` must not drop: it is how the try's processes are found when its worker dies.
+ */
 function airflowContextEnv(context: TaskContext): Record<string, string> {
+  const mark = process.env[TRY_MARK_ENV];
   return {
+    ...(mark === undefined ? {} : { [TRY_MARK_ENV]: mark }),
     AIRFLOW_CTX_DAG_ID: context.dag.dagId,
     AIRFLOW_CTX_TASK_ID: context.task.taskId,
     AIRFLOW_CTX_RUN_ID: context.runId,
@@ -95,6 +101,8 @@ const KILL_GRACE_MS = 5_000;
  * Runs `bash -c command` in its own process group, logging output lines as
  * they come. When the context's signal aborts, the whole group gets SIGTERM
  * (SIGKILL after a grace period) and the promise rejects with the abort reason.
+ * When bash exits, what it left running in its group (`cmd &`) is killed: every
+ * child dies with its try.
  */
 function runBash(command: string, cwd: string, env: NodeJS.ProcessEnv, context: TaskContext): Promise<BashResult> {
   return new Promise((resolve, reject) => {
@@ -126,6 +134,7 @@ function runBash(command: string, cwd: string, env: NodeJS.ProcessEnv, context: 
       context.signal.removeEventListener('abort', onAbort);
       clearTimeout(killTimer);
     };
+    child.on('exit', () => killGroup('SIGKILL')); // before 'close': a background job may hold the output pipes open
     child.on('error', (err) => {
       done();
       reject(new AirflowError(`could not start bash: ${err.message}`, { cause: err }));

@@ -13,10 +13,11 @@ import { recordSuccess } from '../db/queries/recordSuccess.ts';
 import { startTaskInstance, type StartedTry } from '../db/queries/startTaskInstance.ts';
 import { transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
 import { pullXComs, pushXCom, RETURN_VALUE, xcomJson } from '../db/xcom.ts';
-import { executeTask } from './executeTask.ts';
+import { executeTask, TaskDidNotStopError } from './executeTask.ts';
 import { loadDagFile, loadTask } from './loadTask.ts';
 import { claimForWorker, decideRun, startNextReserved } from './miniScheduler.ts';
 import { TaskLog, taskLogPath } from './taskLog.ts';
+import { killTryProcesses, oneTry, otherTries, tryMark, withTryMark } from './tryProcesses.ts';
 
 export interface RunnerContext {
   knex: Knex;
@@ -103,6 +104,13 @@ export async function executeTry(
   const policy = dag.tasks.find((t) => t.taskId === taskId) ?? null;
   const log = new TaskLog(taskLogPath(config.logging.baseLogFolder, { dagId, runId, taskId, mapIndex, tryNumber: started.try_number }));
   log.info(`Starting attempt ${started.try_number} of ${started.max_tries + 1} of ${dagId}.${taskId} (${runId}) on ${os.hostname()}, pid ${process.pid}`);
+  // A new try never overlaps an old one: what an earlier try left running on this host (its runner was
+  // killed with its parent, say) is killed first. Their processes carry the try's mark (tryProcesses.ts).
+  const mark = tryMark(config.database.url, started.id, started.try_number);
+  if (started.try_number > 1) {
+    const killed = killTryProcesses(otherTries(config.database.url, started.id, started.try_number));
+    if (killed > 0) log.error(`Killed ${killed} process(es) an earlier try of this task instance left running on this host`);
+  }
   const abort = new AbortController();
   const heartbeat = startHeartbeat(knex, started.id, config.scheduler.jobHeartbeatSec * 1000, (state) => {
     log.error(`Task instance state changed externally to ${state ?? 'none'}; stopping the task`);
@@ -139,12 +147,20 @@ export async function executeTry(
       log: (line) => log.raw(line),
       signal: abort.signal,
     });
-    const result = await executeTask(task, context, abort, (rendered) => saveRenderedFields(knex, started, rendered));
+    const result = await withTryMark(mark, () => executeTask(task!, context!, abort, (rendered) => saveRenderedFields(knex, started, rendered)));
     const skip = task.tasksToSkip(result) ?? [];
     const xcom = result === undefined ? null : xcomJson(taskId, RETURN_VALUE, result, config.core.xcomMaxSize);
     ({ outcome, next } = await recordTrySuccess(ctx, { ti: started, run, dag, xcom, skip, log, ...options }));
     if (result !== undefined) log.info(`Returned value (XCom return_value): ${preview(result)}`);
   } catch (error) {
+    // A cancelled try (timeout, state changed) ends with everything it started, before a retry can be scheduled.
+    if (abort.signal.aborted) killTryProcesses(oneTry(config.database.url, started.id, started.try_number));
+    if (error instanceof TaskDidNotStopError) {
+      // Its body still runs in this process: not recorded here; the process ends and its executor reports the try failed.
+      log.error(error.message);
+      log.close();
+      throw error;
+    }
     if (context) context.exception = error; // for onFailureCallback / onRetryCallback, as in Airflow
     outcome = await recordFailure(knex, started, policy, error, now(), log);
   } finally {

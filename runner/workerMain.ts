@@ -1,5 +1,6 @@
 import { resolveConfig } from '../config/resolveConfig.ts';
 import { connect } from '../db/database.ts';
+import { getSerializedDagCached } from '../db/serializedDagCache.ts';
 import { workloadOf, type TaskWorkload } from '../executors/base.ts';
 import { createLogger } from '../logging/winstonLogger.ts';
 import { transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
@@ -16,15 +17,18 @@ import { executeTry, importDagFile, startTry, type TryOutcome } from './runTaskI
 export type WorkerRequest = { type: 'run'; workload: TaskWorkload } | { type: 'exit' };
 export type WorkerReply =
   | { type: 'ready' }
+  /** A try's body starts now; the executor kills the worker if it runs well past `executionTimeoutMs`. */
+  | { type: 'running'; tiId: number; executionTimeoutMs: number | null }
   /**
    * A task ended. `next`: the task the worker went on with (it claimed it itself, so the scheduler
-   * need not be woken); `reserved`: the queued task instances it holds, handed back if it dies.
+   * need not be woken); `reserved`: the queued task instances it holds, handed back if it dies;
+   * `retiring`: the worker exits now (core.workerMaxTasks reached, or asked to), so give it no more work.
    */
-  | { type: 'done'; tiId: number; outcome: TryOutcome; next: TaskWorkload | null; reserved: TaskWorkload[] }
-  | { type: 'retiring' };
+  | { type: 'done'; tiId: number; outcome: TryOutcome; next: TaskWorkload | null; reserved: TaskWorkload[]; retiring: boolean };
 
+// A send to a parent that died fails; 'disconnect' below handles that, so the error needs no handling here.
 const send = (reply: WorkerReply) => {
-  if (process.connected) process.send!(reply);
+  if (process.connected) process.send!(reply, (error: Error | null) => error && logger.warn(`could not report to the executor: ${error.message}`));
 };
 
 if (!process.send) {
@@ -57,15 +61,17 @@ async function run(workload: TaskWorkload): Promise<void> {
   try {
     await importDagFile(ctx, workload.dagId);
     let current = await startTry(ctx, workload);
-    if (!current) send({ type: 'done', tiId: workload.tiId, outcome: 'not_run', next: null, reserved: reserved.map(workloadOf) });
+    if (!current) send({ type: 'done', tiId: workload.tiId, outcome: 'not_run', next: null, reserved: reserved.map(workloadOf), retiring: tasksRun >= maxTasks || exitRequested });
     let same: Parameters<typeof executeTry>[2]['same'];
     while (current) {
+      send({ type: 'running', tiId: current.ti.id, executionTimeoutMs: await executionTimeoutOf(current.ti) });
       const { outcome, next: chained, run, dag } = await executeTry(ctx, current, { chain: tasksRun + 1 < maxTasks && !exitRequested, jobId, same, reserved });
       tasksRun += 1;
       // After a failure (no chaining), reservations still get run, each started by a statement of its own.
       const next = chained ?? (reserved.length && !exitRequested ? await startNextReserved(db.knex, reserved, () => new Date()) : null);
       // One message per task: what ended, what runs now, what is held.
-      send({ type: 'done', tiId: current.ti.id, outcome, next: next && workloadOf(next.ti), reserved: reserved.map(workloadOf) });
+      const retiring = !next && (tasksRun >= maxTasks || exitRequested);
+      send({ type: 'done', tiId: current.ti.id, outcome, next: next && workloadOf(next.ti), reserved: reserved.map(workloadOf), retiring });
       current = next;
       same = { run, dag };
     }
@@ -75,10 +81,12 @@ async function run(workload: TaskWorkload): Promise<void> {
     process.exit(1);
   }
   busy = false;
-  if (tasksRun >= maxTasks || exitRequested) {
-    if (!exitRequested) send({ type: 'retiring' });
-    await shutdown();
-  }
+  if (tasksRun >= maxTasks || exitRequested) await shutdown();
+}
+
+async function executionTimeoutOf(ti: TaskInstanceRow): Promise<number | null> {
+  const dag = await getSerializedDagCached(db.knex, ti.dag_id);
+  return dag?.tasks.find((t) => t.taskId === ti.task_id)?.executionTimeoutMs ?? null;
 }
 
 async function shutdown(): Promise<void> {

@@ -1,0 +1,89 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { memoryLogger } from '../../core/logger.ts';
+import { createExecutor } from '../../executors/createExecutor.ts';
+import { Scheduler } from '../../scheduler/scheduler.ts';
+import { triggerDagRun } from '../../services/triggerDagRun.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { tempDagsFolder, writeDag } from '../helpers/dagsFolder.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { parseDags, testConfig } from '../helpers/runtime.ts';
+
+// A try's body appends "start N" to a file, sleeps (try 1: 10 s, long enough for its retry to start
+// meanwhile; try 2: 1 s), appends "end N". Try 1's runner process is killed with SIGKILL mid-body; the
+// retry must not start while anything of try 1 still runs.
+const db = await createTestDatabase();
+const dags = tempDagsFolder();
+writeDag(
+  dags,
+  'overlap.ts',
+  `import { BashOperator, DAG } from 'airflow-ts';
+const dag = new DAG({ dagId: 'overlap' });
+new BashOperator({ dag, taskId: 'body', retries: 1, retryDelay: 0,
+  bashCommand: 'echo start $AIRFLOW_CTX_TRY_NUMBER >> {{ dag_run.conf.out }}; sleep $(( AIRFLOW_CTX_TRY_NUMBER == 1 ? 10 : 1 )); echo end $AIRFLOW_CTX_TRY_NUMBER >> {{ dag_run.conf.out }}' });
+export default dag;
+`,
+);
+await parseDags(await testConfig(dags, db.url), db.knex);
+await db.knex('dag').where('dag_id', 'overlap').update({ is_paused: false });
+
+let scheduler: Scheduler | null = null;
+afterAll(() => scheduler?.stop(5_000));
+
+/** Processes on this host running try `tryNumber` of overlap.body (by the AIRFLOW_CTX_* variables BashOperator gives bash). */
+function processesOfTry(runId: string, tryNumber: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let environ: string[];
+    try {
+      environ = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
+    } catch {
+      continue;
+    }
+    if (environ.includes('AIRFLOW_CTX_DAG_ID=overlap') && environ.includes(`AIRFLOW_CTX_RUN_ID=${runId}`) && environ.includes(`AIRFLOW_CTX_TRY_NUMBER=${tryNumber}`)) found.push(Number(entry));
+  }
+  return found;
+}
+
+const lines = (file: string): string[] => {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n');
+  } catch {
+    return [];
+  }
+};
+
+describe.each([
+  ['a warm worker', {}],
+  ['a task process (core.executeTasksNewProcess)', { AIRFLOW__CORE__EXECUTE_TASKS_NEW_PROCESS: 'true' }],
+])('a BashOperator try whose runner is killed with SIGKILL mid-body (%s)', (_name, env) => {
+  it('is not retried while its bash still runs: no bash of try 1 survives and its output never interleaves with try 2', async () => {
+    const config = await testConfig(dags, db.url, { AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', AIRFLOW__CORE__PARALLELISM: '2', ...env });
+    scheduler = new Scheduler({ knex: db.knex, config, executor: createExecutor(config, db.url, memoryLogger()), logger: memoryLogger() });
+    await scheduler.start();
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-overlap-')), 'out');
+    const run = await triggerDagRun(db.knex, { dagId: 'overlap', conf: { out }, now: new Date() });
+    scheduler.wake();
+
+    await eventually('try 1 to start its body', () => lines(out).includes('start 1'), 60_000);
+    const ti = await db.knex('task_instance').where({ dag_id: 'overlap', run_id: run.run_id }).first();
+    expect(ti).toMatchObject({ state: 'running', try_number: 1 });
+    expect(processesOfTry(run.run_id, 1).length).toBeGreaterThan(0);
+    process.kill(ti.pid, 'SIGKILL'); // the runner: the warm worker, or the `airflow tasks run` process
+
+    await eventually('try 2 to start its body', () => lines(out).includes('start 2'), 60_000);
+    expect(processesOfTry(run.run_id, 1)).toEqual([]);
+    const finished = await eventually('the run to finish', async () => {
+      const row = await db.knex('dag_run').where('id', run.id).first('state');
+      return row.state === 'running' || row.state === 'queued' ? undefined : row.state;
+    });
+    expect(finished).toBe('success');
+    // Try 1 was killed mid-sleep: it never ends, and try 2 runs alone.
+    expect(lines(out)).toEqual(['start 1', 'start 2', 'end 2']);
+    await scheduler.stop(5_000);
+    scheduler = null;
+  });
+});
