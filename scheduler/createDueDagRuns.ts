@@ -17,6 +17,10 @@ import type { DagRunRow } from '../db/transitions.ts';
  * The due DAG rows are locked FOR UPDATE SKIP LOCKED, so with two schedulers
  * each DAG is handled by one of them; the unique (dag_id, logical_date) key is
  * the last line of defence against a duplicate run.
+ *
+ * Each DAG's work runs under its own savepoint: a DAG whose timetable throws or
+ * whose insert fails is logged with its id and rolled back alone, and the other
+ * due DAGs still get their runs (it is tried again at the next pass).
  */
 export async function createDueDagRuns(
   knex: Knex,
@@ -37,28 +41,45 @@ export async function createDueDagRuns(
     ).rows;
     const created: DagRunRow[] = [];
     for (const { dag_id: dagId, max_active_runs: maxActiveRuns, data: dag } of due) {
-      const max = maxActiveRuns ?? options.maxActiveRunsPerDag;
-      const [counted] = await trx('dag_run').where('dag_id', dagId).whereIn('state', ['queued', 'running']).count({ n: '*' });
-      let active = Number(counted?.n ?? 0);
-      // Recomputed from the last run and `now` rather than trusted from the dag row, so a DAG
-      // unpaused after a long pause with catchup=false gets only the latest interval.
-      let info = nextDagRunInfo(dag, await lastAutomatedDataInterval(trx, dagId), now, options.catchupByDefault);
-      while (info && info.runAfter.getTime() <= now.getTime() && active < max) {
-        const logicalDate = info.dataInterval.start;
-        try {
-          created.push(
-            await createDagRun(trx, { dag, runId: runIdFor('scheduled', logicalDate), runType: 'scheduled', logicalDate, dataInterval: info.dataInterval, creatingJobId: options.jobId, now }),
-          );
-          active += 1;
-        } catch (error) {
-          // A manual run already holds this logical date: the interval counts as done.
-          if (!(error instanceof DagRunAlreadyExistsError)) throw error;
-          options.logger.info(`skipping scheduled run at ${logicalDate.toISOString()}: a run with that logical date exists`, { dagId });
-        }
-        info = nextDagRunInfo(dag, info.dataInterval, now, options.catchupByDefault);
+      try {
+        // knex turns a nested transaction into a savepoint.
+        created.push(...(await trx.transaction((savepoint) => createRunsOfDag(savepoint, dagId, dag, maxActiveRuns ?? options.maxActiveRunsPerDag, options))));
+      } catch (error) {
+        options.logger.error(`could not create the due runs of DAG ${dagId}; the other DAGs go on`, { dagId, error: error instanceof Error ? error.message : String(error) });
       }
-      await trx('dag').where('dag_id', dagId).update(nextDagRunColumns(info));
     }
     return created;
   });
+}
+
+async function createRunsOfDag(
+  trx: Knex.Transaction,
+  dagId: string,
+  dag: SerializedDag,
+  max: number,
+  options: { now: Date; catchupByDefault: boolean; jobId: number | null; logger: Logger },
+): Promise<DagRunRow[]> {
+  const { now } = options;
+  const created: DagRunRow[] = [];
+  const [counted] = await trx('dag_run').where('dag_id', dagId).whereIn('state', ['queued', 'running']).count({ n: '*' });
+  let active = Number(counted?.n ?? 0);
+  // Recomputed from the last run and `now` rather than trusted from the dag row, so a DAG
+  // unpaused after a long pause with catchup=false gets only the latest interval.
+  let info = nextDagRunInfo(dag, await lastAutomatedDataInterval(trx, dagId), now, options.catchupByDefault);
+  while (info && info.runAfter.getTime() <= now.getTime() && active < max) {
+    const logicalDate = info.dataInterval.start;
+    try {
+      created.push(
+        await createDagRun(trx, { dag, runId: runIdFor('scheduled', logicalDate), runType: 'scheduled', logicalDate, dataInterval: info.dataInterval, creatingJobId: options.jobId, now }),
+      );
+      active += 1;
+    } catch (error) {
+      // A manual run already holds this logical date: the interval counts as done.
+      if (!(error instanceof DagRunAlreadyExistsError)) throw error;
+      options.logger.info(`skipping scheduled run at ${logicalDate.toISOString()}: a run with that logical date exists`, { dagId });
+    }
+    info = nextDagRunInfo(dag, info.dataInterval, now, options.catchupByDefault);
+  }
+  await trx('dag').where('dag_id', dagId).update(nextDagRunColumns(info));
+  return created;
 }
