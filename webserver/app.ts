@@ -21,7 +21,7 @@ export function createApp(options: { knex: Knex; config: ResolvedConfig; logger:
   api.use(express.json({ limit: '1mb' }));
   const document = openApiDocument(API_ROUTES);
   api.get('/openapi.json', (_req, res) => void res.json(document));
-  mountRoutes(api, API_ROUTES, ctx, basicAuth(options.knex));
+  mountRoutes(api, API_ROUTES, ctx, basicAuth(ctx.knex, ctx.now));
   api.use((req, _res, next) => next(notFound(`No such endpoint: ${req.method} ${req.baseUrl}${req.path}`)));
   api.use(problemHandler(options.logger));
   app.use('/api/v1', api);

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import { createHmac, randomBytes } from 'node:crypto';
+import type { RequestHandler, Response } from 'express';
 import type { Knex } from 'knex';
-import { verifyPassword } from '../../core/passwordHash.ts';
 import { findUser, ROLES, type Role } from '../../db/users.ts';
-import { forbidden, unauthenticated } from './problems.ts';
+import { checkPassword } from '../passwordCheck.ts';
+import { forbidden, tooManyRequests, unauthenticated } from './problems.ts';
 
 /**
  * What each role may do, as Airflow's default roles: Viewer reads DAGs, runs, task instances, logs, XComs
@@ -23,44 +23,61 @@ export interface AuthenticatedUser {
 }
 
 /**
- * HTTP Basic authentication against the users table. scrypt is slow by
- * design (tens of ms), so a verified Authorization header is remembered for a
- * minute by its SHA-256 (never the password itself): scripts calling the API
- * in a loop pay the hash once.
+ * HTTP Basic authentication against the users table, checked on every
+ * request: a deleted user or a changed role takes effect at once. scrypt is
+ * slow by design (tens of ms), so a verified Authorization header is
+ * remembered by its HMAC under a per-process key (never the password itself)
+ * together with the password hash it matched; it counts only while the user
+ * row still has that hash (a client that knows the password is not locked out
+ * by someone guessing it). Wrong passwords are rate-limited (passwordCheck.ts).
  */
-export function basicAuth(knex: Knex, now: () => number = Date.now): RequestHandler {
-  const verified = new Map<string, { user: AuthenticatedUser; until: number }>();
+export function basicAuth(knex: Knex, now: () => Date): RequestHandler {
+  const cacheKey = randomBytes(32);
+  const verified = new Map<string, { userId: number; passwordHash: string }>();
+  const challenge = (res: Response) => res.setHeader('WWW-Authenticate', 'Basic realm="airflow-ts"');
   return async (req, res, next) => {
     try {
       const header = req.headers.authorization ?? '';
       const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header);
       if (!match) {
-        res.setHeader('WWW-Authenticate', 'Basic realm="airflow-ts"');
+        challenge(res);
         throw unauthenticated('No credentials were given; use HTTP Basic authentication');
-      }
-      const key = createHash('sha256').update(header).digest('hex');
-      const cached = verified.get(key);
-      if (cached && cached.until > now()) {
-        res.locals.user = cached.user;
-        return next();
       }
       const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       const [username, password] = colon < 0 ? [decoded, ''] : [decoded.slice(0, colon), decoded.slice(colon + 1)];
-      const user = await findUser(knex, username);
-      if (!user || !(await verifyPassword(password, user.password_hash))) {
-        res.setHeader('WWW-Authenticate', 'Basic realm="airflow-ts"');
+      const key = createHmac('sha256', cacheKey).update(header).digest('base64');
+      const current = await findUser(knex, username);
+      const cached = verified.get(key);
+      if (current && cached && cached.userId === current.id && cached.passwordHash === current.password_hash) {
+        res.locals.user = { username: current.username, role: current.role } satisfies AuthenticatedUser;
+        return next();
+      }
+      const check = await checkPassword(knex, { username, password, address: req.ip ?? req.socket.remoteAddress ?? 'unknown', now: now() });
+      if (check.outcome === 'limited') {
+        res.setHeader('Retry-After', String(check.retryAfterSeconds));
+        throw tooManyRequests(`Too many failed logins for this user or address; try again in ${check.retryAfterSeconds} s`);
+      }
+      if (check.outcome === 'wrong') {
+        challenge(res);
         throw unauthenticated('Invalid credentials');
       }
-      const authenticated = { username: user.username, role: user.role };
-      verified.set(key, { user: authenticated, until: now() + 60_000 });
-      res.locals.user = authenticated;
+      verified.delete(key);
+      verified.set(key, { userId: check.user.id, passwordHash: check.user.password_hash });
+      // Bounded: the oldest entries go first (a Map iterates in insertion order).
+      for (const oldest of verified.keys()) {
+        if (verified.size <= MAX_REMEMBERED) break;
+        verified.delete(oldest);
+      }
+      res.locals.user = { username: check.user.username, role: check.user.role } satisfies AuthenticatedUser;
       next();
     } catch (error) {
       next(error);
     }
   };
 }
+
+const MAX_REMEMBERED = 1000;
 
 export function requirePermission(permission: Permission): RequestHandler {
   return (_req, res, next) => {

@@ -32,6 +32,7 @@ export const badRequest = (detail: string) => new ApiProblem(400, 'Bad Request',
 export const conflict = (detail: string) => new ApiProblem(409, 'Conflict', detail);
 export const forbidden = (detail: string) => new ApiProblem(403, 'Forbidden', detail);
 export const unauthenticated = (detail: string) => new ApiProblem(401, 'Unauthorized', detail);
+export const tooManyRequests = (detail: string) => new ApiProblem(429, 'Too Many Requests', detail);
 
 const TYPE_BASE = 'https://airflow.apache.org/docs/apache-airflow/stable/stable-rest-api-ref.html#section/Errors/';
 const TYPE_NAMES: Record<number, string> = {

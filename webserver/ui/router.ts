@@ -1,11 +1,10 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Request, type RequestHandler, type Router } from 'express';
-import { verifyPassword } from '../../core/passwordHash.ts';
 import { STATE_COLORS } from '../../core/state.ts';
-import { findUser } from '../../db/users.ts';
 import { allows, type Permission } from '../api/auth.ts';
 import type { ApiContext } from '../api/defineRoute.ts';
+import { checkPassword } from '../passwordCheck.ts';
 import { webserverSecretKey } from '../secretKey.ts';
 import { logInSession, logOutSession, sessionMiddleware, sessionOf, verifyCsrf } from './session.ts';
 import { viewHelpers } from './viewHelpers.ts';
@@ -40,11 +39,17 @@ export function uiRouter(ctx: ApiContext, pages: UiPages[]): Router {
   router.get('/login', (req, res) => res.render('login', { error: null, next: safeNext(req.query.next) }));
   router.post('/login', async (req, res) => {
     const { username = '', password = '' } = req.body as { username?: string; password?: string };
-    const user = await findUser(ctx.knex, String(username));
-    if (!user || !(await verifyPassword(String(password), user.password_hash))) {
+    const check = await checkPassword(ctx.knex, { username: String(username), password: String(password), address: req.ip ?? req.socket.remoteAddress ?? 'unknown', now: ctx.now() });
+    if (check.outcome === 'limited') {
+      res.setHeader('Retry-After', String(check.retryAfterSeconds));
+      res.status(429).render('login', { error: `Too many failed logins; try again in ${check.retryAfterSeconds} s`, next: safeNext(req.body.next) });
+      return;
+    }
+    if (check.outcome === 'wrong') {
       res.status(401).render('login', { error: 'Wrong username or password', next: safeNext(req.body.next) });
       return;
     }
+    const { user } = check;
     await logInSession(ctx.knex, req, res, user, ctx.now());
     await ctx.knex('users').where('id', user.id).update({ last_login: ctx.now() });
     res.redirect(safeNext(req.body.next));
