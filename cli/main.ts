@@ -4,6 +4,7 @@ import { AirflowError } from '../core/errors.ts';
 import { configCommands } from './commands/config.ts';
 import { dagsCommands } from './commands/dags.ts';
 import { dbCommands } from './commands/db.ts';
+import { rotateFernetKeyCommand } from './commands/rotateFernetKey.ts';
 import { schedulerCommand } from './commands/scheduler.ts';
 import { standaloneCommand } from './commands/standalone.ts';
 import { taskCommands } from './commands/tasks.ts';
@@ -22,6 +23,7 @@ const cli = (yargs(hideBin(process.argv)) as unknown as Argv<GlobalArgs>)
   .command('dags', 'Manage DAGs', dagsCommands)
   .command('tasks', 'Inspect, run and clear task instances', (y) => taskCommands(y).demandCommand(1, 'Choose a tasks command; see `airflow tasks --help`'))
   .command('config', 'Show the configuration', configCommands)
+  .command(rotateFernetKeyCommand)
   .command(schedulerCommand)
   .command(standaloneCommand)
   .command(webserverCommand)

@@ -75,6 +75,13 @@ export const configSchema = z.strictObject({
     workerMaxTasks: int(1).default(500),
     /** Largest XCom value in bytes (as JSON); bigger ones fail the task with a clear error. @default 1048576 */
     xcomMaxSize: int(1).default(1_048_576),
+    /**
+     * Fernet key(s) encrypting connection passwords and extras and variable values in the database;
+     * comma-separated to rotate (the first encrypts, all decrypt; then `airflow rotate-fernet-key`).
+     * A secret: `config list` and `config get-value` never print it. Empty: the key generated once into
+     * $AIRFLOW_HOME/fernet.key (ADR 0008). @default ""
+     */
+    fernetKey: z.string().default(''),
   }).prefault({}),
   database: z.strictObject({
     /** postgres:// URL of the metadata database; empty means the embedded Postgres. @default "" */

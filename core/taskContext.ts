@@ -75,6 +75,11 @@ export interface ConnectionInfo {
   extra: Record<string, unknown>;
 }
 
+/** Variables or connections by name, as the runner supplies them (decrypted when read). */
+export interface Lookup<V> {
+  get(key: string): V | undefined;
+}
+
 /** `var.value.x` / `var.json.x`: an unknown name throws (as in Airflow); `get(name, default)` does not. */
 export interface VariableAccessor {
   get(key: string, defaultValue?: unknown): unknown;
@@ -142,9 +147,9 @@ export interface TaskContextInput {
   /** Default -1 (not mapped). */
   mapIndex?: number;
   xcom: XComAccessors;
-  /** Variables pre-loaded by the runner (templates read them synchronously). */
-  variables?: ReadonlyMap<string, string>;
-  connections?: ReadonlyMap<string, ConnectionInfo>;
+  /** Variables pre-loaded by the runner (templates read them synchronously); a Map will do. */
+  variables?: Lookup<string>;
+  connections?: Lookup<ConnectionInfo>;
   testMode?: boolean;
   /** Receives each task log line. */
   log: (line: string) => void;
@@ -172,7 +177,7 @@ export function buildTaskContext(input: TaskContextInput): TaskContext {
     data_interval_start: dataIntervalStart,
     data_interval_end: dataIntervalEnd,
   };
-  const variables = input.variables ?? new Map<string, string>();
+  const variables: Lookup<string> = input.variables ?? new Map<string, string>();
   const dsNodash = DATE_FILTERS.ds_nodash(logicalDate);
   const tsNodash = DATE_FILTERS.ts_nodash(logicalDate);
   const testMode = input.testMode ?? false;

@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import type { MultiFernet } from '../core/crypto/fernet.ts';
 import { AirflowError } from '../core/errors.ts';
+import { decryptColumn, encryptColumn } from './encryptedColumns.ts';
 import { sqlState, UNIQUE_VIOLATION } from './pgErrors.ts';
 
 /**
@@ -123,6 +125,7 @@ async function deleteRow(knex: Knex, table: Table, key: string, audit: Audit, ex
 
 // ---------------------------------------------------------------- variables
 
+/** Values are Fernet-encrypted in the table (ADR 0008); these functions take and return them in clear. */
 export interface VariableRow {
   id: number;
   key: string;
@@ -133,20 +136,39 @@ export interface VariableRow {
 
 export type VariableChanges = Partial<Pick<VariableRow, 'val' | 'description'>>;
 
-export const listVariables = (knex: Knex, page: Page) => listRows<VariableRow>(knex, VARIABLE, page);
+const openVariable = (fernet: MultiFernet, row: VariableRow): VariableRow => ({ ...row, val: decryptColumn(fernet, row.val, row.is_encrypted, `variable '${row.key}'`) });
 
-export const getVariable = (knex: Knex, key: string): Promise<VariableRow | undefined> => knex('variable').where('key', key).first();
+function sealVariable(fernet: MultiFernet, changes: VariableChanges): Record<string, unknown> {
+  if (changes.val === undefined) return changes;
+  const { value, encrypted } = encryptColumn(fernet, changes.val);
+  return { ...changes, val: value, is_encrypted: encrypted };
+}
 
-export const createVariable = (knex: Knex, values: { key: string; val: string; description: string | null }, audit: Audit) =>
-  insertRow<VariableRow>(knex, VARIABLE, values, audit, { key: values.key });
+export async function listVariables(knex: Knex, fernet: MultiFernet, page: Page): Promise<{ rows: VariableRow[]; total: number }> {
+  const { rows, total } = await listRows<VariableRow>(knex, VARIABLE, page);
+  return { rows: rows.map((row) => openVariable(fernet, row)), total };
+}
 
-export const updateVariable = (knex: Knex, key: string, changes: VariableChanges, audit: Audit) =>
-  updateRow<VariableRow>(knex, VARIABLE, key, () => changes, audit, { key, fields: Object.keys(changes) });
+export async function getVariable(knex: Knex, fernet: MultiFernet, key: string): Promise<VariableRow | undefined> {
+  const row: VariableRow | undefined = await knex('variable').where('key', key).first();
+  return row && openVariable(fernet, row);
+}
+
+export async function createVariable(knex: Knex, fernet: MultiFernet, values: { key: string; val: string; description: string | null }, audit: Audit): Promise<VariableRow | null> {
+  const row = await insertRow<VariableRow>(knex, VARIABLE, sealVariable(fernet, values), audit, { key: values.key });
+  return row && openVariable(fernet, row);
+}
+
+export async function updateVariable(knex: Knex, fernet: MultiFernet, key: string, changes: VariableChanges, audit: Audit): Promise<UpdateResult<VariableRow>> {
+  const result = await updateRow<VariableRow>(knex, VARIABLE, key, () => sealVariable(fernet, changes), audit, { key, fields: Object.keys(changes) });
+  return 'row' in result ? { row: openVariable(fernet, result.row) } : result;
+}
 
 export const deleteVariable = (knex: Knex, key: string, audit: Audit) => deleteRow(knex, VARIABLE, key, audit, { key });
 
 // ---------------------------------------------------------------- connections
 
+/** The password and extra are Fernet-encrypted in the table (ADR 0008); these functions take and return them in clear. */
 export interface ConnectionRow {
   id: number;
   conn_id: string;
@@ -159,21 +181,53 @@ export interface ConnectionRow {
   port: number | null;
   extra: string | null;
   is_encrypted: boolean;
+  is_extra_encrypted: boolean;
 }
 
-export type ConnectionChanges = Partial<Omit<ConnectionRow, 'id' | 'conn_id' | 'is_encrypted'>>;
+export type ConnectionChanges = Partial<Omit<ConnectionRow, 'id' | 'conn_id' | 'is_encrypted' | 'is_extra_encrypted'>>;
 
-export const listConnections = (knex: Knex, page: Page) => listRows<ConnectionRow>(knex, CONNECTION, page);
+const openConnection = (fernet: MultiFernet, row: ConnectionRow): ConnectionRow => ({
+  ...row,
+  password: decryptColumn(fernet, row.password, row.is_encrypted, `the password of connection '${row.conn_id}'`),
+  extra: decryptColumn(fernet, row.extra, row.is_extra_encrypted, `the extra of connection '${row.conn_id}'`),
+});
 
-export const getConnection = (knex: Knex, connId: string): Promise<ConnectionRow | undefined> => knex('connection').where('conn_id', connId).first();
+function sealConnection(fernet: MultiFernet, changes: ConnectionChanges): Record<string, unknown> {
+  const sealed: Record<string, unknown> = { ...changes };
+  if (changes.password !== undefined) ({ value: sealed.password, encrypted: sealed.is_encrypted } = encryptColumn(fernet, changes.password));
+  if (changes.extra !== undefined) ({ value: sealed.extra, encrypted: sealed.is_extra_encrypted } = encryptColumn(fernet, changes.extra));
+  return sealed;
+}
+
+export async function listConnections(knex: Knex, fernet: MultiFernet, page: Page): Promise<{ rows: ConnectionRow[]; total: number }> {
+  const { rows, total } = await listRows<ConnectionRow>(knex, CONNECTION, page);
+  return { rows: rows.map((row) => openConnection(fernet, row)), total };
+}
+
+export async function getConnection(knex: Knex, fernet: MultiFernet, connId: string): Promise<ConnectionRow | undefined> {
+  const row: ConnectionRow | undefined = await knex('connection').where('conn_id', connId).first();
+  return row && openConnection(fernet, row);
+}
 
 /** The audit event names the fields given, never their values (passwords, keys in extra). */
-export const createConnection = (knex: Knex, values: ConnectionChanges & { conn_id: string; conn_type: string }, audit: Audit) =>
-  insertRow<ConnectionRow>(knex, CONNECTION, values, audit, { connection_id: values.conn_id, fields: Object.keys(values).filter((f) => f !== 'conn_id') });
+export async function createConnection(knex: Knex, fernet: MultiFernet, values: ConnectionChanges & { conn_id: string; conn_type: string }, audit: Audit): Promise<ConnectionRow | null> {
+  const fields = Object.keys(values).filter((f) => f !== 'conn_id');
+  const row = await insertRow<ConnectionRow>(knex, CONNECTION, sealConnection(fernet, values), audit, { connection_id: values.conn_id, fields });
+  return row && openConnection(fernet, row);
+}
 
-/** `change` sees the current row (to keep redacted secrets the client sent back as '***'). */
-export const updateConnection = (knex: Knex, connId: string, change: (existing: ConnectionRow) => ConnectionChanges, fields: string[], audit: Audit) =>
-  updateRow<ConnectionRow>(knex, CONNECTION, connId, change, audit, { connection_id: connId, fields });
+/** `change` sees the current row in clear (to keep redacted secrets the client sent back as '***'). */
+export async function updateConnection(
+  knex: Knex,
+  fernet: MultiFernet,
+  connId: string,
+  change: (existing: ConnectionRow) => ConnectionChanges,
+  fields: string[],
+  audit: Audit,
+): Promise<UpdateResult<ConnectionRow>> {
+  const result = await updateRow<ConnectionRow>(knex, CONNECTION, connId, (existing) => sealConnection(fernet, change(openConnection(fernet, existing))), audit, { connection_id: connId, fields });
+  return 'row' in result ? { row: openConnection(fernet, result.row) } : result;
+}
 
 export const deleteConnection = (knex: Knex, connId: string, audit: Audit) => deleteRow(knex, CONNECTION, connId, audit, { connection_id: connId });
 

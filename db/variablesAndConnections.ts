@@ -1,36 +1,102 @@
 import type { Knex } from 'knex';
-import type { ConnectionInfo } from '../core/taskContext.ts';
+import type { MultiFernet } from '../core/crypto/fernet.ts';
+import type { ConnectionInfo, Lookup } from '../core/taskContext.ts';
+import { decryptColumn } from './encryptedColumns.ts';
 
+/** A variable as stored: its value is a Fernet token when is_encrypted (ADR 0008). */
+export interface StoredVariable {
+  val: string | null;
+  is_encrypted: boolean;
+}
+
+/** A connection as stored: password and extra are Fernet tokens when their flags are set. */
+export interface StoredConnection extends Omit<ConnectionInfo, 'extra'> {
+  extra: string | null;
+  is_encrypted: boolean;
+  is_extra_encrypted: boolean;
+}
+
+export interface StoredConfigObjects {
+  variables: Map<string, StoredVariable>;
+  connections: Map<string, StoredConnection>;
+}
+
+/** What a task's context reads: values in clear, decrypted when first read. */
 export interface ConfigObjects {
-  variables: Map<string, string>;
-  connections: Map<string, ConnectionInfo>;
+  variables: Lookup<string>;
+  connections: Lookup<ConnectionInfo>;
+}
+
+/** Told each variable and connection a task reads, in clear (the secrets masker learns what to hide this way, as Airflow's). */
+export interface ReadListener {
+  variable(key: string, value: string): void;
+  connection(connId: string, connection: ConnectionInfo): void;
 }
 
 /**
  * Two json columns, `variables` (key → value) and `connections` (conn_id → fields), for a task's
  * context (templates read `{{ var.value.x }}` and `{{ conn.db.host }}` synchronously). The statements
  * that start a try select them too, so a task gets them without a round trip of its own; `when` is
- * an SQL condition (both come back null, i.e. empty, when it is false).
+ * an SQL condition (both come back null, i.e. empty, when it is false). Values come as stored
+ * (encrypted); openConfigObjects() decrypts what the task reads.
  */
 export function configObjectsColumns(when = 'true'): string {
-  return `(SELECT json_object_agg(key, val) FROM variable WHERE ${when}) AS variables,
-  (SELECT json_object_agg(conn_id, json_build_object('conn_type', conn_type, 'host', host, 'port', port, 'login', login, 'password', password, 'schema', schema, 'extra', extra))
+  return `(SELECT json_object_agg(key, json_build_object('val', val, 'is_encrypted', is_encrypted)) FROM variable WHERE ${when}) AS variables,
+  (SELECT json_object_agg(conn_id, json_build_object('conn_type', conn_type, 'host', host, 'port', port, 'login', login, 'password', password, 'schema', schema, 'extra', extra,
+                                                      'is_encrypted', is_encrypted, 'is_extra_encrypted', is_extra_encrypted))
      FROM connection WHERE ${when}) AS connections`;
 }
 
-/** All variables and connections, in one round trip. */
-export async function loadVariablesAndConnections(knex: Knex): Promise<ConfigObjects> {
+/** All variables and connections, in one round trip, in clear as a task would read them. */
+export async function loadVariablesAndConnections(knex: Knex, fernet: MultiFernet, onRead?: ReadListener): Promise<ConfigObjects> {
   const { rows } = await knex.raw(`SELECT ${configObjectsColumns()}`);
-  return configObjectsOf(rows[0]);
+  return openConfigObjects(configObjectsOf(rows[0]), () => fernet, onRead);
 }
 
 /** The maps from a row holding configObjectsColumns() (null aggregates: no rows). */
-export function configObjectsOf(row: { variables: Record<string, string | null> | null; connections: Record<string, Record<string, unknown>> | null }): ConfigObjects {
+export function configObjectsOf(row: { variables: Record<string, StoredVariable> | null; connections: Record<string, StoredConnection> | null }): StoredConfigObjects {
+  return { variables: new Map(Object.entries(row.variables ?? {})), connections: new Map(Object.entries(row.connections ?? {})) };
+}
+
+/**
+ * Lookups over stored variables and connections that decrypt a value when it is first read, so a task
+ * pays for (and, with a wrong key, fails on) only the secrets it uses; `fernet` is called only then.
+ */
+export function openConfigObjects(stored: StoredConfigObjects, fernet: () => MultiFernet, onRead?: ReadListener): ConfigObjects {
   const variables = new Map<string, string>();
   const connections = new Map<string, ConnectionInfo>();
-  for (const [key, val] of Object.entries(row.variables ?? {})) variables.set(key, val ?? '');
-  for (const [id, data] of Object.entries(row.connections ?? {})) connections.set(id, { ...(data as Omit<ConnectionInfo, 'extra'>), extra: parseExtra(data.extra as string | null) });
-  return { variables, connections };
+  return {
+    variables: {
+      get(key) {
+        if (!variables.has(key)) {
+          const found = stored.variables.get(key);
+          if (!found) return undefined;
+          const value = decryptColumn(fernet(), found.val, found.is_encrypted, `variable '${key}'`) ?? '';
+          variables.set(key, value);
+          onRead?.variable(key, value);
+        }
+        return variables.get(key);
+      },
+    },
+    connections: {
+      get(connId) {
+        if (!connections.has(connId)) {
+          const found = stored.connections.get(connId);
+          if (!found) return undefined;
+          const { is_encrypted, is_extra_encrypted, ...fields } = found;
+          const what = (field: string) => `the ${field} of connection '${connId}'`;
+          const connection: ConnectionInfo = {
+            ...fields,
+            password: found.password === null ? null : decryptColumn(fernet(), found.password, is_encrypted, what('password')),
+            extra: parseExtra(found.extra === null ? null : decryptColumn(fernet(), found.extra, is_extra_encrypted, what('extra'))),
+          };
+          connections.set(connId, connection);
+          onRead?.connection(connId, connection);
+        }
+        return connections.get(connId);
+      },
+    },
+  };
 }
 
 function parseExtra(extra: string | null): Record<string, unknown> {

@@ -2,8 +2,10 @@ import os from 'node:os';
 import type { Knex } from 'knex';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { BaseOperator } from '../core/baseOperator.ts';
+import { fernetFor } from '../core/crypto/fernetKey.ts';
 import { AirflowFailException, AirflowSkipException } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { maskOnRead, secretsMasker } from '../core/secretsMasker.ts';
 import type { SerializedDag } from '../core/serialize.ts';
 import { buildTaskContext, type TaskContext } from '../core/taskContext.ts';
 import type { TiState } from '../core/state.ts';
@@ -12,6 +14,7 @@ import { getSerializedDagCached } from '../db/serializedDagCache.ts';
 import { recordSuccess } from '../db/queries/recordSuccess.ts';
 import { startTaskInstance, type StartedTry } from '../db/queries/startTaskInstance.ts';
 import { transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
+import { openConfigObjects } from '../db/variablesAndConnections.ts';
 import { pullXComs, pushXCom, RETURN_VALUE, xcomJson } from '../db/xcom.ts';
 import { executeTask, TaskDidNotStopError } from './executeTask.ts';
 import { loadDagFile, loadTask } from './loadTask.ts';
@@ -124,7 +127,7 @@ export async function executeTry(
   try {
     const loaded = await loadTask(dag.fileloc, dagId, taskId);
     task = loaded.task;
-    const { variables, connections } = start;
+    const { variables, connections } = openConfigObjects(start, () => fernetFor(config, ctx.logger), maskOnRead(secretsMasker));
     context = buildTaskContext({
       dag: loaded.dag,
       task,
@@ -151,7 +154,7 @@ export async function executeTry(
     const skip = task.tasksToSkip(result) ?? [];
     const xcom = result === undefined ? null : xcomJson(taskId, RETURN_VALUE, result, config.core.xcomMaxSize);
     ({ outcome, next } = await recordTrySuccess(ctx, { ti: started, run, dag, xcom, skip, log, ...options }));
-    if (result !== undefined) log.info(`Returned value (XCom return_value): ${preview(result)}`);
+    if (result !== undefined) log.info(`Returned value (XCom return_value): ${preview(secretsMasker.redact(result))}`);
   } catch (error) {
     // A cancelled try (timeout, state changed) ends with everything it started, before a retry can be scheduled.
     if (abort.signal.aborted) killTryProcesses(oneTry(config.database.url, started.id, started.try_number));
@@ -191,14 +194,15 @@ async function recordFailure(knex: Knex, ti: TaskInstanceRow, policy: Serialized
 
 /**
  * Keeps what the template fields rendered to, for the task instance page
- * (Airflow's rendered_task_instance_fields). Operators without template
- * content (EmptyOperator, a function without opKwargs) write nothing.
+ * (Airflow's rendered_task_instance_fields), with secrets masked: the values the
+ * task read so far and anything under a sensitive name. Operators without
+ * template content (EmptyOperator, a function without opKwargs) write nothing.
  */
 async function saveRenderedFields(knex: Knex, ti: TaskInstanceRow, rendered: Record<string, unknown>): Promise<void> {
   const meaningful = Object.values(rendered).some((v) => v !== null && v !== undefined && !(typeof v === 'object' && Object.keys(v as object).length === 0));
   if (!meaningful) return;
   await knex('rendered_task_instance_fields')
-    .insert({ dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, map_index: ti.map_index, rendered_fields: JSON.stringify(rendered) })
+    .insert({ dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, map_index: ti.map_index, rendered_fields: JSON.stringify(secretsMasker.redact(rendered)) })
     .onConflict(['dag_id', 'run_id', 'task_id', 'map_index'])
     .merge(['rendered_fields']);
 }

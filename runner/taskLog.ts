@@ -1,5 +1,6 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { secretsMasker } from '../core/secretsMasker.ts';
 
 /**
  * Where a try's log lives, in Airflow's layout:
@@ -66,7 +67,9 @@ export class TaskLog {
     this.fd = null;
   }
 
-  private append(text: string): void {
+  /** Every line passes the secrets masker first: task output never reaches the file (or the pod log) with a secret the task read. */
+  private append(raw: string): void {
+    const text = secretsMasker.mask(raw);
     if (this.fd !== null) writeSync(this.fd, text);
     if (ECHO_TO_STDOUT) writeSync(1, text);
   }

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { configValue } from '../../config/resolveConfig.ts';
+import { AirflowError } from '../../core/errors.ts';
 import { toSnake } from '../../config/names.ts';
 import { SECTIONS } from '../../config/schema.ts';
 import { outputOption, printRows } from '../output.ts';
@@ -31,7 +32,9 @@ export function configCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
       (y) => y.positional('section', { type: 'string', demandOption: true }).positional('key', { type: 'string', demandOption: true }),
       (args) =>
         withRuntime(args, async ({ config }) => {
-          console.log(valueText(configValue(config, args.section, args.key)));
+          const value = configValue(config, args.section, args.key);
+          if (isFernetKey(args.section, args.key)) throw new AirflowError('core.fernet_key is a secret: airflow config get-value never prints it (read it where you set it)');
+          console.log(valueText(value));
         }),
     )
     .demandCommand(1, 'Choose a config command: list or get-value');
@@ -42,8 +45,15 @@ function valueText(value: unknown): string {
   return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
 }
 
-/** `config list` hides secrets (the database password, the session secret, passwords in URLs of kubernetes.env); `get-value` prints them. */
+/** The Fernet key(s) (core.fernet_key, or fernetKey): never printed, by list or get-value. */
+const isFernetKey = (section: string, key: string) => section.toLowerCase() === 'core' && ['fernet_key', 'fernetKey'].includes(key);
+
+/**
+ * `config list` hides secrets (the database password, the session secret, the Fernet key, passwords in URLs of
+ * kubernetes.env); `get-value` prints them, except the Fernet key.
+ */
 function shown(section: string, key: string, value: unknown): unknown {
+  if (isFernetKey(section, key)) return value ? '***' : '';
   if (section === 'database' && key === 'url' && typeof value === 'string') return redact(value);
   if (section === 'kubernetes' && key === 'env' && typeof value === 'object' && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([name, text]) => [name, typeof text === 'string' ? redact(text) : text]));

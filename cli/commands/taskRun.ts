@@ -1,4 +1,6 @@
 import type { Argv } from 'yargs';
+import { fernetFor } from '../../core/crypto/fernetKey.ts';
+import { maskOnRead, secretsMasker } from '../../core/secretsMasker.ts';
 import type { SerializedDag } from '../../core/serialize.ts';
 import { buildTaskContext } from '../../core/taskContext.ts';
 import { getSerializedDag } from '../../db/dagQueries.ts';
@@ -39,7 +41,7 @@ export function taskRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           .positional('task_id', { type: 'string', demandOption: true })
           .positional('logical_date', { type: 'string', describe: 'Default: now' }),
       (args) =>
-        withRuntime(args, async ({ db }) => {
+        withRuntime(args, async ({ db, config, logger }) => {
           const { knex } = await db();
           const serialized: SerializedDag = await getSerializedDag(knex, args.dag_id);
           const { dag, task } = await loadTask(serialized.fileloc, args.dag_id, args.task_id);
@@ -63,14 +65,14 @@ export function taskRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
               pull: async ({ taskIds, key }) => (run ? pullXComs(knex, run.id, taskIds, key) : taskIds.map(() => undefined)),
               push: async (key, value) => void pushed.set(key, value),
             },
-            ...(await loadVariablesAndConnections(knex)),
+            ...(await loadVariablesAndConnections(knex, fernetFor(config, logger), maskOnRead(secretsMasker))),
             testMode: true,
-            log: (line) => console.log(line),
+            log: (line) => console.log(secretsMasker.mask(line)),
             signal: abort.signal,
           });
           const result = await executeTask(task, context, abort);
-          for (const [key, value] of pushed) console.log(`XCom ${key}: ${JSON.stringify(value)}`);
-          console.log(`Task ${args.dag_id}.${args.task_id} succeeded; returned ${JSON.stringify(result) ?? 'nothing'} (nothing was recorded)`);
+          for (const [key, value] of pushed) console.log(`XCom ${key}: ${JSON.stringify(secretsMasker.redact(value))}`);
+          console.log(`Task ${args.dag_id}.${args.task_id} succeeded; returned ${JSON.stringify(secretsMasker.redact(result)) ?? 'nothing'} (nothing was recorded)`);
         }),
     );
 }

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { Knex } from 'knex';
 import { tiTransitionSql, type TaskInstanceRow } from '../transitions.ts';
-import { configObjectsColumns, configObjectsOf, type ConfigObjects } from '../variablesAndConnections.ts';
+import { configObjectsColumns, configObjectsOf, type StoredConfigObjects } from '../variablesAndConnections.ts';
 
 /**
  * Starts a try: moves one task instance, named by its key, from queued to
@@ -17,7 +17,8 @@ import { configObjectsColumns, configObjectsOf, type ConfigObjects } from '../va
  * state it leaves (db/transitions.ts), so of two runners only one starts it;
  * the other gets no row and changes nothing.
  */
-export interface StartedTry extends ConfigObjects {
+/** The started task instance, with every variable and connection as stored (decrypted when the task reads one). */
+export interface StartedTry extends StoredConfigObjects {
   ti: TaskInstanceRow;
 }
 

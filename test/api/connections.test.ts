@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fernetFor } from '../../core/crypto/fernetKey.ts';
 import { loadVariablesAndConnections } from '../../db/variablesAndConnections.ts';
 import { startTestApi } from '../helpers/api.ts';
 import { createTestDatabase } from '../helpers/database.ts';
@@ -61,7 +62,7 @@ describe('REST API: connections', () => {
     expect(one.text).not.toContain(PASSWORD);
 
     // Stored as given: the task runner's read path gets the real values.
-    const stored = (await loadVariablesAndConnections(db.knex)).connections.get('warehouse');
+    const stored = (await loadVariablesAndConnections(db.knex, fernetFor(config))).connections.get('warehouse');
     expect(stored).toMatchObject({ password: PASSWORD, host: 'db.example.com', port: 5432, extra: { api_key: KEY_IN_EXTRA } });
   });
 
@@ -87,7 +88,7 @@ describe('REST API: connections', () => {
     const dup = await call('POST', '/connections', { body: { connection_id: 'warehouse', conn_type: 'mysql', password: 'other' } });
     expect(dup.status).toBe(409);
     expect(dup.json.detail).toMatch(/'warehouse' already exists/);
-    expect((await loadVariablesAndConnections(db.knex)).connections.get('warehouse')?.password).toBe(PASSWORD);
+    expect((await loadVariablesAndConnections(db.knex, fernetFor(config))).connections.get('warehouse')?.password).toBe(PASSWORD);
     const bad = [
       { conn_type: 'http' },
       { connection_id: 'x' },
@@ -115,14 +116,14 @@ describe('REST API: connections', () => {
     expect(patched.status).toBe(200);
     expect(patched.json).toMatchObject({ connection_id: 'warehouse', host: 'db2.example.com', port: 6432, login: 'etl', schema: 'analytics' });
     expect(JSON.parse(patched.json.extra)).toEqual({ sslmode: 'verify-full', api_key: '***', nested: { client_secret: '***', region: 'eu' } });
-    let stored = (await loadVariablesAndConnections(db.knex)).connections.get('warehouse')!;
+    let stored = (await loadVariablesAndConnections(db.knex, fernetFor(config))).connections.get('warehouse')!;
     expect(stored.extra).toEqual({ sslmode: 'verify-full', api_key: KEY_IN_EXTRA, nested: { client_secret: KEY_IN_EXTRA, region: 'eu' } });
     expect(stored.password).toBe(PASSWORD);
 
     const masked = await call('PATCH', '/connections/warehouse?update_mask=password,login', { body: { login: 'loader', password: 'new-password-value', host: 'ignored' } });
     expect(masked.json).toMatchObject({ login: 'loader', host: 'db2.example.com' });
     expect(masked.text).not.toContain('new-password-value');
-    stored = (await loadVariablesAndConnections(db.knex)).connections.get('warehouse')!;
+    stored = (await loadVariablesAndConnections(db.knex, fernetFor(config))).connections.get('warehouse')!;
     expect(stored.password).toBe('new-password-value');
 
     expect((await call('PATCH', '/connections/warehouse', { body: { connection_id: 'renamed' } })).status).toBe(400);
@@ -141,7 +142,7 @@ describe('REST API: connections', () => {
     const edited = JSON.parse(created.json.extra);
     edited.hosts[0].name = 'h2';
     await call('PATCH', '/connections/arrays?update_mask=extra', { body: { extra: JSON.stringify(edited) } });
-    expect((await loadVariablesAndConnections(db.knex)).connections.get('arrays')?.extra).toEqual({ hosts: [{ name: 'h2', password: KEY_IN_EXTRA }], token: KEY_IN_EXTRA });
+    expect((await loadVariablesAndConnections(db.knex, fernetFor(config))).connections.get('arrays')?.extra).toEqual({ hosts: [{ name: 'h2', password: KEY_IN_EXTRA }], token: KEY_IN_EXTRA });
 
     const deep = '{"a":'.repeat(50_000) + JSON.stringify({ password: KEY_IN_EXTRA }) + '}'.repeat(50_000);
     const stored = await call('POST', '/connections', { body: { connection_id: 'deep', conn_type: 'generic', extra: deep } });
@@ -162,7 +163,7 @@ describe('REST API: connections', () => {
     expect((await call('DELETE', '/connections/a_http', { as: 'User' })).status).toBe(403);
     expect((await call('DELETE', '/connections/a_http', { as: 'Op' })).status).toBe(204);
     expect((await call('GET', '/connections/a_http')).status).toBe(404);
-    expect((await loadVariablesAndConnections(db.knex)).connections.has('a_http')).toBe(false);
+    expect((await loadVariablesAndConnections(db.knex, fernetFor(config))).connections.get('a_http')).toBeUndefined();
   });
 
   it('POST /connections/test is disabled (403), as Airflow by default', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fernetFor } from '../../core/crypto/fernetKey.ts';
 import { loadVariablesAndConnections } from '../../db/variablesAndConnections.ts';
 import { startTestApi } from '../helpers/api.ts';
 import { createTestDatabase } from '../helpers/database.ts';
@@ -106,14 +107,14 @@ describe('REST API: variables', () => {
   it('DELETE removes a variable; the task runner\'s read path sees the changes', async () => {
     await api.call('POST', '/variables', { body: { key: 'gone_soon', value: 'v' } });
     await api.call('POST', '/variables', { body: { key: 'stays', value: 'kept' } });
-    expect((await loadVariablesAndConnections(db.knex)).variables.get('gone_soon')).toBe('v');
+    expect((await loadVariablesAndConnections(db.knex, fernetFor(config))).variables.get('gone_soon')).toBe('v');
     const deleted = await api.call('DELETE', '/variables/gone_soon', { as: 'Op' });
     expect(deleted.status).toBe(204);
     expect(deleted.text).toBe('');
     expect((await api.call('DELETE', '/variables/gone_soon')).status).toBe(404);
     expect((await api.call('GET', '/variables/gone_soon')).status).toBe(404);
-    const { variables } = await loadVariablesAndConnections(db.knex);
-    expect(variables.has('gone_soon')).toBe(false);
+    const { variables } = await loadVariablesAndConnections(db.knex, fernetFor(config));
+    expect(variables.get('gone_soon')).toBeUndefined();
     expect(variables.get('stays')).toBe('kept');
   });
 

@@ -56,11 +56,11 @@ describe('hot statements', () => {
     for (const ti of [a, b]) await toQueued(ti.id);
     await knex('variable').insert({ key: 'greeting', val: 'hi' });
     const first = await startTaskInstance(knex, a, T0);
-    expect(first?.variables.get('greeting')).toBe('hi');
+    expect(first?.variables.get('greeting')).toEqual({ val: 'hi', is_encrypted: false }); // as stored; decrypted when the task reads it
     const recorded = await recordSuccess(knex, { ti: a, dagRunId: run.id, now: T1, xcomJson: JSON.stringify({ rows: 3 }), start: b });
     expect(recorded.recorded).toBe(true);
     expect(recorded.started?.ti).toMatchObject({ id: b.id, state: 'running', start_date: T1 });
-    expect(recorded.started?.variables.get('greeting')).toBe('hi');
+    expect(recorded.started?.variables.get('greeting')).toEqual({ val: 'hi', is_encrypted: false });
     expect(await pullXComs(knex, run.id, ['a'])).toEqual([{ rows: 3 }]);
 
     // b was cleared while it ran (restarting): its success and XCom are not recorded.

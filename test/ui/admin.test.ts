@@ -1,5 +1,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
+import { fernetFor } from '../../core/crypto/fernetKey.ts';
+import { getConnection, getVariable } from '../../db/configObjects.ts';
 import { PASSWORD, startTestApi } from '../helpers/api.ts';
 import { launchBrowser, logIn, screenshot } from '../helpers/browser.ts';
 import { createTestDatabase } from '../helpers/database.ts';
@@ -27,6 +29,8 @@ async function formPost(context: BrowserContext, path: string, fields: Record<st
   const response = await fetch(`${server.url}${path}`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
   return { status: response.status, location: response.headers.get('location'), html: await response.text() };
 }
+const variable = (key: string) => getVariable(knex, fernetFor(config), key);
+const connection = (connId: string) => getConnection(knex, fernetFor(config), connId);
 const csrfOf = async (page: Page) => (await page.locator('meta[name=csrf-token]').getAttribute('content'))!;
 const SAVE = 'form.admin-form button[type=submit]';
 
@@ -43,7 +47,10 @@ describe('web UI: admin pages', () => {
     await Promise.all([page.waitForURL(/\/admin\/variables\?done=created/), page.click(SAVE)]);
     await expect(page.getByRole('status').textContent()).resolves.toBe('Variable api_base created.');
     await expect(page.locator('tbody tr').first().textContent()).resolves.toMatch(/api_base\s+https:\/\/example\.test\/v1\s+Where the API lives/);
-    expect(await knex('variable').where('key', 'api_base').first('val', 'description')).toEqual({ val: 'https://example.test/v1', description: 'Where the API lives' });
+    expect(await variable('api_base')).toMatchObject({ val: 'https://example.test/v1', description: 'Where the API lives' });
+    // Stored encrypted: the table holds a Fernet token, never the value.
+    const raw = await knex('variable').where('key', 'api_base').first('val', 'is_encrypted');
+    expect(raw).toEqual({ val: expect.stringMatching(/^gAAAAA/), is_encrypted: true });
     expect(await knex('log').where('event', 'variable.create').pluck('owner')).toEqual(['op']);
 
     // The same key again: the form comes back with the API's 409 and what was typed.
@@ -61,7 +68,7 @@ describe('web UI: admin pages', () => {
     await expect(page.locator('input[name=key]').getAttribute('readonly')).resolves.not.toBeNull();
     await page.fill('textarea[name=value]', 'https://example.test/v2');
     await Promise.all([page.waitForURL(/done=updated/), page.click(SAVE)]);
-    expect((await knex('variable').where('key', 'api_base').first('val')).val).toBe('https://example.test/v2');
+    expect((await variable('api_base'))?.val).toBe('https://example.test/v2');
 
     // Delete: a confirmation page first, then the POST.
     await Promise.all([page.waitForURL(/\/admin\/variables\/api_base\/delete$/), page.click('tbody tr >> text=Delete')]);
@@ -77,7 +84,7 @@ describe('web UI: admin pages', () => {
     const edit = await page.goto(`${server.url}/admin/variables/${encodeURIComponent('team/a b')}/edit`);
     expect(edit?.status()).toBe(200);
     expect((await formPost(context, `/admin/variables/${encodeURIComponent('team/a b')}`, { _csrf, value: '2' })).status).toBe(303);
-    expect((await knex('variable').where('key', 'team/a b').first('val')).val).toBe('2');
+    expect((await variable('team/a b'))?.val).toBe('2');
     expect((await formPost(context, `/admin/variables/${encodeURIComponent('team/a b')}/delete`, { _csrf })).status).toBe(303);
     expect(await knex('variable').where('key', 'team/a b').first()).toBeUndefined();
     const empty = await formPost(context, '/admin/variables', { _csrf, key: '', value: 'x' });
@@ -101,9 +108,10 @@ describe('web UI: admin pages', () => {
     await page.fill('input[name=password]', SECRET_PASSWORD);
     await page.fill('textarea[name=extra]', JSON.stringify({ token: SECRET_TOKEN, region: 'eu' }));
     await Promise.all([page.waitForURL(/done=created/), page.click(SAVE)]);
-    const stored = await knex('connection').where('conn_id', 'warehouse_db').first();
+    const stored = (await connection('warehouse_db'))!;
+    expect(JSON.stringify(await knex('connection').where('conn_id', 'warehouse_db').first())).not.toMatch(new RegExp(`${SECRET_PASSWORD}|${SECRET_TOKEN}`));
     expect(stored).toMatchObject({ conn_type: 'postgres', host: 'db.example.test', port: 5432, login: 'loader', password: SECRET_PASSWORD });
-    expect(JSON.parse(stored.extra)).toEqual({ token: SECRET_TOKEN, region: 'eu' });
+    expect(JSON.parse(stored.extra!)).toEqual({ token: SECRET_TOKEN, region: 'eu' });
 
     const listHtml = await page.content();
     expect(listHtml).toContain('db.example.test');
@@ -121,9 +129,9 @@ describe('web UI: admin pages', () => {
     // Save with the password left empty and extra's *** as it is: both secrets stay.
     await page.fill('input[name=host]', 'db2.example.test');
     await Promise.all([page.waitForURL(/done=updated/), page.click(SAVE)]);
-    const edited = await knex('connection').where('conn_id', 'warehouse_db').first();
+    const edited = (await connection('warehouse_db'))!;
     expect(edited).toMatchObject({ host: 'db2.example.test', password: SECRET_PASSWORD, port: 5432 });
-    expect(JSON.parse(edited.extra)).toEqual({ token: SECRET_TOKEN, region: 'eu' });
+    expect(JSON.parse(edited.extra!)).toEqual({ token: SECRET_TOKEN, region: 'eu' });
 
     // A bad port comes back with the API's message, and the password typed is not echoed.
     await page.goto(`${server.url}/admin/connections/warehouse_db/edit`);
@@ -134,15 +142,15 @@ describe('web UI: admin pages', () => {
     await expect(page.getByRole('alert').textContent()).resolves.toMatch(/^port: /);
     expect(await page.content()).not.toContain('typed-but-rejected');
     await expect(page.inputValue('input[name=port]')).resolves.toBe('70000');
-    expect((await knex('connection').where('conn_id', 'warehouse_db').first('password')).password).toBe(SECRET_PASSWORD);
+    expect((await connection('warehouse_db'))?.password).toBe(SECRET_PASSWORD);
 
     // A new password replaces it; "remove" clears it.
     const _csrf = await csrfOf(page);
     const fields = { _csrf, conn_type: 'postgres', host: 'db2.example.test', port: '5432' };
     expect((await formPost(context, '/admin/connections/warehouse_db', { ...fields, password: 'new-pw' })).status).toBe(303);
-    expect((await knex('connection').where('conn_id', 'warehouse_db').first('password')).password).toBe('new-pw');
+    expect((await connection('warehouse_db'))?.password).toBe('new-pw');
     expect((await formPost(context, '/admin/connections/warehouse_db', { ...fields, clear_password: 'on' })).status).toBe(303);
-    expect((await knex('connection').where('conn_id', 'warehouse_db').first('password')).password).toBeNull();
+    expect((await connection('warehouse_db'))?.password).toBeNull();
     const badId = await formPost(context, '/admin/connections', { _csrf, connection_id: 'has space', conn_type: 'http' });
     expect(badId.status).toBe(400);
     expect(badId.html).toContain('connection_id may contain only');

@@ -7,8 +7,10 @@ import {
   DagRunAlreadyExistsError,
   IllegalStateTransitionError,
 } from '../../core/errors.ts';
+import { FernetKeyError } from '../../core/crypto/fernetKey.ts';
 import type { Logger } from '../../core/logger.ts';
 import { InvalidConfError } from '../../core/validateConf.ts';
+import { UndecryptableSecretError } from '../../db/encryptedColumns.ts';
 import { UserAlreadyExistsError } from '../../db/users.ts';
 import { XComTooLargeError } from '../../db/xcom.ts';
 
@@ -56,6 +58,8 @@ export function toProblem(error: unknown): ApiProblem {
   if (error instanceof DagRunAlreadyExistsError || error instanceof UserAlreadyExistsError) return conflict(error.message);
   if (error instanceof IllegalStateTransitionError) return conflict(error.message);
   if (error instanceof InvalidConfError || error instanceof DagDefinitionError || error instanceof XComTooLargeError) return badRequest(error.message);
+  // A Fernet key that is malformed or lacks the one a secret was stored with: the server's configuration, not the request.
+  if (error instanceof FernetKeyError || error instanceof UndecryptableSecretError) return new ApiProblem(500, 'Internal Server Error', error.message);
   const http = error as { status?: number; type?: string; message?: string };
   // express.json(): malformed JSON and bodies over the limit.
   if (http.type === 'entity.parse.failed') return badRequest(`The request body is not valid JSON: ${http.message}`);

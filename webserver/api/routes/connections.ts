@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fernetFor } from '../../../core/crypto/fernetKey.ts';
 import {
   createConnection,
   deleteConnection,
@@ -125,9 +126,9 @@ export const connectionsRoutes = [
     tag: 'Connection',
     permission: 'readConfig',
     query: z.object({ ...pagination, order_by: z.string().optional() }),
-    handler: async ({ query }, { knex }) => {
+    handler: async ({ query }, { knex, config, logger }) => {
       const sort = sortFrom(query.order_by, SORTABLE, 'id');
-      const { rows, total } = await listConnections(knex, { limit: query.limit, offset: query.offset, sort });
+      const { rows, total } = await listConnections(knex, fernetFor(config, logger), { limit: query.limit, offset: query.offset, sort });
       return { connections: rows.map(connectionItemJson), total_entries: total };
     },
   }),
@@ -150,10 +151,10 @@ export const connectionsRoutes = [
     permission: 'editConfig',
     body: createBody,
     responses: { 409: 'A connection with this id already exists' },
-    handler: async ({ body, user }, { knex, now }) => {
+    handler: async ({ body, user }, { knex, config, logger, now }) => {
       const { connection_id, ...rest } = body;
       const values = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as ConnectionChanges & { conn_type: string };
-      const row = await createConnection(knex, { conn_id: connection_id, ...values }, audit(user, now));
+      const row = await createConnection(knex, fernetFor(config, logger), { conn_id: connection_id, ...values }, audit(user, now));
       if (!row) throw conflict(`Connection '${connection_id}' already exists`);
       return connectionJson(row);
     },
@@ -166,8 +167,8 @@ export const connectionsRoutes = [
     permission: 'readConfig',
     params: idParams,
     responses: { 404: 'Connection not found' },
-    handler: async ({ params }, { knex }) => {
-      const row = await getConnection(knex, params.connection_id);
+    handler: async ({ params }, { knex, config, logger }) => {
+      const row = await getConnection(knex, fernetFor(config, logger), params.connection_id);
       if (!row) throw missing(params.connection_id);
       return connectionJson(row);
     },
@@ -182,7 +183,7 @@ export const connectionsRoutes = [
     query: z.object({ update_mask: queryList }),
     body: patchBody,
     responses: { 404: 'Connection not found' },
-    handler: async ({ params, query, body, user }, { knex, now }) => {
+    handler: async ({ params, query, body, user }, { knex, config, logger, now }) => {
       if (body.connection_id !== undefined && body.connection_id !== params.connection_id) throw badRequest('connection_id cannot be changed');
       const mask = (query.update_mask ?? []).map((f) => f.trim()).filter(Boolean);
       for (const field of mask) {
@@ -193,6 +194,7 @@ export const connectionsRoutes = [
       const names = (mask.length > 0 ? mask : UPDATABLE.filter((f) => body[f] !== undefined)) as Updatable[];
       const result = await updateConnection(
         knex,
+        fernetFor(config, logger),
         params.connection_id,
         (existing) => {
           const changes: Record<string, unknown> = Object.fromEntries(names.map((f) => [f, body[f]]));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { fernetFor } from '../../../core/crypto/fernetKey.ts';
 import { createVariable, deleteVariable, getVariable, listVariables, pgText, sortFrom, updateVariable, type VariableChanges, type VariableRow } from '../../../db/configObjects.ts';
 import type { AuthenticatedUser } from '../auth.ts';
 import { defineRoute, pagination, queryList, Reply } from '../defineRoute.ts';
@@ -34,9 +35,9 @@ export const variablesRoutes = [
     tag: 'Variable',
     permission: 'readConfig',
     query: z.object({ ...pagination, order_by: z.string().optional() }),
-    handler: async ({ query }, { knex }) => {
+    handler: async ({ query }, { knex, config, logger }) => {
       const sort = sortFrom(query.order_by, SORTABLE, 'id');
-      const { rows, total } = await listVariables(knex, { limit: query.limit, offset: query.offset, sort });
+      const { rows, total } = await listVariables(knex, fernetFor(config, logger), { limit: query.limit, offset: query.offset, sort });
       return { variables: rows.map(variableJson), total_entries: total };
     },
   }),
@@ -48,8 +49,8 @@ export const variablesRoutes = [
     permission: 'editConfig',
     body: createBody,
     responses: { 409: 'A variable with this key already exists' },
-    handler: async ({ body, user }, { knex, now }) => {
-      const row = await createVariable(knex, { key: body.key, val: body.value, description: body.description ?? null }, audit(user, now));
+    handler: async ({ body, user }, { knex, config, logger, now }) => {
+      const row = await createVariable(knex, fernetFor(config, logger), { key: body.key, val: body.value, description: body.description ?? null }, audit(user, now));
       if (!row) throw conflict(`Variable '${body.key}' already exists; use PATCH /variables/{variable_key} to change it`);
       return variableJson(row);
     },
@@ -62,8 +63,8 @@ export const variablesRoutes = [
     permission: 'readConfig',
     params: keyParams,
     responses: { 404: 'Variable not found' },
-    handler: async ({ params }, { knex }) => {
-      const row = await getVariable(knex, params.variable_key);
+    handler: async ({ params }, { knex, config, logger }) => {
+      const row = await getVariable(knex, fernetFor(config, logger), params.variable_key);
       if (!row) throw missing(params.variable_key);
       return variableJson(row);
     },
@@ -78,7 +79,7 @@ export const variablesRoutes = [
     query: z.object({ update_mask: queryList }),
     body: patchBody,
     responses: { 404: 'Variable not found' },
-    handler: async ({ params, query, body, user }, { knex, now }) => {
+    handler: async ({ params, query, body, user }, { knex, config, logger, now }) => {
       if (body.key !== params.variable_key) throw badRequest(`The key in the body ('${body.key}') does not match the URL ('${params.variable_key}'); a variable's key cannot be changed`);
       const changes: VariableChanges = {};
       const mask = (query.update_mask ?? []).map((f) => f.trim()).filter(Boolean);
@@ -95,7 +96,7 @@ export const variablesRoutes = [
         changes.val = body.value;
         if (body.description !== undefined) changes.description = body.description;
       }
-      const result = await updateVariable(knex, params.variable_key, changes, audit(user, now));
+      const result = await updateVariable(knex, fernetFor(config, logger), params.variable_key, changes, audit(user, now));
       if (!('row' in result)) throw missing(params.variable_key);
       return variableJson(result.row);
     },

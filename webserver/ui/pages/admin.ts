@@ -24,6 +24,8 @@ import {
   type PoolRow,
   type VariableRow,
 } from '../../../db/configObjects.ts';
+import type { MultiFernet } from '../../../core/crypto/fernet.ts';
+import { fernetFor } from '../../../core/crypto/fernetKey.ts';
 import type { Permission } from '../../api/auth.ts';
 import type { ApiContext } from '../../api/defineRoute.ts';
 import { conflict, notFound } from '../../api/problems.ts';
@@ -63,6 +65,12 @@ export interface FormField {
 
 type Body = Record<string, unknown>;
 
+/** The database and, read only when a page needs it, the Fernet key of secrets (a bad key then fails only those pages). */
+interface Store {
+  knex: Knex;
+  readonly fernet: MultiFernet;
+}
+
 /** What one admin section knows about its objects. */
 interface Resource<Row> {
   /** URL segment under /admin/ and the view of its list. */
@@ -71,13 +79,13 @@ interface Resource<Row> {
   title: string;
   /** Who may see the list. */
   readPermission: Permission;
-  list(knex: Knex, offset: number): Promise<{ rows: Row[]; total: number }>;
-  get(knex: Knex, id: string): Promise<Row | undefined>;
+  list(store: Store, offset: number): Promise<{ rows: Row[]; total: number }>;
+  get(store: Store, id: string): Promise<Row | undefined>;
   fields(row: Row | undefined, entered: Body | undefined): FormField[];
   /** Creates from the form; returns the new object's id. Throws ZodError, ApiProblem or a domain error. */
-  create(knex: Knex, body: Body, audit: Audit): Promise<string>;
-  update(knex: Knex, id: string, body: Body, audit: Audit): Promise<string>;
-  remove(knex: Knex, id: string, audit: Audit): Promise<boolean>;
+  create(store: Store, body: Body, audit: Audit): Promise<string>;
+  update(store: Store, id: string, body: Body, audit: Audit): Promise<string>;
+  remove(store: Store, id: string, audit: Audit): Promise<boolean>;
   /** Shown on the delete confirmation page. */
   details(row: Row): [string, string][];
   deletable?(id: string): boolean;
@@ -99,26 +107,26 @@ const variables: Resource<VariableRow> = {
   noun: 'variable',
   title: 'Variables',
   readPermission: 'readConfig',
-  list: (knex, offset) => listVariables(knex, { ...sortBy('key'), offset }),
-  get: (knex, key) => getVariable(knex, key),
+  list: ({ knex, fernet }, offset) => listVariables(knex, fernet, { ...sortBy('key'), offset }),
+  get: ({ knex, fernet }, key) => getVariable(knex, fernet, key),
   fields: (row, entered) => [
     { name: 'key', label: 'Key', kind: 'text', value: entered ? text(entered, 'key') : (row?.key ?? ''), required: true, readonly: Boolean(row), code: true },
     { name: 'value', label: 'Value', kind: 'textarea', value: entered ? text(entered, 'value') : (row?.val ?? ''), code: true },
     { name: 'description', label: 'Description', kind: 'textarea', value: entered ? text(entered, 'description') : (row?.description ?? '') },
   ],
-  async create(knex, body, audit) {
+  async create({ knex, fernet }, body, audit) {
     const input = variableCreateBody.parse({ key: text(body, 'key'), value: text(body, 'value'), description: orNull(body, 'description') });
-    const row = await createVariable(knex, { key: input.key, val: input.value, description: input.description ?? null }, audit);
+    const row = await createVariable(knex, fernet, { key: input.key, val: input.value, description: input.description ?? null }, audit);
     if (!row) throw conflict(`Variable '${input.key}' already exists; edit it instead`);
     return row.key;
   },
-  async update(knex, key, body, audit) {
+  async update({ knex, fernet }, key, body, audit) {
     const input = variablePatchBody.parse({ key, value: text(body, 'value'), description: orNull(body, 'description') });
-    const result = await updateVariable(knex, key, { val: input.value, description: input.description ?? null }, audit);
+    const result = await updateVariable(knex, fernet, key, { val: input.value, description: input.description ?? null }, audit);
     if (!('row' in result)) throw notFound(`Variable '${key}' not found`);
     return result.row.key;
   },
-  remove: (knex, key, audit) => deleteVariable(knex, key, audit),
+  remove: ({ knex }, key, audit) => deleteVariable(knex, key, audit),
   details: (row) => [
     ['Key', row.key],
     ['Value', row.val ?? ''],
@@ -133,8 +141,8 @@ const connections: Resource<ConnectionRow> = {
   noun: 'connection',
   title: 'Connections',
   readPermission: 'readConfig',
-  list: (knex, offset) => listConnections(knex, { ...sortBy('conn_id'), offset }),
-  get: (knex, id) => getConnection(knex, id),
+  list: ({ knex, fernet }, offset) => listConnections(knex, fernet, { ...sortBy('conn_id'), offset }),
+  get: ({ knex, fernet }, id) => getConnection(knex, fernet, id),
   fields: (row, entered) => {
     const value = (name: string, stored: string | number | null | undefined) => (entered ? text(entered, name) : stored === null || stored === undefined ? '' : String(stored));
     return [
@@ -158,17 +166,17 @@ const connections: Resource<ConnectionRow> = {
       },
     ];
   },
-  async create(knex, body, audit) {
+  async create({ knex, fernet }, body, audit) {
     const raw: Body = { connection_id: text(body, 'connection_id'), conn_type: text(body, 'conn_type') };
     for (const name of ['description', 'host', 'schema', 'login', 'password', 'extra']) if (text(body, name)) raw[name] = text(body, name);
     if (text(body, 'port').trim()) raw.port = numberOrText(text(body, 'port'));
     const { connection_id, ...rest } = connectionCreateBody.parse(raw);
     const values = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as ConnectionChanges & { conn_type: string };
-    const row = await createConnection(knex, { conn_id: connection_id, ...values }, audit);
+    const row = await createConnection(knex, fernet, { conn_id: connection_id, ...values }, audit);
     if (!row) throw conflict(`Connection '${connection_id}' already exists; edit it instead`);
     return row.conn_id;
   },
-  async update(knex, id, body, audit) {
+  async update({ knex, fernet }, id, body, audit) {
     const raw: Body = { connection_id: id, port: text(body, 'port').trim() ? numberOrText(text(body, 'port')) : null };
     for (const name of CONNECTION_TEXT_FIELDS) raw[name] = name === 'conn_type' ? text(body, name) : orNull(body, name);
     if (checked(body, 'clear_password')) raw.password = null;
@@ -178,6 +186,7 @@ const connections: Resource<ConnectionRow> = {
     const names: Field[] = ['conn_type', 'description', 'host', 'schema', 'login', 'port', 'extra', ...(input.password !== undefined ? (['password'] as const) : [])];
     const result = await updateConnection(
       knex,
+      fernet,
       id,
       (existing) => {
         const changes: Record<string, unknown> = Object.fromEntries(names.map((f) => [f, input[f]]));
@@ -190,7 +199,7 @@ const connections: Resource<ConnectionRow> = {
     if (!('row' in result)) throw notFound(`Connection '${id}' not found`);
     return result.row.conn_id;
   },
-  remove: (knex, id, audit) => deleteConnection(knex, id, audit),
+  remove: ({ knex }, id, audit) => deleteConnection(knex, id, audit),
   details: (row) => [
     ['Connection id', row.conn_id],
     ['Type', row.conn_type],
@@ -204,8 +213,8 @@ const pools: Resource<PoolRow> = {
   noun: 'pool',
   title: 'Pools',
   readPermission: 'read',
-  list: (knex, offset) => listPools(knex, { ...sortBy('pool'), offset }),
-  get: (knex, name) => getPool(knex, name),
+  list: ({ knex }, offset) => listPools(knex, { ...sortBy('pool'), offset }),
+  get: ({ knex }, name) => getPool(knex, name),
   fields: (row, entered) => [
     { name: 'name', label: 'Name', kind: 'text', value: entered ? text(entered, 'name') : (row?.pool ?? ''), required: true, readonly: row?.pool === DEFAULT_POOL, code: true },
     { name: 'slots', label: 'Slots', kind: 'number', value: entered ? text(entered, 'slots') : String(row?.slots ?? 128), required: true },
@@ -217,13 +226,13 @@ const pools: Resource<PoolRow> = {
       checked: entered ? checked(entered, 'include_deferred') : (row?.include_deferred ?? false),
     },
   ],
-  async create(knex, body, audit) {
+  async create({ knex }, body, audit) {
     const input = poolCreateBody.parse({ name: text(body, 'name'), slots: numberOrText(text(body, 'slots')), description: orNull(body, 'description'), include_deferred: checked(body, 'include_deferred') });
     const row = await createPool(knex, { pool: input.name, slots: input.slots, description: input.description ?? null, include_deferred: input.include_deferred ?? false }, audit);
     if (!row) throw conflict(`Pool '${input.name}' already exists; edit it instead`);
     return row.pool;
   },
-  async update(knex, name, body, audit) {
+  async update({ knex }, name, body, audit) {
     const input = poolPatchBody.parse({ name: text(body, 'name') || name, slots: numberOrText(text(body, 'slots')), description: orNull(body, 'description'), include_deferred: checked(body, 'include_deferred') });
     const changes: PoolChanges = { pool: input.name, slots: input.slots, description: input.description ?? null, include_deferred: input.include_deferred ?? false };
     const result = await updatePool(knex, name, changes, audit); // default_pool cannot be renamed: 400
@@ -231,7 +240,7 @@ const pools: Resource<PoolRow> = {
     if ('duplicate' in result) throw conflict(`Pool '${changes.pool}' already exists`);
     return result.row.pool;
   },
-  remove: (knex, name, audit) => deletePool(knex, name, audit),
+  remove: ({ knex }, name, audit) => deletePool(knex, name, audit),
   details: (row) => [
     ['Name', row.pool],
     ['Slots', String(row.slots)],
@@ -248,7 +257,13 @@ function notice(req: Request, noun: string): string | null {
 }
 
 function register<Row>(router: Router, ctx: ApiContext, resource: Resource<Row>, rows: (list: Row[]) => unknown[]): void {
-  const { knex, logger, now } = ctx;
+  const { knex, config, logger, now } = ctx;
+  const store: Store = {
+    knex,
+    get fernet() {
+      return fernetFor(config, logger);
+    },
+  };
   const base = `/admin/${resource.path}`;
   const itemPath = (id: string, rest = '') => `${base}/${encodeURIComponent(id)}${rest}`;
   const guard = requireUiPermission('editConfig');
@@ -270,9 +285,9 @@ function register<Row>(router: Router, ctx: ApiContext, resource: Resource<Row>,
   router.get(base, requireUiPermission(resource.readPermission), async (req, res) => {
     try {
       const requested = pageNumber(req.query.page);
-      let { rows: list, total } = await resource.list(knex, (requested - 1) * ADMIN_PAGE_SIZE);
+      let { rows: list, total } = await resource.list(store, (requested - 1) * ADMIN_PAGE_SIZE);
       const page = pager(requested, total, ADMIN_PAGE_SIZE);
-      if (page.page !== requested) ({ rows: list, total } = await resource.list(knex, (page.page - 1) * ADMIN_PAGE_SIZE));
+      if (page.page !== requested) ({ rows: list, total } = await resource.list(store, (page.page - 1) * ADMIN_PAGE_SIZE));
       res.render(`admin/${resource.path}`, {
         title: resource.title,
         section: resource.path,
@@ -293,7 +308,7 @@ function register<Row>(router: Router, ctx: ApiContext, resource: Resource<Row>,
 
   router.post(base, guard, async (req, res) => {
     try {
-      const id = await resource.create(knex, req.body ?? {}, auditOf(req, now));
+      const id = await resource.create(store, req.body ?? {}, auditOf(req, now));
       res.redirect(303, done('created', id));
     } catch (error) {
       const { status, message } = problemOf(error, logger, req);
@@ -305,7 +320,7 @@ function register<Row>(router: Router, ctx: ApiContext, resource: Resource<Row>,
   router.get(`${base}/:id/edit`, guard, async (req, res) => {
     const id = req.params.id as string;
     try {
-      const row = await resource.get(knex, id);
+      const row = await resource.get(store, id);
       if (!row) return renderError(res, 404, `No ${resource.noun} '${id}'`);
       renderForm(res, { row, id });
     } catch (error) {
@@ -316,19 +331,19 @@ function register<Row>(router: Router, ctx: ApiContext, resource: Resource<Row>,
   router.post(`${base}/:id`, guard, async (req, res) => {
     const id = req.params.id as string;
     try {
-      const newId = await resource.update(knex, id, req.body ?? {}, auditOf(req, now));
+      const newId = await resource.update(store, id, req.body ?? {}, auditOf(req, now));
       res.redirect(303, done('updated', newId));
     } catch (error) {
       const { status, message } = problemOf(error, logger, req);
       if (status >= 500 || status === 404) return renderError(res, status, message);
-      renderForm(res, { row: await resource.get(knex, id), id, entered: req.body ?? {}, error: message, status });
+      renderForm(res, { row: await resource.get(store, id), id, entered: req.body ?? {}, error: message, status });
     }
   });
 
   router.get(`${base}/:id/delete`, guard, async (req, res) => {
     const id = req.params.id as string;
     try {
-      const row = await resource.get(knex, id);
+      const row = await resource.get(store, id);
       if (!row) return renderError(res, 404, `No ${resource.noun} '${id}'`);
       res.render('admin/delete', {
         title: `Delete ${resource.noun} ${id}`,
@@ -348,7 +363,7 @@ function register<Row>(router: Router, ctx: ApiContext, resource: Resource<Row>,
   router.post(`${base}/:id/delete`, guard, async (req, res) => {
     const id = req.params.id as string;
     try {
-      if (!(await resource.remove(knex, id, auditOf(req, now)))) return renderError(res, 404, `No ${resource.noun} '${id}'`);
+      if (!(await resource.remove(store, id, auditOf(req, now)))) return renderError(res, 404, `No ${resource.noun} '${id}'`);
       res.redirect(303, done('deleted', id));
     } catch (error) {
       renderProblem(res, req, logger, error);
