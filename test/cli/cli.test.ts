@@ -20,7 +20,7 @@ describe('airflow CLI', () => {
     const result = await airflow('db', 'check');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/latest migration \(0003_rendered_fields\)/);
+    expect(result.stdout).toMatch(/latest migration \(0005_encrypted_secrets\)/);
   });
 
   it('dags list --local parses the folder and lists the DAGs with the examples, as JSON with Airflow field names', async () => {

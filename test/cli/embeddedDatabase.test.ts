@@ -17,7 +17,7 @@ describe('the embedded Postgres default', () => {
     const migrate = await runCli(['db', 'migrate'], { env, cwd, timeoutMs: 120_000 });
     expect(migrate.stderr).toMatch(/initialising the embedded Postgres cluster/);
     expect(migrate.code).toBe(0);
-    expect(migrate.stdout).toMatch(/Applied 3 migration\(s\): 0001_initial, 0002_users, 0003_rendered_fields/);
+    expect(migrate.stdout).toMatch(/Applied 5 migration\(s\): 0001_initial, 0002_users, 0003_rendered_fields, 0004_sessions, 0005_encrypted_secrets/);
     expect(migrate.stdout).toMatch(/embedded Postgres/);
 
     const list = await runCli(['dags', 'list', '--local', '-o', 'json'], { env, cwd, timeoutMs: 120_000 });
