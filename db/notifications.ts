@@ -28,7 +28,8 @@ export class WakeupListener {
   private retryTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly url: string,
+    /** Read at every (re)connect: the embedded server may have come back on another port. */
+    private readonly url: string | (() => string),
     private readonly onWake: (reason: string) => void,
     private readonly logger: Logger,
   ) {}
@@ -45,7 +46,7 @@ export class WakeupListener {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.url, application_name: 'airflow-ts' });
+    const client = new pg.Client({ connectionString: typeof this.url === 'function' ? this.url() : this.url, application_name: 'airflow-ts' });
     client.on('notification', (message) => this.onWake(message.payload ?? ''));
     client.on('error', (error) => this.reconnect(error));
     client.on('end', () => this.reconnect(new Error('connection ended')));

@@ -1,30 +1,35 @@
 import type { ResolvedConfig } from '../config/schema.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
+import { databaseIdentity } from '../runner/tryProcesses.ts';
 import type { Executor } from './base.ts';
 import { KubernetesExecutor } from './kubernetes/kubernetesExecutor.ts';
 import { LocalExecutor } from './localExecutor.ts';
 
 /**
- * The executor named by core.executor. Task processes get the database URL
- * and config file of this process, so they use the same database even when it
- * is the embedded one.
+ * The executor named by core.executor. Task processes get the AIRFLOW_HOME,
+ * config file and database URL of this process, so they use the same
+ * database; with `databaseUrl` null (the embedded server) they attach to the
+ * AIRFLOW_HOME's embedded server themselves, and so follow it to a new port
+ * after a restart (ADR 0008).
  */
-export function createExecutor(config: ResolvedConfig, databaseUrl: string, logger: Logger): Executor {
+export function createExecutor(config: ResolvedConfig, databaseUrl: string | null, logger: Logger): Executor {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     AIRFLOW_HOME: config.airflowHome,
-    AIRFLOW__DATABASE__URL: databaseUrl,
+    ...(databaseUrl ? { AIRFLOW__DATABASE__URL: databaseUrl } : {}),
     ...(config.configFile ? { AIRFLOW_CONFIG: config.configFile } : {}),
   };
+  // What the task processes' try marks name (runner/tryProcesses.ts): the same value they compute.
+  const database = databaseIdentity({ database: { url: databaseUrl ?? '' }, airflowHome: config.airflowHome });
   const scoped = logger.child({ component: 'executor' });
   const newProcessPerTask = config.core.executeTasksNewProcess;
   switch (config.core.executor) {
     case 'SequentialExecutor':
       // One task at a time, like Airflow's; warm unless core.executeTasksNewProcess asks for Airflow's fresh process per task.
-      return new LocalExecutor({ name: 'SequentialExecutor', parallelism: 1, newProcessPerTask, env, databaseUrl, logger: scoped });
+      return new LocalExecutor({ name: 'SequentialExecutor', parallelism: 1, newProcessPerTask, env, databaseUrl: database, logger: scoped });
     case 'LocalExecutor':
-      return new LocalExecutor({ parallelism: config.core.parallelism, newProcessPerTask, env, databaseUrl, logger: scoped });
+      return new LocalExecutor({ parallelism: config.core.parallelism, newProcessPerTask, env, databaseUrl: database, logger: scoped });
     case 'KubernetesExecutor':
       // Pods get their environment from the pod template and kubernetes.env, never this process's.
       return new KubernetesExecutor(config, scoped);

@@ -20,7 +20,7 @@ import { executeTask, TaskDidNotStopError } from './executeTask.ts';
 import { loadDagFile, loadTask } from './loadTask.ts';
 import { claimForWorker, decideRun, startNextReserved } from './miniScheduler.ts';
 import { TaskLog, taskLogPath } from './taskLog.ts';
-import { killTryProcesses, oneTry, otherTries, tryMark, withTryMark } from './tryProcesses.ts';
+import { databaseIdentity, killTryProcesses, oneTry, otherTries, tryMark, withTryMark } from './tryProcesses.ts';
 
 export interface RunnerContext {
   knex: Knex;
@@ -109,9 +109,9 @@ export async function executeTry(
   log.info(`Starting attempt ${started.try_number} of ${started.max_tries + 1} of ${dagId}.${taskId} (${runId}) on ${os.hostname()}, pid ${process.pid}`);
   // A new try never overlaps an old one: what an earlier try left running on this host (its runner was
   // killed with its parent, say) is killed first. Their processes carry the try's mark (tryProcesses.ts).
-  const mark = tryMark(config.database.url, started.id, started.try_number);
+  const mark = tryMark(databaseIdentity(config), started.id, started.try_number);
   if (started.try_number > 1) {
-    const killed = killTryProcesses(otherTries(config.database.url, started.id, started.try_number));
+    const killed = killTryProcesses(otherTries(databaseIdentity(config), started.id, started.try_number));
     if (killed > 0) log.error(`Killed ${killed} process(es) an earlier try of this task instance left running on this host`);
   }
   const abort = new AbortController();
@@ -157,7 +157,7 @@ export async function executeTry(
     if (result !== undefined) log.info(`Returned value (XCom return_value): ${preview(secretsMasker.redact(result))}`);
   } catch (error) {
     // A cancelled try (timeout, state changed) ends with everything it started, before a retry can be scheduled.
-    if (abort.signal.aborted) killTryProcesses(oneTry(config.database.url, started.id, started.try_number));
+    if (abort.signal.aborted) killTryProcesses(oneTry(databaseIdentity(config), started.id, started.try_number));
     if (error instanceof TaskDidNotStopError) {
       // Its body still runs in this process: not recorded here; the process ends and its executor reports the try failed.
       log.error(error.message);

@@ -31,6 +31,14 @@ function databaseTag(databaseUrl: string): string {
   return createHash('sha256').update(where).digest('hex').slice(0, 12);
 }
 
+/**
+ * The database a mark names: its URL, or for the embedded server the AIRFLOW_HOME, since a restart
+ * may move that server to another port (ADR 0008) and task processes are given no URL for it.
+ */
+export function databaseIdentity(config: { database: { url: string }; airflowHome: string }): string {
+  return config.database.url || `embedded:${config.airflowHome}`;
+}
+
 /** Sets the mark on this process (for its children) while `body` runs. The runner runs one try at a time. */
 export async function withTryMark<T>(mark: string, body: () => Promise<T>): Promise<T> {
   const before = process.env[TRY_MARK_ENV];

@@ -1,5 +1,5 @@
 import { resolveConfig } from '../config/resolveConfig.ts';
-import { connect } from '../db/database.ts';
+import { openDatabase } from '../db/database.ts';
 import { getSerializedDagCached } from '../db/serializedDagCache.ts';
 import { workloadOf, type TaskWorkload } from '../executors/base.ts';
 import { createLogger } from '../logging/winstonLogger.ts';
@@ -38,7 +38,7 @@ if (!process.send) {
 
 const config = await resolveConfig();
 const logger = createLogger(config.logging.level, { component: 'worker' });
-const db = connect(config.database.url, false, async () => {}, 4);
+const db = await openDatabase(config, logger, { poolMax: 4 });
 const jobId = process.env.AIRFLOW_TS_SCHEDULER_JOB_ID ? Number(process.env.AIRFLOW_TS_SCHEDULER_JOB_ID) : null;
 const maxTasks = config.core.workerMaxTasks;
 let tasksRun = 0;

@@ -20,7 +20,7 @@ export interface SchedulerOptions {
   /** Injected clock; tests move time by hand. */
   now?: () => Date;
   /** Database URL to LISTEN on for wake-ups from other processes (triggers, clears, unpauses). */
-  listenUrl?: string;
+  listenUrl?: string | (() => string);
   /**
    * Restricts the loop to these DAGs and skips creating scheduled runs: for
    * `airflow dags backfill` and `airflow dags test`, which drive their own runs.

@@ -69,7 +69,8 @@ export function runDrivingCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           .option('dry-run', { type: 'boolean', default: false, describe: 'Only print the runs it would create' }),
       async (args) => {
         const failed = await withRuntime(args, async (runtime) => {
-          const { knex, url } = await runtime.db();
+          const database = await runtime.db();
+          const { knex } = database;
           const dag = await getSerializedDag(knex, args.dag_id);
           const start = parseCliDate(args.startDate, '--start-date');
           const end = parseCliDate(args.endDate, '--end-date');
@@ -93,7 +94,7 @@ export function runDrivingCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           const finished = await driveRunsToCompletion({
             knex,
             config: runtime.config,
-            executor: createExecutor(runtime.config, url, runtime.logger),
+            executor: createExecutor(runtime.config, database.embedded ? null : database.url, runtime.logger),
             logger: runtime.logger,
             dagId: dag.dagId,
             runIds: runs.map((r) => r.run_id),
