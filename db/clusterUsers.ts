@@ -4,7 +4,7 @@ import path from 'node:path';
 /**
  * Which processes use the embedded Postgres: one file per live process in
  * `<cluster>/users/<pid>.json`, holding its pid and start time. The last live
- * user stops the server (ADR 0008). Counting connections instead would miss a
+ * user stops the server (ADR 0009). Counting connections instead would miss a
  * process whose pool happens to be idle; a file can be left behind by kill -9,
  * so a registration counts only while its process lives with the same start
  * time (a reused pid is another process).

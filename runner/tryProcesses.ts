@@ -33,7 +33,7 @@ function databaseTag(databaseUrl: string): string {
 
 /**
  * The database a mark names: its URL, or for the embedded server the AIRFLOW_HOME, since a restart
- * may move that server to another port (ADR 0008) and task processes are given no URL for it.
+ * may move that server to another port (ADR 0009) and task processes are given no URL for it.
  */
 export function databaseIdentity(config: { database: { url: string }; airflowHome: string }): string {
   return config.database.url || `embedded:${config.airflowHome}`;
