@@ -95,3 +95,16 @@ export async function lastAutomatedDataInterval(db: Knex | Knex.Transaction, dag
     .first('data_interval_start', 'data_interval_end');
   return row?.data_interval_start ? { start: row.data_interval_start, end: row.data_interval_end } : null;
 }
+
+/**
+ * Locks dag runs FOR UPDATE, in id order, and returns them. Every writer that
+ * changes a run's task instances takes its runs' locks first (dag run, then
+ * task instances: ADR 0010), as the scheduler does, so mark, clear and the
+ * scheduler queue behind each other instead of deadlocking.
+ */
+export async function lockDagRuns(trx: Knex.Transaction, dagId: string, where: { runIds: readonly string[] } | Knex.QueryCallback): Promise<DagRunRow[]> {
+  const query = trx<DagRunRow>('dag_run').where('dag_id', dagId);
+  if ('runIds' in where) query.whereIn('run_id', [...where.runIds]);
+  else query.where(where);
+  return query.orderBy('id').forUpdate();
+}

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { SerializedDag } from '../core/serialize.ts';
 import { notifyScheduler } from '../db/notifications.ts';
+import { lockDagRuns } from '../db/dagRuns.ts';
 import { clearXComs } from '../db/xcom.ts';
 import { transitionDagRun, transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
 
@@ -22,12 +23,21 @@ export interface ClearRequest {
  * restarting, so their runner stops and the try is retried), get their
  * retries back (max_tries = try_number + retries), lose their XComs, and
  * their dag runs go back to queued so the scheduler picks them up again.
- * One transaction. Returns the task instances cleared (or that would be, on a dry run).
+ * One transaction; the runs are locked before their task instances (ADR 0010),
+ * and each kind of move is one statement, not one per row. Returns the task
+ * instances cleared (or that would be, on a dry run).
  */
 export async function clearTaskInstances(knex: Knex, request: ClearRequest): Promise<TaskInstanceRow[]> {
   const taskIds = expand(request.dag, request.taskIds, request);
   return knex.transaction(async (trx) => {
-    let query = trx('task_instance').where('dag_id', request.dag.dagId).whereIn('run_id', request.runIds).whereIn('task_id', [...taskIds]).forUpdate();
+    const runs = await lockDagRuns(trx, request.dag.dagId, { runIds: request.runIds });
+    if (runs.length === 0) return [];
+    let query = trx('task_instance')
+      .where('dag_id', request.dag.dagId)
+      .whereIn('run_id', runs.map((r) => r.run_id))
+      .whereIn('task_id', [...taskIds])
+      .orderBy('id')
+      .forUpdate();
     if (request.onlyStates) {
       const states = request.onlyStates.filter((s): s is string => s !== null);
       const withNull = request.onlyStates.includes(null);
@@ -38,17 +48,18 @@ export async function clearTaskInstances(knex: Knex, request: ClearRequest): Pro
     }
     const tis: TaskInstanceRow[] = await query;
     if (request.dryRun || tis.length === 0) return tis;
-    const retries = new Map(request.dag.tasks.map((t) => [t.taskId, t.retries]));
-    const running = tis.filter((ti) => ti.state === 'running');
-    const others = tis.filter((ti) => ti.state !== 'running' && ti.state !== null);
-    const now = request.now;
-    await transitionTaskInstances(trx, running.map((ti) => ti.id), { to: 'restarting', now });
-    for (const ti of others) {
-      await transitionTaskInstances(trx, [ti.id], { to: null, now, set: { max_tries: ti.try_number + (retries.get(ti.task_id) ?? 0), next_retry_at: null } });
-    }
-    const runs: { id: number; run_id: string; state: string }[] = await trx('dag_run').where('dag_id', request.dag.dagId).whereIn('run_id', [...new Set(tis.map((t) => t.run_id))]).select('id', 'run_id', 'state');
+    const { now } = request;
+    const retries = JSON.stringify(Object.fromEntries(request.dag.tasks.map((t) => [t.taskId, t.retries])));
+    await transitionTaskInstances(trx, tis.filter((ti) => ti.state === 'running').map((ti) => ti.id), { to: 'restarting', now });
+    await transitionTaskInstances(
+      trx,
+      tis.filter((ti) => ti.state !== 'running' && ti.state !== null).map((ti) => ti.id),
+      { to: null, now, set: { max_tries: trx.raw("ti.try_number + COALESCE((?::jsonb ->> ti.task_id)::int, 0)", [retries]) as never, next_retry_at: null } },
+    );
     for (const run of runs) {
-      await clearXComs(trx, run.id, tis.filter((t) => t.run_id === run.run_id).map((t) => t.task_id));
+      const cleared = tis.filter((t) => t.run_id === run.run_id).map((t) => t.task_id);
+      if (cleared.length === 0) continue;
+      await clearXComs(trx, run.id, cleared);
       if (run.state !== 'queued' && run.state !== 'running') {
         await transitionDagRun(trx, run.id, { to: 'queued', now, set: { clear_number: trx.raw('clear_number + 1') as never } });
       }

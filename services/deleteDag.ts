@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { AirflowError, DagNotFoundError } from '../core/errors.ts';
+import { lockDagRuns } from '../db/dagRuns.ts';
 
 /** Thrown when a DAG's metadata cannot be deleted because some of its task instances are running. */
 export class DagHasRunningTasksError extends AirflowError {
@@ -17,7 +18,9 @@ export class DagHasRunningTasksError extends AirflowError {
  */
 export async function deleteDagMetadata(knex: Knex, dagId: string): Promise<void> {
   await knex.transaction(async (trx) => {
-    if (!(await trx('dag').where('dag_id', dagId).first('dag_id'))) throw new DagNotFoundError(dagId);
+    // Locks in the one order (ADR 0010): the DAG, its runs, then their task instances.
+    if (!(await trx('dag').where('dag_id', dagId).forUpdate().first('dag_id'))) throw new DagNotFoundError(dagId);
+    await lockDagRuns(trx, dagId, () => {});
     const running = await trx('task_instance').where({ dag_id: dagId, state: 'running' }).forUpdate().first('id');
     if (running) throw new DagHasRunningTasksError(dagId);
     await trx('log').where('dag_id', dagId).delete();

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { SerializedDag } from '../core/serialize.ts';
+import { lockDagRuns } from '../db/dagRuns.ts';
 import { notifyScheduler } from '../db/notifications.ts';
 import { tiStatesLeadingTo, transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
 import { clearTaskInstances } from './clearTaskInstances.ts';
@@ -35,6 +36,7 @@ export type MarkedTaskInstance = TaskInstanceRow & { execution_date: Date };
  * failed and upstream_failed task instances downstream of the named tasks are
  * cleared, so the run resumes from there (as Airflow's set_task_instance_state
  * does). A runner whose task was marked notices at its next heartbeat and stops.
+ * The runs are locked before their task instances, as the scheduler does (ADR 0010).
  * Returns the task instances marked (on a dry run: that would be).
  */
 export async function markTaskInstances(knex: Knex, request: MarkRequest): Promise<MarkedTaskInstance[]> {
@@ -48,6 +50,7 @@ export async function markTaskInstances(knex: Knex, request: MarkRequest): Promi
       .whereIn('run_id', [...logicalDates.keys()])
       .whereIn('task_id', [...taskIds])
       .where((q) => q.whereIn('state', movable.filter((s) => s !== null)).orWhereNull('state'))
+      .orderBy('id')
       .forUpdate();
     if (request.mapIndex !== undefined) query.where('map_index', request.mapIndex);
     const chosen: TaskInstanceRow[] = await query;
@@ -73,15 +76,15 @@ function byDateTaskMapIndex(a: MarkedTaskInstance, b: MarkedTaskInstance): numbe
   return a.execution_date.getTime() - b.execution_date.getTime() || a.task_id.localeCompare(b.task_id) || a.map_index - b.map_index;
 }
 
-/** The anchor run, plus earlier and/or later runs of the DAG when asked. */
-async function affectedRuns(trx: Knex.Transaction, request: MarkRequest): Promise<Pick<DagRunRow, 'run_id' | 'logical_date'>[]> {
-  const query = trx('dag_run').where('dag_id', request.dag.dagId).select('run_id', 'logical_date');
-  if (!request.past && !request.future) query.where('id', request.run.id);
-  else {
-    if (!request.past) query.where('logical_date', '>=', request.run.logical_date);
-    if (!request.future) query.where('logical_date', '<=', request.run.logical_date);
-  }
-  return query;
+/** The anchor run, plus earlier and/or later runs of the DAG when asked; locked, before their task instances (ADR 0010). */
+async function affectedRuns(trx: Knex.Transaction, request: MarkRequest): Promise<DagRunRow[]> {
+  return lockDagRuns(trx, request.dag.dagId, (query) => {
+    if (!request.past && !request.future) query.where('id', request.run.id);
+    else {
+      if (!request.past) query.where('logical_date', '>=', request.run.logical_date);
+      if (!request.future) query.where('logical_date', '<=', request.run.logical_date);
+    }
+  });
 }
 
 /** The named tasks and, when asked, everything upstream / downstream of them. */

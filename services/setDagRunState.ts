@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { SerializedDag } from '../core/serialize.ts';
 import { UNFINISHED_TI_STATES, type TiState } from '../core/state.ts';
+import { lockDagRuns } from '../db/dagRuns.ts';
 import { notifyScheduler } from '../db/notifications.ts';
 import { transitionDagRunOrThrow, transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
 import { clearTaskInstances } from './clearTaskInstances.ts';
@@ -34,13 +35,15 @@ const EXECUTING: readonly TiState[] = ['running', 'deferred', 'up_for_reschedule
 export async function setDagRunState(knex: Knex, request: SetDagRunStateRequest): Promise<{ run: DagRunRow; changed: TaskInstanceRow[] } | null> {
   const { now } = request;
   return knex.transaction(async (trx) => {
-    const run: DagRunRow | undefined = await trx('dag_run').where({ dag_id: request.dagId, run_id: request.runId }).forUpdate().first();
+    // The run first, then its task instances (ADR 0010).
+    const [run] = await lockDagRuns(trx, request.dagId, { runIds: [request.runId] });
     if (!run) return null;
     if (run.state === request.state) return { run, changed: [] };
     if (request.state === 'queued') return requeue(trx, run, request.dag, now);
     const unfinished: TaskInstanceRow[] = await trx('task_instance')
       .where({ dag_id: run.dag_id, run_id: run.run_id })
       .where((q) => q.whereIn('state', [...UNFINISHED_TI_STATES].filter((s) => s !== null)).orWhereNull('state'))
+      .orderBy('id')
       .forUpdate();
     const changed: TaskInstanceRow[] = [];
     if (request.state === 'success') {
