@@ -19,6 +19,8 @@ export const AIRFLOW_ALIASES: Readonly<Record<string, `${SectionName}.${string}`
   'core.execute_tasks_new_python_interpreter': 'core.executeTasksNewProcess',
   'webserver.web_server_port': 'webserver.port',
   'webserver.web_server_host': 'webserver.host',
+  'webserver.web_server_ssl_cert': 'webserver.sslCert',
+  'webserver.web_server_ssl_key': 'webserver.sslKey',
   'logging.logging_level': 'logging.level',
   'kubernetes_executor.namespace': 'kubernetes.namespace',
   'kubernetes_executor.worker_container_repository': 'kubernetes.workerContainerImage',

@@ -112,8 +112,14 @@ export const configSchema = z.strictObject({
     port: int(0).default(8080),
     /** Address to bind. @default "0.0.0.0" */
     host: z.string().default('0.0.0.0'),
-    /** Secret for session cookies; empty generates one per start. @default "" */
+    /** Key that signs session cookies and CSRF tokens; every webserver host behind one address needs the same. Empty: one is generated once into $AIRFLOW_HOME/webserver_secret_key. @default "" */
     secretKey: z.string().default(''),
+    /** PEM certificate file: with sslKey, the webserver serves HTTPS (session cookies get `Secure`, pages upgrade insecure requests). @default "" */
+    sslCert: z.string().default(''),
+    /** PEM private key file for sslCert. @default "" */
+    sslKey: z.string().default(''),
+    /** Behind a reverse proxy: trust one hop's X-Forwarded-For/-Proto, for the client address (login rate limits) and TLS (Secure cookies). @default false */
+    enableProxyFix: bool.default(false),
   }).prefault({}),
   logging: z.strictObject({
     /** Log level of the daemons. @default "info" */

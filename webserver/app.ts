@@ -11,12 +11,27 @@ import { API_ROUTES } from './api/routes/index.ts';
 import { UI_PAGES } from './ui/pages/index.ts';
 import { uiRouter, VIEWS } from './ui/router.ts';
 
+/**
+ * helmet's headers. Its default CSP asks the browser to upgrade every
+ * http:// subresource to https://, which leaves a page opened as
+ * http://<address>:8080 without CSS and JS; so the upgrade is sent only on
+ * requests that came over TLS (webserver.sslCert, or a trusted proxy's
+ * X-Forwarded-Proto).
+ */
+function securityHeaders(): express.RequestHandler {
+  const overTls = helmet();
+  const plain = helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
+  return (req, res, next) => (req.secure ? overTls : plain)(req, res, next);
+}
+
 /** The webserver: the REST API under /api/v1 and the web UI. Reads the database only; never imports DAG files. */
 export function createApp(options: { knex: Knex; config: ResolvedConfig; logger: Logger; now?: () => Date }): express.Express {
   const ctx = { knex: options.knex, config: options.config, logger: options.logger, now: options.now ?? (() => new Date()) };
   const app = express();
   app.disable('x-powered-by');
-  app.use(helmet());
+  // Airflow's enable_proxy_fix: one proxy hop's X-Forwarded-For/-Proto give req.ip and req.secure.
+  if (options.config.webserver.enableProxyFix) app.set('trust proxy', 1);
+  app.use(securityHeaders());
   const api = express.Router();
   api.use(express.json({ limit: '1mb' }));
   const document = openApiDocument(API_ROUTES);

@@ -23,11 +23,11 @@ export function ensureChromium(): void {
   if (!existsSync(CHROMIUM)) throw new Error('Chromium is needed for the browser tests: apt-get install chromium');
 }
 
-/** A headless Chromium for this test file, closed after it; flags keep it off the (closed) network. */
-export async function launchBrowser(): Promise<Browser> {
+/** A headless Chromium for this test file, closed after it; flags keep it off the (closed) network. `extraArgs`: more Chromium flags. */
+export async function launchBrowser(extraArgs: string[] = []): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...extraArgs],
   });
   afterAll(() => browser.close());
   return browser;
