@@ -60,17 +60,17 @@ export async function withTryMark<T>(mark: string, body: () => Promise<T>): Prom
  * /proc: on a system without it there is nothing to find and it returns 0.
  */
 export function killTryProcesses(matches: (mark: string) => boolean): number {
-  let killed = 0;
+  const killed = new Set<number>();
   for (let round = 0; round < 20; round++) {
     const found = markedProcesses(matches);
-    if (found.length === 0) return killed;
+    if (found.length === 0) break;
     for (const { pid, pgid } of found) {
       if (pgid > 1 && pgid !== process.pid && (found.some((p) => p.pid === pgid) || !exists(pgid))) signal(-pgid);
       signal(pid);
+      killed.add(pid);
     }
-    killed += found.length;
   }
-  return killed;
+  return killed.size;
 }
 
 /** Matches the mark of one try. */

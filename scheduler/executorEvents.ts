@@ -4,6 +4,7 @@ import { failTaskInstance } from '../db/failTaskInstance.ts';
 import { getSerializedDagCached } from '../db/serializedDagCache.ts';
 import { transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
 import type { ExecutorEvent } from '../executors/base.ts';
+import { TaskLog, taskLogPath } from '../runner/taskLog.ts';
 
 /**
  * Applies what executors report. The task runner records a try's outcome
@@ -16,7 +17,7 @@ import type { ExecutorEvent } from '../executors/base.ts';
 export async function applyExecutorEvents(
   knex: Knex,
   events: ExecutorEvent[],
-  options: { now: Date; logger: Logger },
+  options: { now: Date; logger: Logger; baseLogFolder?: string },
 ): Promise<{ failed: number; touched: { dag_id: string; run_id: string }[] }> {
   if (events.length === 0) return { failed: 0, touched: [] };
   const tis: TaskInstanceRow[] = await knex('task_instance').whereIn('id', [...new Set(events.map((e) => e.tiId))]);
@@ -44,10 +45,28 @@ export async function applyExecutorEvents(
         taskId: ti.task_id,
         runId: ti.run_id,
       });
+      appendToTryLog(options, ti, `The task's process ended without recording a result; marked ${row.state}. Reason: ${event.info}`);
     }
   }
   const touched = [...new Map(tis.map((ti) => [`${ti.dag_id}\u0000${ti.run_id}`, { dag_id: ti.dag_id, run_id: ti.run_id }])).values()];
   return { failed, touched };
+}
+
+/**
+ * Says why in the try's own log under `baseLogFolder` (the scheduler passes its own), where the task
+ * page looks: its runner, which would have written there, is gone. A log that cannot be written is
+ * reported and does not stop the loop.
+ */
+function appendToTryLog(options: { baseLogFolder?: string; logger: Logger }, ti: TaskInstanceRow, message: string): void {
+  if (options.baseLogFolder === undefined) return;
+  const key = { dagId: ti.dag_id, runId: ti.run_id, taskId: ti.task_id, mapIndex: ti.map_index, tryNumber: ti.try_number };
+  try {
+    const log = new TaskLog(taskLogPath(options.baseLogFolder, key));
+    log.write('ERROR', 'executor', message);
+    log.close();
+  } catch (error) {
+    options.logger.warn(`could not write to the log of ${ti.dag_id}.${ti.task_id} (${ti.run_id}, try ${ti.try_number}): ${String(error)}`);
+  }
 }
 
 /**
@@ -56,7 +75,7 @@ export async function applyExecutorEvents(
  * a heartbeat is measured by the database's clock, which also wrote it: a
  * scheduler whose host clock runs ahead must not fail healthy tasks.
  */
-export async function failZombies(knex: Knex, options: { now: Date; thresholdMs: number; logger: Logger }): Promise<number> {
+export async function failZombies(knex: Knex, options: { now: Date; thresholdMs: number; logger: Logger; baseLogFolder?: string }): Promise<number> {
   const zombies: TaskInstanceRow[] = await knex('task_instance')
     .where('state', 'running')
     .andWhereRaw("last_heartbeat_at < now() - ? * interval '1 millisecond'", [options.thresholdMs]);

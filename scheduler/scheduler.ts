@@ -111,7 +111,7 @@ export class Scheduler {
     const ended = executor.end();
     const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
     if ((await Promise.race([ended, timer])) === 'timeout') await executor.terminate();
-    await applyExecutorEvents(knex, executor.drainEvents(), { now: this.now(), logger: this.options.logger });
+    await applyExecutorEvents(knex, executor.drainEvents(), { now: this.now(), logger: this.options.logger, baseLogFolder: this.options.config.logging.baseLogFolder });
     if (this.jobId !== null) await endJob(knex, this.jobId, 'success');
     this.state = 'stopped';
   }
@@ -126,7 +126,7 @@ export class Scheduler {
   async runOnce(kind: 'full' | 'targeted' = 'full'): Promise<LoopResult> {
     const { knex, config, executor, logger } = this.options;
     const now = this.now();
-    const { failed: failedByExecutor, touched } = await applyExecutorEvents(knex, executor.drainEvents(), { now, logger });
+    const { failed: failedByExecutor, touched } = await applyExecutorEvents(knex, executor.drainEvents(), { now, logger, baseLogFolder: config.logging.baseLogFolder });
     const only = this.options.only;
     const created = only || kind === 'targeted'
       ? []
@@ -200,7 +200,7 @@ export class Scheduler {
     this.lastHousekeeping = now.getTime();
     if (this.jobId !== null) await heartbeatJob(knex, this.jobId);
     await executor.heartbeat();
-    await failZombies(knex, { now, thresholdMs: config.scheduler.zombieTaskThreshold * 1000, logger });
+    await failZombies(knex, { now, thresholdMs: config.scheduler.zombieTaskThreshold * 1000, logger, baseLogFolder: config.logging.baseLogFolder });
     if (!this.options.only && now.getTime() - this.lastOrphanCheck >= config.scheduler.orphanedTasksCheckInterval * 1000) await this.adoptOrResetOrphans(now);
   }
 

@@ -1,8 +1,13 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../core/logger.ts';
+import { transitionTaskInstance } from '../../db/transitions.ts';
+import { runTaskInstance } from '../../runner/runTaskInstance.ts';
+import { taskLogPath } from '../../runner/taskLog.ts';
+import { TRY_MARK_ENV, tryMark } from '../../runner/tryProcesses.ts';
 import { createExecutor } from '../../executors/createExecutor.ts';
 import { Scheduler } from '../../scheduler/scheduler.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
@@ -23,6 +28,7 @@ writeDag(
 const dag = new DAG({ dagId: 'overlap' });
 new BashOperator({ dag, taskId: 'body', retries: 1, retryDelay: 0,
   bashCommand: 'echo start $AIRFLOW_CTX_TRY_NUMBER >> {{ dag_run.conf.out }}; sleep $(( AIRFLOW_CTX_TRY_NUMBER == 1 ? 10 : 1 )); echo end $AIRFLOW_CTX_TRY_NUMBER >> {{ dag_run.conf.out }}' });
+new BashOperator({ dag, taskId: 'quick', retries: 1, retryDelay: 0, bashCommand: 'echo quick' });
 export default dag;
 `,
 );
@@ -85,5 +91,43 @@ describe.each([
     expect(lines(out)).toEqual(['start 1', 'start 2', 'end 2']);
     await scheduler.stop(5_000);
     scheduler = null;
+  });
+});
+
+describe('a scheduler whose shutdown drain ends before a BashOperator try does', () => {
+  it('kills the try with everything it started before reporting it failed: nothing of it runs next to its retry', async () => {
+    const config = await testConfig(dags, db.url, { AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', AIRFLOW__CORE__PARALLELISM: '2' });
+    scheduler = new Scheduler({ knex: db.knex, config, executor: createExecutor(config, db.url, memoryLogger()), logger: memoryLogger() });
+    await scheduler.start();
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-overlap-')), 'out');
+    const run = await triggerDagRun(db.knex, { dagId: 'overlap', conf: { out }, now: new Date() });
+    scheduler.wake();
+    await eventually('try 1 to start its body', () => lines(out).includes('start 1'), 60_000);
+    await scheduler.stop(500); // SIGTERM's drain, with a grace shorter than the body
+    scheduler = null;
+    expect(processesOfTry(run.run_id, 1)).toEqual([]);
+    const ti = await db.knex('task_instance').where({ dag_id: 'overlap', run_id: run.run_id, task_id: 'body' }).first('state', 'try_number');
+    expect(ti).toEqual({ state: 'up_for_retry', try_number: 1 });
+  });
+});
+
+describe('a retry on a host where an earlier try of its task instance still runs (its runner and executor died with no one to kill it)', () => {
+  it('kills the earlier try first and says so in its log', async () => {
+    const config = await testConfig(dags, db.url);
+    const run = await triggerDagRun(db.knex, { dagId: 'overlap', now: new Date() });
+    const ti = await db.knex('task_instance').where({ dag_id: 'overlap', run_id: run.run_id, task_id: 'quick' }).first();
+    for (const to of ['scheduled', 'queued', 'running', 'up_for_retry', 'scheduled', 'queued'] as const) await transitionTaskInstance(db.knex, ti.id, { to, now: new Date() });
+    // What try 1 left behind: a process with try 1's mark, in a process group of its own.
+    const leftover = spawn('sleep', ['300'], { env: { ...process.env, [TRY_MARK_ENV]: tryMark(db.url, ti.id, 1) }, detached: true, stdio: 'ignore' });
+    const gone = new Promise((resolve) => leftover.once('exit', (_code, signal) => resolve(signal)));
+    try {
+      const outcome = await runTaskInstance({ knex: db.knex, config, logger: memoryLogger(), dagId: 'overlap', taskId: 'quick', runId: run.run_id, mapIndex: -1 });
+      expect(outcome).toBe('success');
+      expect(await gone).toBe('SIGKILL');
+      const log = readFileSync(taskLogPath(config.logging.baseLogFolder, { dagId: 'overlap', runId: run.run_id, taskId: 'quick', mapIndex: -1, tryNumber: 2 }), 'utf8');
+      expect(log).toMatch(/Killed 1 process\(es\) an earlier try of this task instance left running on this host/);
+    } finally {
+      leftover.kill('SIGKILL');
+    }
   });
 });

@@ -1,0 +1,95 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { memoryLogger } from '../../core/logger.ts';
+import { transitionTaskInstance } from '../../db/transitions.ts';
+import { workloadOf, type ExecutorEvent } from '../../executors/base.ts';
+import { createExecutor } from '../../executors/createExecutor.ts';
+import { taskLogPath } from '../../runner/taskLog.ts';
+import { applyExecutorEvents } from '../../scheduler/executorEvents.ts';
+import { triggerDagRun } from '../../services/triggerDagRun.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { tempDagsFolder, writeDag } from '../helpers/dagsFolder.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { parseDags, testConfig } from '../helpers/runtime.ts';
+
+// A warm worker dies while the executor hands it work, so the executor's send() hits EPIPE on a real
+// broken IPC channel. Under load this once took `airflow standalone` down with an unhandled 'error'.
+const db = await createTestDatabase();
+const dags = tempDagsFolder();
+writeDag(
+  dags,
+  'victim.ts',
+  `import { DAG, FunctionOperator } from 'airflow-ts';
+const dag = new DAG({ dagId: 'victim' });
+new FunctionOperator({ dag, taskId: 'first', retries: 1, retryDelay: 0, fn: () => 'first' });
+new FunctionOperator({ dag, taskId: 'second', fn: () => 'second' });
+export default dag;
+`,
+);
+const config = await testConfig(dags, db.url, { AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', AIRFLOW__CORE__PARALLELISM: '1' });
+await parseDags(config, db.knex);
+const logger = memoryLogger();
+const executor = createExecutor(config, db.url, logger);
+afterAll(() => executor.terminate());
+
+/** This process's warm worker children (runner/workerMain.ts). */
+function workerPids(): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes('workerMain');
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+const state = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+};
+
+async function queuedTi(runId: string, taskId: string) {
+  const ti = await db.knex('task_instance').where({ dag_id: 'victim', run_id: runId, task_id: taskId }).first();
+  for (const to of ['scheduled', 'queued'] as const) await transitionTaskInstance(db.knex, ti.id, { to, now: new Date() });
+  return db.knex('task_instance').where('id', ti.id).first();
+}
+
+describe('a warm worker whose IPC channel breaks', () => {
+  it('does not take the executor down: the try fails with the reason in its log, and a new worker runs the next task', async () => {
+    await executor.start({ jobId: null });
+    const [worker] = workerPids();
+    expect(worker).toBeTypeOf('number');
+    const run = await triggerDagRun(db.knex, { dagId: 'victim', now: new Date() });
+    const first = await queuedTi(run.run_id, 'first');
+    const events: ExecutorEvent[] = [];
+    executor.onEvent(() => events.push(...executor.drainEvents()));
+
+    // Kill the worker and, before this process has noticed (no await in between), hand it work:
+    // its end of the channel is closed, so the write fails with EPIPE.
+    process.kill(worker!, 'SIGKILL');
+    const deadline = Date.now() + 10_000;
+    while (state(worker!) !== 'Z') if (Date.now() > deadline) throw new Error('the worker did not die');
+    executor.queue(workloadOf(first));
+
+    const failed = await eventually('the try to be reported', () => events.find((e) => e.tiId === first.id), 30_000);
+    expect(failed.outcome).toBe('failed');
+    expect(failed.info).toMatch(/EPIPE/);
+    await applyExecutorEvents(db.knex, events.splice(0), { now: new Date(), logger, baseLogFolder: config.logging.baseLogFolder });
+    expect(await db.knex('task_instance').where('id', first.id).first('state')).toEqual({ state: 'up_for_retry' });
+    const log = readFileSync(taskLogPath(config.logging.baseLogFolder, { dagId: 'victim', runId: run.run_id, taskId: 'first', mapIndex: -1, tryNumber: first.try_number }), 'utf8');
+    expect(log).toMatch(/ended without recording a result; marked up_for_retry. Reason: could not send to worker \d+: write EPIPE/);
+
+    // The executor replaced its worker and goes on.
+    const second = await queuedTi(run.run_id, 'second');
+    executor.queue(workloadOf(second));
+    const done = await eventually('the next task to be reported', () => events.find((e) => e.tiId === second.id), 60_000);
+    expect(done.outcome).toBe('success');
+    expect(await db.knex('task_instance').where('id', second.id).first('state')).toEqual({ state: 'success' });
+    expect(workerPids()).not.toContain(worker);
+  });
+});
