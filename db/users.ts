@@ -62,3 +62,7 @@ export async function setUserRole(knex: Knex, username: string, role: Role): Pro
     return row as UserRow;
   });
 }
+
+export async function recordLogin(knex: Knex, userId: number, at: Date): Promise<void> {
+  await knex('users').where('id', userId).update({ last_login: at });
+}

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { verifyPassword } from '../core/passwordHash.ts';
+import { hashPassword, verifyPassword } from '../core/passwordHash.ts';
 import { releasePasswordCheck, reservePasswordCheck } from '../db/authFailures.ts';
 import { findUser, type UserRow } from '../db/users.ts';
 
@@ -14,6 +14,8 @@ import { findUser, type UserRow } from '../db/users.ts';
 export const AUTH_WINDOW_MS = 60_000;
 export const FAILURES_PER_USER = 5;
 export const FAILURES_PER_ADDRESS = 20;
+
+let unknownUserHash: Promise<string> | undefined;
 
 export type PasswordCheck = { outcome: 'ok'; user: UserRow } | { outcome: 'wrong' } | { outcome: 'limited'; retryAfterSeconds: number };
 
@@ -30,7 +32,9 @@ export async function checkPassword(knex: Knex, attempt: { username: string; pas
   );
   if (!reservation.allowed) return { outcome: 'limited', retryAfterSeconds: Math.ceil(reservation.retryAfterMs / 1000) };
   const user = await findUser(knex, attempt.username);
-  if (!user || !(await verifyPassword(attempt.password, user.password_hash))) return { outcome: 'wrong' };
+  // An unknown user costs one scrypt too, so the answer's timing does not tell which usernames exist.
+  const matches = await verifyPassword(attempt.password, user?.password_hash ?? (await (unknownUserHash ??= hashPassword('no user has this password'))));
+  if (!user || !matches) return { outcome: 'wrong' };
   await releasePasswordCheck(knex, keys, attempt.now, AUTH_WINDOW_MS);
   return { outcome: 'ok', user };
 }

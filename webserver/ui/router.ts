@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import { STATE_COLORS } from '../../core/state.ts';
+import { recordLogin } from '../../db/users.ts';
 import { allows, type Permission } from '../api/auth.ts';
 import type { ApiContext } from '../api/defineRoute.ts';
 import { checkPassword } from '../passwordCheck.ts';
@@ -51,7 +52,7 @@ export function uiRouter(ctx: ApiContext, pages: UiPages[]): Router {
     }
     const { user } = check;
     await logInSession(ctx.knex, req, res, user, ctx.now());
-    await ctx.knex('users').where('id', user.id).update({ last_login: ctx.now() });
+    await recordLogin(ctx.knex, user.id, ctx.now());
     res.redirect(safeNext(req.body.next));
   });
   router.post('/logout', async (req, res) => {
