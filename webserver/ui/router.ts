@@ -1,12 +1,13 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { type Request, type RequestHandler, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Router } from 'express';
 import { STATE_COLORS } from '../../core/state.ts';
 import { recordLogin } from '../../db/users.ts';
 import { allows, type Permission } from '../api/auth.ts';
 import type { ApiContext } from '../api/defineRoute.ts';
 import { checkPassword } from '../passwordCheck.ts';
 import { webserverSecretKey } from '../secretKey.ts';
+import { renderProblem } from './pages/listShared.ts';
 import { logInSession, logOutSession, sessionMiddleware, sessionOf, verifyCsrf } from './session.ts';
 import { viewHelpers } from './viewHelpers.ts';
 
@@ -64,6 +65,10 @@ export function uiRouter(ctx: ApiContext, pages: UiPages[]): Router {
   app.use(requireLogin);
   for (const register of pages) register(app, ctx);
   router.use(app);
+  // What a page did not handle: the error page, with the REST API's status mapping (a bad id is a
+  // 400), never express's default page with the stack trace and the SQL.
+  const errorPage: ErrorRequestHandler = (error, req, res, _next) => renderProblem(res, req, ctx.logger, error);
+  router.use(errorPage);
   return router;
 }
 
