@@ -1,6 +1,10 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../core/logger.ts';
@@ -111,6 +115,16 @@ describe('web UI sessions are server-side and revocable', () => {
     expect(page.html).toContain('session_dag');
     expect(page.html).toContain('restart_me');
     expect(statSync(path.join(restartConfig.airflowHome, SECRET_KEY_FILE)).mode & 0o777).toBe(0o600);
+  });
+
+  it('webserver processes starting at once in one $AIRFLOW_HOME agree on one generated key', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-home-'));
+    const module = fileURLToPath(new URL('../../webserver/secretKey.ts', import.meta.url));
+    const script = `const { webserverSecretKey } = await import(${JSON.stringify(module)}); process.stdout.write(webserverSecretKey({ airflowHome: process.argv[1], webserver: { secretKey: '' } }));`;
+    const keys = await Promise.all(Array.from({ length: 4 }, () => promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, home], { timeout: 30_000 })));
+    expect(new Set(keys.map((k) => k.stdout)).size).toBe(1);
+    expect(keys[0]!.stdout.length).toBeGreaterThanOrEqual(43);
+    expect(readdirSync(home)).toEqual([SECRET_KEY_FILE]); // no temporary file left behind
   });
 
   it('webserver.secretKey from the config wins: no key file is written', async () => {
