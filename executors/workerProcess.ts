@@ -143,9 +143,8 @@ export class WarmWorker implements Slot {
     killGroup(this.child);
   }
 
-  private watchTimeout(executionTimeoutMs: number | null): void {
+  private watchTimeout(executionTimeoutMs: number): void {
     clearTimeout(this.deadline);
-    if (executionTimeoutMs === null) return;
     this.deadline = setTimeout(
       () => this.end(`the task ran ${(executionTimeoutMs + OUTSIDE_KILL_AFTER_MS) / 1000} s, past its executionTimeout of ${executionTimeoutMs / 1000} s, and its worker did not stop it; the worker was killed`),
       executionTimeoutMs + OUTSIDE_KILL_AFTER_MS,

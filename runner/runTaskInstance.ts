@@ -95,6 +95,8 @@ export async function executeTry(
     same?: { run: DagRunRow; dag: SerializedDag };
     /** The worker's reserved (queued) task instances; chaining starts the first and may add more. */
     reserved?: TaskInstanceRow[];
+    /** Called as the body starts, with its executionTimeout (a warm worker tells its executor, which kills it if it hangs). */
+    onBody?: (executionTimeoutMs: number | null) => void;
   },
 ): Promise<{ outcome: TryOutcome; next: StartedTry | null; run: DagRunRow; dag: SerializedDag }> {
   const { knex, config } = ctx;
@@ -150,6 +152,7 @@ export async function executeTry(
       log: (line) => log.raw(line),
       signal: abort.signal,
     });
+    options.onBody?.(task.executionTimeoutMs);
     const result = await withTryMark(mark, () => executeTask(task!, context!, abort, (rendered) => saveRenderedFields(knex, started, rendered)));
     const skip = task.tasksToSkip(result) ?? [];
     const xcom = result === undefined ? null : xcomJson(taskId, RETURN_VALUE, result, config.core.xcomMaxSize);

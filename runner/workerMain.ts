@@ -1,6 +1,5 @@
 import { resolveConfig } from '../config/resolveConfig.ts';
 import { openDatabase } from '../db/database.ts';
-import { getSerializedDagCached } from '../db/serializedDagCache.ts';
 import { workloadOf, type TaskWorkload } from '../executors/base.ts';
 import { createLogger } from '../logging/winstonLogger.ts';
 import { transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
@@ -17,8 +16,8 @@ import { executeTry, importDagFile, startTry, type TryOutcome } from './runTaskI
 export type WorkerRequest = { type: 'run'; workload: TaskWorkload } | { type: 'exit' };
 export type WorkerReply =
   | { type: 'ready' }
-  /** A try's body starts now; the executor kills the worker if it runs well past `executionTimeoutMs`. */
-  | { type: 'running'; tiId: number; executionTimeoutMs: number | null }
+  /** A try's body with an executionTimeout starts now; the executor kills the worker if it runs well past it. */
+  | { type: 'running'; tiId: number; executionTimeoutMs: number }
   /**
    * A task ended. `next`: the task the worker went on with (it claimed it itself, so the scheduler
    * need not be woken); `reserved`: the queued task instances it holds, handed back if it dies;
@@ -64,8 +63,9 @@ async function run(workload: TaskWorkload): Promise<void> {
     if (!current) send({ type: 'done', tiId: workload.tiId, outcome: 'not_run', next: null, reserved: reserved.map(workloadOf), retiring: tasksRun >= maxTasks || exitRequested });
     let same: Parameters<typeof executeTry>[2]['same'];
     while (current) {
-      send({ type: 'running', tiId: current.ti.id, executionTimeoutMs: await executionTimeoutOf(current.ti) });
-      const { outcome, next: chained, run, dag } = await executeTry(ctx, current, { chain: tasksRun + 1 < maxTasks && !exitRequested, jobId, same, reserved });
+      const tiId = current.ti.id;
+      const onBody = (executionTimeoutMs: number | null) => executionTimeoutMs !== null && send({ type: 'running', tiId, executionTimeoutMs });
+      const { outcome, next: chained, run, dag } = await executeTry(ctx, current, { chain: tasksRun + 1 < maxTasks && !exitRequested, jobId, same, reserved, onBody });
       tasksRun += 1;
       // After a failure (no chaining), reservations still get run, each started by a statement of its own.
       const next = chained ?? (reserved.length && !exitRequested ? await startNextReserved(db.knex, reserved, () => new Date()) : null);
@@ -84,10 +84,6 @@ async function run(workload: TaskWorkload): Promise<void> {
   if (tasksRun >= maxTasks || exitRequested) await shutdown();
 }
 
-async function executionTimeoutOf(ti: TaskInstanceRow): Promise<number | null> {
-  const dag = await getSerializedDagCached(db.knex, ti.dag_id);
-  return dag?.tasks.find((t) => t.taskId === ti.task_id)?.executionTimeoutMs ?? null;
-}
 
 async function shutdown(): Promise<void> {
   // Reservations not run are handed back to the scheduler.
