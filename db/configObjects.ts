@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { MultiFernet } from '../core/crypto/fernet.ts';
 import { AirflowError } from '../core/errors.ts';
+import { isSensitiveName, SecretsMasker } from '../core/secretsMasker.ts';
 import { decryptColumn, encryptColumn } from './encryptedColumns.ts';
 import { sqlState, UNIQUE_VIOLATION } from './pgErrors.ts';
 
@@ -230,6 +231,33 @@ export async function updateConnection(
 }
 
 export const deleteConnection = (knex: Knex, connId: string, audit: Audit) => deleteRow(knex, CONNECTION, connId, audit, { connection_id: connId });
+
+// ---------------------------------------------------------------- secrets to mask
+
+/**
+ * A masker that knows every connection password (and the values of sensitive keys of extras) and every
+ * value of a variable with a sensitive key: what the webserver hides in XCom values it shows, since it
+ * cannot know which of them the task read (ADR 0008).
+ */
+export async function loadSecretsMasker(knex: Knex, fernet: MultiFernet): Promise<SecretsMasker> {
+  const masker = new SecretsMasker();
+  const connections: ConnectionRow[] = await knex('connection').whereNotNull('password').orWhereNotNull('extra');
+  for (const row of connections.map((c) => openConnection(fernet, c))) {
+    if (row.password) masker.add(row.password);
+    if (row.extra) masker.add(parseJsonOrNull(row.extra));
+  }
+  const variables: VariableRow[] = await knex('variable').whereNotNull('val').select('id', 'key', 'val', 'is_encrypted');
+  for (const row of variables.filter((v) => isSensitiveName(v.key))) masker.add(openVariable(fernet, row).val, row.key);
+  return masker;
+}
+
+function parseJsonOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
 
 // ---------------------------------------------------------------- pools
 

@@ -8,10 +8,10 @@ import { LocalExecutor } from './localExecutor.ts';
 
 /**
  * The executor named by core.executor. Task processes get the AIRFLOW_HOME,
- * config file and database URL of this process, so they use the same
- * database; with `databaseUrl` null (the embedded server) they attach to the
- * AIRFLOW_HOME's embedded server themselves, and so follow it to a new port
- * after a restart (ADR 0009).
+ * config file, database URL and Fernet key of this process, so they use the
+ * same database and decrypt what it encrypted (ADR 0008); with `databaseUrl`
+ * null (the embedded server) they attach to the AIRFLOW_HOME's embedded server
+ * themselves, and so follow it to a new port after a restart (ADR 0009).
  */
 export function createExecutor(config: ResolvedConfig, databaseUrl: string | null, logger: Logger): Executor {
   const env: NodeJS.ProcessEnv = {
@@ -19,6 +19,7 @@ export function createExecutor(config: ResolvedConfig, databaseUrl: string | nul
     AIRFLOW_HOME: config.airflowHome,
     ...(databaseUrl ? { AIRFLOW__DATABASE__URL: databaseUrl } : {}),
     ...(config.configFile ? { AIRFLOW_CONFIG: config.configFile } : {}),
+    ...(config.core.fernetKey ? { AIRFLOW__CORE__FERNET_KEY: config.core.fernetKey } : {}),
   };
   // What the task processes' try marks name (runner/tryProcesses.ts): the same value they compute.
   const database = databaseIdentity({ database: { url: databaseUrl ?? '' }, airflowHome: config.airflowHome });

@@ -38,6 +38,29 @@ describe('REST API: variables', () => {
     }
   });
 
+  it('a variable whose key holds a sensitive word (any case) shows *** in list, get and write responses; others show their value', async () => {
+    const secret = 'sensitive-variable-value-3318';
+    const keys = ['db_PASSWORD', 'my_api_key', 'Github_Token', 'aws_secret_access', 'gcp_keyfile_dict', 'svc_service_account', 'x_authorization', 'ssh_private_key', 'gpg_passphrase', 'old_passwd', 'apikey2', 'oauth_access_token'];
+    for (const key of keys) {
+      const created = await api.call('POST', '/variables', { as: 'Op', body: { key, value: secret } });
+      expect(created.json).toEqual({ key, value: '***', description: null });
+    }
+    expect((await api.call('POST', '/variables', { as: 'Op', body: { key: 'plain_setting', value: 'visible-value' } })).json.value).toBe('visible-value');
+    const patched = await api.call('PATCH', '/variables/db_PASSWORD', { as: 'Op', body: { key: 'db_PASSWORD', value: `${secret}-2` } });
+    expect(patched.json.value).toBe('***');
+    const list = await api.call('GET', '/variables?limit=100', { as: 'Op' });
+    expect(list.text).not.toContain(secret);
+    for (const key of keys) {
+      expect(list.json.variables.find((v: { key: string }) => v.key === key).value).toBe('***');
+      const one = await api.call('GET', `/variables/${key}`, { as: 'Admin' });
+      expect(one.json.value).toBe('***');
+    }
+    expect(list.json.variables.find((v: { key: string }) => v.key === 'plain_setting').value).toBe('visible-value');
+    // The task runner still reads the real value.
+    expect((await loadVariablesAndConnections(db.knex, fernetFor(config))).variables.get('db_PASSWORD')).toBe(`${secret}-2`);
+    for (const key of [...keys, 'plain_setting']) await api.call('DELETE', `/variables/${key}`);
+  });
+
   it('409 for an existing key; 400 for bad bodies, never a 500', async () => {
     await api.call('POST', '/variables', { body: { key: 'dup', value: '1' } });
     const again = await api.call('POST', '/variables', { body: { key: 'dup', value: '2' } });

@@ -12,6 +12,7 @@ const db = await createTestDatabase();
 const { knex } = db;
 const config = await testConfig(tempDagsFolder(), db.url);
 const server = await startTestApi(knex, config);
+const api = server;
 const browser = await launchBrowser();
 
 const SECRET_PASSWORD = 'hunter2-very-secret-pw';
@@ -193,6 +194,28 @@ describe('web UI: admin pages', () => {
     expect(await knex('slot_pool').where('pool', 'default_pool').first()).toBeTruthy();
     expect((await formPost(context, '/admin/pools/etl_pool/delete', { _csrf })).status).toBe(303);
     expect(await knex('slot_pool').where('pool', 'etl_pool').first()).toBeUndefined();
+    await context.close();
+  });
+
+  it('shows a variable with a sensitive key as *** in the list, form and delete page; saving *** keeps the stored secret', async () => {
+    const secret = 'ui-secret-variable-value-6620';
+    expect((await api.call('POST', '/variables', { body: { key: 'smtp_password', value: secret } })).status).toBe(200);
+    const { context, page } = await loggedIn('op');
+    for (const path of ['/admin/variables', '/admin/variables/smtp_password/edit', '/admin/variables/smtp_password/delete']) {
+      await page.goto(`${server.url}${path}`);
+      const html = await page.content();
+      expect(html, path).not.toContain(secret);
+      expect(html, path).toContain('***');
+    }
+    await page.goto(`${server.url}/admin/variables/smtp_password/edit`);
+    await expect(page.inputValue('textarea[name=value]')).resolves.toBe('***');
+    await page.fill('textarea[name=description]', 'mail relay');
+    await Promise.all([page.waitForURL(/done=updated/), page.click(SAVE)]);
+    expect(await variable('smtp_password')).toMatchObject({ val: secret, description: 'mail relay' });
+    await page.goto(`${server.url}/admin/variables/smtp_password/edit`);
+    await page.fill('textarea[name=value]', 'a-new-secret-value');
+    await Promise.all([page.waitForURL(/done=updated/), page.click(SAVE)]);
+    expect((await variable('smtp_password'))?.val).toBe('a-new-secret-value');
     await context.close();
   });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fernetFor } from '../../../core/crypto/fernetKey.ts';
+import { isSensitiveName, MASK } from '../../../core/secretsMasker.ts';
 import {
   createConnection,
   deleteConnection,
@@ -23,10 +24,7 @@ import { ApiProblem, badRequest, conflict, notFound } from '../problems.ts';
  * a PATCH that sends such a '***' back keeps the stored value.
  */
 
-/** Airflow's default sensitive field names: a key containing any of them is masked. */
-const SENSITIVE = ['access_token', 'api_key', 'apikey', 'authorization', 'passphrase', 'passwd', 'password', 'private_key', 'secret', 'token', 'keyfile_dict', 'service_account'];
-const MASK = '***';
-const isSensitive = (key: string) => SENSITIVE.some((word) => key.toLowerCase().includes(word));
+const isSensitive = isSensitiveName;
 
 /** Deeper than this, a JSON extra is not walked: its whole subtree is masked (a secret could hide anywhere in it). */
 const MAX_DEPTH = 32;

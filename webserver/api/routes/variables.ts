@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { fernetFor } from '../../../core/crypto/fernetKey.ts';
+import { isSensitiveName, MASK } from '../../../core/secretsMasker.ts';
 import { createVariable, deleteVariable, getVariable, listVariables, pgText, sortFrom, updateVariable, type VariableChanges, type VariableRow } from '../../../db/configObjects.ts';
 import type { AuthenticatedUser } from '../auth.ts';
 import { defineRoute, pagination, queryList, Reply } from '../defineRoute.ts';
@@ -11,9 +12,9 @@ import { badRequest, conflict, notFound } from '../problems.ts';
  * the list too (as Airflow 2 actually does, although its spec says otherwise).
  */
 
-/** Airflow's Variable. */
+/** Airflow's Variable; a variable whose key holds a sensitive word shows its value as '***' (as Airflow's API). */
 export function variableJson(row: VariableRow) {
-  return { key: row.key, value: row.val ?? '', description: row.description };
+  return { key: row.key, value: isSensitiveName(row.key) ? MASK : (row.val ?? ''), description: row.description };
 }
 
 const SORTABLE = { key: 'key', value: 'val', description: 'description', id: 'id' };

@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
+import { fernetFor } from '../../../core/crypto/fernetKey.ts';
 import { isoOrNull } from '../../../core/isoDate.ts';
 import { filteredXComs, page, XCOM_LIST_COLUMNS, type XComRow } from '../../../db/apiQueries.ts';
+import { loadSecretsMasker } from '../../../db/configObjects.ts';
 import { defineRoute, pagination, queryBool, queryInt } from '../defineRoute.ts';
 import { notFound } from '../problems.ts';
 import { checkDagAndRun, dbText } from './taskInstances.ts';
@@ -71,10 +73,12 @@ export const xcomRoutes = [
     params: tiParams.extend({ xcom_key: dbText }),
     query: z.object({ map_index: queryInt(-1, 1_000_000, -1), deserialize: queryBool, stringify: queryBool }),
     responses: { 404: 'XCom entry not found' },
-    handler: async ({ params, query }, { knex }) => {
+    handler: async ({ params, query }, { knex, config, logger }) => {
       const row: XComRow | undefined = await filteredXComs(knex, { dagId: params.dag_id, runId: params.dag_run_id, taskId: params.task_id, mapIndex: query.map_index, key: params.xcom_key }).first(...XCOM_LIST_COLUMNS, 'x.value');
       if (!row) throw notFound(`No XCom '${params.xcom_key}' for task '${params.task_id}' (map index ${query.map_index}) in run '${params.dag_run_id}' of DAG '${params.dag_id}'`);
-      return { ...xcomJson(row), value: xcomValue(row.value, query.stringify ?? true) };
+      // Secrets (connection passwords, sensitive variables, values under sensitive keys) show as *** (ADR 0008).
+      const masker = await loadSecretsMasker(knex, fernetFor(config, logger));
+      return { ...xcomJson(row), value: xcomValue(masker.redact(row.value), query.stringify ?? true) };
     },
   }),
 ];

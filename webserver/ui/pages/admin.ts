@@ -26,6 +26,7 @@ import {
 } from '../../../db/configObjects.ts';
 import type { MultiFernet } from '../../../core/crypto/fernet.ts';
 import { fernetFor } from '../../../core/crypto/fernetKey.ts';
+import { isSensitiveName, MASK } from '../../../core/secretsMasker.ts';
 import type { Permission } from '../../api/auth.ts';
 import type { ApiContext } from '../../api/defineRoute.ts';
 import { conflict, notFound } from '../../api/problems.ts';
@@ -111,7 +112,14 @@ const variables: Resource<VariableRow> = {
   get: ({ knex, fernet }, key) => getVariable(knex, fernet, key),
   fields: (row, entered) => [
     { name: 'key', label: 'Key', kind: 'text', value: entered ? text(entered, 'key') : (row?.key ?? ''), required: true, readonly: Boolean(row), code: true },
-    { name: 'value', label: 'Value', kind: 'textarea', value: entered ? text(entered, 'value') : (row?.val ?? ''), code: true },
+    {
+      name: 'value',
+      label: 'Value',
+      kind: 'textarea',
+      value: entered ? text(entered, 'value') : row && isSensitiveName(row.key) ? MASK : (row?.val ?? ''),
+      code: true,
+      hint: row && isSensitiveName(row.key) ? 'A secret (its key holds a sensitive word): shown as ***; leave *** to keep it.' : undefined,
+    },
     { name: 'description', label: 'Description', kind: 'textarea', value: entered ? text(entered, 'description') : (row?.description ?? '') },
   ],
   async create({ knex, fernet }, body, audit) {
@@ -122,14 +130,15 @@ const variables: Resource<VariableRow> = {
   },
   async update({ knex, fernet }, key, body, audit) {
     const input = variablePatchBody.parse({ key, value: text(body, 'value'), description: orNull(body, 'description') });
-    const result = await updateVariable(knex, fernet, key, { val: input.value, description: input.description ?? null }, audit);
+    const keep = isSensitiveName(key) && input.value === MASK; // the form showed *** for the stored secret
+    const result = await updateVariable(knex, fernet, key, { ...(keep ? {} : { val: input.value }), description: input.description ?? null }, audit);
     if (!('row' in result)) throw notFound(`Variable '${key}' not found`);
     return result.row.key;
   },
   remove: ({ knex }, key, audit) => deleteVariable(knex, key, audit),
   details: (row) => [
     ['Key', row.key],
-    ['Value', row.val ?? ''],
+    ['Value', isSensitiveName(row.key) ? MASK : (row.val ?? '')],
     ['Description', row.description ?? ''],
   ],
 };
@@ -373,7 +382,8 @@ function register<Row>(router: Router, ctx: ApiContext, resource: Resource<Row>,
 
 export const adminPages: UiPages = (router, ctx) => {
   router.get('/admin', (req, res) => res.redirect(can(req, 'readConfig') ? '/admin/variables' : '/admin/pools'));
-  register(router, ctx, variables, (list) => list);
+  // A variable whose key holds a sensitive word shows *** (as Airflow's UI).
+  register(router, ctx, variables, (list) => list.map((row) => (isSensitiveName(row.key) ? { ...row, val: MASK } : row)));
   register(router, ctx, connections, (list) =>
     // Only what the list shows: never the password, and extra not at all (as the API's list).
     list.map(({ conn_id, conn_type, description, host, schema, login, port }) => ({ conn_id, conn_type, description, host, schema, login, port })),

@@ -1,6 +1,8 @@
 import type { Request } from 'express';
+import { fernetFor } from '../../../core/crypto/fernetKey.ts';
 import { isFinished, type TiState } from '../../../core/state.ts';
 import { findDagRun, findTaskInstance } from '../../../db/apiQueries.ts';
+import { loadSecretsMasker } from '../../../db/configObjects.ts';
 import { decodeLogToken, encodeLogToken } from '../../../runner/readTaskLog.ts';
 import { readTryLog } from '../../tryLog.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
@@ -58,6 +60,8 @@ export const taskInstancePages: UiPages = (router, ctx) => {
         .where({ dag_id: key.dagId, run_id: key.runId, task_id: key.taskId, map_index: MAP_INDEX })
         .orderBy('key')
         .select('key', 'value', 'timestamp');
+      // XCom values with secrets as *** (ADR 0008); the masker is only loaded when there is something to show.
+      const masker = xcoms.length > 0 ? await loadSecretsMasker(knex, fernetFor(config, logger)) : null;
       const latestTry = ti.try_number;
       const tryNumber = parseTry(req.query.try, latestTry);
       let log = { content: '', token: encodeLogToken(0), missing: true };
@@ -86,7 +90,7 @@ export const taskInstancePages: UiPages = (router, ctx) => {
           task,
           templateFields,
           templateFieldsRendered: rendered !== null,
-          xcoms: xcoms.map((x) => ({ key: x.key, value: JSON.stringify(x.value, null, 2) ?? 'null', timestamp: x.timestamp })),
+          xcoms: xcoms.map((x) => ({ key: x.key, value: JSON.stringify(masker!.redact(x.value), null, 2) ?? 'null', timestamp: x.timestamp })),
           tries: Array.from({ length: latestTry }, (_, i) => i + 1),
           tryNumber,
           log,
