@@ -153,9 +153,23 @@ describe('REST API: connections', () => {
     await call('DELETE', '/connections/arrays');
   });
 
-  it('extra that is not JSON is returned as stored (nothing to mask)', async () => {
-    const created = await call('POST', '/connections', { body: { connection_id: 'raw_extra', conn_type: 'generic', extra: 'not json at all' } });
-    expect(created.json.extra).toBe('not json at all');
+  it('extra that is not a JSON object is refused with a 400 naming the field (POST and PATCH), and nothing is stored', async () => {
+    for (const extra of ['not json at all', '{"timeout": 30', '[1, 2]', '"a string"']) {
+      const created = await call('POST', '/connections', { body: { connection_id: 'raw_extra', conn_type: 'generic', extra } });
+      expect(created.status, extra).toBe(400);
+      expect(created.json.detail, extra).toMatch(/^extra: must be a JSON object/);
+    }
+    expect((await loadVariablesAndConnections(db.knex, fernetFor(config))).connections.get('raw_extra')).toBeUndefined();
+    expect((await call('POST', '/connections', { body: { connection_id: 'raw_extra', conn_type: 'generic', extra: '{"timeout": 30}' } })).status).toBe(200);
+    const patched = await call('PATCH', '/connections/raw_extra', { body: { extra: '{"timeout": 30' } });
+    expect(patched.status).toBe(400);
+    expect(patched.json.detail).toMatch(/^extra: must be a JSON object, e\.g\. \{"timeout": 30\}; it is not valid JSON/);
+    expect((await loadVariablesAndConnections(db.knex, fernetFor(config))).connections.get('raw_extra')?.extra).toEqual({ timeout: 30 });
+  });
+
+  it('an extra stored before it had to be JSON is returned as stored (nothing to mask)', async () => {
+    await db.knex('connection').insert({ conn_id: 'legacy_extra', conn_type: 'generic', extra: 'not json at all', is_extra_encrypted: false });
+    expect((await call('GET', '/connections/legacy_extra')).json.extra).toBe('not json at all');
   });
 
   it('DELETE removes a connection; Viewer and User cannot', async () => {

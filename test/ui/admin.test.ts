@@ -155,6 +155,15 @@ describe('web UI: admin pages', () => {
     const badId = await formPost(context, '/admin/connections', { _csrf, connection_id: 'has space', conn_type: 'http' });
     expect(badId.status).toBe(400);
     expect(badId.html).toContain('connection_id may contain only');
+    // extra must be a JSON object, on create and on edit.
+    const badExtra = await formPost(context, '/admin/connections', { _csrf, connection_id: 'bad_extra', conn_type: 'http', extra: '{"timeout": 30' });
+    expect(badExtra.status).toBe(400);
+    expect(badExtra.html).toContain('extra: must be a JSON object');
+    expect(await knex('connection').where('conn_id', 'bad_extra').first()).toBeUndefined();
+    const extraBefore = (await connection('warehouse_db'))!.extra;
+    const badEdit = await formPost(context, '/admin/connections/warehouse_db', { ...fields, extra: 'region=eu' });
+    expect(badEdit.status).toBe(400);
+    expect((await connection('warehouse_db'))!.extra).toEqual(extraBefore);
 
     // Delete through the confirmation page.
     await page.goto(`${server.url}/admin/connections`);
