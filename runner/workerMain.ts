@@ -3,6 +3,7 @@ import { openDatabase } from '../db/database.ts';
 import { workloadOf, type TaskWorkload } from '../executors/base.ts';
 import { createLogger } from '../logging/winstonLogger.ts';
 import { transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
+import { maskProcessOutput } from './maskProcessOutput.ts';
 import { startNextReserved } from './miniScheduler.ts';
 import { executeTry, importDagFile, startTry, type TryOutcome } from './runTaskInstance.ts';
 
@@ -29,6 +30,8 @@ export type WorkerReply =
 const send = (reply: WorkerReply) => {
   if (process.connected) process.send!(reply, (error: Error | null) => error && logger.warn(`could not report to the executor: ${error.message}`));
 };
+
+maskProcessOutput();
 
 if (!process.send) {
   console.error('workerMain must be started with an IPC channel');

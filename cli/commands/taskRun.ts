@@ -8,6 +8,7 @@ import { loadVariablesAndConnections } from '../../db/variablesAndConnections.ts
 import { pullXComs } from '../../db/xcom.ts';
 import { executeTask } from '../../runner/executeTask.ts';
 import { loadTask } from '../../runner/loadTask.ts';
+import { maskProcessOutput } from '../../runner/maskProcessOutput.ts';
 import { runTaskInstance } from '../../runner/runTaskInstance.ts';
 import { parseCliDate } from '../parseDate.ts';
 import { withRuntime, type GlobalArgs } from '../runtime.ts';
@@ -25,6 +26,7 @@ export function taskRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           .positional('run_id', { type: 'string', demandOption: true })
           .option('map-index', { type: 'number', default: -1 }),
       async (args) => {
+        maskProcessOutput(); // a task process: what its code prints must not show the secrets it read
         const outcome = await withRuntime(args, async (runtime) =>
           runTaskInstance({ knex: (await runtime.db()).knex, config: runtime.config, logger: runtime.logger, dagId: args.dag_id, taskId: args.task_id, runId: args.run_id, mapIndex: args.mapIndex }),
         );

@@ -45,9 +45,26 @@ task({ dag }, function return_secrets() {
 export default dag;
 `,
 );
+// Task code printing a secret with console.log, then its worker dying: the worker's last output goes into the try's log.
+writeDag(
+  dags,
+  'secrets_console.ts',
+  `import { DAG, getCurrentContext, task } from 'airflow-ts';
+const dag = new DAG({ dagId: 'secrets_console', schedule: null });
+task({ dag }, function print_and_die() {
+  console.log('printed ' + getCurrentContext().var.value.api_token);
+  process.kill(process.pid, 'SIGKILL');
+})();
+export default dag;
+`,
+);
 const config = await testConfig(dags, db.url, { AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', AIRFLOW__CORE__PARALLELISM: '2', AIRFLOW__CORE__FERNET_KEY: generateFernetKey() });
 await parseDags(config, knex);
 const api = await startTestApi(knex, config);
+// Created through the API, so stored encrypted.
+await api.call('POST', '/connections', { body: { connection_id: 'warehouse', conn_type: 'postgres', host: 'db.example', password: CONN_PASSWORD } });
+await api.call('POST', '/variables', { body: { key: 'api_token', value: API_TOKEN } });
+await api.call('POST', '/variables', { body: { key: 'region', value: REGION } });
 
 // Real worker processes (LocalExecutor) run the tasks; they decrypt and mask on their own.
 const scheduler = new Scheduler({ knex, config, executor: createExecutor(config, db.url, memoryLogger()), logger: memoryLogger() });
@@ -61,11 +78,20 @@ function filesUnder(dir: string): string[] {
 }
 
 describe('secrets masker', () => {
-  it('a secret echoed by a BashOperator or returned by a TaskFlow task never reaches the log files, rendered fields, API or UI', async () => {
-    expect((await api.call('POST', '/connections', { body: { connection_id: 'warehouse', conn_type: 'postgres', host: 'db.example', password: CONN_PASSWORD } })).status).toBe(200);
-    expect((await api.call('POST', '/variables', { body: { key: 'api_token', value: API_TOKEN } })).status).toBe(200);
-    expect((await api.call('POST', '/variables', { body: { key: 'region', value: REGION } })).status).toBe(200);
+  it('what task code prints (console.log) is masked too: a dead worker\'s last output in the try\'s log shows ***', async () => {
+    await knex('dag').where('dag_id', 'secrets_console').update({ is_paused: false });
+    const run = await triggerDagRun(knex, { dagId: 'secrets_console', conf: {}, now: new Date() });
+    scheduler.wake();
+    await eventually('the task to fail with its worker', async () => (await knex('task_instance').where({ dag_id: 'secrets_console', run_id: run.run_id }).first('state'))?.state === 'failed');
+    const log = await eventually('the reason in the try\'s log', () => {
+      const text = filesUnder(path.join(config.logging.baseLogFolder, 'dag_id=secrets_console')).map((file) => readFileSync(file, 'utf8')).join('\n');
+      return text.includes('printed') ? text : null;
+    });
+    expect(log).toContain('printed ***');
+    expect(log).not.toMatch(SECRETS);
+  });
 
+  it('a secret echoed by a BashOperator or returned by a TaskFlow task never reaches the log files, rendered fields, API or UI', async () => {
     await knex('dag').where('dag_id', 'secrets_masking').update({ is_paused: false });
     const run = await triggerDagRun(knex, { dagId: 'secrets_masking', conf: {}, now: new Date() });
     scheduler.wake();
@@ -73,7 +99,6 @@ describe('secrets masker', () => {
       const row = await knex('dag_run').where('id', run.id).first();
       return row.state === 'success' || row.state === 'failed' ? row : null;
     });
-    if (finished.state !== 'success') console.log(filesUnder(config.logging.baseLogFolder).map((f) => readFileSync(f, 'utf8')).join('\n'));
     expect(finished.state).toBe('success');
 
     // The tasks did get the real values: XCom (what downstream tasks read) holds them as returned.
