@@ -65,7 +65,7 @@ export class WakeupListener {
   private reconnect(error: unknown): void {
     if (this.stopped || this.retryTimer) return;
     this.client = null;
-    const delay = Math.min(30_000, 250 * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
+    const delay = Math.min(10_000, 250 * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
     this.logger.warn(`lost the scheduler wake-up connection (${String(error)}); reconnecting in ${Math.round(delay)} ms`);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;

@@ -7,3 +7,23 @@ export const RETRYABLE = new Set(['40001', '40P01']);
 export function sqlState(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
 }
+
+/** SQLSTATEs of a server going down or not up yet: admin shutdown, crash shutdown, cannot connect now. */
+const SERVER_GOING_AWAY = new Set(['57P01', '57P02', '57P03']);
+/** Socket errors of a server that cannot be reached. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+
+/**
+ * Whether `error` says the database cannot be reached right now (restarting,
+ * killed, network cut) rather than that the statement is wrong: worth waiting
+ * and trying again, and a 503 rather than a 500.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error instanceof AggregateError && error.errors.some(isDatabaseUnavailable)) return true; // one per address tried
+  const code = sqlState(error);
+  if (code && (SERVER_GOING_AWAY.has(code) || code.startsWith('08') || UNREACHABLE.has(code))) return true;
+  if (error.name === 'KnexTimeoutError') return true; // no connection could be had from the pool in time
+  // pg gives a connection that broke under a query no code, only these messages (knex prefixes the SQL).
+  return /Connection terminated|connection error and is not queryable/.test(error.message);
+}

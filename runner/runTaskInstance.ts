@@ -12,6 +12,7 @@ import type { TiState } from '../core/state.ts';
 import { failTaskInstance } from '../db/failTaskInstance.ts';
 import { getSerializedDagCached } from '../db/serializedDagCache.ts';
 import { recordSuccess } from '../db/queries/recordSuccess.ts';
+import { retryWhileUnavailable } from '../db/retryWhileUnavailable.ts';
 import { startTaskInstance, type StartedTry } from '../db/queries/startTaskInstance.ts';
 import { transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
 import { openConfigObjects } from '../db/variablesAndConnections.ts';
@@ -103,9 +104,13 @@ export async function executeTry(
   const started = start.ti;
   const now = ctx.now ?? (() => new Date());
   const { dag_id: dagId, task_id: taskId, run_id: runId, map_index: mapIndex } = started;
+  // Bookkeeping waits out a database restart rather than fail a try whose body may have done its work:
+  // up to the zombie threshold, after which the scheduler fails the try anyway.
+  const retry = <T>(what: string, write: () => Promise<T>) =>
+    retryWhileUnavailable(`${dagId}.${taskId} (${runId}, try ${started.try_number}): ${what}`, write, { logger: ctx.logger, giveUpAfterMs: config.scheduler.zombieTaskThreshold * 1000 });
   const reuse = options.same && options.same.run.dag_id === dagId && options.same.run.run_id === runId ? options.same : null;
-  const run: DagRunRow = reuse?.run ?? (await knex('dag_run').where({ dag_id: dagId, run_id: runId }).first());
-  const dag = reuse?.dag ?? (await getSerializedDagCached(knex, dagId))!;
+  const run: DagRunRow = reuse?.run ?? (await retry('reading its dag run', () => knex('dag_run').where({ dag_id: dagId, run_id: runId }).first()));
+  const dag = reuse?.dag ?? (await retry('reading its DAG', () => getSerializedDagCached(knex, dagId)))!;
   const policy = dag.tasks.find((t) => t.taskId === taskId) ?? null;
   const log = new TaskLog(taskLogPath(config.logging.baseLogFolder, { dagId, runId, taskId, mapIndex, tryNumber: started.try_number }));
   log.info(`Starting attempt ${started.try_number} of ${started.max_tries + 1} of ${dagId}.${taskId} (${runId}) on ${os.hostname()}, pid ${process.pid}`);
@@ -156,7 +161,7 @@ export async function executeTry(
     const result = await withTryMark(mark, () => executeTask(task!, context!, abort, (rendered) => saveRenderedFields(knex, started, rendered)));
     const skip = task.tasksToSkip(result) ?? [];
     const xcom = result === undefined ? null : xcomJson(taskId, RETURN_VALUE, result, config.core.xcomMaxSize);
-    ({ outcome, next } = await recordTrySuccess(ctx, { ti: started, run, dag, xcom, skip, log, ...options }));
+    ({ outcome, next } = await recordTrySuccessRetrying(ctx, { ti: started, run, dag, xcom, skip, log, ...options }, retry));
     if (result !== undefined) log.info(`Returned value (XCom return_value): ${preview(secretsMasker.redact(result))}`);
   } catch (error) {
     // A cancelled try (timeout, state changed) ends with everything it started, before a retry can be scheduled.
@@ -168,13 +173,13 @@ export async function executeTry(
       throw error;
     }
     if (context) context.exception = error; // for onFailureCallback / onRetryCallback, as in Airflow
-    outcome = await recordFailure(knex, started, policy, error, now(), log);
+    outcome = await retry('recording its failure', () => recordFailure(knex, started, policy, error, now(), log));
   } finally {
     heartbeat.stop();
   }
   if (outcome === 'discarded') {
     log.error('The task instance was changed by someone else while it ran; its result was not recorded');
-    await resetIfRestarting(knex, started.id, now());
+    await retry('resetting it', () => resetIfRestarting(knex, started.id, now()));
   }
   log.info(`Task exited with outcome ${outcome}`);
   if (context && task) await runCallback(task, outcome, context, log);
@@ -208,6 +213,28 @@ async function saveRenderedFields(knex: Knex, ti: TaskInstanceRow, rendered: Rec
     .insert({ dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, map_index: ti.map_index, rendered_fields: JSON.stringify(secretsMasker.redact(rendered)) })
     .onConflict(['dag_id', 'run_id', 'task_id', 'map_index'])
     .merge(['rendered_fields']);
+}
+
+/**
+ * recordTrySuccess, retried while the database is unavailable. An attempt whose commit went through but
+ * whose reply was lost (the connection broke just then) makes the next attempt find the row no longer
+ * running: when it is this try's success, that is our own write.
+ */
+async function recordTrySuccessRetrying(
+  ctx: RunnerContext,
+  args: Parameters<typeof recordTrySuccess>[1],
+  retry: <T>(what: string, write: () => Promise<T>) => Promise<T>,
+): Promise<{ outcome: 'success' | 'discarded'; next: StartedTry | null }> {
+  let attempts = 0;
+  const recorded = await retry('recording its success', () => {
+    attempts += 1;
+    return recordTrySuccess(ctx, args);
+  });
+  if (recorded.outcome === 'discarded' && attempts > 1) {
+    const row = await retry('reading its state', () => ctx.knex('task_instance').where('id', args.ti.id).first('state', 'try_number'));
+    if (row?.state === 'success' && row.try_number === args.ti.try_number) return { outcome: 'success', next: null };
+  }
+  return recorded;
 }
 
 /** A success was not recorded: someone else moved the task instance while it ran. */

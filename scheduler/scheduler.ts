@@ -5,7 +5,8 @@ import { endJob, heartbeatJob, liveJobIds, registerJob } from '../db/jobs.ts';
 import { WakeupListener } from '../db/notifications.ts';
 import { claimScheduledTaskInstances } from '../db/queries/claimScheduledTaskInstances.ts';
 import { transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
-import { workloadOf, type Executor } from '../executors/base.ts';
+import { workloadOf, type Executor, type ExecutorEvent } from '../executors/base.ts';
+import { isDatabaseUnavailable } from '../db/pgErrors.ts';
 import { createDueDagRuns } from './createDueDagRuns.ts';
 import { applyExecutorEvents, failZombies } from './executorEvents.ts';
 import { scheduleDagRuns } from './scheduleDagRuns.ts';
@@ -54,6 +55,7 @@ export class Scheduler {
   private lastOrphanCheck = 0;
   private listener: WakeupListener | null = null;
   private fullPassRequested = false;
+  private unappliedEvents: ExecutorEvent[] = [];
   private readonly now: () => Date;
 
   constructor(private readonly options: SchedulerOptions) {
@@ -126,7 +128,10 @@ export class Scheduler {
   async runOnce(kind: 'full' | 'targeted' = 'full'): Promise<LoopResult> {
     const { knex, config, executor, logger } = this.options;
     const now = this.now();
-    const { failed: failedByExecutor, touched } = await applyExecutorEvents(knex, executor.drainEvents(), { now, logger, baseLogFolder: config.logging.baseLogFolder });
+    // Events are kept until applied: a database outage must not lose the news that a runner died.
+    this.unappliedEvents.push(...executor.drainEvents());
+    const { failed: failedByExecutor, touched } = await applyExecutorEvents(knex, this.unappliedEvents, { now, logger, baseLogFolder: config.logging.baseLogFolder });
+    this.unappliedEvents = [];
     const only = this.options.only;
     const created = only || kind === 'targeted'
       ? []
@@ -160,6 +165,9 @@ export class Scheduler {
 
   private async runLoop(): Promise<void> {
     const { logger, config } = this.options;
+    /** Consecutive failed iterations, and since when the database has been unavailable. */
+    let failures = 0;
+    let unavailableSince: number | null = null;
     while (this.state === 'running') {
       let busy = false;
       try {
@@ -170,9 +178,22 @@ export class Scheduler {
         const result = await this.runOnce(full ? 'full' : 'targeted');
         busy = result.createdRuns + result.scheduled + result.queued + result.finishedRuns + result.failedByExecutor > 0;
         await this.housekeeping();
+        if (unavailableSince !== null) logger.info(`the database is back; the scheduler loop resumed after ${((Date.now() - unavailableSince) / 1000).toFixed(1)} s`);
+        failures = 0;
+        unavailableSince = null;
       } catch (error) {
-        // A database hiccup must not kill the scheduler; the next iteration retries.
-        logger.error('scheduler loop iteration failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+        // Nothing kills the scheduler: it backs off (0.5 s doubling to 10 s; a wake-up, e.g. the LISTEN
+        // connection coming back, cuts the wait short) and tries again.
+        failures += 1;
+        const backoffMs = Math.min(10_000, 500 * 2 ** (failures - 1));
+        if (isDatabaseUnavailable(error)) {
+          unavailableSince ??= Date.now();
+          logger.warn(`the database is unavailable (${error instanceof Error ? error.message : String(error)}); scheduler loop retrying in ${backoffMs / 1000} s`);
+        } else {
+          logger.error('scheduler loop iteration failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+        }
+        if (this.state === 'running') await this.sleep(backoffMs);
+        continue;
       }
       if (!busy && !this.woken && this.state === 'running') await this.sleep(config.scheduler.schedulerIdleSleepTime * 1000);
     }

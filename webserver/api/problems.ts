@@ -8,6 +8,7 @@ import {
   IllegalStateTransitionError,
 } from '../../core/errors.ts';
 import { FernetKeyError } from '../../core/crypto/fernetKey.ts';
+import { isDatabaseUnavailable } from '../../db/pgErrors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { InvalidConfError } from '../../core/validateConf.ts';
 import { UndecryptableSecretError } from '../../db/encryptedColumns.ts';
@@ -47,6 +48,7 @@ const TYPE_NAMES: Record<number, string> = {
   406: 'NotAcceptable',
   413: 'BadRequest',
   500: 'Unknown',
+  503: 'Unknown',
 };
 
 /** What the client sent wrong, per Postgres data exception (SQLSTATE class 22). */
@@ -83,13 +85,18 @@ export function toProblem(error: unknown): ApiProblem {
   // Express's own client errors, e.g. a path with malformed percent-encoding.
   if (error instanceof URIError || (typeof http.status === 'number' && http.status >= 400 && http.status < 500)) return badRequest(`Malformed request: ${http.message ?? 'bad URI'}`);
   if (error instanceof AirflowError) return badRequest(error.message);
+  // It comes back by itself (ADR 0009): a client should try again, not report a bug.
+  if (isDatabaseUnavailable(error)) return new ApiProblem(503, 'Service Unavailable', 'The metadata database is unavailable; try again in a few seconds');
   return new ApiProblem(500, 'Internal Server Error', 'An unexpected error occurred; it has been logged');
 }
 
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const problem = toProblem(error);
-    if (problem.status >= 500) logger.error(`${req.method} ${req.originalUrl} failed`, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    if (problem.status === 503) {
+      logger.warn(`${req.method} ${req.originalUrl}: the database is unavailable (${error instanceof Error ? error.message : String(error)})`);
+      res.set('Retry-After', '5');
+    } else if (problem.status >= 500) logger.error(`${req.method} ${req.originalUrl} failed`, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     res
       .status(problem.status)
       .type('application/problem+json')

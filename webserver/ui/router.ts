@@ -7,6 +7,7 @@ import { allows, type Permission } from '../api/auth.ts';
 import type { ApiContext } from '../api/defineRoute.ts';
 import { checkPassword } from '../passwordCheck.ts';
 import { webserverSecretKey } from '../secretKey.ts';
+import { databaseUnavailablePage } from './errorPage.ts';
 import { renderProblem } from './pages/listShared.ts';
 import { logInSession, logOutSession, sessionMiddleware, sessionOf, verifyCsrf } from './session.ts';
 import { viewHelpers } from './viewHelpers.ts';
@@ -68,7 +69,7 @@ export function uiRouter(ctx: ApiContext, pages: UiPages[]): Router {
   // What a page did not handle: the error page, with the REST API's status mapping (a bad id is a
   // 400), never express's default page with the stack trace and the SQL.
   const errorPage: ErrorRequestHandler = (error, req, res, _next) => renderProblem(res, req, ctx.logger, error);
-  router.use(errorPage);
+  router.use(databaseUnavailablePage(ctx.logger), errorPage);
   return router;
 }
 
