@@ -99,7 +99,7 @@ export async function lastAutomatedDataInterval(db: Knex | Knex.Transaction, dag
 /**
  * Locks dag runs FOR UPDATE, in id order, and returns them. Every writer that
  * changes a run's task instances takes its runs' locks first (dag run, then
- * task instances: ADR 0010), as the scheduler does, so mark, clear and the
+ * task instances: ADR 0011), as the scheduler does, so mark, clear and the
  * scheduler queue behind each other instead of deadlocking.
  */
 export async function lockDagRuns(trx: Knex.Transaction, dagId: string, where: { runIds: readonly string[] } | Knex.QueryCallback): Promise<DagRunRow[]> {

@@ -23,7 +23,7 @@ export interface ClearRequest {
  * restarting, so their runner stops and the try is retried), get their
  * retries back (max_tries = try_number + retries), lose their XComs, and
  * their dag runs go back to queued so the scheduler picks them up again.
- * One transaction; the runs are locked before their task instances (ADR 0010),
+ * One transaction; the runs are locked before their task instances (ADR 0011),
  * and each kind of move is one statement, not one per row. Returns the task
  * instances cleared (or that would be, on a dry run).
  */

@@ -18,7 +18,7 @@ export class DagHasRunningTasksError extends AirflowError {
  */
 export async function deleteDagMetadata(knex: Knex, dagId: string): Promise<void> {
   await knex.transaction(async (trx) => {
-    // Locks in the one order (ADR 0010): the DAG, its runs, then their task instances.
+    // Locks in the one order (ADR 0011): the DAG, its runs, then their task instances.
     if (!(await trx('dag').where('dag_id', dagId).forUpdate().first('dag_id'))) throw new DagNotFoundError(dagId);
     await lockDagRuns(trx, dagId, () => {});
     const running = await trx('task_instance').where({ dag_id: dagId, state: 'running' }).forUpdate().first('id');

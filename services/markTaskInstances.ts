@@ -36,7 +36,7 @@ export type MarkedTaskInstance = TaskInstanceRow & { execution_date: Date };
  * failed and upstream_failed task instances downstream of the named tasks are
  * cleared, so the run resumes from there (as Airflow's set_task_instance_state
  * does). A runner whose task was marked notices at its next heartbeat and stops.
- * The runs are locked before their task instances, as the scheduler does (ADR 0010).
+ * The runs are locked before their task instances, as the scheduler does (ADR 0011).
  * Returns the task instances marked (on a dry run: that would be).
  */
 export async function markTaskInstances(knex: Knex, request: MarkRequest): Promise<MarkedTaskInstance[]> {
@@ -76,7 +76,7 @@ function byDateTaskMapIndex(a: MarkedTaskInstance, b: MarkedTaskInstance): numbe
   return a.execution_date.getTime() - b.execution_date.getTime() || a.task_id.localeCompare(b.task_id) || a.map_index - b.map_index;
 }
 
-/** The anchor run, plus earlier and/or later runs of the DAG when asked; locked, before their task instances (ADR 0010). */
+/** The anchor run, plus earlier and/or later runs of the DAG when asked; locked, before their task instances (ADR 0011). */
 async function affectedRuns(trx: Knex.Transaction, request: MarkRequest): Promise<DagRunRow[]> {
   return lockDagRuns(trx, request.dag.dagId, (query) => {
     if (!request.past && !request.future) query.where('id', request.run.id);

@@ -35,7 +35,7 @@ const EXECUTING: readonly TiState[] = ['running', 'deferred', 'up_for_reschedule
 export async function setDagRunState(knex: Knex, request: SetDagRunStateRequest): Promise<{ run: DagRunRow; changed: TaskInstanceRow[] } | null> {
   const { now } = request;
   return knex.transaction(async (trx) => {
-    // The run first, then its task instances (ADR 0010).
+    // The run first, then its task instances (ADR 0011).
     const [run] = await lockDagRuns(trx, request.dagId, { runIds: [request.runId] });
     if (!run) return null;
     if (run.state === request.state) return { run, changed: [] };
