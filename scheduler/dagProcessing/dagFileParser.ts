@@ -105,7 +105,9 @@ class ParserProcess {
   }
 
   static start(logger: Logger): Promise<ParserProcess> {
-    const child = spawn(process.execPath, [RUN_TS, CHILD], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // Its own session and process group (detached): a DAG file signalling its group, or a terminal's
+    // Ctrl-C aimed at a parser, does not reach the scheduler (ADR 0012).
+    const child = spawn(process.execPath, [RUN_TS, CHILD], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
     const proc = new ParserProcess(child, logger);
     return new Promise((resolve, reject) => {
       proc.pending = (reply) => {

@@ -1,4 +1,5 @@
 import { importDagFile } from './importDagFile.ts';
+import { exitWhenParentDies, refuseSignalsToParent } from './parentGuard.ts';
 import type { ParsedFile } from './parseResult.ts';
 
 /**
@@ -19,6 +20,9 @@ const send = (reply: ParserReply) => new Promise<void>((resolve) => process.send
 
 // The scheduler died (even kill -9): a parser must not outlive it.
 process.on('disconnect', () => process.exit(0));
+exitWhenParentDies();
+// A DAG file must not be able to stop the scheduler (issue 12; ADR 0012).
+refuseSignalsToParent();
 
 process.on('message', (request: ParserRequest) => {
   if (request.type === 'exit') process.exit(0);

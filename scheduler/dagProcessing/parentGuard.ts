@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+
+/** Thrown in a DAG file that tries to signal the scheduler; it becomes that file's import error. */
+export class SignalToSchedulerRefusedError extends Error {
+  constructor(readonly pid: number) {
+    super(`DAG files may not signal the scheduler: process.kill(${pid}) was refused (a DAG file is imported by a parser process of the scheduler)`);
+    this.name = 'SignalToSchedulerRefusedError';
+  }
+}
+
+/**
+ * Defence in depth for a parser child (which runs in its own session, so a
+ * signal to its own process group reaches only itself): `process.kill` refuses
+ * the scheduler's pid, the scheduler's process group and -1 (every process we
+ * may signal). A DAG file that shells out to `kill` is not stopped by this;
+ * see ADR 0012 for what restarts the scheduler then.
+ */
+export function refuseSignalsToParent(): void {
+  const parent = process.ppid;
+  const groups = new Set([parent, processGroupOf(parent)].filter((g): g is number => g !== null && g > 1));
+  const kill = process.kill.bind(process);
+  process.kill = ((pid: number, signal?: string | number) => {
+    if (pid === parent || pid === -1 || (pid < -1 && groups.has(-pid))) throw new SignalToSchedulerRefusedError(pid);
+    return kill(pid, signal);
+  }) as typeof process.kill;
+}
+
+/** The process group of `pid` (Linux /proc), or null where it cannot be read. */
+function processGroupOf(pid: number): number | null {
+  try {
+    // Fields after the parenthesised command name: state ppid pgrp ...
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    return Number.isInteger(pgrp) ? pgrp : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A parser child lives in its own session, so it no longer dies with the
+ * scheduler's process group. A thread (which runs even while a DAG file keeps
+ * the main thread busy forever) kills this process once the scheduler is gone.
+ */
+export function exitWhenParentDies(everyMs = 1_000): void {
+  const watchdog = new Worker(
+    `const { workerData } = require('node:worker_threads');
+     setInterval(() => { if (process.ppid !== workerData.parent) process.kill(process.pid, 'SIGKILL'); }, workerData.everyMs);`,
+    { eval: true, workerData: { parent: process.ppid, everyMs } },
+  );
+  watchdog.unref();
+}
