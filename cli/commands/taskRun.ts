@@ -44,6 +44,7 @@ export function taskRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           .positional('logical_date', { type: 'string', describe: 'Default: now' }),
       (args) =>
         withRuntime(args, async ({ db, config, logger }) => {
+          maskProcessOutput(); // the task's own prints, as in a real run
           const { knex } = await db();
           const serialized: SerializedDag = await getSerializedDag(knex, args.dag_id);
           const { dag, task } = await loadTask(serialized.fileloc, args.dag_id, args.task_id);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateFernetKey } from '../../core/crypto/fernet.ts';
+import { Fernet, generateFernetKey } from '../../core/crypto/fernet.ts';
 import { memoryLogger } from '../../core/logger.ts';
 import { createExecutor } from '../../executors/createExecutor.ts';
 import { Scheduler } from '../../scheduler/scheduler.ts';
@@ -58,6 +58,21 @@ task({ dag }, function print_and_die() {
 export default dag;
 `,
 );
+// A variable stored under a key nobody holds any more: only the task that reads it fails.
+writeDag(
+  dags,
+  'secrets_wrong_key.ts',
+  `import { DAG, getCurrentContext, task } from 'airflow-ts';
+const dag = new DAG({ dagId: 'secrets_wrong_key', schedule: null });
+task({ dag }, function reads_orphan() {
+  return getCurrentContext().var.value.orphan_secret;
+})();
+task({ dag }, function reads_nothing() {
+  return 'fine';
+})();
+export default dag;
+`,
+);
 const config = await testConfig(dags, db.url, { AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', AIRFLOW__CORE__PARALLELISM: '2', AIRFLOW__CORE__FERNET_KEY: generateFernetKey() });
 await parseDags(config, knex);
 const api = await startTestApi(knex, config);
@@ -89,6 +104,23 @@ describe('secrets masker', () => {
     });
     expect(log).toContain('printed ***');
     expect(log).not.toMatch(SECRETS);
+  });
+
+  it('a secret that does not decrypt with core.fernet_key fails only the task reading it, with an error naming the key; the worker goes on', async () => {
+    await knex('variable').insert({ key: 'orphan_secret', val: new Fernet(generateFernetKey()).encrypt('lost'), is_encrypted: true });
+    await knex('dag').where('dag_id', 'secrets_wrong_key').update({ is_paused: false });
+    const run = await triggerDagRun(knex, { dagId: 'secrets_wrong_key', conf: {}, now: new Date() });
+    scheduler.wake();
+    const states = await eventually('both tasks to finish', async () => {
+      const tis: { task_id: string; state: string }[] = await knex('task_instance').where({ dag_id: 'secrets_wrong_key', run_id: run.run_id });
+      return tis.every((ti) => ti.state === 'success' || ti.state === 'failed') ? Object.fromEntries(tis.map((ti) => [ti.task_id, ti.state])) : null;
+    });
+    expect(states).toEqual({ reads_orphan: 'failed', reads_nothing: 'success' });
+    const log = filesUnder(path.join(config.logging.baseLogFolder, 'dag_id=secrets_wrong_key', `run_id=${run.run_id}`, 'task_id=reads_orphan')).map((file) => readFileSync(file, 'utf8')).join('\n');
+    expect(log).toContain("Cannot decrypt variable 'orphan_secret'");
+    expect(log).toContain('core.fernet_key (AIRFLOW__CORE__FERNET_KEY)');
+    // reads_nothing succeeded on the same executor; the next test runs on it too.
+    await knex('variable').where('key', 'orphan_secret').delete();
   });
 
   it('a secret echoed by a BashOperator or returned by a TaskFlow task never reaches the log files, rendered fields, API or UI', async () => {
