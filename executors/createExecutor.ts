@@ -25,12 +25,13 @@ export function createExecutor(config: ResolvedConfig, databaseUrl: string | nul
   const database = databaseIdentity({ database: { url: databaseUrl ?? '' }, airflowHome: config.airflowHome });
   const scoped = logger.child({ component: 'executor' });
   const newProcessPerTask = config.core.executeTasksNewProcess;
+  const zombieThresholdMs = config.scheduler.zombieTaskThreshold * 1000;
   switch (config.core.executor) {
     case 'SequentialExecutor':
       // One task at a time, like Airflow's; warm unless core.executeTasksNewProcess asks for Airflow's fresh process per task.
-      return new LocalExecutor({ name: 'SequentialExecutor', parallelism: 1, newProcessPerTask, env, databaseUrl: database, logger: scoped });
+      return new LocalExecutor({ name: 'SequentialExecutor', parallelism: 1, newProcessPerTask, env, databaseUrl: database, zombieThresholdMs, logger: scoped });
     case 'LocalExecutor':
-      return new LocalExecutor({ parallelism: config.core.parallelism, newProcessPerTask, env, databaseUrl: database, logger: scoped });
+      return new LocalExecutor({ parallelism: config.core.parallelism, newProcessPerTask, env, databaseUrl: database, zombieThresholdMs, logger: scoped });
     case 'KubernetesExecutor':
       // Pods get their environment from the pod template and kubernetes.env, never this process's.
       return new KubernetesExecutor(config, scoped);

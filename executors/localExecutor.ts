@@ -15,6 +15,8 @@ export interface LocalExecutorOptions {
   env: NodeJS.ProcessEnv;
   /** The database URL the task processes use (it names their tries' marks, runner/tryProcesses.ts). */
   databaseUrl: string;
+  /** scheduler.zombieTaskThreshold: a warm worker silent (event loop blocked) for half of it is killed. */
+  zombieThresholdMs: number;
   logger: Logger;
 }
 
@@ -108,7 +110,7 @@ export class LocalExecutor implements Executor {
   }
 
   private addSlot(): Slot {
-    const slot = this.options.newProcessPerTask ? new TaskProcess(this.env, this.options.databaseUrl, this.slotEvents) : new WarmWorker(this.env, this.options.databaseUrl, this.slotEvents);
+    const slot = this.options.newProcessPerTask ? new TaskProcess(this.env, this.options.databaseUrl, this.slotEvents) : new WarmWorker(this.env, this.options.databaseUrl, this.options.zombieThresholdMs / 2, this.slotEvents);
     this.slots.add(slot);
     if (slot instanceof TaskProcess) {
       this.readySlots.add(slot);

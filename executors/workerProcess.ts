@@ -60,10 +60,20 @@ export class WarmWorker implements Slot {
   /** Why we ended the process, when we did (a broken channel, a try past its timeout). */
   private endReason: string | null = null;
   private deadline: NodeJS.Timeout | undefined;
+  /** When the worker last showed that its event loop runs (any message; 'alive' every job heartbeat while busy). */
+  private lastHeard = Date.now();
+  private readonly blockedCheck: NodeJS.Timeout;
 
+  /**
+   * `blockedAfterMs`: a busy worker not heard from for this long has its event loop blocked (a task
+   * spinning without executionTimeout) and is killed. The executor passes half the zombie threshold,
+   * so the try is failed here, with its processes dead, before the scheduler could call it a zombie
+   * and retry it next to the still-spinning body.
+   */
   constructor(
     env: NodeJS.ProcessEnv,
     private readonly databaseUrl: string,
+    blockedAfterMs: number,
     events: SlotEvents,
   ) {
     // detached: the worker leads a process group of its own, which holds the children its tasks start.
@@ -78,7 +88,13 @@ export class WarmWorker implements Slot {
       this.child.once('exit', () => reject(new Error(`worker exited during start-up: ${this.output}`)));
     });
     this.ready.catch(() => {}); // observed by the executor; avoid an unhandled rejection here
+    this.blockedCheck = setInterval(() => {
+      const silentMs = Date.now() - this.lastHeard;
+      if (this.current && silentMs > blockedAfterMs) this.end(`worker ${this.child.pid} gave no sign of life for ${Math.round(silentMs / 1000)} s while running a task (its event loop is blocked); the worker was killed`);
+    }, blockedAfterMs / 4);
+    this.blockedCheck.unref();
     this.child.on('message', (reply: WorkerReply) => {
+      this.lastHeard = Date.now();
       if (reply.type === 'running') this.watchTimeout(reply.executionTimeoutMs);
       if (reply.type === 'done') {
         clearTimeout(this.deadline);
@@ -100,6 +116,7 @@ export class WarmWorker implements Slot {
     this.exitedPromise = new Promise((resolve) => {
       this.child.once('close', (code, signal) => {
         clearTimeout(this.deadline);
+        clearInterval(this.blockedCheck);
         this.killTry();
         const lost = this.current;
         this.current = null;
@@ -118,6 +135,7 @@ export class WarmWorker implements Slot {
 
   run(workload: TaskWorkload): void {
     this.current = workload;
+    this.lastHeard = Date.now();
     this.send({ type: 'run', workload });
   }
 

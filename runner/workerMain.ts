@@ -20,6 +20,8 @@ export type WorkerReply =
   | { type: 'ready' }
   /** A try's body with an executionTimeout starts now; the executor kills the worker if it runs well past it. */
   | { type: 'running'; tiId: number; executionTimeoutMs: number }
+  /** Sent every job heartbeat while busy: the worker's event loop runs (a blocked one is killed by the executor). */
+  | { type: 'alive' }
   /**
    * A task ended. `next`: the task the worker went on with (it claimed it itself, so the scheduler
    * need not be woken); `reserved`: the queued task instances it holds, handed back if it dies;
@@ -111,6 +113,8 @@ process.on('disconnect', () => {
   exitRequested = true;
   if (!busy) void shutdown();
 });
+
+setInterval(() => busy && send({ type: 'alive' }), config.scheduler.jobHeartbeatSec * 1000).unref();
 
 // Errors escaping task code after its try ended (stray timers, unhandled promises) are logged, not fatal.
 process.on('unhandledRejection', (reason) => logger.warn(`unhandled rejection in task code: ${String(reason)}`));
