@@ -1,4 +1,4 @@
-import { chmodSync, linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ResolvedConfig } from '../../config/schema.ts';
 import { AirflowError } from '../errors.ts';
@@ -32,14 +32,14 @@ export function fernetFor(config: ResolvedConfig, logger?: Logger): MultiFernet 
 const cache = new WeakMap<ResolvedConfig, MultiFernet>();
 
 function loadFernet(config: ResolvedConfig, logger?: Logger): MultiFernet {
-  const configured = config.core.fernetKey.trim();
-  if (configured) return parseKeys(configured, 'config core.fernet_key (env AIRFLOW__CORE__FERNET_KEY)');
+  if (config.core.fernetKey.trim()) return parseKeys(config.core.fernetKey, 'config core.fernet_key (env AIRFLOW__CORE__FERNET_KEY)');
   const file = path.join(config.airflowHome, FERNET_KEY_FILE);
   return parseKeys(readOrCreateKeyFile(file, logger), `${file} (used because core.fernet_key is not set)`);
 }
 
 function parseKeys(text: string, source: string): MultiFernet {
   const keys = text.split(',').map((k) => k.trim()).filter(Boolean);
+  if (keys.length === 0) throw new FernetKeyError(`${source} holds no Fernet key. Generate one with: ${HOW_TO_GENERATE}`);
   return new MultiFernet(
     keys.map((key, i) => {
       try {
@@ -64,6 +64,7 @@ function readOrCreateKeyFile(file: string, logger?: Logger): string {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new FernetKeyError(`cannot read the Fernet key file ${file}: ${(error as Error).message}; set core.fernet_key instead`);
   }
+  mkdirSync(path.dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
   writeFileSync(temporary, `${generateFernetKey()}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(temporary, 0o600); // whatever the umask

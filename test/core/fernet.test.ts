@@ -1,5 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../config/resolveConfig.ts';
+import { FERNET_KEY_FILE, FernetKeyError, fernetFor } from '../../core/crypto/fernetKey.ts';
 import { Fernet, generateFernetKey, InvalidFernetKey, InvalidFernetToken, MultiFernet } from '../../core/crypto/fernet.ts';
 
 /** The Fernet spec's own test vectors (https://github.com/fernet/spec: generate.json, verify.json, invalid.json). */
@@ -56,5 +60,43 @@ describe('Fernet keys and rotation', () => {
     expect(new Fernet(newKey).decrypt(rotated)).toBe('secret');
     expect(() => old.decrypt(rotated)).toThrow(InvalidFernetToken);
     expect(() => new MultiFernet([new Fernet(generateFernetKey())]).decrypt(token)).toThrow(InvalidFernetToken);
+  });
+});
+
+describe('fernetFor (core.fernet_key)', () => {
+  const configWith = (env: Record<string, string>) => resolveConfig({ cwd: os.tmpdir(), env: { AIRFLOW_HOME: path.join(mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-home-')), 'not', 'yet', 'made'), ...env } });
+
+  it('takes comma-separated keys: the first encrypts, every one decrypts', async () => {
+    const [newKey, oldKey] = [generateFernetKey(), generateFernetKey()];
+    const fernet = fernetFor(await configWith({ AIRFLOW__CORE__FERNET_KEY: ` ${newKey} , ${oldKey} ` }));
+    expect(new Fernet(newKey).decrypt(fernet.encrypt('x'))).toBe('x');
+    expect(fernet.decrypt(new Fernet(oldKey).encrypt('y'))).toBe('y');
+  });
+
+  it('names core.fernet_key and which key is wrong, never the key itself', async () => {
+    const cases = [
+      { value: ' , ', message: /core\.fernet_key \(env AIRFLOW__CORE__FERNET_KEY\) holds no Fernet key/ },
+      { value: `${generateFernetKey()},not-a-key-secret-text`, message: /key 2 of 2 in config core\.fernet_key .* is not a Fernet key/ },
+    ];
+    for (const { value, message } of cases) {
+      const config = await configWith({ AIRFLOW__CORE__FERNET_KEY: value });
+      expect(() => fernetFor(config)).toThrow(FernetKeyError);
+      expect(() => fernetFor(config)).toThrow(message);
+      try {
+        fernetFor(config);
+      } catch (error) {
+        expect((error as Error).message).not.toContain('not-a-key-secret-text');
+      }
+    }
+  });
+
+  it('without one, generates a key into $AIRFLOW_HOME/fernet.key (creating the home) and reuses it', async () => {
+    const config = await configWith({});
+    const first = fernetFor(config).encrypt('kept');
+    const file = path.join(config.airflowHome, FERNET_KEY_FILE);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(new Fernet(readFileSync(file, 'utf8').trim()).decrypt(first)).toBe('kept');
+    // Another process of the home (a fresh config object: nothing cached) reads the same key.
+    expect(fernetFor(await resolveConfig({ cwd: os.tmpdir(), env: { AIRFLOW_HOME: config.airflowHome } })).decrypt(first)).toBe('kept');
   });
 });
