@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { launchBrowser, logIn, screenshot } from '../helpers/browser.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startStandalone } from '../helpers/standalone.ts';
 
 // Issue 6's promise, literally: `npm start` (airflow standalone), open the printed URL, log in with the
@@ -20,6 +21,8 @@ describe('a new user with npm start', () => {
   it('logs in with the printed password, unpauses example_etl, triggers it and watches it succeed in the grid and graph', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await logIn(page, ready.url, 'admin', ready.password);
+    // The scheduler parses the folder in the background after start-up (the page may come first).
+    await eventually('the example DAGs to be listed', async () => (await page.reload(), (await page.locator('tr[data-dag-id^="example_"]').count()) === 4));
     for (const dagId of ['example_etl', 'example_ml_pipeline', 'example_params', 'example_taskflow']) {
       await expect(page.locator(`tr[data-dag-id="${dagId}"]`).count()).resolves.toBe(1);
     }
