@@ -200,9 +200,12 @@ function sealConnection(fernet: MultiFernet, changes: ConnectionChanges): Record
   return sealed;
 }
 
-export async function listConnections(knex: Knex, fernet: MultiFernet, page: Page): Promise<{ rows: ConnectionRow[]; total: number }> {
+/** A connection in a list: never its password or extra, which are neither read nor decrypted (a bad key does not break the list). */
+export type ConnectionListItem = Omit<ConnectionRow, 'password' | 'extra'>;
+
+export async function listConnections(knex: Knex, page: Page): Promise<{ rows: ConnectionListItem[]; total: number }> {
   const { rows, total } = await listRows<ConnectionRow>(knex, CONNECTION, page);
-  return { rows: rows.map((row) => openConnection(fernet, row)), total };
+  return { rows: rows.map(({ password: _password, extra: _extra, ...item }) => item), total };
 }
 
 export async function getConnection(knex: Knex, fernet: MultiFernet, connId: string): Promise<ConnectionRow | undefined> {

@@ -88,6 +88,12 @@ describe('secrets at rest (Fernet)', () => {
     expect(wrong.status).toBe(500);
     expect(wrong.json.detail).toMatch(/Cannot decrypt variable 'plain_name'.*core\.fernet_key \(AIRFLOW__CORE__FERNET_KEY\)/);
     expect((await api.call('GET', '/pools')).status).toBe(200);
+    // The connection list shows nothing secret, so it never decrypts: it works; the one connection does not.
+    await knex('connection').where('conn_id', 'warehouse').update({ password: new Fernet(generateFernetKey()).encrypt('x'), is_encrypted: true });
+    expect((await api.call('GET', '/connections')).status).toBe(200);
+    const one = await api.call('GET', '/connections/warehouse');
+    expect(one.status).toBe(500);
+    expect(one.json.detail).toMatch(/Cannot decrypt the password of connection 'warehouse'.*core\.fernet_key/);
 
     const badConfig = await testConfig(tempDagsFolder(), db.url, { AIRFLOW__CORE__FERNET_KEY: 'CHANGE_ME_TO_A_KEY' });
     const server = await startWebserver({ knex, config: badConfig, logger: memoryLogger(), port: 0, host: '127.0.0.1' });

@@ -10,6 +10,7 @@ import {
   sortFrom,
   updateConnection,
   type ConnectionChanges,
+  type ConnectionListItem,
   type ConnectionRow,
 } from '../../../db/configObjects.ts';
 import type { AuthenticatedUser } from '../auth.ts';
@@ -81,7 +82,7 @@ export function unmaskExtra(sent: string | null, stored: string | null): string 
 }
 
 /** Airflow's ConnectionCollectionItem. */
-function connectionItemJson(row: ConnectionRow) {
+function connectionItemJson(row: ConnectionListItem) {
   return { connection_id: row.conn_id, conn_type: row.conn_type, description: row.description, host: row.host, login: row.login, schema: row.schema, port: row.port };
 }
 
@@ -141,7 +142,7 @@ export const connectionsRoutes = [
     query: z.object({ ...pagination, order_by: z.string().optional() }),
     handler: async ({ query }, { knex, config, logger }) => {
       const sort = sortFrom(query.order_by, SORTABLE, 'id');
-      const { rows, total } = await listConnections(knex, fernetFor(config, logger), { limit: query.limit, offset: query.offset, sort });
+      const { rows, total } = await listConnections(knex, { limit: query.limit, offset: query.offset, sort });
       return { connections: rows.map(connectionItemJson), total_entries: total };
     },
   }),

@@ -19,6 +19,7 @@ import {
   updateVariable,
   type Audit,
   type ConnectionChanges,
+  type ConnectionListItem,
   type ConnectionRow,
   type PoolChanges,
   type PoolRow,
@@ -73,14 +74,15 @@ interface Store {
 }
 
 /** What one admin section knows about its objects. */
-interface Resource<Row> {
+/** `ListRow`: what the list shows of an object (for connections, nothing secret). */
+interface Resource<Row, ListRow = Row> {
   /** URL segment under /admin/ and the view of its list. */
   path: 'variables' | 'connections' | 'pools';
   noun: string;
   title: string;
   /** Who may see the list. */
   readPermission: Permission;
-  list(store: Store, offset: number): Promise<{ rows: Row[]; total: number }>;
+  list(store: Store, offset: number): Promise<{ rows: ListRow[]; total: number }>;
   get(store: Store, id: string): Promise<Row | undefined>;
   fields(row: Row | undefined, entered: Body | undefined): FormField[];
   /** Creates from the form; returns the new object's id. Throws ZodError, ApiProblem or a domain error. */
@@ -145,12 +147,12 @@ const variables: Resource<VariableRow> = {
 
 const CONNECTION_TEXT_FIELDS = ['conn_type', 'description', 'host', 'schema', 'login', 'extra'] as const;
 
-const connections: Resource<ConnectionRow> = {
+const connections: Resource<ConnectionRow, ConnectionListItem> = {
   path: 'connections',
   noun: 'connection',
   title: 'Connections',
   readPermission: 'readConfig',
-  list: ({ knex, fernet }, offset) => listConnections(knex, fernet, { ...sortBy('conn_id'), offset }),
+  list: ({ knex }, offset) => listConnections(knex, { ...sortBy('conn_id'), offset }),
   get: ({ knex, fernet }, id) => getConnection(knex, fernet, id),
   fields: (row, entered) => {
     const value = (name: string, stored: string | number | null | undefined) => (entered ? text(entered, name) : stored === null || stored === undefined ? '' : String(stored));
@@ -265,7 +267,7 @@ function notice(req: Request, noun: string): string | null {
   return ['created', 'updated', 'deleted'].includes(done) && name ? `${noun[0]!.toUpperCase()}${noun.slice(1)} ${name} ${done}.` : null;
 }
 
-function register<Row>(router: Router, ctx: ApiContext, resource: Resource<Row>, rows: (list: Row[]) => unknown[]): void {
+function register<Row, ListRow>(router: Router, ctx: ApiContext, resource: Resource<Row, ListRow>, rows: (list: ListRow[]) => unknown[]): void {
   const { knex, config, logger, now } = ctx;
   const store: Store = {
     knex,
