@@ -18,16 +18,23 @@ export function embeddedHome(): { home: string; dags: string; env: Record<string
   chmodSync(home, 0o755); // as root, the postgres user must reach $AIRFLOW_HOME/postgres
   const dags = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-dags-'));
   const env = { AIRFLOW_HOME: home, AIRFLOW__CORE__DAGS_FOLDER: dags, AIRFLOW__CORE__LOAD_EXAMPLES: 'false' };
-  // Whatever happens to the test, leave no process and no server behind: the processes first, as they would restart the server.
-  afterAll(async () => {
-    for (const started of spawned.filter((p) => p.home === home)) await started.process.stop('SIGKILL');
-    const server = postmasterOf(home);
-    if (server) process.kill(server.pid, 'SIGQUIT');
-  });
+  homes.push(home);
   return { home, dags, env };
 }
 
-const spawned: { home: string; process: AirflowProcess }[] = [];
+const homes: string[] = [];
+const spawned: AirflowProcess[] = [];
+const pools: Knex[] = [];
+// Registered when a test file imports this helper, so it also covers homes made inside a test. Whatever
+// happens to the test, nothing is left behind: the processes first, as they would restart the server.
+afterAll(async () => {
+  for (const started of spawned) await started.stop('SIGKILL');
+  await Promise.all(pools.map((knex) => knex.destroy()));
+  for (const home of homes) {
+    const server = postmasterOf(home);
+    if (server) process.kill(server.pid, 'SIGQUIT');
+  }
+});
 
 /** The live postmaster of the home's cluster (pid and port from postmaster.pid), or null. */
 export function postmasterOf(home: string): { pid: number; port: number } | null {
@@ -62,8 +69,9 @@ export function clusterKnex(home: string): Knex {
       };
     },
     pool: { min: 0, max: 2 },
+    log: { warn: () => {}, error: () => {}, deprecate: () => {}, debug: () => {} }, // the test expects connections to break
   });
-  afterAll(() => knex.destroy());
+  pools.push(knex);
   return knex;
 }
 
@@ -127,6 +135,6 @@ export function spawnAirflow(args: string[], env: Record<string, string>): Airfl
       return exited;
     },
   };
-  spawned.push({ home: env.AIRFLOW_HOME ?? '', process: started });
+  spawned.push(started);
   return started;
 }
