@@ -26,6 +26,15 @@ new FunctionOperator({ dag, taskId: 'second', fn: () => 'second' });
 export default dag;
 `,
 );
+writeDag(
+  dags,
+  'many.ts',
+  `import { DAG, FunctionOperator } from 'airflow-ts';
+const dag = new DAG({ dagId: 'many' });
+for (let i = 0; i < 2; i++) new FunctionOperator({ dag, taskId: 't' + i, retries: 3, retryDelay: 0, fn: () => i });
+export default dag;
+`,
+);
 const config = await testConfig(dags, db.url, { AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', AIRFLOW__CORE__PARALLELISM: '1' });
 await parseDags(config, db.knex);
 const logger = memoryLogger();
@@ -53,8 +62,8 @@ const state = (pid: number) => {
   return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
 };
 
-async function queuedTi(runId: string, taskId: string) {
-  const ti = await db.knex('task_instance').where({ dag_id: 'victim', run_id: runId, task_id: taskId }).first();
+async function queuedTi(runId: string, taskId: string, dagId = 'victim') {
+  const ti = await db.knex('task_instance').where({ dag_id: dagId, run_id: runId, task_id: taskId }).first();
   for (const to of ['scheduled', 'queued'] as const) await transitionTaskInstance(db.knex, ti.id, { to, now: new Date() });
   return db.knex('task_instance').where('id', ti.id).first();
 }
@@ -91,5 +100,33 @@ describe('a warm worker whose IPC channel breaks', () => {
     expect(done.outcome).toBe('success');
     expect(await db.knex('task_instance').where('id', second.id).first('state')).toEqual({ state: 'success' });
     expect(workerPids()).not.toContain(worker);
+  });
+});
+
+describe('a warm worker that retires after core.workerMaxTasks', () => {
+  it('is given no more work while it exits: the task waiting for its slot runs in a new worker, once', async () => {
+    // Workers read their config from the environment the executor gives them: a copy of this process's.
+    process.env.AIRFLOW__CORE__WORKER_MAX_TASKS = '1';
+    const local = createExecutor(config, db.url, memoryLogger());
+    delete process.env.AIRFLOW__CORE__WORKER_MAX_TASKS;
+    try {
+      await local.start({ jobId: null });
+      const run = await triggerDagRun(db.knex, { dagId: 'many', now: new Date() });
+      const tis = [await queuedTi(run.run_id, 't0', 'many'), await queuedTi(run.run_id, 't1', 'many')];
+      const events: ExecutorEvent[] = [];
+      local.onEvent(() => events.push(...local.drainEvents()));
+      // One slot: t1 waits, and is handed out the moment t0's worker reports t0 done, and retires.
+      for (const ti of tis) local.queue(workloadOf(ti));
+      await eventually('both tasks to be reported', () => tis.every((ti) => events.some((e) => e.tiId === ti.id)), 60_000);
+      expect(events.map((e) => e.outcome)).toEqual(['success', 'success']);
+      const rows = await db.knex('task_instance').whereIn('id', tis.map((ti) => ti.id)).orderBy('task_id').select('state', 'try_number', 'pid');
+      expect(rows.map(({ state, try_number }) => ({ state, try_number }))).toEqual([
+        { state: 'success', try_number: 1 },
+        { state: 'success', try_number: 1 },
+      ]);
+      expect(rows[1].pid).not.toBe(rows[0].pid); // t1 ran in a new worker, not in the one shutting down
+    } finally {
+      await local.terminate();
+    }
   });
 });
