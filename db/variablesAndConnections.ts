@@ -1,5 +1,7 @@
 import type { Knex } from 'knex';
-import type { MultiFernet } from '../core/crypto/fernet.ts';
+import { InvalidFernetToken, type MultiFernet } from '../core/crypto/fernet.ts';
+import { FernetKeyError } from '../core/crypto/fernetKey.ts';
+import { isSensitiveName } from '../core/secretsMasker.ts';
 import type { ConnectionInfo, Lookup } from '../core/taskContext.ts';
 import { decryptColumn } from './encryptedColumns.ts';
 
@@ -97,6 +99,47 @@ export function openConfigObjects(stored: StoredConfigObjects, fernet: () => Mul
       },
     },
   };
+}
+
+/** Decrypted tokens of this process: a warm worker sees the same secrets every try and decrypts each once. */
+const clearByToken = new Map<string, string>();
+const CACHE_LIMIT = 10_000;
+
+/**
+ * Every connection password, connection extra (parsed) and sensitive variable value that decrypts with the
+ * current key, each with the name to mask it under: what a task process hides from the start of a try,
+ * whether or not the task reads it (a value can also arrive through an upstream XCom). Rows that do not
+ * decrypt are skipped: the task cannot read them either (it gets the error if it tries).
+ */
+export function storedSecrets(stored: StoredConfigObjects, fernet: () => MultiFernet): { value: unknown; name?: string }[] {
+  const clear = (value: string, encrypted: boolean): string | null => {
+    if (!encrypted) return value;
+    let found = clearByToken.get(value);
+    if (found === undefined) {
+      try {
+        found = fernet().decrypt(value);
+      } catch (error) {
+        if (error instanceof InvalidFernetToken || error instanceof FernetKeyError) return null; // nothing the task can read either
+        throw error;
+      }
+      if (clearByToken.size >= CACHE_LIMIT) clearByToken.clear();
+      clearByToken.set(value, found);
+    }
+    return found;
+  };
+  const secrets: { value: unknown; name?: string }[] = [];
+  for (const connection of stored.connections.values()) {
+    const password = connection.password === null ? null : clear(connection.password, connection.is_encrypted);
+    if (password) secrets.push({ value: password });
+    const extra = connection.extra === null ? null : clear(connection.extra, connection.is_extra_encrypted);
+    if (extra) secrets.push({ value: parseExtra(extra) });
+  }
+  for (const [key, variable] of stored.variables) {
+    if (!isSensitiveName(key) || variable.val === null) continue;
+    const value = clear(variable.val, variable.is_encrypted);
+    if (value) secrets.push({ value, name: key });
+  }
+  return secrets;
 }
 
 function parseExtra(extra: string | null): Record<string, unknown> {

@@ -15,7 +15,7 @@ import { recordSuccess } from '../db/queries/recordSuccess.ts';
 import { retryWhileUnavailable } from '../db/retryWhileUnavailable.ts';
 import { startTaskInstance, type StartedTry } from '../db/queries/startTaskInstance.ts';
 import { transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
-import { openConfigObjects } from '../db/variablesAndConnections.ts';
+import { openConfigObjects, storedSecrets } from '../db/variablesAndConnections.ts';
 import { pullXComs, pushXCom, RETURN_VALUE, xcomJson } from '../db/xcom.ts';
 import { executeTask, TaskDidNotStopError } from './executeTask.ts';
 import { loadDagFile, loadTask } from './loadTask.ts';
@@ -134,7 +134,11 @@ export async function executeTry(
   try {
     const loaded = await loadTask(dag.fileloc, dagId, taskId);
     task = loaded.task;
-    const { variables, connections } = openConfigObjects(start, () => fernetFor(config, ctx.logger), maskOnRead(secretsMasker));
+    const fernet = () => fernetFor(config, ctx.logger);
+    // The masker knows every password and sensitive variable from the start (a secret can also come in
+    // through an upstream's XCom), and learns what else the task reads (values of sensitive extra keys).
+    for (const { value, name } of storedSecrets(start, fernet)) secretsMasker.add(value, name);
+    const { variables, connections } = openConfigObjects(start, fernet, maskOnRead(secretsMasker));
     context = buildTaskContext({
       dag: loaded.dag,
       task,

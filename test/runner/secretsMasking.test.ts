@@ -73,6 +73,16 @@ task({ dag }, function reads_nothing() {
 export default dag;
 `,
 );
+// A task that never reads the connection or variable yet prints their values (as an upstream's XCom could bring them).
+writeDag(
+  dags,
+  'secrets_unread.ts',
+  `import { BashOperator, DAG } from 'airflow-ts';
+const dag = new DAG({ dagId: 'secrets_unread', schedule: null });
+new BashOperator({ dag, taskId: 'prints_unread', bashCommand: 'echo "came in: ${CONN_PASSWORD} / ${API_TOKEN}"' });
+export default dag;
+`,
+);
 const config = await testConfig(dags, db.url, { AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', AIRFLOW__CORE__PARALLELISM: '2', AIRFLOW__CORE__FERNET_KEY: generateFernetKey() });
 await parseDags(config, knex);
 const api = await startTestApi(knex, config);
@@ -104,6 +114,18 @@ describe('secrets masker', () => {
     });
     expect(log).toContain('printed ***');
     expect(log).not.toMatch(SECRETS);
+  });
+
+  it('a task process knows every connection password and sensitive variable from the start, read by the task or not', async () => {
+    await knex('dag').where('dag_id', 'secrets_unread').update({ is_paused: false });
+    const run = await triggerDagRun(knex, { dagId: 'secrets_unread', conf: {}, now: new Date() });
+    scheduler.wake();
+    await eventually('the task to succeed', async () => (await knex('task_instance').where({ dag_id: 'secrets_unread', run_id: run.run_id }).first('state'))?.state === 'success');
+    const log = filesUnder(path.join(config.logging.baseLogFolder, 'dag_id=secrets_unread')).map((file) => readFileSync(file, 'utf8')).join('\n');
+    expect(log).toContain('came in: *** / ***');
+    expect(log).not.toMatch(SECRETS);
+    const rendered = await knex('rendered_task_instance_fields').where({ dag_id: 'secrets_unread', run_id: run.run_id }).first('rendered_fields');
+    expect(JSON.stringify(rendered)).not.toMatch(SECRETS);
   });
 
   it('a secret that does not decrypt with core.fernet_key fails only the task reading it, with an error naming the key; the worker goes on', async () => {
