@@ -1,6 +1,7 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { AirflowError } from '../core/errors.ts';
+import { dataExceptionMessage } from '../db/pgErrors.ts';
 import { configCommands } from './commands/config.ts';
 import { dagsCommands } from './commands/dags.ts';
 import { dbCommands } from './commands/db.ts';
@@ -45,7 +46,9 @@ const cli = (yargs(hideBin(process.argv)) as unknown as Argv<GlobalArgs>)
 try {
   await cli.parseAsync();
 } catch (error) {
-  // Expected failures print one clear line; anything else keeps its stack.
-  console.error(error instanceof AirflowError || (error instanceof Error && !process.env.AIRFLOW_TS_DEBUG) ? `Error: ${error.message}` : error);
+  // Expected failures print one clear line; anything else keeps its stack. A value Postgres
+  // refused (a NUL character, say) is described, not shown as the SQL that carried it.
+  const invalid = process.env.AIRFLOW_TS_DEBUG ? null : dataExceptionMessage(error);
+  console.error(invalid ? `Error: ${invalid}` : error instanceof AirflowError || (error instanceof Error && !process.env.AIRFLOW_TS_DEBUG) ? `Error: ${error.message}` : error);
   process.exitCode = 1;
 }

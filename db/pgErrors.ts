@@ -27,3 +27,25 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   // pg gives a connection that broke under a query no code, only these messages (knex prefixes the SQL).
   return /Connection terminated|connection error and is not queryable/.test(error.message);
 }
+
+/** What the client sent wrong, per Postgres data exception (SQLSTATE class 22). */
+const DATA_EXCEPTIONS: Record<string, string> = {
+  '22021': 'a value contains a NUL (\\u0000) character or bytes that are not UTF-8',
+  '22P05': 'a JSON value contains a NUL (\\u0000) character',
+  '22001': 'a value is longer than its field allows',
+  '22003': 'a number is out of range',
+  '22P02': 'a value does not have the expected type',
+  '22007': 'a date or time is malformed',
+  '22008': 'a date or time is out of range',
+};
+
+/**
+ * For a Postgres data exception (class 22: the input, not the server, is at
+ * fault), a message that names the problem; null for any other error. Never
+ * the driver's message, which knex prefixes with the SQL.
+ */
+export function dataExceptionMessage(error: unknown): string | null {
+  const state = sqlState(error);
+  if (!state?.startsWith('22')) return null;
+  return `Invalid value: ${DATA_EXCEPTIONS[state] ?? `a value cannot be stored or compared (SQLSTATE ${state})`}`;
+}

@@ -57,6 +57,12 @@ describe('airflow CLI', () => {
     expect(errors[0]!.error).toMatch(/Cycle detected in DAG 'fixture_cycle': (a -> b -> a|b -> a -> b)/);
   });
 
+  it('a value Postgres refuses (a NUL character in conf) fails with a clear message, not the SQL', async () => {
+    const result = await airflow('dags', 'trigger', 'fixture_good', '--conf', '{"greeting": "a\\u0000b"}');
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe('Error: Invalid value: a JSON value contains a NUL (\\u0000) character');
+  });
+
   it('pause and unpause change is_paused, and an unknown DAG fails with a clear message', async () => {
     await airflow('dags', 'list');
     expect((await airflow('dags', 'unpause', 'fixture_good')).stdout).toContain('Dag: fixture_good, paused: false');

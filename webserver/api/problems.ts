@@ -12,7 +12,7 @@ import { isDatabaseUnavailable } from '../../db/pgErrors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { InvalidConfError } from '../../core/validateConf.ts';
 import { UndecryptableSecretError } from '../../db/encryptedColumns.ts';
-import { sqlState } from '../../db/pgErrors.ts';
+import { dataExceptionMessage } from '../../db/pgErrors.ts';
 import { UserAlreadyExistsError } from '../../db/users.ts';
 import { XComTooLargeError } from '../../db/xcom.ts';
 
@@ -51,17 +51,6 @@ const TYPE_NAMES: Record<number, string> = {
   503: 'Unknown',
 };
 
-/** What the client sent wrong, per Postgres data exception (SQLSTATE class 22). */
-const DATA_EXCEPTIONS: Record<string, string> = {
-  '22021': 'a value contains a NUL (\\u0000) character or bytes that are not UTF-8',
-  '22P05': 'a JSON value contains a NUL (\\u0000) character',
-  '22001': 'a value is longer than its field allows',
-  '22003': 'a number is out of range',
-  '22P02': 'a value does not have the expected type',
-  '22007': 'a date or time is malformed',
-  '22008': 'a date or time is out of range',
-};
-
 export function toProblem(error: unknown): ApiProblem {
   if (error instanceof ApiProblem) return error;
   if (error instanceof ZodError) {
@@ -80,8 +69,8 @@ export function toProblem(error: unknown): ApiProblem {
   if (http.type === 'entity.too.large') return new ApiProblem(413, 'Payload Too Large', 'The request body is larger than the 1 MiB limit');
   // Postgres data exceptions (SQLSTATE class 22: a NUL byte, a value too long, a number out of range)
   // come from what the client sent. Their message holds the SQL (knex prefixes it): never sent.
-  const state = sqlState(error);
-  if (state?.startsWith('22')) return badRequest(`Invalid value: ${DATA_EXCEPTIONS[state] ?? 'a value in the request cannot be stored or compared (SQLSTATE ' + state + ')'}`);
+  const invalid = dataExceptionMessage(error);
+  if (invalid) return badRequest(invalid);
   // Express's own client errors, e.g. a path with malformed percent-encoding.
   if (error instanceof URIError || (typeof http.status === 'number' && http.status >= 400 && http.status < 500)) return badRequest(`Malformed request: ${http.message ?? 'bad URI'}`);
   if (error instanceof AirflowError) return badRequest(error.message);
