@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { fernetFor } from '../../../core/crypto/fernetKey.ts';
-import { isSensitiveName, MASK } from '../../../core/secretsMasker.ts';
+import { isSensitiveName, MASK, SecretsMasker } from '../../../core/secretsMasker.ts';
 import {
   createConnection,
   deleteConnection,
@@ -25,17 +25,11 @@ import { ApiProblem, badRequest, conflict, notFound } from '../problems.ts';
  * a PATCH that sends such a '***' back keeps the stored value.
  */
 
-const isSensitive = isSensitiveName;
+/** Masks by key name only (it learns no values): values under sensitive keys, and subtrees too deep to walk. */
+const byName = new SecretsMasker();
 
-/** Deeper than this, a JSON extra is not walked: its whole subtree is masked (a secret could hide anywhere in it). */
+/** Deeper than this, a JSON extra is not walked back for restoring (as deep as the masker walks). */
 const MAX_DEPTH = 32;
-
-function redact(value: unknown, depth = 0): unknown {
-  if (value === null || typeof value !== 'object') return value;
-  if (depth >= MAX_DEPTH) return MASK;
-  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, isSensitive(k) && v !== null && v !== '' ? MASK : redact(v, depth + 1)]));
-}
 
 /** `extra` for responses: JSON with sensitive values masked; text that is not JSON as it is (nothing to find keys in). */
 export function redactExtra(extra: string | null): string | null {
@@ -47,7 +41,7 @@ export function redactExtra(extra: string | null): string | null {
     return extra;
   }
   try {
-    return JSON.stringify(redact(parsed));
+    return JSON.stringify(byName.redact(parsed));
   } catch {
     return MASK; // never fall back to the unmasked text
   }
@@ -60,7 +54,7 @@ function restoreMasked(sent: unknown, stored: unknown, depth = 0): { value: unkn
   let restored = false;
   const entries = Object.entries(sent).map(([key, value]): [string, unknown] => {
     const old = Object.hasOwn(stored, key) ? (stored as Record<string, unknown>)[key] : undefined;
-    if (!Array.isArray(sent) && isSensitive(key) && value === MASK && Object.hasOwn(stored, key)) {
+    if (!Array.isArray(sent) && isSensitiveName(key) && value === MASK && Object.hasOwn(stored, key)) {
       restored = true;
       return [key, old];
     }
