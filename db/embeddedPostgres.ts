@@ -303,6 +303,7 @@ async function waitUntilAccepting(url: string, failed: () => string | null): Pro
   const deadline = Date.now() + READY_TIMEOUT_MS;
   for (;;) {
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+    client.on('error', () => {}); // a server dying under us: connect() or end() reports it
     try {
       await client.connect();
       await client.end();
@@ -322,6 +323,7 @@ async function waitUntilAccepting(url: string, failed: () => string | null): Pro
 
 async function ensureDatabase(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {}); // a server dying under us: the query reports it; never an unhandled 'error'
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);

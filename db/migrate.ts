@@ -73,6 +73,7 @@ export async function assertSchemaNotNewer(knex: Knex): Promise<void> {
 
 async function withMigrationLock<T>(url: string, fn: () => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {}); // the server going away: the migration's own queries report it; never an unhandled 'error'
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock(hashtext($1))', [LOCK_KEY]);

@@ -48,8 +48,9 @@ export class WakeupListener {
   private async connect(): Promise<void> {
     const client = new pg.Client({ connectionString: typeof this.url === 'function' ? this.url() : this.url, application_name: 'airflow-ts' });
     client.on('notification', (message) => this.onWake(message.payload ?? ''));
-    client.on('error', (error) => this.reconnect(error));
-    client.on('end', () => this.reconnect(new Error('connection ended')));
+    // Only a connection that was up reconnects from these; a failed connect does so below, with its reason.
+    client.on('error', (error) => this.client === client && this.reconnect(error));
+    client.on('end', () => this.client === client && this.reconnect(new Error('connection ended')));
     try {
       await client.connect();
       await client.query(`LISTEN ${SCHEDULER_CHANNEL}`);
