@@ -20,8 +20,11 @@ import type { DagRunRow } from '../db/transitions.ts';
  *
  * Each DAG's work runs under its own savepoint: a DAG whose timetable throws or
  * whose insert fails is logged with its id and rolled back alone, and the other
- * due DAGs still get their runs (it is tried again at the next pass).
+ * due DAGs still get their runs; it is tried again a minute later.
  */
+/** How long a DAG whose run creation failed waits before it is tried again. */
+const RETRY_FAILED_DAG_MS = 60_000;
+
 export async function createDueDagRuns(
   knex: Knex,
   options: { now: Date; catchupByDefault: boolean; maxActiveRunsPerDag: number; jobId: number | null; logger: Logger; limit?: number },
@@ -45,7 +48,13 @@ export async function createDueDagRuns(
         // knex turns a nested transaction into a savepoint.
         created.push(...(await trx.transaction((savepoint) => createRunsOfDag(savepoint, dagId, dag, maxActiveRuns ?? options.maxActiveRunsPerDag, options))));
       } catch (error) {
-        options.logger.error(`could not create the due runs of DAG ${dagId}; the other DAGs go on`, { dagId, error: error instanceof Error ? error.message : String(error) });
+        options.logger.error(`could not create the due runs of DAG ${dagId}; the other DAGs go on (retried in ${RETRY_FAILED_DAG_MS / 1000} s)`, {
+          dagId,
+          error: error instanceof Error ? error.message : String(error),
+        });
+        // Back of the queue for a while: 50 broken DAGs sorted first must not starve the others.
+        // Safe to move: the next attempt recomputes the due runs from the last run, not from this column.
+        await trx('dag').where('dag_id', dagId).update({ next_dagrun_create_after: new Date(now.getTime() + RETRY_FAILED_DAG_MS) });
       }
     }
     return created;

@@ -34,4 +34,19 @@ describe('createDueDagRuns with a bad DAG among the due ones', () => {
     expect(await runsOf(`a_broken_${suffix}`)).toEqual([]); // nothing half-written for the bad one
     expect(logger.entries.filter((e) => e.level === 'error').map((e) => e.meta.dagId)).toEqual([`a_broken_${suffix}`]);
   });
+
+  it('a DAG that failed goes to the back of the queue for a minute, so broken DAGs sorted first cannot starve the others', async () => {
+    await knex('dag').update({ is_paused: true });
+    await dueDag('a_broken_first');
+    await dueDag('b_waiting');
+    await knex('serialized_dag').where('dag_id', 'a_broken_first').update({ data: knex.raw("jsonb_set(data, '{schedule}', '\"not a cron\"')") });
+    const pass = (now: Date) => createDueDagRuns(knex, { now, catchupByDefault: false, maxActiveRunsPerDag: 16, jobId: null, logger: memoryLogger(), limit: 1 });
+
+    expect(await pass(NOW)).toEqual([]); // only the broken one fit in this pass
+    expect((await pass(NOW)).map((r) => r.dag_id)).toEqual(['b_waiting']);
+    // A minute later the broken DAG is tried again (and fails again).
+    const logger = memoryLogger();
+    await createDueDagRuns(knex, { now: new Date(NOW.getTime() + 61_000), catchupByDefault: false, maxActiveRunsPerDag: 16, jobId: null, logger, limit: 1 });
+    expect(logger.entries.filter((e) => e.level === 'error').map((e) => e.meta.dagId)).toEqual(['a_broken_first']);
+  });
 });
