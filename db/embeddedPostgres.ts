@@ -83,21 +83,26 @@ export async function ensureEmbeddedPostgres(options: { airflowHome: string; por
   };
 
   async function attachOrStart(): Promise<number> {
-    for (let attempt = 0; attempt < 3; attempt++) {
+    // Patient: right after a kill -9 the dead postmaster's backends hold its shared memory for a moment,
+    // and Postgres refuses to start until they are gone (well under a second, seen here).
+    const giveUpAt = Date.now() + 15_000;
+    for (;;) {
       const running = runningServer(dataDir);
       if (running) {
         await waitUntilAccepting(urlFor(credentials.password, running.port), () => null);
         logger.debug('attached to the running embedded Postgres', { port: running.port, pid: running.pid });
         return running.port;
       }
-      const started = await startServer(dataDir, clusterDir, options.port, owner, credentials.password, logger).catch((error: unknown) => {
-        // Another process may have won the race to start the same cluster: attach to it.
-        if (runningServer(dataDir)) return null;
-        throw error;
-      });
-      if (started) return started.port;
+      try {
+        return (await startServer(dataDir, clusterDir, options.port, owner, credentials.password, logger)).port;
+      } catch (error) {
+        // Another process may have won the race to start the same cluster: attach to it next time round.
+        if (!runningServer(dataDir) && Date.now() > giveUpAt) {
+          throw new Error(`Could not start or attach to the embedded Postgres in ${dataDir}; see ${path.join(clusterDir, 'postgres.log')}`, { cause: error });
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
     }
-    throw new Error(`Could not start or attach to the embedded Postgres in ${dataDir}; see ${path.join(clusterDir, 'postgres.log')}`);
   }
 
   /** Restarts the server if its postmaster is gone; a failed attempt (old backends still exiting) is retried on the next tick. */
