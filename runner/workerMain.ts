@@ -1,4 +1,5 @@
 import { resolveConfig } from '../config/resolveConfig.ts';
+import { refuseSignalsToParent } from '../core/parentGuard.ts';
 import { openDatabase } from '../db/database.ts';
 import { retryWhileUnavailable } from '../db/retryWhileUnavailable.ts';
 import { workloadOf, type TaskWorkload } from '../executors/base.ts';
@@ -35,6 +36,8 @@ const send = (reply: WorkerReply) => {
 };
 
 maskProcessOutput();
+// A task or DAG file must not be able to stop the scheduler, this worker's parent (ADR 0012).
+refuseSignalsToParent();
 
 if (!process.send) {
   console.error('workerMain must be started with an IPC channel');

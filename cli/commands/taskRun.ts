@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { fernetFor } from '../../core/crypto/fernetKey.ts';
+import { refuseSignalsToParent } from '../../core/parentGuard.ts';
 import { maskOnRead, secretsMasker } from '../../core/secretsMasker.ts';
 import type { SerializedDag } from '../../core/serialize.ts';
 import { buildTaskContext } from '../../core/taskContext.ts';
@@ -27,6 +28,7 @@ export function taskRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           .option('map-index', { type: 'number', default: -1 }),
       async (args) => {
         maskProcessOutput(); // a task process: what its code prints must not show the secrets it read
+        refuseSignalsToParent(); // its parent is the scheduler (or a worker): task code must not stop it (ADR 0012)
         const outcome = await withRuntime(args, async (runtime) =>
           runTaskInstance({ knex: (await runtime.db()).knex, config: runtime.config, logger: runtime.logger, dagId: args.dag_id, taskId: args.task_id, runId: args.run_id, mapIndex: args.mapIndex }),
         );

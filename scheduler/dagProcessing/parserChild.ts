@@ -1,5 +1,5 @@
+import { exitWhenParentDies, refuseSignalsToParent } from '../../core/parentGuard.ts';
 import { importDagFile } from './importDagFile.ts';
-import { exitWhenParentDies, refuseSignalsToParent } from './parentGuard.ts';
 import type { ParsedFile } from './parseResult.ts';
 
 /**

@@ -35,6 +35,8 @@ describe('a DAG file that signals the scheduler at import', () => {
   it('gets an import error, and the scheduler lives on and runs a good DAG', async () => {
     for (const [file, source] of Object.entries(ATTACKS)) writeDag(dags, file, source);
     writeDag(dags, 'good.ts', dagSource('good_dag', ['only']));
+    // Task code runs in a warm worker, also a child of the scheduler.
+    writeDag(dags, 'task_kills_parent.ts', "import { DAG, FunctionOperator } from 'airflow-ts';\nconst dag = new DAG({ dagId: 'task_kills_parent' });\nnew FunctionOperator({ dag, taskId: 'kill', retries: 0, fn: () => process.kill(process.ppid, 'SIGKILL') });\nexport default dag;\n");
     // Its own process group, as a shell would start it: a signal to "the scheduler's group" reaches nothing else here.
     const scheduler = spawn(process.execPath, [AIRFLOW_BIN, 'scheduler'], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
@@ -53,6 +55,14 @@ describe('a DAG file that signals the scheduler at import', () => {
       expect(byFile.get('kills_parent_group.ts')).toMatch(/DAG files may not signal the scheduler/);
       expect(byFile.get('kills_own_group.ts')).toMatch(/parser process exited/); // its own group holds only itself
 
+      const attack = await runCli(['dags', 'trigger', 'task_kills_parent', '--run-id', 'attack'], { env, cwd });
+      expect(attack.code, attack.stderr).toBe(0);
+      const failed = await eventually('the attacking task to end', async () => {
+        if (exitCode !== undefined) throw new Error(`the scheduler died (${exitCode}):\n${output}`);
+        const row = await db.knex('task_instance').where({ dag_id: 'task_kills_parent', run_id: 'attack' }).first('state');
+        return row?.state === 'failed' || row?.state === 'success' ? row.state : undefined;
+      });
+      expect(failed).toBe('failed');
       const trigger = await runCli(['dags', 'trigger', 'good_dag', '--run-id', 'after_attacks'], { env, cwd });
       expect(trigger.code, trigger.stderr).toBe(0);
       const run = await eventually('the good run to finish', async () => {

@@ -1,23 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 
-/** Thrown in a DAG file that tries to signal the scheduler; it becomes that file's import error. */
+/** Thrown in user code (a DAG file, a task) that tries to signal the scheduler: an import error or a failed try. */
 export class SignalToSchedulerRefusedError extends Error {
   constructor(readonly pid: number) {
-    super(`DAG files may not signal the scheduler: process.kill(${pid}) was refused (a DAG file is imported by a parser process of the scheduler)`);
+    super(`DAG files may not signal the scheduler: process.kill(${pid}) was refused (DAG files and tasks run in child processes of the scheduler)`);
     this.name = 'SignalToSchedulerRefusedError';
   }
 }
 
 /**
- * Defence in depth for a parser child (which runs in its own session, so a
- * signal to its own process group reaches only itself): `process.kill` refuses
- * the scheduler's pid, the scheduler's process group and -1 (every process we
- * may signal). A DAG file that shells out to `kill` is not stopped by this;
- * see ADR 0012 for what restarts the scheduler then.
+ * Defence in depth for the scheduler's children that run user code (parser
+ * processes and workers, each in its own session, so a signal to its own
+ * process group reaches only itself): `process.kill` refuses the parent's pid,
+ * the parent's process group and -1 (every process we may signal). User code
+ * that shells out to `kill` is not stopped by this; see ADR 0012 for what
+ * restarts the scheduler then. A process whose parent is init or none (pid 1
+ * in a container) has nothing to protect.
  */
 export function refuseSignalsToParent(): void {
   const parent = process.ppid;
+  if (parent <= 1) return;
   const groups = new Set([parent, processGroupOf(parent)].filter((g): g is number => g !== null && g > 1));
   const kill = process.kill.bind(process);
   process.kill = ((pid: number, signal?: string | number) => {
