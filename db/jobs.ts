@@ -33,11 +33,11 @@ export async function liveJobIds(knex: Knex, maxAgeMs: number): Promise<number[]
     .pluck('id');
 }
 
-/** The latest scheduler heartbeat and its age by the database's clock (for /health). */
+/** The latest heartbeat of a running scheduler (else of any), and its age by the database's clock (for /health, as Airflow's most_recent_job). */
 export async function latestSchedulerHeartbeat(knex: Knex): Promise<{ heartbeat: Date; ageMs: number } | null> {
   const row: { latest_heartbeat: Date; age_ms: string | number } | undefined = await knex('job')
     .where({ job_type: 'SchedulerJob' })
-    .orderBy('latest_heartbeat', 'desc')
+    .orderByRaw("state = 'running' DESC, latest_heartbeat DESC")
     .first('latest_heartbeat', knex.raw('EXTRACT(EPOCH FROM (now() - latest_heartbeat)) * 1000 AS age_ms'));
   return row ? { heartbeat: row.latest_heartbeat, ageMs: Number(row.age_ms) } : null;
 }

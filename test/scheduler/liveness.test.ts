@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../core/logger.ts';
+import { registerJob } from '../../db/jobs.ts';
 import { transitionTaskInstance } from '../../db/transitions.ts';
 import { InProcessExecutor } from '../../executors/inProcessExecutor.ts';
 import { failZombies } from '../../scheduler/executorEvents.ts';
 import { Scheduler } from '../../scheduler/scheduler.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
+import { startWebserver } from '../../webserver/startWebserver.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { tempDagsFolder } from '../helpers/dagsFolder.ts';
 import { registerDag } from '../helpers/dags.ts';
@@ -59,5 +61,20 @@ describe('liveness by the database clock', () => {
     expect(await failZombies(db.knex, { now: clockOff(-HOUR)(), thresholdMs: 300_000, logger })).toBe(0);
     expect((await db.knex('task_instance').where('id', fresh.id).first('state')).state).toBe('running');
     expect((await db.knex('task_instance').where('id', stale.id).first('state')).state).toBe('failed');
+  });
+
+  it('/health calls a scheduler healthy by the age of its heartbeat on the database clock, whatever the webserver host\'s clock says', async () => {
+    await db.knex('job').update({ state: 'success' });
+    const jobId = await registerJob(db.knex, 'SchedulerJob', 'LocalExecutor');
+    const server = await startWebserver({ knex: db.knex, config, logger, port: 0, host: '127.0.0.1', now: clockOff(HOUR) });
+    try {
+      const health = await (await fetch(`${server.url}/api/v1/health`)).json();
+      expect(health.scheduler.status).toBe('healthy');
+      await db.knex('job').where('id', jobId).update({ latest_heartbeat: db.knex.raw("now() - interval '10 minutes'") });
+      const stale = await (await fetch(`${server.url}/api/v1/health`)).json();
+      expect(stale.scheduler.status).toBe('unhealthy');
+    } finally {
+      await server.stop();
+    }
   });
 });
