@@ -44,12 +44,14 @@ function processGroupOf(pid: number): number | null {
 /**
  * A parser child lives in its own session, so it no longer dies with the
  * scheduler's process group. A thread (which runs even while a DAG file keeps
- * the main thread busy forever) kills this process once the scheduler is gone.
+ * the main thread busy forever) kills this process, and the process group it
+ * leads (what a DAG file started), once the scheduler is gone.
  */
 export function exitWhenParentDies(everyMs = 1_000): void {
   const watchdog = new Worker(
     `const { workerData } = require('node:worker_threads');
-     setInterval(() => { if (process.ppid !== workerData.parent) process.kill(process.pid, 'SIGKILL'); }, workerData.everyMs);`,
+     const killAll = () => { try { process.kill(-process.pid, 'SIGKILL'); } catch { process.kill(process.pid, 'SIGKILL'); } };
+     setInterval(() => { if (process.ppid !== workerData.parent) killAll(); }, workerData.everyMs);`,
     { eval: true, workerData: { parent: process.ppid, everyMs } },
   );
   watchdog.unref();

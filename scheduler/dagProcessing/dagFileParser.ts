@@ -149,7 +149,12 @@ class ParserProcess {
 
   kill(): void {
     this.alive = false;
-    this.child.kill('SIGKILL');
+    try {
+      // Its whole process group (it leads one, being detached): what the DAG file started dies with it.
+      process.kill(-this.child.pid!, 'SIGKILL');
+    } catch {
+      this.child.kill('SIGKILL'); // already gone, or never started
+    }
     this.logger.debug('killed DAG parser process', { pid: this.child.pid });
   }
 

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../core/logger.ts';
@@ -6,6 +6,7 @@ import { DagFileParser } from '../../scheduler/dagProcessing/dagFileParser.ts';
 import { DagFileProcessor, type FileOutcome } from '../../scheduler/dagProcessing/dagFileProcessor.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { dagSource, tempDagsFolder, writeDag } from '../helpers/dagsFolder.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 const db = await createTestDatabase();
 const processors: DagFileProcessor[] = [];
@@ -189,5 +190,31 @@ describe('DagFileProcessor start and stop', () => {
     await processor.stop(); // must not wait for b_hangs.ts (its timeout is 20 s)
     expect(await db.knex('dag').where('dag_id', 'known_dag').first('is_active')).toEqual({ is_active: true });
     expect(await db.knex('import_error').where('filename', path.join(folder, 'b_hangs.ts')).first()).toBeUndefined();
+  });
+
+  it('a file over the import timeout is killed with the processes it started', async () => {
+    const folder = tempDagsFolder();
+    const pidFile = path.join(folder, 'sleep.pid');
+    writeDag(
+      folder,
+      'spawns_and_hangs.ts',
+      `import { DAG } from 'airflow-ts';\nimport { spawn } from 'node:child_process';\nimport { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(pidFile)}, String(spawn('sleep', ['300'], { stdio: 'ignore' }).pid));\nAtomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);\nexport default new DAG({ dagId: 'never' });\n`,
+    );
+    const [outcome] = await processorFor(folder, 3_000).processAll();
+    expect(outcome).toMatchObject({ kind: 'import_error' });
+    const sleeper = Number(readFileSync(pidFile, 'utf8'));
+    const alive = () => {
+      try {
+        process.kill(sleeper, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      await eventually('the sleep the DAG file started to be gone', () => !alive(), 10_000);
+    } finally {
+      if (alive()) process.kill(sleeper, 'SIGKILL');
+    }
   });
 });
