@@ -7,6 +7,7 @@ import { claimScheduledTaskInstances } from '../db/queries/claimScheduledTaskIns
 import { transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
 import { workloadOf, type Executor, type ExecutorEvent } from '../executors/base.ts';
 import { isDatabaseUnavailable } from '../db/pgErrors.ts';
+import { retryWhileUnavailable } from '../db/retryWhileUnavailable.ts';
 import { createDueDagRuns } from './createDueDagRuns.ts';
 import { applyExecutorEvents, failZombies } from './executorEvents.ts';
 import { scheduleDagRuns } from './scheduleDagRuns.ts';
@@ -113,8 +114,19 @@ export class Scheduler {
     const ended = executor.end();
     const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
     if ((await Promise.race([ended, timer])) === 'timeout') await executor.terminate();
-    await applyExecutorEvents(knex, executor.drainEvents(), { now: this.now(), logger: this.options.logger, baseLogFolder: this.options.config.logging.baseLogFolder });
-    if (this.jobId !== null) await endJob(knex, this.jobId, 'success');
+    const { logger, config } = this.options;
+    this.unappliedEvents.push(...executor.drainEvents());
+    try {
+      // A stop during a database outage waits a little for it, then stops anyway.
+      await retryWhileUnavailable('scheduler stopping: recording what its executor reported', async () => {
+        await applyExecutorEvents(knex, this.unappliedEvents, { now: this.now(), logger, baseLogFolder: config.logging.baseLogFolder });
+        this.unappliedEvents = [];
+        if (this.jobId !== null) await endJob(knex, this.jobId, 'success');
+      }, { logger, giveUpAfterMs: 10_000 });
+    } catch (error) {
+      // Not lost: its job goes stale, so the next scheduler treats its tries as orphans (or zombies).
+      logger.error(`the scheduler stopped without recording its executor's last events and its end: ${error instanceof Error ? error.message : String(error)}`);
+    }
     this.state = 'stopped';
   }
 

@@ -54,4 +54,17 @@ describe('a scheduler on an external Postgres that goes away and comes back', ()
 
     expect(await scheduler.stop('SIGTERM')).toBe(0);
   });
+
+  it('still stops on SIGTERM while the database is away, after a bounded wait for it', { timeout: 120_000 }, async () => {
+    const scheduler = spawnAirflow(['scheduler'], { ...env, AIRFLOW__DATABASE__URL: throughProxy(db.url, proxy.port), AIRFLOW__CORE__DAGS_FOLDER: dags, AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', AIRFLOW__CORE__PARALLELISM: '1' });
+    await scheduler.waitFor(/scheduler started/);
+    await proxy.cut();
+    await scheduler.waitFor(/the database is unavailable/, 30_000);
+    try {
+      expect(await scheduler.stop('SIGTERM')).toBe(0);
+      expect(scheduler.output()).toMatch(/the scheduler stopped without recording its executor's last events and its end/);
+    } finally {
+      await proxy.restore();
+    }
+  });
 });
