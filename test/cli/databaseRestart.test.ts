@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
@@ -28,6 +28,21 @@ export default dag;
 `,
 );
 
+/** Pids of the postmasters serving `dataDir` (backends rename themselves "postgres: …"; the postmaster keeps its command line). */
+function postmastersOn(dataDir: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        return args[0]!.endsWith('/postgres') && args.includes(dataDir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 /** Runs `check`, treating a database error (it is down) as "not yet". */
 const whenUp = <T>(check: () => Promise<T>) => () => check().catch(() => undefined);
 
@@ -50,6 +65,8 @@ describe('the embedded postmaster killed with -9 under a running scheduler', () 
 
     await eventually('the postmaster to be restarted', () => (postmasterOf(home)?.pid ?? before.pid) !== before.pid, 30_000);
     const serverBackS = (Date.now() - killedAt) / 1000;
+    // The scheduler and its workers all watch the server; one of them restarted it, and only one runs.
+    expect(postmastersOn(path.join(home, 'postgres', 'data'))).toEqual([postmasterOf(home)!.pid]);
     await eventually('the scheduler to heartbeat again', whenUp(async () => {
       const job = await knex('job').where({ job_type: 'SchedulerJob', state: 'running' }).first('latest_heartbeat');
       return job && job.latest_heartbeat.getTime() > killedAt;
@@ -71,5 +88,22 @@ describe('the embedded postmaster killed with -9 under a running scheduler', () 
     expect(await scheduler.stop('SIGTERM')).toBe(0);
     await knex.destroy();
     await eventually('the last user to stop the server', () => postmasterOf(home) === null, 30_000);
+  });
+
+  it('under `airflow standalone`, which restarts it and answers the API again', { timeout: 180_000 }, async () => {
+    const standalone = spawnAirflow(['standalone'], { ...env, AIRFLOW__WEBSERVER__PORT: '0', AIRFLOW__WEBSERVER__HOST: '127.0.0.1' });
+    const [, url, password] = await standalone.waitFor(/standalone is ready: (http:\/\/\S+)[\s\S]*password: (\S+)/);
+    const auth = { authorization: `Basic ${Buffer.from(`admin:${password}`).toString('base64')}` };
+    const dags = async () => (await fetch(`${url}/api/v1/dags`, { headers: auth })).status;
+    expect(await dags()).toBe(200);
+
+    const before = postmasterOf(home)!;
+    process.kill(before.pid, 'SIGKILL');
+    await eventually('the postmaster to be restarted', () => (postmasterOf(home)?.pid ?? before.pid) !== before.pid, 30_000);
+    await eventually('the API to answer again', async () => (await dags()) === 200, 30_000);
+    const health = (await (await fetch(`${url}/api/v1/health`)).json()) as { metadatabase: { status: string } };
+    expect(health.metadatabase.status).toBe('healthy');
+    expect(await standalone.stop('SIGINT')).toBe(0);
+    expect(postmasterOf(home)).toBeNull();
   });
 });
