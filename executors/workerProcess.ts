@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { WorkerReply, WorkerRequest } from '../runner/workerMain.ts';
 import { STOP_GRACE_MS } from '../runner/executeTask.ts';
-import { killTryProcesses, oneTry } from '../runner/tryProcesses.ts';
+import { killTryProcesses, oneTry, TRY_MARK_ENV, tryMark } from '../runner/tryProcesses.ts';
 import { taskRunArgs, type TaskWorkload } from './base.ts';
 
 const RUN_TS = fileURLToPath(new URL('../bin/run-ts.js', import.meta.url));
@@ -198,7 +198,9 @@ export class TaskProcess implements Slot {
   run(workload: TaskWorkload): void {
     this.current = workload;
     // detached: the task process leads a process group of its own, which holds the children its task starts.
-    const child = spawn(process.execPath, [AIRFLOW_BIN, ...taskRunArgs(workload)], { env: this.env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    // It carries its try's mark itself, so a retry finds and kills it should it hang past its zombie threshold.
+    const env = { ...this.env, [TRY_MARK_ENV]: tryMark(this.databaseUrl, workload.tiId, workload.tryNumber) };
+    const child = spawn(process.execPath, [AIRFLOW_BIN, ...taskRunArgs(workload)], { env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     this.child = child;
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2_000)));

@@ -32,6 +32,20 @@ new BashOperator({ dag, taskId: 'quick', retries: 1, retryDelay: 0, bashCommand:
 export default dag;
 `,
 );
+writeDag(
+  dags,
+  'spinning.ts',
+  `import { DAG, FunctionOperator } from 'airflow-ts';
+import { writeFileSync } from 'node:fs';
+const dag = new DAG({ dagId: 'spinning' });
+new FunctionOperator({ dag, taskId: 'spin', retries: 1, retryDelay: 0, fn: (ctx) => {
+  if (ctx.ti.tryNumber > 1) return 'try ' + ctx.ti.tryNumber;
+  writeFileSync(ctx.dagRun.conf.pidFile, String(process.pid));
+  for (;;) {}
+} });
+export default dag;
+`,
+);
 await parseDags(await testConfig(dags, db.url), db.knex);
 await db.knex('dag').where('dag_id', 'overlap').update({ is_paused: false });
 
@@ -108,6 +122,41 @@ describe('a scheduler whose shutdown drain ends before a BashOperator try does',
     expect(processesOfTry(run.run_id, 1)).toEqual([]);
     const ti = await db.knex('task_instance').where({ dag_id: 'overlap', run_id: run.run_id, task_id: 'body' }).first('state', 'try_number');
     expect(ti).toEqual({ state: 'up_for_retry', try_number: 1 });
+  });
+});
+
+describe('an `airflow tasks run` process whose event loop is blocked (core.executeTasksNewProcess)', () => {
+  it('is killed by the retry that follows its try being failed as a zombie', async () => {
+    const config = await testConfig(dags, db.url, {
+      AIRFLOW__CORE__EXECUTOR: 'LocalExecutor',
+      AIRFLOW__CORE__EXECUTE_TASKS_NEW_PROCESS: 'true',
+      AIRFLOW__SCHEDULER__ZOMBIE_TASK_THRESHOLD: '3',
+      AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC: '0.5',
+    });
+    scheduler = new Scheduler({ knex: db.knex, config, executor: createExecutor(config, db.url, memoryLogger()), logger: memoryLogger() });
+    await scheduler.start();
+    await db.knex('dag').where('dag_id', 'spinning').update({ is_paused: false });
+    const pidFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-spin-')), 'pid');
+    const run = await triggerDagRun(db.knex, { dagId: 'spinning', conf: { pidFile }, now: new Date() });
+    scheduler.wake();
+    const runner = Number(await eventually('try 1 to spin', () => lines(pidFile)[0], 60_000));
+    const state = await eventually('the run to finish', async () => {
+      const row = await db.knex('dag_run').where('id', run.id).first('state');
+      return row.state === 'running' || row.state === 'queued' ? undefined : row.state;
+    }, 60_000);
+    expect(state).toBe('success');
+    expect(await db.knex('task_instance').where({ dag_id: 'spinning', run_id: run.run_id }).first('try_number')).toEqual({ try_number: 2 });
+    const runnerState = () => {
+      try {
+        return readFileSync(`/proc/${runner}/stat`, 'latin1').split(') ')[1]![0];
+      } catch {
+        return 'gone';
+      }
+    };
+    expect(runnerState()).toMatch(/^(Z|gone)$/); // killed (a zombie until reaped) or reaped
+    await db.knex('dag').where('dag_id', 'spinning').update({ is_paused: true });
+    await scheduler.stop(5_000);
+    scheduler = null;
   });
 });
 
