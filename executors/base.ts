@@ -32,6 +32,8 @@ export interface ExecutorEvent {
    */
   outcome: 'success' | 'failed' | 'requeue';
   info: string;
+  /** The try it is about, when known: an event about an earlier try (a stale process exiting) never fails a later one. */
+  tryNumber?: number;
 }
 
 export interface AdoptionContext {

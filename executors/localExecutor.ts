@@ -129,9 +129,9 @@ export class LocalExecutor implements Executor {
 
   private readonly slotEvents: SlotEvents = {
     chained: () => {},
-    done: (slot, tiId, outcome, info, wake) => {
+    done: (slot, tiId, outcome, info, wake, tryNumber) => {
       if (slot.current === null && slot.accepting && this.readySlots.has(slot) && slot instanceof WarmWorker && !this.idle.includes(slot)) this.idle.push(slot);
-      this.events.push({ tiId, outcome, info }, wake);
+      this.events.push({ tiId, outcome, info, ...(tryNumber === undefined ? {} : { tryNumber }) }, wake);
       this.dispatch();
     },
     exited: (slot) => {

@@ -17,7 +17,7 @@ export interface SlotEvents {
    * A workload ended (recorded by the runner, or `failed` because the process died).
    * `wake`: the scheduler has something to do (false when a worker simply went on with the next task).
    */
-  done(slot: Slot, tiId: number, outcome: 'success' | 'failed' | 'requeue', info: string, wake: boolean): void;
+  done(slot: Slot, tiId: number, outcome: 'success' | 'failed' | 'requeue', info: string, wake: boolean, tryNumber?: number): void;
   /** The process is gone; the slot cannot be used again. */
   exited(slot: Slot): void;
 }
@@ -98,12 +98,13 @@ export class WarmWorker implements Slot {
       if (reply.type === 'running') this.watchTimeout(reply.executionTimeoutMs);
       if (reply.type === 'done') {
         clearTimeout(this.deadline);
+        const tryNumber = this.current?.tiId === reply.tiId ? this.current.tryNumber : undefined;
         this.reserved = reply.reserved;
         this.current = reply.next;
         if (reply.retiring) this.retiring = true;
         if (reply.next) events.chained(this, reply.next);
         const failed = reply.outcome === 'failed' || reply.outcome === 'up_for_retry';
-        events.done(this, reply.tiId, failed ? 'failed' : 'success', reply.outcome, failed || !reply.next);
+        events.done(this, reply.tiId, failed ? 'failed' : 'success', reply.outcome, failed || !reply.next, tryNumber);
       }
     });
     // At once: the group's processes and the try's marked ones die with the worker (they may hold its output pipes open).
@@ -121,8 +122,8 @@ export class WarmWorker implements Slot {
         const lost = this.current;
         this.current = null;
         const why = this.endReason ?? `worker process ${this.child.pid} exited with ${signal ?? `code ${code}`}`;
-        if (lost) events.done(this, lost.tiId, 'failed', `${why} while running it; its processes were killed. Last output: ${this.output.trim()}`, true);
-        for (const reserved of this.reserved.splice(0)) events.done(this, reserved.tiId, 'requeue', `reserved by worker ${this.child.pid}, which exited`, true);
+        if (lost) events.done(this, lost.tiId, 'failed', `${why} while running it; its processes were killed. Last output: ${this.output.trim()}`, true, lost.tryNumber);
+        for (const reserved of this.reserved.splice(0)) events.done(this, reserved.tiId, 'requeue', `reserved by worker ${this.child.pid}, which exited`, true, reserved.tryNumber);
         events.exited(this);
         resolve();
       });
@@ -213,7 +214,7 @@ export class TaskProcess implements Slot {
         killGroup(child);
         killTryProcesses(oneTry(this.databaseUrl, workload.tiId, workload.tryNumber));
         this.current = null;
-        this.events.done(this, workload.tiId, ok ? 'success' : 'failed', info, true);
+        this.events.done(this, workload.tiId, ok ? 'success' : 'failed', info, true, workload.tryNumber);
         this.events.exited(this);
         resolve();
       };

@@ -25,6 +25,8 @@ export async function applyExecutorEvents(
   let failed = 0;
   for (const event of events) {
     const ti = byId.get(event.tiId);
+    // A process of an earlier try that ended late (killed when the retry started) says nothing about this one.
+    if (ti && event.tryNumber !== undefined && ti.try_number !== event.tryNumber) continue;
     if (ti?.state === 'restarting') {
       // Cleared while it ran and its process is gone: schedule it afresh.
       await transitionTaskInstances(knex, [ti.id], { to: null, from: ['restarting'], now: options.now });

@@ -7,6 +7,7 @@ import { memoryLogger } from '../../core/logger.ts';
 import { transitionTaskInstance } from '../../db/transitions.ts';
 import { runTaskInstance } from '../../runner/runTaskInstance.ts';
 import { taskLogPath } from '../../runner/taskLog.ts';
+import { applyExecutorEvents } from '../../scheduler/executorEvents.ts';
 import { TRY_MARK_ENV, tryMark } from '../../runner/tryProcesses.ts';
 import { createExecutor } from '../../executors/createExecutor.ts';
 import { Scheduler } from '../../scheduler/scheduler.ts';
@@ -157,6 +158,19 @@ describe('an `airflow tasks run` process whose event loop is blocked (core.execu
     await db.knex('dag').where('dag_id', 'spinning').update({ is_paused: true });
     await scheduler.stop(5_000);
     scheduler = null;
+  });
+});
+
+describe('the exit of an earlier try\'s process, reported while the retry runs', () => {
+  it('does not fail the retry', async () => {
+    const run = await triggerDagRun(db.knex, { dagId: 'overlap', now: new Date() });
+    const ti = await db.knex('task_instance').where({ dag_id: 'overlap', run_id: run.run_id, task_id: 'quick' }).first();
+    for (const to of ['scheduled', 'queued', 'running', 'up_for_retry', 'scheduled', 'queued', 'running'] as const) await transitionTaskInstance(db.knex, ti.id, { to, now: new Date() });
+    const stale = { tiId: ti.id, outcome: 'failed' as const, info: 'the process of try 1 was killed', tryNumber: 1 };
+    expect(await applyExecutorEvents(db.knex, [stale], { now: new Date(), logger: memoryLogger() })).toMatchObject({ failed: 0 });
+    expect(await db.knex('task_instance').where('id', ti.id).first('state', 'try_number')).toEqual({ state: 'running', try_number: 2 });
+    // The same event about the running try does fail it.
+    expect(await applyExecutorEvents(db.knex, [{ ...stale, tryNumber: 2 }], { now: new Date(), logger: memoryLogger() })).toMatchObject({ failed: 1 });
   });
 });
 
