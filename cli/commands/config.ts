@@ -33,8 +33,8 @@ export function configCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
       (args) =>
         withRuntime(args, async ({ config }) => {
           const value = configValue(config, args.section, args.key);
-          if (isFernetKey(args.section, args.key)) throw new AirflowError('core.fernet_key is a secret: airflow config get-value never prints it (read it where you set it)');
-          console.log(valueText(value));
+          if (isKey(args.section, args.key)) throw new AirflowError(`${args.section}.${args.key} is a secret: airflow config get-value never prints it (read it where you set it)`);
+          console.log(valueText(shown(args.section, args.key, value)));
         }),
     )
     .demandCommand(1, 'Choose a config command: list or get-value');
@@ -45,19 +45,21 @@ function valueText(value: unknown): string {
   return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
 }
 
-/** The Fernet key(s) (core.fernet_key, or fernetKey): never printed, by list or get-value. */
-const isFernetKey = (section: string, key: string) => section.toLowerCase() === 'core' && ['fernet_key', 'fernetKey'].includes(key);
+const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Keys (core.fernet_key, webserver.secret_key; either spelling): never printed, by list or get-value. */
+const isKey = (section: string, key: string) =>
+  (section.toLowerCase() === 'core' && camel(key) === 'fernetKey') || (section.toLowerCase() === 'webserver' && camel(key) === 'secretKey');
 
 /**
- * `config list` hides secrets (the database password, the session secret, the Fernet key, passwords in URLs of
- * kubernetes.env); `get-value` prints them, except the Fernet key.
+ * Secrets are never printed: `config list` shows `***` for the keys and hides the passwords in the database URL
+ * and in URLs of kubernetes.env; `get-value` refuses the keys and hides the same passwords.
  */
 function shown(section: string, key: string, value: unknown): unknown {
-  if (isFernetKey(section, key)) return value ? '***' : '';
+  if (isKey(section, key)) return value ? '***' : '';
   if (section === 'database' && key === 'url' && typeof value === 'string') return redact(value);
   if (section === 'kubernetes' && key === 'env' && typeof value === 'object' && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([name, text]) => [name, typeof text === 'string' ? redact(text) : text]));
   }
-  if (section === 'webserver' && key === 'secretKey' && value) return '***';
   return value;
 }

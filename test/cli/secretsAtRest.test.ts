@@ -124,6 +124,20 @@ describe('secrets at rest (Fernet)', () => {
     expect(`${value.stdout}${value.stderr}`).not.toContain(FIRST_KEY);
     expect(value.stderr).toContain('core.fernet_key is a secret');
   });
+
+  it('get-value never prints the session secret key or the database password either', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-home-'));
+    const env = cliEnv(home, { AIRFLOW__WEBSERVER__SECRET_KEY: 'session-key-do-not-print' });
+    const key = await runCli(['config', 'get-value', 'webserver', 'secret_key'], { env, cwd });
+    expect(key.code).toBe(1);
+    expect(`${key.stdout}${key.stderr}`).not.toContain('session-key-do-not-print');
+    expect(key.stderr).toContain('webserver.secret_key is a secret');
+    const url = await runCli(['config', 'get-value', 'database', 'url'], { env, cwd });
+    expect(url.code).toBe(0);
+    const password = new URL(env.AIRFLOW__DATABASE__URL).password;
+    expect(password).not.toBe('');
+    expect(url.stdout).not.toContain(password);
+  });
 });
 
 describe('secrets at rest without core.fernet_key', () => {
