@@ -1,5 +1,3 @@
-import { IllegalStateTransitionError } from './errors.ts';
-
 /**
  * Task-instance and dag-run states, as Airflow 2's `airflow.utils.state`, and
  * the table of allowed state changes. `null` is Airflow's "none": a task
@@ -109,23 +107,6 @@ export const DAG_RUN_TRANSITIONS: ReadonlyMap<DagRunState, ReadonlySet<DagRunSta
   ['success', ['queued', 'failed']],
   ['failed', ['queued', 'success']],
 ]);
-
-/**
- * Throws IllegalStateTransitionError unless `from -> to` is in TI_TRANSITIONS.
- * Writing the same state again is not a transition; callers skip such writes.
- */
-export function assertTiTransition(from: TiState, to: TiState): void {
-  if (!TI_TRANSITIONS.get(from)?.has(to)) {
-    throw new IllegalStateTransitionError('task instance', from, to ?? 'none');
-  }
-}
-
-/** Throws IllegalStateTransitionError unless `from -> to` is in DAG_RUN_TRANSITIONS. */
-export function assertDagRunTransition(from: DagRunState, to: DagRunState): void {
-  if (!DAG_RUN_TRANSITIONS.get(from)?.has(to)) {
-    throw new IllegalStateTransitionError('dag run', from, to);
-  }
-}
 
 /** Airflow 2's UI colour per state (`State.state_color`); 'none' is the null state. Dag runs use the same. */
 export const STATE_COLORS: Readonly<Record<TaskInstanceState | 'none', string>> = {

@@ -158,10 +158,15 @@ export interface DagRunChange {
   set?: Partial<Omit<DagRunRow, 'id' | 'state'>>;
 }
 
+/** States from which a dag run may enter `to`, per DAG_RUN_TRANSITIONS. */
+export function dagRunStatesLeadingTo(to: DagRunState): DagRunState[] {
+  return [...DAG_RUN_TRANSITIONS].filter(([, targets]) => targets.has(to)).map(([from]) => from);
+}
+
 /** Moves a dag run to `change.to` if its state allows; returns the row, or null if it was not in an allowed state. */
 export async function transitionDagRun(db: Db, id: number, change: DagRunChange): Promise<DagRunRow | null> {
   const { to, now } = change;
-  const allowed = [...DAG_RUN_TRANSITIONS].filter(([from, targets]) => targets.has(to) && (!change.from || change.from.includes(from))).map(([from]) => from);
+  const allowed = dagRunStatesLeadingTo(to).filter((s) => !change.from || change.from.includes(s));
   const columns: Record<string, unknown> = { state: to, updated_at: now, ...change.set };
   if (to === 'running') columns.start_date = db.raw('COALESCE(start_date, ?)', [now]);
   if (to === 'success' || to === 'failed') columns.end_date = now;
