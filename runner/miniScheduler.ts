@@ -5,7 +5,7 @@ import { claimScheduledTaskInstances } from '../db/queries/claimScheduledTaskIns
 import type { RunTi } from '../db/queries/recordSuccess.ts';
 import { startTaskInstance, type StartedTry } from '../db/queries/startTaskInstance.ts';
 import { transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
-import { decideTaskInstances } from '../scheduler/deps/taskInstanceDecisions.ts';
+import { decideTaskInstances } from '../core/ti_deps/taskInstanceDecisions.ts';
 
 /**
  * Airflow's "mini scheduler", run by a worker inside the transaction that

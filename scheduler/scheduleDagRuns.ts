@@ -4,7 +4,7 @@ import type { SerializedDag } from '../core/serialize.ts';
 import { getSerializedDagCached } from '../db/serializedDagCache.ts';
 import type { TiState } from '../core/state.ts';
 import { transitionDagRun, transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
-import { dagRunOutcome, decideTaskInstances, isDeadlocked } from './deps/taskInstanceDecisions.ts';
+import { dagRunOutcome, decideTaskInstances, isDeadlocked } from '../core/ti_deps/taskInstanceDecisions.ts';
 
 export interface SchedulingPassResult {
   /** Task instances moved to scheduled (ready to be queued). */

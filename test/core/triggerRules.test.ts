@@ -7,7 +7,7 @@ import {
   type TriggerDecision,
   type TriggerRuleName,
   type UpstreamCounts,
-} from '../../core/triggerRules.ts';
+} from '../../core/ti_deps/triggerRuleDep.ts';
 
 // Compile-time: our union and core/triggerRule.ts's must stay identical.
 const toTheirs = (rule: TriggerRuleName): TriggerRule => rule;

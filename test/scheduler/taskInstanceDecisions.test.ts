@@ -4,7 +4,7 @@ import { retryDelayMs } from '../../core/retryDelay.ts';
 import { serializeDag, type SerializedTask } from '../../core/serialize.ts';
 import type { TiState } from '../../core/state.ts';
 import { EmptyOperator } from '../../operators/emptyOperator.ts';
-import { dagRunOutcome, decideTaskInstances, isDeadlocked } from '../../scheduler/deps/taskInstanceDecisions.ts';
+import { dagRunOutcome, decideTaskInstances, isDeadlocked } from '../../core/ti_deps/taskInstanceDecisions.ts';
 
 const NOW = new Date('2025-01-01T12:00:00Z');
 

@@ -1,5 +1,5 @@
-import { FINISHED_TI_STATES, type TiState } from './state.ts';
-import { TRIGGER_RULES, type TriggerRule } from './triggerRule.ts';
+import { FINISHED_TI_STATES, type TiState } from '../state.ts';
+import { TRIGGER_RULES, type TriggerRule } from '../triggerRule.ts';
 
 /**
  * Trigger-rule evaluation, as Airflow 2's TriggerRuleDep with

@@ -1,6 +1,8 @@
-import type { SerializedTask } from '../../core/serialize.ts';
-import { FINISHED_TI_STATES, type TaskInstanceState, type TiState } from '../../core/state.ts';
-import { countUpstreamStates, evaluateTriggerRule } from '../../core/triggerRules.ts';
+import type { SerializedTask } from '../serialize.ts';
+import { FINISHED_TI_STATES, type TaskInstanceState, type TiState } from '../state.ts';
+import { notInRetryPeriod } from './notInRetryPeriodDep.ts';
+import { prevDagrunSatisfied } from './prevDagrunDep.ts';
+import { countUpstreamStates, evaluateTriggerRule } from './triggerRuleDep.ts';
 
 /** What the scheduler does with one task instance in this pass, and why. */
 export interface Decision {
@@ -26,7 +28,8 @@ export interface RunSnapshot {
 const SCHEDULABLE: ReadonlySet<TiState> = new Set<TiState>([null, 'up_for_retry', 'up_for_reschedule']);
 
 /**
- * Airflow's dependency checks for every schedulable task instance of a run:
+ * Airflow's dependency checks (one rule per file in core/ti_deps/) for every
+ * schedulable task instance of a run:
  * not in its retry period, dependsOnPast satisfied, trigger rule met.
  * Settled outcomes (skipped, upstream_failed) propagate within the same pass,
  * so a failure at the top of a chain marks the whole chain at once.
@@ -66,17 +69,10 @@ function decide(task: SerializedTask, states: Map<string, TiState>, byId: Map<st
   if (rule.decision === 'skip') return { taskId: task.taskId, to: 'skipped', reason: rule.reason };
   if (rule.decision === 'upstream_failed') return { taskId: task.taskId, to: 'upstream_failed', reason: rule.reason };
   if (rule.decision === 'wait') return wait(rule.reason);
-  if (state === 'up_for_retry') {
-    const at = run.retryAt.get(task.taskId);
-    if (at && at.getTime() > run.now.getTime()) return wait(`in its retry period until ${at.toISOString()}`);
-  }
-  if (task.dependsOnPast && run.previousRunStates) {
-    const previous = run.previousRunStates.get(task.taskId);
-    // Airflow: the same task in the previous run must have succeeded or been skipped.
-    if (previous !== undefined && previous !== 'success' && previous !== 'skipped') {
-      return { ...wait(`dependsOnPast: the previous run's '${task.taskId}' is ${previous ?? 'none'}, not success or skipped`), waitingOnPast: true };
-    }
-  }
+  const retryWait = notInRetryPeriod(state, run.retryAt.get(task.taskId), run.now);
+  if (retryWait !== null) return wait(retryWait);
+  const pastWait = prevDagrunSatisfied(task, run.previousRunStates);
+  if (pastWait !== null) return { ...wait(pastWait), waitingOnPast: true };
   return { taskId: task.taskId, to: 'scheduled', reason: rule.reason };
 }
 
