@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { relativeTaskIds } from '../core/relatives.ts';
 import type { SerializedDag } from '../core/serialize.ts';
 import { notifyScheduler } from '../db/notifications.ts';
 import { lockDagRuns } from '../db/dagRuns.ts';
@@ -28,7 +29,7 @@ export interface ClearRequest {
  * instances cleared (or that would be, on a dry run).
  */
 export async function clearTaskInstances(knex: Knex, request: ClearRequest): Promise<TaskInstanceRow[]> {
-  const taskIds = expand(request.dag, request.taskIds, request);
+  const taskIds = relativeTaskIds(request.dag.tasks, request.taskIds, request);
   return knex.transaction(async (trx) => {
     const runs = await lockDagRuns(trx, request.dag.dagId, { runIds: request.runIds });
     if (runs.length === 0) return [];
@@ -67,23 +68,4 @@ export async function clearTaskInstances(knex: Knex, request: ClearRequest): Pro
     await notifyScheduler(trx, `cleared ${tis.length} task instance(s) of ${request.dag.dagId}`);
     return tis;
   });
-}
-
-function expand(dag: SerializedDag, taskIds: readonly string[], options: { downstream?: boolean; upstream?: boolean }): Set<string> {
-  const byId = new Map(dag.tasks.map((t) => [t.taskId, t]));
-  const result = new Set<string>();
-  const walk = (id: string, direction: 'upstreamTaskIds' | 'downstreamTaskIds') => {
-    for (const next of byId.get(id)?.[direction] ?? []) {
-      if (!result.has(next)) {
-        result.add(next);
-        walk(next, direction);
-      }
-    }
-  };
-  for (const id of taskIds) {
-    result.add(id);
-    if (options.downstream) walk(id, 'downstreamTaskIds');
-    if (options.upstream) walk(id, 'upstreamTaskIds');
-  }
-  return result;
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { relativeTaskIds } from '../core/relatives.ts';
 import type { SerializedDag } from '../core/serialize.ts';
 import { lockDagRuns } from '../db/dagRuns.ts';
 import { notifyScheduler } from '../db/notifications.ts';
@@ -40,7 +41,7 @@ export type MarkedTaskInstance = TaskInstanceRow & { execution_date: Date };
  * Returns the task instances marked (on a dry run: that would be).
  */
 export async function markTaskInstances(knex: Knex, request: MarkRequest): Promise<MarkedTaskInstance[]> {
-  const taskIds = relatives(request.dag, request.taskIds, request);
+  const taskIds = relativeTaskIds(request.dag.tasks, request.taskIds, request);
   return knex.transaction(async (trx) => {
     const runs = await affectedRuns(trx, request);
     const logicalDates = new Map(runs.map((r) => [r.run_id, r.logical_date]));
@@ -62,7 +63,7 @@ export async function markTaskInstances(knex: Knex, request: MarkRequest): Promi
       { to: request.state, now: request.now },
     );
     if (request.state === 'success') {
-      const resumed = [...relatives(request.dag, request.taskIds, { downstream: true })].filter((id) => !taskIds.has(id));
+      const resumed = [...relativeTaskIds(request.dag.tasks, request.taskIds, { downstream: true })].filter((id) => !taskIds.has(id));
       if (resumed.length) {
         await clearTaskInstances(trx, { dag: request.dag, runIds: [...new Set(marked.map((ti) => ti.run_id))], taskIds: resumed, onlyStates: ['failed', 'upstream_failed'], now: request.now });
       }
@@ -85,23 +86,4 @@ async function affectedRuns(trx: Knex.Transaction, request: MarkRequest): Promis
       if (!request.future) query.where('logical_date', '<=', request.run.logical_date);
     }
   });
-}
-
-/** The named tasks and, when asked, everything upstream / downstream of them. */
-export function relatives(dag: SerializedDag, taskIds: readonly string[], options: { upstream?: boolean; downstream?: boolean }): Set<string> {
-  const byId = new Map(dag.tasks.map((t) => [t.taskId, t]));
-  const reach = (direction: 'upstreamTaskIds' | 'downstreamTaskIds') => {
-    const seen = new Set<string>();
-    const stack = [...taskIds];
-    for (let id = stack.pop(); id !== undefined; id = stack.pop()) {
-      for (const next of byId.get(id)?.[direction] ?? []) {
-        if (!seen.has(next)) {
-          seen.add(next);
-          stack.push(next);
-        }
-      }
-    }
-    return seen;
-  };
-  return new Set([...taskIds, ...(options.upstream ? reach('upstreamTaskIds') : []), ...(options.downstream ? reach('downstreamTaskIds') : [])]);
 }
