@@ -5,6 +5,7 @@ import { Scheduler } from '../../scheduler/scheduler.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { dagSource, tempDagsFolder, writeDag } from '../helpers/dagsFolder.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { parseDags, testConfig } from '../helpers/runtime.ts';
 
 const db = await createTestDatabase();
@@ -21,15 +22,11 @@ afterAll(() => scheduler.stop(5_000));
 
 describe('event-driven wake-ups', () => {
   it('a run triggered from another connection wakes the sleeping scheduler through NOTIFY', async () => {
-    // The first full pass has run; give the loop a moment to fall asleep on its 10-minute timer.
-    await new Promise((r) => setTimeout(r, 200));
+    // Trigger only once the loop is asleep on its 10-minute timer (it holds a wake-up hook only while
+    // sleeping), so that no pass already under way can pick the run up without the NOTIFY.
+    await eventually('the scheduler to fall asleep', () => scheduler['wakeUp'] !== null);
     const run = await triggerDagRun(db.knex, { dagId: 'woken', now: new Date() });
-    const deadline = Date.now() + 30_000;
-    let state = run.state as string;
-    while (state !== 'success' && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-      state = (await db.knex('dag_run').where('id', run.id).first('state')).state;
-    }
-    expect(state).toBe('success');
+    const finished = await eventually('the run to finish', async () => (await db.knex('dag_run').where('id', run.id).whereIn('state', ['success', 'failed']).first('state')) as { state: string } | undefined, 30_000);
+    expect(finished.state).toBe('success');
   });
 });
