@@ -3,7 +3,7 @@ import { DAG } from '../../core/dag.ts';
 import { DagDefinitionError } from '../../core/errors.ts';
 import { serializeDag } from '../../core/serialize.ts';
 import { getCurrentContext } from '../../core/taskContext.ts';
-import { task } from '../../core/taskflow.ts';
+import { task } from '../../operators/taskflow.ts';
 import { isXComArg, type XComArg } from '../../core/xcomArg.ts';
 import { EmptyOperator } from '../../operators/emptyOperator.ts';
 import { FunctionOperator } from '../../operators/functionOperator.ts';

@@ -7,11 +7,11 @@
  *   const total = task({ dag }, function total(xs: number[]) { return xs.reduce((a, b) => a + b, 0); });
  *   total(extract()); // extract -> total
  */
-import type { BaseOperatorOptions } from './baseOperator.ts';
-import { isDag, type DAG } from './dag.ts';
-import { DagDefinitionError } from './errors.ts';
-import type { XComArg } from './xcomArg.ts';
-import { TaskFlowOperator } from '../operators/taskFlowOperator.ts';
+import type { BaseOperatorOptions } from '../core/baseOperator.ts';
+import { isDag, type DAG } from '../core/dag.ts';
+import { DagDefinitionError } from '../core/errors.ts';
+import type { XComArg } from '../core/xcomArg.ts';
+import { TaskFlowOperator } from './taskFlowOperator.ts';
 
 /** Task options as for any operator; taskId defaults to the function's name. */
 export type TaskFlowOptions = Omit<BaseOperatorOptions, 'taskId'> & { taskId?: string };
