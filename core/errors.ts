@@ -104,3 +104,109 @@ export class DagRunAlreadyExistsError extends AirflowError {
     super(`DAG '${dagId}' already has a run with run id '${runId}' or logical date ${logicalDate.toISOString()}`);
   }
 }
+
+/** Thrown when the runner cannot find the DAG or task in its file (renamed, deleted, broken since parsing). */
+export class TaskNotLoadableError extends AirflowError {}
+
+/** Thrown when a try exceeds the task's executionTimeout. */
+export class TaskTimeoutError extends AirflowError {
+  constructor(readonly timeoutMs: number) {
+    super(`Task timed out after ${timeoutMs / 1000} s (executionTimeout)`);
+  }
+}
+
+/**
+ * Thrown when a try exceeded its executionTimeout and its body did not stop
+ * within `stopGraceMs` of being told to: it still runs in this process, so the
+ * runner must end the process rather than record the try (a retry would overlap it).
+ */
+export class TaskDidNotStopError extends AirflowError {
+  constructor(
+    readonly timeoutMs: number,
+    readonly stopGraceMs: number,
+  ) {
+    super(`Task timed out after ${timeoutMs / 1000} s (executionTimeout) and did not stop within ${stopGraceMs / 1000} s of being cancelled; ending its process`);
+  }
+}
+
+/** Thrown when a DAG's metadata cannot be deleted because some of its task instances are running. */
+export class DagHasRunningTasksError extends AirflowError {
+  constructor(readonly dagId: string) {
+    super(`DAG '${dagId}' has running task instances; wait for them or mark them first`);
+  }
+}
+
+/** Thrown when a user with the same username already exists. */
+export class UserAlreadyExistsError extends AirflowError {}
+
+/** Thrown when a stored secret does not decrypt with any key of core.fernet_key: a configuration error, reported, never a crash. */
+export class UndecryptableSecretError extends AirflowError {
+  constructor(readonly what: string) {
+    super(
+      `Cannot decrypt ${what}: it was encrypted with a Fernet key that core.fernet_key (AIRFLOW__CORE__FERNET_KEY) does not hold. ` +
+        'Add the old key after the new one (comma-separated), or set the value again.',
+    );
+  }
+}
+
+/** Thrown when a task pushes an XCom bigger than core.xcomMaxSize. */
+export class XComTooLargeError extends AirflowError {
+  constructor(
+    readonly taskId: string,
+    readonly key: string,
+    readonly size: number,
+    readonly limit: number,
+  ) {
+    super(`Task '${taskId}' pushed XCom '${key}' of ${size} bytes, over the limit of ${limit} bytes (core.xcomMaxSize); keep XComs small and pass large data by reference (a path or URL)`);
+  }
+}
+
+/** Raised for an order_by naming no sortable field; the API answers 400 (AirflowError). */
+export class InvalidOrderByError extends AirflowError {}
+
+/** Raised when a change would delete or rename default_pool (Airflow forbids both); the API answers 400. */
+export class DefaultPoolProtectedError extends AirflowError {}
+
+/** Thrown when a token is malformed, was made with another key, or (with a TTL) has expired. Never says which: that would help an attacker. */
+export class InvalidFernetToken extends AirflowError {
+  constructor() {
+    super('Invalid Fernet token: it is malformed or was encrypted with another key');
+  }
+}
+
+/** Thrown for a key that is not 32 bytes of base64url. The message never contains the key. */
+export class InvalidFernetKey extends AirflowError {}
+
+/** Thrown when core.fernet_key (or the generated key file) holds something that is not a Fernet key; never contains the key. */
+export class FernetKeyError extends AirflowError {}
+
+/** Thrown in user code (a DAG file, a task) that tries to signal the scheduler: an import error or a failed try. */
+export class SignalToSchedulerRefusedError extends Error {
+  constructor(readonly pid: number) {
+    super(`DAG files may not signal the scheduler: process.kill(${pid}) was refused (DAG files and tasks run in child processes of the scheduler)`);
+    this.name = 'SignalToSchedulerRefusedError';
+  }
+}
+
+/** Thrown when a template field does not compile or fails while rendering; names the task and field. */
+export class TemplateRenderError extends AirflowError {
+  constructor(
+    readonly dagId: string,
+    readonly taskId: string,
+    readonly field: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`task '${taskId}' in DAG '${dagId}': cannot render template field '${field}': ${reason}`, options);
+  }
+}
+
+/** Thrown when a run's conf does not satisfy the DAG's params; lists every problem. */
+export class InvalidConfError extends AirflowError {
+  constructor(
+    readonly dagId: string,
+    readonly problems: string[],
+  ) {
+    super(`Invalid conf for DAG '${dagId}': ${problems.join('; ')}`);
+  }
+}

@@ -1,13 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-
-/** Thrown in user code (a DAG file, a task) that tries to signal the scheduler: an import error or a failed try. */
-export class SignalToSchedulerRefusedError extends Error {
-  constructor(readonly pid: number) {
-    super(`DAG files may not signal the scheduler: process.kill(${pid}) was refused (DAG files and tasks run in child processes of the scheduler)`);
-    this.name = 'SignalToSchedulerRefusedError';
-  }
-}
+import { SignalToSchedulerRefusedError } from './errors.ts';
 
 /**
  * Defence in depth for the scheduler's children that run user code (parser

@@ -7,23 +7,10 @@
  */
 import nunjucks from 'nunjucks';
 import type { BaseOperator } from './baseOperator.ts';
-import { AirflowError } from './errors.ts';
+import { TemplateRenderError } from './errors.ts';
 import { DATE_FILTERS } from './macros.ts';
 import type { TaskContext, XComPullArgs } from './taskContext.ts';
 import { isPlainObject } from './xcomArg.ts';
-
-/** Thrown when a template field does not compile or fails while rendering; names the task and field. */
-export class TemplateRenderError extends AirflowError {
-  constructor(
-    readonly dagId: string,
-    readonly taskId: string,
-    readonly field: string,
-    reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`task '${taskId}' in DAG '${dagId}': cannot render template field '${field}': ${reason}`, options);
-  }
-}
 
 // Jinja habits: True/False/None, dict.items(), list slices. This patches the nunjucks module, which only templates use.
 nunjucks.installJinjaCompat();

@@ -1,16 +1,6 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import { AirflowError } from './errors.ts';
+import { InvalidConfError } from './errors.ts';
 import type { SerializedParam } from './param.ts';
-
-/** Thrown when a run's conf does not satisfy the DAG's params; lists every problem. */
-export class InvalidConfError extends AirflowError {
-  constructor(
-    readonly dagId: string,
-    readonly problems: string[],
-  ) {
-    super(`Invalid conf for DAG '${dagId}': ${problems.join('; ')}`);
-  }
-}
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const compiled = new WeakMap<Record<string, unknown>, ValidateFunction>();

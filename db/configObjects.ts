@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import type { MultiFernet } from '../core/crypto/fernet.ts';
-import { AirflowError } from '../core/errors.ts';
+import { DefaultPoolProtectedError, InvalidOrderByError } from '../core/errors.ts';
 import { isSensitiveName, SecretsMasker } from '../core/secretsMasker.ts';
 import { decryptColumn, encryptColumn } from './encryptedColumns.ts';
 import { sqlState, UNIQUE_VIOLATION } from './pgErrors.ts';
@@ -29,9 +29,6 @@ export async function writeAuditLog(knex: Knex | Knex.Transaction, audit: Audit,
 
 /** A string Postgres can store in a text column (it refuses NUL characters). */
 export const pgText = z.string().refine((s) => !s.includes('\0'), { message: 'must not contain NUL (\\u0000) characters' });
-
-/** Raised for an order_by naming no sortable field; the API answers 400 (AirflowError). */
-export class InvalidOrderByError extends AirflowError {}
 
 export interface Sort {
   column: string;
@@ -265,9 +262,6 @@ function parseJsonOrNull(text: string): unknown {
 // ---------------------------------------------------------------- pools
 
 export const DEFAULT_POOL = 'default_pool';
-
-/** Raised when a change would delete or rename default_pool (Airflow forbids both); the API answers 400. */
-export class DefaultPoolProtectedError extends AirflowError {}
 
 export interface PoolRow {
   id: number;

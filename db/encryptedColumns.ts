@@ -1,21 +1,11 @@
-import { AirflowError } from '../core/errors.ts';
-import { InvalidFernetToken, type MultiFernet } from '../core/crypto/fernet.ts';
+import type { MultiFernet } from '../core/crypto/fernet.ts';
+import { InvalidFernetToken, UndecryptableSecretError } from '../core/errors.ts';
 
 /**
  * How secrets sit in their columns (ADR 0008): variable.val, connection.password and connection.extra hold
  * Fernet tokens, with is_encrypted / is_extra_encrypted set; rows from before encryption (flags false) are
  * plaintext and read as they are until `airflow rotate-fernet-key` encrypts them.
  */
-
-/** Thrown when a stored secret does not decrypt with any key of core.fernet_key: a configuration error, reported, never a crash. */
-export class UndecryptableSecretError extends AirflowError {
-  constructor(readonly what: string) {
-    super(
-      `Cannot decrypt ${what}: it was encrypted with a Fernet key that core.fernet_key (AIRFLOW__CORE__FERNET_KEY) does not hold. ` +
-        'Add the old key after the new one (comma-separated), or set the value again.',
-    );
-  }
-}
 
 /** A value to store: its token (null stays null, unencrypted). */
 export function encryptColumn(fernet: MultiFernet, value: string | null): { value: string | null; encrypted: boolean } {

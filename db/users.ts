@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { AirflowError } from '../core/errors.ts';
+import { AirflowError, UserAlreadyExistsError } from '../core/errors.ts';
 import { hashPassword } from '../core/passwordHash.ts';
 import { deleteUserSessions } from './sessions.ts';
 
@@ -19,8 +19,6 @@ export interface UserRow {
   created_on: Date;
   last_login: Date | null;
 }
-
-export class UserAlreadyExistsError extends AirflowError {}
 
 export async function createUser(
   knex: Knex,

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { InvalidFernetToken, type MultiFernet } from '../core/crypto/fernet.ts';
-import { FernetKeyError } from '../core/crypto/fernetKey.ts';
+import type { MultiFernet } from '../core/crypto/fernet.ts';
+import { FernetKeyError, InvalidFernetToken } from '../core/errors.ts';
 import { isSensitiveName } from '../core/secretsMasker.ts';
 import type { ConnectionInfo, Lookup } from '../core/taskContext.ts';
 import { decryptColumn } from './encryptedColumns.ts';

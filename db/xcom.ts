@@ -1,17 +1,5 @@
 import type { Knex } from 'knex';
-import { AirflowError } from '../core/errors.ts';
-
-/** Thrown when a task pushes an XCom bigger than core.xcomMaxSize. */
-export class XComTooLargeError extends AirflowError {
-  constructor(
-    readonly taskId: string,
-    readonly key: string,
-    readonly size: number,
-    readonly limit: number,
-  ) {
-    super(`Task '${taskId}' pushed XCom '${key}' of ${size} bytes, over the limit of ${limit} bytes (core.xcomMaxSize); keep XComs small and pass large data by reference (a path or URL)`);
-  }
-}
+import { XComTooLargeError } from '../core/errors.ts';
 
 export const RETURN_VALUE = 'return_value';
 

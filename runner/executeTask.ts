@@ -1,25 +1,7 @@
 import type { BaseOperator } from '../core/baseOperator.ts';
-import { AirflowError } from '../core/errors.ts';
+import { TaskDidNotStopError, TaskTimeoutError } from '../core/errors.ts';
 import { runWithContext, type TaskContext } from '../core/taskContext.ts';
 import { renderTemplateFields } from '../core/templating.ts';
-
-/** Thrown when a try exceeds the task's executionTimeout. */
-export class TaskTimeoutError extends AirflowError {
-  constructor(readonly timeoutMs: number) {
-    super(`Task timed out after ${timeoutMs / 1000} s (executionTimeout)`);
-  }
-}
-
-/**
- * Thrown when a try exceeded its executionTimeout and its body did not stop
- * within STOP_GRACE_MS of being told to: it still runs in this process, so the
- * runner must end the process rather than record the try (a retry would overlap it).
- */
-export class TaskDidNotStopError extends AirflowError {
-  constructor(readonly timeoutMs: number) {
-    super(`Task timed out after ${timeoutMs / 1000} s (executionTimeout) and did not stop within ${STOP_GRACE_MS / 1000} s of being cancelled; ending its process`);
-  }
-}
 
 /** How long a timed-out body gets to stop (BashOperator: SIGTERM to its process group) before its process is ended. */
 export const STOP_GRACE_MS = 5_000;
@@ -58,5 +40,5 @@ export async function executeTask(
   let grace: NodeJS.Timeout | undefined;
   const stopped = await Promise.race([settled, new Promise<false>((resolve) => (grace = setTimeout(() => resolve(false), STOP_GRACE_MS)))]);
   clearTimeout(grace);
-  throw stopped ? new TaskTimeoutError(timeoutMs) : new TaskDidNotStopError(timeoutMs);
+  throw stopped ? new TaskTimeoutError(timeoutMs) : new TaskDidNotStopError(timeoutMs, STOP_GRACE_MS);
 }

@@ -3,10 +3,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { BaseOperator } from '../core/baseOperator.ts';
 import { isDag, withoutDefinitionSites, type DAG } from '../core/dag.ts';
-import { AirflowError } from '../core/errors.ts';
-
-/** Thrown when the runner cannot find the DAG or task in its file (renamed, deleted, broken since parsing). */
-export class TaskNotLoadableError extends AirflowError {}
+import { TaskNotLoadableError } from '../core/errors.ts';
 
 /**
  * Imports a DAG file in the task runner (the one place besides the parser

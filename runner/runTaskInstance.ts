@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { BaseOperator } from '../core/baseOperator.ts';
 import { fernetFor } from '../core/crypto/fernetKey.ts';
-import { AirflowFailException, AirflowSkipException } from '../core/errors.ts';
+import { AirflowFailException, AirflowSkipException, TaskDidNotStopError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { maskOnRead, secretsMasker } from '../core/secretsMasker.ts';
 import type { SerializedDag } from '../core/serialize.ts';
@@ -17,7 +17,7 @@ import { startTaskInstance, type StartedTry } from '../db/queries/startTaskInsta
 import { transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
 import { openConfigObjects, storedSecrets } from '../db/variablesAndConnections.ts';
 import { pullXComs, pushXCom, RETURN_VALUE, xcomJson } from '../db/xcom.ts';
-import { executeTask, TaskDidNotStopError } from './executeTask.ts';
+import { executeTask } from './executeTask.ts';
 import { loadDagFile, loadTask } from './loadTask.ts';
 import { claimForWorker, decideRun, startNextReserved } from './miniScheduler.ts';
 import { TaskLog, taskLogPath } from './taskLog.ts';

@@ -1,13 +1,6 @@
 import type { Knex } from 'knex';
-import { AirflowError, DagNotFoundError } from '../core/errors.ts';
+import { DagHasRunningTasksError, DagNotFoundError } from '../core/errors.ts';
 import { lockDagRuns } from '../db/dagRuns.ts';
-
-/** Thrown when a DAG's metadata cannot be deleted because some of its task instances are running. */
-export class DagHasRunningTasksError extends AirflowError {
-  constructor(readonly dagId: string) {
-    super(`DAG '${dagId}' has running task instances; wait for them or mark them first`);
-  }
-}
 
 /**
  * Airflow's "delete DAG" (REST DELETE /dags/{dag_id}, the UI's details tab):

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { AirflowError } from '../errors.ts';
+import { InvalidFernetKey, InvalidFernetToken } from '../errors.ts';
 
 /**
  * Fernet (https://github.com/fernet/spec, version 0x80), the token format Airflow encrypts connection
@@ -17,16 +17,6 @@ const HEADER = 1 + 8 + 16; // version, timestamp, IV
 const HMAC_LENGTH = 32;
 /** Tokens dated further ahead than this are refused when a TTL is checked (as the reference implementations). */
 const MAX_CLOCK_SKEW_SEC = 60;
-
-/** Thrown when a token is malformed, was made with another key, or (with a TTL) has expired. Never says which: that would help an attacker. */
-export class InvalidFernetToken extends AirflowError {
-  constructor() {
-    super('Invalid Fernet token: it is malformed or was encrypted with another key');
-  }
-}
-
-/** Thrown for a key that is not 32 bytes of base64url. The message never contains the key. */
-export class InvalidFernetKey extends AirflowError {}
 
 const BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
 

@@ -1,17 +1,14 @@
 import { chmodSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ResolvedConfig } from '../../config/schema.ts';
-import { AirflowError } from '../errors.ts';
+import { FernetKeyError, InvalidFernetKey } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { Fernet, generateFernetKey, InvalidFernetKey, MultiFernet } from './fernet.ts';
+import { Fernet, generateFernetKey, MultiFernet } from './fernet.ts';
 
 /** Where a home without core.fernet_key keeps the key it generated (ADR 0008). */
 export const FERNET_KEY_FILE = 'fernet.key';
 
 const HOW_TO_GENERATE = `node -e "console.log(require('crypto').randomBytes(32).toString('base64url') + '=')"`;
-
-/** Thrown when core.fernet_key (or the generated key file) holds something that is not a Fernet key; never contains the key. */
-export class FernetKeyError extends AirflowError {}
 
 /**
  * The keys that encrypt connection passwords, connection extras and variable values at rest: core.fernet_key

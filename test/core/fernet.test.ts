@@ -3,8 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../config/resolveConfig.ts';
-import { FERNET_KEY_FILE, FernetKeyError, fernetFor } from '../../core/crypto/fernetKey.ts';
-import { Fernet, generateFernetKey, InvalidFernetKey, InvalidFernetToken, MultiFernet } from '../../core/crypto/fernet.ts';
+import { FERNET_KEY_FILE, fernetFor } from '../../core/crypto/fernetKey.ts';
+import { Fernet, generateFernetKey, MultiFernet } from '../../core/crypto/fernet.ts';
+import { FernetKeyError, InvalidFernetKey, InvalidFernetToken } from '../../core/errors.ts';
 
 /** The Fernet spec's own test vectors (https://github.com/fernet/spec: generate.json, verify.json, invalid.json). */
 interface Vector {

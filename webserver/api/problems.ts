@@ -5,16 +5,16 @@ import {
   DagDefinitionError,
   DagNotFoundError,
   DagRunAlreadyExistsError,
+  FernetKeyError,
   IllegalStateTransitionError,
+  InvalidConfError,
+  UndecryptableSecretError,
+  UserAlreadyExistsError,
+  XComTooLargeError,
 } from '../../core/errors.ts';
-import { FernetKeyError } from '../../core/crypto/fernetKey.ts';
 import { isDatabaseUnavailable } from '../../db/pgErrors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { InvalidConfError } from '../../core/validateConf.ts';
-import { UndecryptableSecretError } from '../../db/encryptedColumns.ts';
 import { dataExceptionMessage } from '../../db/pgErrors.ts';
-import { UserAlreadyExistsError } from '../../db/users.ts';
-import { XComTooLargeError } from '../../db/xcom.ts';
 
 /**
  * Errors as Airflow's REST API returns them: RFC 7807 problem JSON

@@ -1,11 +1,11 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { DagNotFoundError } from '../../../core/errors.ts';
+import { DagHasRunningTasksError, DagNotFoundError } from '../../../core/errors.ts';
 import { isoOrNull } from '../../../core/isoDate.ts';
 import type { SerializedDag } from '../../../core/serialize.ts';
 import { fileToken } from '../../../db/dagFileRecords.ts';
 import { setPaused } from '../../../db/dagQueries.ts';
-import { DagHasRunningTasksError, deleteDagMetadata } from '../../../services/deleteDag.ts';
+import { deleteDagMetadata } from '../../../services/deleteDag.ts';
 import { defineRoute, pagination, queryBool, queryList, Reply } from '../defineRoute.ts';
 import { badRequest, conflict } from '../problems.ts';
 

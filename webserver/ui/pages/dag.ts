@@ -1,13 +1,13 @@
 import type { Request, Response } from 'express';
 import hljs from 'highlight.js/lib/core';
 import typescript from 'highlight.js/lib/languages/typescript';
-import { DagNotFoundError } from '../../../core/errors.ts';
+import { DagHasRunningTasksError, DagNotFoundError } from '../../../core/errors.ts';
 import { timetableOf } from '../../../core/nextDagRun.ts';
 import type { SerializedDag } from '../../../core/serialize.ts';
 import { findDagRun } from '../../../db/apiQueries.ts';
 import type { DagRunRow } from '../../../db/transitions.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
-import { DagHasRunningTasksError, deleteDagMetadata } from '../../../services/deleteDag.ts';
+import { deleteDagMetadata } from '../../../services/deleteDag.ts';
 import { setDagRunState } from '../../../services/setDagRunState.ts';
 import type { ApiContext } from '../../api/defineRoute.ts';
 import {
