@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { CommandModule } from 'yargs';
-
-export const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+import { VERSION } from '../../core/version.ts';
 
 export const versionCommand: CommandModule = {
   command: 'version',

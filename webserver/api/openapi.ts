@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { VERSION } from '../../cli/commands/version.ts';
+import { VERSION } from '../../core/version.ts';
 import type { Route } from './defineRoute.ts';
 
 /**

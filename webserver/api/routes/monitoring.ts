@@ -1,5 +1,5 @@
 import { isoOrNull } from '../../../core/isoDate.ts';
-import { VERSION } from '../../../cli/commands/version.ts';
+import { VERSION } from '../../../core/version.ts';
 import { latestSchedulerHeartbeat } from '../../../db/jobs.ts';
 import { defineRoute } from '../defineRoute.ts';
 
