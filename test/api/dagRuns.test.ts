@@ -137,6 +137,7 @@ describe('REST API: listing dag runs', () => {
     expect((await api.call('GET', '/dags/nope/dagRuns')).status).toBe(404);
     expect((await api.call('GET', '/dags/etl/dagRuns?state=bogus')).status).toBe(400);
     expect((await api.call('GET', '/dags/etl/dagRuns?order_by=conf;drop')).status).toBe(400);
+    expect((await api.call('GET', '/dags/etl/dagRuns?order_by=constructor')).status).toBe(400); // not a field, though every object has it
     expect((await api.call('GET', '/dags/etl/dagRuns?start_date_gte=soon')).status).toBe(400);
     expect((await api.call('GET', '/dags/etl/dagRuns?limit=0')).status).toBe(400);
     expect((await api.call('GET', '/dags/etl/dagRuns', { as: null })).status).toBe(401);

@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../../../config/schema.ts';
 import { DagNotFoundError } from '../../../core/errors.ts';
 import type { SerializedParam } from '../../../core/param.ts';
 import type { SerializedDag, SerializedTask } from '../../../core/serialize.ts';
-import { pgText } from '../../../db/configObjects.ts';
+import { pgText, sortFrom } from '../../../db/configObjects.ts';
 import { defineRoute, queryList } from '../defineRoute.ts';
 import { badRequest, notFound } from '../problems.ts';
 import { dagJson } from './dags.ts';
@@ -113,10 +113,12 @@ async function loadDag(knex: Knex, dagId: string): Promise<{ row: Record<string,
 
 type Scalar = string | number | boolean | null;
 /** The Task fields holding a string, number or boolean (Airflow sorts by any task attribute). */
-const SORTABLE_TASK_FIELDS = [
-  'task_id', 'task_display_name', 'owner', 'start_date', 'end_date', 'trigger_rule', 'depends_on_past', 'is_mapped', 'wait_for_downstream', 'retries',
-  'queue', 'pool', 'pool_slots', 'retry_exponential_backoff', 'priority_weight', 'weight_rule', 'ui_color', 'ui_fgcolor', 'doc_md',
-] as const;
+const SORTABLE_TASK_FIELDS: Record<string, string> = Object.fromEntries(
+  [
+    'task_id', 'task_display_name', 'owner', 'start_date', 'end_date', 'trigger_rule', 'depends_on_past', 'is_mapped', 'wait_for_downstream', 'retries',
+    'queue', 'pool', 'pool_slots', 'retry_exponential_backoff', 'priority_weight', 'weight_rule', 'ui_color', 'ui_fgcolor', 'doc_md',
+  ].map((field) => [field, field]),
+);
 function compareScalars(a: Scalar, b: Scalar): number {
   if (a === b) return 0;
   if (a === null) return -1;
@@ -157,13 +159,9 @@ export const dagDetailsRoutes = [
     handler: async ({ params, query }, { knex }) => {
       const { dag } = await loadDag(knex, params.dag_id);
       const tasks = dag.tasks.map((t) => taskJson(t, dag));
-      const order = query.order_by?.trim() || 'task_id';
-      const field = order.replace(/^-/, '');
-      if (!(SORTABLE_TASK_FIELDS as readonly string[]).includes(field)) {
-        throw badRequest(`Ordering by '${field}' is not allowed; order_by must be one of ${SORTABLE_TASK_FIELDS.join(', ')} (prefix - for descending)`);
-      }
-      const direction = order.startsWith('-') ? -1 : 1;
-      const key = (t: (typeof tasks)[number]) => (t as Record<string, unknown>)[field] as Scalar;
+      const sort = sortFrom(query.order_by, SORTABLE_TASK_FIELDS, 'task_id');
+      const direction = sort.descending ? -1 : 1;
+      const key = (t: (typeof tasks)[number]) => (t as Record<string, unknown>)[sort.column] as Scalar;
       tasks.sort((a, b) => direction * compareScalars(key(a), key(b)) || compareScalars(a.task_id, b.task_id));
       return { tasks, total_entries: tasks.length };
     },

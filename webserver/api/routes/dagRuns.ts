@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { isoOrNull } from '../../../core/isoDate.ts';
 import { DAG_RUN_STATES } from '../../../core/state.ts';
+import { sortFrom } from '../../../db/configObjects.ts';
 import { filteredDagRuns, findDagRun, page, type DagRunFilters } from '../../../db/apiQueries.ts';
 import { getSerializedDag } from '../../../db/dagQueries.ts';
 import type { DagRunRow } from '../../../db/transitions.ts';
@@ -47,10 +48,8 @@ const ORDERABLE: Record<string, string> = {
 };
 
 function ordering(orderBy: string | undefined): (q: Knex.QueryBuilder) => Knex.QueryBuilder {
-  const name = (orderBy ?? 'id').replace(/^-/, '');
-  const column = ORDERABLE[name];
-  if (!column) throw badRequest(`order_by must be one of ${Object.keys(ORDERABLE).join(', ')} (prefix - for descending)`);
-  return (q) => q.orderBy(column, orderBy?.startsWith('-') ? 'desc' : 'asc').orderBy('id');
+  const sort = sortFrom(orderBy, ORDERABLE, 'id');
+  return (q) => q.orderBy(sort.column, sort.descending ? 'desc' : 'asc').orderBy('id');
 }
 
 async function listDagRuns(knex: Knex, filters: DagRunFilters, orderBy: string | undefined, limit: number, offset: number) {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { DagHasRunningTasksError, DagNotFoundError } from '../../../core/errors.ts';
 import { isoOrNull } from '../../../core/isoDate.ts';
 import type { SerializedDag } from '../../../core/serialize.ts';
+import { sortFrom } from '../../../db/configObjects.ts';
 import { fileToken } from '../../../db/dagFileRecords.ts';
 import { setPaused } from '../../../db/dagQueries.ts';
 import { deleteDagMetadata } from '../../../services/deleteDag.ts';
@@ -53,7 +54,8 @@ function scheduleInterval(schedule: SerializedDag['schedule']) {
   return { __type: 'TimeDelta', days: Math.floor(seconds / 86_400), seconds: seconds % 86_400, microseconds: (schedule.everyMs % 1000) * 1000 };
 }
 
-const ORDERABLE = ['dag_id', 'last_parsed_time', 'next_dagrun', 'is_paused', 'fileloc'];
+/** order_by values and their columns; prefix - for descending. */
+const ORDERABLE: Record<string, string> = { dag_id: 'dag_id', last_parsed_time: 'last_parsed_time', next_dagrun: 'next_dagrun', is_paused: 'is_paused', fileloc: 'fileloc' };
 
 /** DAG rows matching Airflow's list filters. */
 export function filteredDags(knex: Knex, filters: { tags?: string[]; onlyActive?: boolean; paused?: boolean; pattern?: string }) {
@@ -99,12 +101,10 @@ export const dagRoutes = [
     query: listQuery,
     handler: async ({ query }, { knex }) => {
       const filters = { tags: query.tags, onlyActive: query.only_active, paused: query.paused, pattern: query.dag_id_pattern };
-      const order = query.order_by ?? 'dag_id';
-      const column = order.replace(/^-/, '');
-      if (!ORDERABLE.includes(column)) throw badRequest(`order_by must be one of ${ORDERABLE.join(', ')} (prefix - for descending)`);
+      const sort = sortFrom(query.order_by, ORDERABLE, 'dag_id');
       const [counted] = await filteredDags(knex, filters).count({ n: '*' });
       const rows = await filteredDags(knex, filters)
-        .orderBy(column, order.startsWith('-') ? 'desc' : 'asc')
+        .orderBy(sort.column, sort.descending ? 'desc' : 'asc')
         .orderBy('dag_id')
         .limit(query.limit)
         .offset(query.offset);
