@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { WorkerReply, WorkerRequest } from '../runner/workerMain.ts';
+import type { WorkerReply, WorkerRequest } from '../runner/workerProtocol.ts';
 import { STOP_GRACE_MS } from '../runner/executeTask.ts';
 import { killTryProcesses, oneTry, TRY_MARK_ENV, tryMark } from '../runner/tryProcesses.ts';
 import { taskRunArgs, type TaskWorkload } from './base.ts';

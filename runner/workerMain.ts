@@ -7,7 +7,8 @@ import { createLogger } from '../logging/winstonLogger.ts';
 import { transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
 import { maskProcessOutput } from './maskProcessOutput.ts';
 import { startNextReserved } from './miniScheduler.ts';
-import { executeTry, importDagFile, startTry, type TryOutcome } from './runTaskInstance.ts';
+import { executeTry, importDagFile, startTry } from './runTaskInstance.ts';
+import type { WorkerReply, WorkerRequest } from './workerProtocol.ts';
 
 /**
  * A warm LocalExecutor worker (started through bin/run-ts.js): the runtime,
@@ -16,19 +17,6 @@ import { executeTry, importDagFile, startTry, type TryOutcome } from './runTaskI
  * import. After each success the worker takes the run's next ready task
  * itself (the mini scheduler) and tells the parent with 'chained'.
  */
-export type WorkerRequest = { type: 'run'; workload: TaskWorkload } | { type: 'exit' };
-export type WorkerReply =
-  | { type: 'ready' }
-  /** A try's body with an executionTimeout starts now; the executor kills the worker if it runs well past it. */
-  | { type: 'running'; tiId: number; executionTimeoutMs: number }
-  /** Sent every job heartbeat while busy: the worker's event loop runs (a blocked one is killed by the executor). */
-  | { type: 'alive' }
-  /**
-   * A task ended. `next`: the task the worker went on with (it claimed it itself, so the scheduler
-   * need not be woken); `reserved`: the queued task instances it holds, handed back if it dies;
-   * `retiring`: the worker exits now (core.workerMaxTasks reached, or asked to), so give it no more work.
-   */
-  | { type: 'done'; tiId: number; outcome: TryOutcome; next: TaskWorkload | null; reserved: TaskWorkload[]; retiring: boolean };
 
 // A send to a parent that died fails; 'disconnect' below handles that, so the error needs no handling here.
 const send = (reply: WorkerReply) => {
