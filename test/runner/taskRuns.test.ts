@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../core/logger.ts';
 import { transitionTaskInstance } from '../../db/transitions.ts';
 import { pullXComs } from '../../db/xcom.ts';
@@ -40,11 +40,12 @@ describe('task runs end to end (in-process executor, real database)', () => {
   });
 
   it('executionTimeout kills the bash process and fails the try', async () => {
-    const started = Date.now();
-    const { run, tis } = await runDagInProcess(config, db.knex, 'timing_out');
+    // The command sleeps an hour: the run can end within the test's deadline only if the timeout kills it.
+    const pidFile = newPidFile();
+    const { run, tis } = await runDagInProcess(config, db.knex, 'timing_out', { pidFile });
     expect(run.state).toBe('failed');
     expect(tis[0]!.state).toBe('failed');
-    expect(Date.now() - started).toBeLessThan(25_000); // `sleep 30` did not run to its end
+    await eventually(async () => (isAlive(readPid(pidFile)) ? undefined : true)); // the `sleep 3600` itself was killed
     const log = readFileSync(taskLogPath(config.logging.baseLogFolder, { dagId: 'timing_out', runId: run.run_id, taskId: 'sleepy', mapIndex: -1, tryNumber: 1 }), 'utf8');
     expect(log).toMatch(/timed out after 1 s \(executionTimeout\)/);
   });
@@ -84,14 +85,15 @@ describe('callbacks, external state changes and zombies', () => {
   });
 
   it('stops a running task whose state someone changed (here: marked success) and keeps that state', async () => {
-    const started = Date.now();
-    const running = runDagInProcess(config, db.knex, 'interruptible');
+    // The command sleeps an hour: the run can end within the test's deadline only if the sleep is stopped.
+    const pidFile = newPidFile();
+    const running = runDagInProcess(config, db.knex, 'interruptible', { pidFile });
     const ti = await eventually(async () => db.knex('task_instance').where({ dag_id: 'interruptible', state: 'running' }).first());
     await transitionTaskInstance(db.knex, ti.id, { to: 'success', now: new Date() });
     const { run, states } = await running;
     expect(states).toEqual({ long: 'success' });
     expect(run.state).toBe('success');
-    expect(Date.now() - started).toBeLessThan(25_000); // the `sleep 30` was stopped
+    await eventually(async () => (isAlive(readPid(pidFile)) ? undefined : true)); // the `sleep 3600` itself was stopped
     await eventually(async () => {
       const log = readFileSync(taskLogPath(config.logging.baseLogFolder, { dagId: 'interruptible', runId: run.run_id, taskId: 'long', mapIndex: -1, tryNumber: 1 }), 'utf8');
       return /state changed externally to success/.test(log) && /result was not recorded/.test(log) ? true : undefined;
@@ -109,6 +111,31 @@ describe('callbacks, external state changes and zombies', () => {
     expect(await db.knex('task_instance').where('id', ti.id).first('state', 'try_number')).toEqual({ state: 'up_for_retry', try_number: 1 });
   });
 });
+
+const pidFiles: string[] = [];
+// Should a kill be broken, the hour-long sleeps must not outlive the test.
+afterAll(() => {
+  for (const file of pidFiles) if (existsSync(file) && isAlive(readPid(file))) process.kill(readPid(file), 'SIGKILL');
+});
+
+function newPidFile(): string {
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-pid-')), 'pid');
+  pidFiles.push(file);
+  return file;
+}
+
+function readPid(file: string): number {
+  return Number(readFileSync(file, 'utf8').trim());
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
