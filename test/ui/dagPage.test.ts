@@ -294,7 +294,9 @@ describe('DAG page: runs, code, details, durations', () => {
     expect(await page.locator('pre.code script, pre.code img').count()).toBe(0);
     expect(await page.locator('pre.code .hljs-keyword').count()).toBeGreaterThan(0);
     expect(await page.locator('pre.gutter').textContent()).toBe('1\n2\n3\n4');
-    await page.waitForTimeout(200);
+    // By the load event every script in the markup has run and every image has loaded or failed (onerror);
+    // an alert() would have blocked the page, and been recorded, before it.
+    await page.waitForLoadState('load');
     expect(dialogs).toEqual([]);
     await page.context().close();
   });
@@ -350,14 +352,19 @@ describe('DAG page: actions', () => {
     expect(await page.getAttribute('a.trigger-link', 'href')).toBe(`/dags/${DAG_ID}/trigger`);
     const row = page.locator(`tr[data-run-id="${run.run_id}"]`);
 
-    // Dismissed: nothing happens.
+    const posts: string[] = [];
+    page.on('request', (r) => void (r.method() === 'POST' && posts.push(r.url())));
+
+    // Dismissed: nothing happens. The click returns only once the submit handler has run, and confirm()
+    // blocks it until the dialog handler has answered.
     await row.getByRole('button', { name: 'Mark failed' }).click();
-    await page.waitForTimeout(300);
     expect(dialogs).toEqual([`Mark run ${run.run_id} failed?`]);
     expect((await knex('dag_run').where('id', run.id).first()).state).toBe('running');
 
     accept = true;
     await Promise.all([page.waitForURL(/done=run_failed/), row.getByRole('button', { name: 'Mark failed' }).click()]);
+    // The accepted submit came after the dismissed one: had the dismissed one been sent, it would be here too.
+    expect(posts).toHaveLength(1);
     expect(await page.locator('.flash').textContent()).toMatch(/Marked the run failed/);
     expect((await knex('dag_run').where('id', run.id).first()).state).toBe('failed');
     const states = Object.fromEntries((await knex('task_instance').where({ dag_id: DAG_ID, run_id: run.run_id }).select('task_id', 'state')).map((t: { task_id: string; state: string }) => [t.task_id, t.state]));
