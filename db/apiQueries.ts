@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { DagRunRow, TaskInstanceRow } from './transitions.ts';
+import type { DagRunRow, TaskInstanceRow } from './rows.ts';
 
 /**
  * Filtered, paged reads for the REST API's dag-run, task-instance and XCom

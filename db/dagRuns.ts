@@ -5,7 +5,7 @@ import type { RunType } from '../core/runId.ts';
 import type { SerializedDag } from '../core/serialize.ts';
 import type { DataInterval } from '../core/timetables/index.ts';
 import { sqlState, UNIQUE_VIOLATION } from './pgErrors.ts';
-import type { DagRunRow } from './transitions.ts';
+import type { DagRunRow } from './rows.ts';
 
 export interface NewDagRun {
   dag: SerializedDag;

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { retryDelayMs, type RetryPolicy } from '../core/retryDelay.ts';
 import type { TiState } from '../core/state.ts';
-import { transitionTaskInstances, type TaskInstanceRow } from './transitions.ts';
+import { transitionTaskInstances } from './transitions.ts';
+import type { TaskInstanceRow } from './rows.ts';
 
 /**
  * Ends a try that failed: up_for_retry (with next_retry_at) while tries are

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { DagRunRow, TaskInstanceRow } from './transitions.ts';
+import type { DagRunRow, TaskInstanceRow } from './rows.ts';
 
 /** Reads of runs and task instances shared by the CLI, the REST API and the UI. */
 

@@ -8,7 +8,7 @@
  * runner that died without recording anything becomes a failed try.
  */
 
-import type { TaskInstanceRow } from '../db/transitions.ts';
+import type { TaskInstanceRow } from '../db/rows.ts';
 
 /** Everything needed to run one try of one task instance; plain data, never a live DAG. */
 export interface TaskWorkload {

@@ -4,7 +4,8 @@ import type { TiState } from '../core/state.ts';
 import { claimScheduledTaskInstances } from '../db/queries/claimScheduledTaskInstances.ts';
 import type { RunTi } from '../db/queries/recordSuccess.ts';
 import { startTaskInstance, type StartedTry } from '../db/queries/startTaskInstance.ts';
-import { transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
+import { transitionTaskInstances } from '../db/transitions.ts';
+import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
 import { decideTaskInstances } from '../core/ti_deps/taskInstanceDecisions.ts';
 
 /**

@@ -5,7 +5,7 @@ import { nextDagRunColumns, nextDagRunInfo } from '../core/nextDagRun.ts';
 import { runIdFor } from '../core/runId.ts';
 import type { SerializedDag } from '../core/serialize.ts';
 import { createDagRun, lastAutomatedDataInterval } from '../db/dagRuns.ts';
-import type { DagRunRow } from '../db/transitions.ts';
+import type { DagRunRow } from '../db/rows.ts';
 
 /**
  * Creates the scheduled runs that are due: for every unpaused, active DAG

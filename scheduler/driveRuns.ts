@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import type { TiState } from '../core/state.ts';
-import type { DagRunRow } from '../db/transitions.ts';
+import type { DagRunRow } from '../db/rows.ts';
 import type { Executor } from '../executors/base.ts';
 import { Scheduler } from './scheduler.ts';
 

@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import type { Logger } from '../core/logger.ts';
 import { failTaskInstance } from '../db/failTaskInstance.ts';
 import { getSerializedDagCached } from '../db/serializedDagCache.ts';
-import { transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
+import { transitionTaskInstances } from '../db/transitions.ts';
+import type { TaskInstanceRow } from '../db/rows.ts';
 import type { ExecutorEvent } from '../executors/base.ts';
 import { TaskLog, taskLogPath } from '../runner/taskLog.ts';
 

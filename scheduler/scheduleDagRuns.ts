@@ -3,7 +3,8 @@ import type { Logger } from '../core/logger.ts';
 import type { SerializedDag } from '../core/serialize.ts';
 import { getSerializedDagCached } from '../db/serializedDagCache.ts';
 import type { TiState } from '../core/state.ts';
-import { transitionDagRun, transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
+import { transitionDagRun, transitionTaskInstances } from '../db/transitions.ts';
+import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
 import { dagRunOutcome, decideTaskInstances, isDeadlocked } from '../core/ti_deps/taskInstanceDecisions.ts';
 
 export interface SchedulingPassResult {

@@ -4,7 +4,8 @@ import type { SerializedDag } from '../core/serialize.ts';
 import { notifyScheduler } from '../db/notifications.ts';
 import { lockDagRuns } from '../db/dagRuns.ts';
 import { clearXComs } from '../db/xcom.ts';
-import { transitionDagRun, transitionTaskInstances, type TaskInstanceRow } from '../db/transitions.ts';
+import { transitionDagRun, transitionTaskInstances } from '../db/transitions.ts';
+import type { TaskInstanceRow } from '../db/rows.ts';
 
 export interface ClearRequest {
   dag: SerializedDag;

@@ -3,7 +3,8 @@ import { relativeTaskIds } from '../core/relatives.ts';
 import type { SerializedDag } from '../core/serialize.ts';
 import { lockDagRuns } from '../db/dagRuns.ts';
 import { notifyScheduler } from '../db/notifications.ts';
-import { tiStatesLeadingTo, transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
+import { tiStatesLeadingTo, transitionTaskInstances } from '../db/transitions.ts';
+import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
 import { clearTaskInstances } from './clearTaskInstances.ts';
 
 export type MarkState = 'success' | 'failed';

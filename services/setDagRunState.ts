@@ -3,7 +3,8 @@ import type { SerializedDag } from '../core/serialize.ts';
 import { UNFINISHED_TI_STATES, type TiState } from '../core/state.ts';
 import { lockDagRuns } from '../db/dagRuns.ts';
 import { notifyScheduler } from '../db/notifications.ts';
-import { transitionDagRunOrThrow, transitionTaskInstances, type DagRunRow, type TaskInstanceRow } from '../db/transitions.ts';
+import { transitionDagRunOrThrow, transitionTaskInstances } from '../db/transitions.ts';
+import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
 import { clearTaskInstances } from './clearTaskInstances.ts';
 
 export type MarkableDagRunState = 'success' | 'failed' | 'queued';

@@ -6,7 +6,7 @@ import type { SerializedDag } from '../core/serialize.ts';
 import { resolveParams } from '../core/validateConf.ts';
 import { createDagRun } from '../db/dagRuns.ts';
 import { notifyScheduler } from '../db/notifications.ts';
-import type { DagRunRow } from '../db/transitions.ts';
+import type { DagRunRow } from '../db/rows.ts';
 
 export interface TriggerRequest {
   dagId: string;

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { TaskInstanceRow } from '../transitions.ts';
+import type { TaskInstanceRow } from '../rows.ts';
 import { transitionTaskInstances } from '../transitions.ts';
 
 /**

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { TiState } from '../../core/state.ts';
-import { tiTransitionSql, type TaskInstanceRow } from '../transitions.ts';
+import { tiTransitionSql } from '../transitions.ts';
+import type { TaskInstanceRow } from '../rows.ts';
 import { configObjectsColumns } from '../variablesAndConnections.ts';
 import { RETURN_VALUE } from '../xcom.ts';
 import { CLAIM_LOCK_SQL } from './claimScheduledTaskInstances.ts';

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { Knex } from 'knex';
-import { tiTransitionSql, type TaskInstanceRow } from '../transitions.ts';
+import { tiTransitionSql } from '../transitions.ts';
+import type { TaskInstanceRow } from '../rows.ts';
 import { configObjectsColumns, configObjectsOf, type StoredConfigObjects } from '../variablesAndConnections.ts';
 
 /**

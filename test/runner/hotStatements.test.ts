@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { recordSuccess } from '../../db/queries/recordSuccess.ts';
 import { startTaskInstance } from '../../db/queries/startTaskInstance.ts';
-import { transitionTaskInstance, type TaskInstanceRow } from '../../db/transitions.ts';
+import { transitionTaskInstance } from '../../db/transitions.ts';
+import type { TaskInstanceRow } from '../../db/rows.ts';
 import { pullXComs, pushXCom } from '../../db/xcom.ts';
 import { startNextReserved } from '../../runner/miniScheduler.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';

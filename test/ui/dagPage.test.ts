@@ -1,7 +1,8 @@
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import type { TiState } from '../../core/state.ts';
-import { transitionDagRun, transitionTaskInstances, type DagRunRow } from '../../db/transitions.ts';
+import { transitionDagRun, transitionTaskInstances } from '../../db/transitions.ts';
+import type { DagRunRow } from '../../db/rows.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { PASSWORD, startTestApi } from '../helpers/api.ts';
 import { launchBrowser, logIn, screenshot } from '../helpers/browser.ts';

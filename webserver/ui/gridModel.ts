@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { SerializedDag } from '../../core/serialize.ts';
 import type { DagRunState, TiState } from '../../core/state.ts';
-import type { DagRunRow } from '../../db/transitions.ts';
+import type { DagRunRow } from '../../db/rows.ts';
 
 /**
  * The DAG page's grid: the latest runs as columns (oldest left, newest right)

@@ -5,7 +5,7 @@ import { DAG_RUN_STATES } from '../../../core/state.ts';
 import { sortFrom } from '../../../db/configObjects.ts';
 import { filteredDagRuns, findDagRun, page, type DagRunFilters } from '../../../db/apiQueries.ts';
 import { getSerializedDag } from '../../../db/dagQueries.ts';
-import type { DagRunRow } from '../../../db/transitions.ts';
+import type { DagRunRow } from '../../../db/rows.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
 import { setDagRunState } from '../../../services/setDagRunState.ts';
 import { triggerDagRun } from '../../../services/triggerDagRun.ts';

@@ -19,7 +19,8 @@ import {
   type TaskInstanceWithDate,
 } from '../../../db/apiQueries.ts';
 import { getSerializedDag } from '../../../db/dagQueries.ts';
-import { tiStatesLeadingTo, type DagRunRow } from '../../../db/transitions.ts';
+import { tiStatesLeadingTo } from '../../../db/transitions.ts';
+import type { DagRunRow } from '../../../db/rows.ts';
 import { decodeLogToken, encodeLogToken, LOG_CHUNK_BYTES } from '../../../runner/readTaskLog.ts';
 import { readTryLog } from '../../tryLog.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';

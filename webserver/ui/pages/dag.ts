@@ -5,7 +5,7 @@ import { DagHasRunningTasksError, DagNotFoundError } from '../../../core/errors.
 import { timetableOf } from '../../../core/nextDagRun.ts';
 import type { SerializedDag } from '../../../core/serialize.ts';
 import { findDagRun } from '../../../db/apiQueries.ts';
-import type { DagRunRow } from '../../../db/transitions.ts';
+import type { DagRunRow } from '../../../db/rows.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
 import { deleteDagMetadata } from '../../../services/deleteDag.ts';
 import { setDagRunState } from '../../../services/setDagRunState.ts';
