@@ -6,6 +6,12 @@
 
 /** Base of all airflow-ts errors, so edges can tell ours from unexpected ones. */
 export class AirflowError extends Error {
+  /**
+   * The HTTP status the REST API and the UI answer when this reaches them. Every class sets its
+   * own on purpose (test/core/errors.test.ts checks): 4xx only when the request is at fault.
+   * The base, thrown as is, is 500, so an error nobody classified is never blamed on the client.
+   */
+  static readonly status: number = 500;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -14,6 +20,7 @@ export class AirflowError extends Error {
 
 /** Thrown when a config value (file, env var or flag) is not allowed. */
 export class ConfigError extends AirflowError {
+  static override readonly status = 500;
   constructor(
     readonly key: string,
     readonly value: unknown,
@@ -30,6 +37,7 @@ export class ConfigError extends AirflowError {
  * line where the offending call was made.
  */
 export class DagDefinitionError extends AirflowError {
+  static override readonly status = 400;
   constructor(
     message: string,
     readonly dagId?: string,
@@ -41,6 +49,7 @@ export class DagDefinitionError extends AirflowError {
 
 /** Thrown when a DAG's edges form a cycle; `cycle` lists the task ids, first id repeated at the end. */
 export class DagCycleError extends DagDefinitionError {
+  static override readonly status = 400;
   constructor(
     dagId: string,
     readonly cycle: string[],
@@ -51,6 +60,7 @@ export class DagCycleError extends DagDefinitionError {
 
 /** Recorded (not thrown across processes) when a DAG file cannot be imported; names file and line. */
 export class DagImportError extends AirflowError {
+  static override readonly status = 500;
   constructor(
     message: string,
     readonly file: string,
@@ -62,6 +72,7 @@ export class DagImportError extends AirflowError {
 
 /** Thrown when a task-instance or dag-run state change is not in the allowed table. */
 export class IllegalStateTransitionError extends AirflowError {
+  static override readonly status = 409;
   constructor(
     readonly entity: string,
     readonly from: string | null,
@@ -73,6 +84,7 @@ export class IllegalStateTransitionError extends AirflowError {
 
 /** Thrown by the database layer when the schema is newer than this code understands. */
 export class SchemaVersionMismatchError extends AirflowError {
+  static override readonly status = 500;
   constructor(
     readonly databaseVersion: string,
     readonly codeVersion: string,
@@ -82,13 +94,18 @@ export class SchemaVersionMismatchError extends AirflowError {
 }
 
 /** Raised by task code to end the try as skipped (Airflow's AirflowSkipException). */
-export class AirflowSkipException extends AirflowError {}
+export class AirflowSkipException extends AirflowError {
+  static override readonly status = 500;
+}
 
 /** Raised by task code to fail the try without retrying (Airflow's AirflowFailException). */
-export class AirflowFailException extends AirflowError {}
+export class AirflowFailException extends AirflowError {
+  static override readonly status = 500;
+}
 
 /** Thrown when a DAG id is not in the metadata database (or not active). */
 export class DagNotFoundError extends AirflowError {
+  static override readonly status = 404;
   constructor(readonly dagId: string) {
     super(`DAG '${dagId}' not found; run \`airflow dags list\` to see the DAGs, or \`airflow dags list-import-errors\` if its file failed to load`);
   }
@@ -96,6 +113,7 @@ export class DagNotFoundError extends AirflowError {
 
 /** Thrown when a dag run with the same run id or logical date already exists for the DAG. */
 export class DagRunAlreadyExistsError extends AirflowError {
+  static override readonly status = 409;
   constructor(
     readonly dagId: string,
     readonly runId: string,
@@ -106,10 +124,13 @@ export class DagRunAlreadyExistsError extends AirflowError {
 }
 
 /** Thrown when the runner cannot find the DAG or task in its file (renamed, deleted, broken since parsing). */
-export class TaskNotLoadableError extends AirflowError {}
+export class TaskNotLoadableError extends AirflowError {
+  static override readonly status = 500;
+}
 
 /** Thrown when a try exceeds the task's executionTimeout. */
 export class TaskTimeoutError extends AirflowError {
+  static override readonly status = 500;
   constructor(readonly timeoutMs: number) {
     super(`Task timed out after ${timeoutMs / 1000} s (executionTimeout)`);
   }
@@ -121,6 +142,7 @@ export class TaskTimeoutError extends AirflowError {
  * runner must end the process rather than record the try (a retry would overlap it).
  */
 export class TaskDidNotStopError extends AirflowError {
+  static override readonly status = 500;
   constructor(
     readonly timeoutMs: number,
     readonly stopGraceMs: number,
@@ -131,16 +153,20 @@ export class TaskDidNotStopError extends AirflowError {
 
 /** Thrown when a DAG's metadata cannot be deleted because some of its task instances are running. */
 export class DagHasRunningTasksError extends AirflowError {
+  static override readonly status = 409;
   constructor(readonly dagId: string) {
     super(`DAG '${dagId}' has running task instances; wait for them or mark them first`);
   }
 }
 
 /** Thrown when a user with the same username already exists. */
-export class UserAlreadyExistsError extends AirflowError {}
+export class UserAlreadyExistsError extends AirflowError {
+  static override readonly status = 409;
+}
 
 /** Thrown when a stored secret does not decrypt with any key of core.fernet_key: a configuration error, reported, never a crash. */
 export class UndecryptableSecretError extends AirflowError {
+  static override readonly status = 500;
   constructor(readonly what: string) {
     super(
       `Cannot decrypt ${what}: it was encrypted with a Fernet key that core.fernet_key (AIRFLOW__CORE__FERNET_KEY) does not hold. ` +
@@ -151,6 +177,7 @@ export class UndecryptableSecretError extends AirflowError {
 
 /** Thrown when a task pushes an XCom bigger than core.xcomMaxSize. */
 export class XComTooLargeError extends AirflowError {
+  static override readonly status = 400;
   constructor(
     readonly taskId: string,
     readonly key: string,
@@ -162,26 +189,36 @@ export class XComTooLargeError extends AirflowError {
 }
 
 /** Raised for an order_by naming no sortable field; the API answers 400 (AirflowError). */
-export class InvalidOrderByError extends AirflowError {}
+export class InvalidOrderByError extends AirflowError {
+  static override readonly status = 400;
+}
 
 /** Raised when a change would delete or rename default_pool (Airflow forbids both); the API answers 400. */
-export class DefaultPoolProtectedError extends AirflowError {}
+export class DefaultPoolProtectedError extends AirflowError {
+  static override readonly status = 400;
+}
 
 /** Thrown when a token is malformed, was made with another key, or (with a TTL) has expired. Never says which: that would help an attacker. */
 export class InvalidFernetToken extends AirflowError {
+  static override readonly status = 500;
   constructor() {
     super('Invalid Fernet token: it is malformed or was encrypted with another key');
   }
 }
 
 /** Thrown for a key that is not 32 bytes of base64url. The message never contains the key. */
-export class InvalidFernetKey extends AirflowError {}
+export class InvalidFernetKey extends AirflowError {
+  static override readonly status = 500;
+}
 
 /** Thrown when core.fernet_key (or the generated key file) holds something that is not a Fernet key; never contains the key. */
-export class FernetKeyError extends AirflowError {}
+export class FernetKeyError extends AirflowError {
+  static override readonly status = 500;
+}
 
 /** Thrown in user code (a DAG file, a task) that tries to signal the scheduler: an import error or a failed try. */
 export class SignalToSchedulerRefusedError extends Error {
+  static readonly status = 500;
   constructor(readonly pid: number) {
     super(`DAG files may not signal the scheduler: process.kill(${pid}) was refused (DAG files and tasks run in child processes of the scheduler)`);
     this.name = 'SignalToSchedulerRefusedError';
@@ -190,6 +227,7 @@ export class SignalToSchedulerRefusedError extends Error {
 
 /** Thrown when a template field does not compile or fails while rendering; names the task and field. */
 export class TemplateRenderError extends AirflowError {
+  static override readonly status = 500;
   constructor(
     readonly dagId: string,
     readonly taskId: string,
@@ -203,6 +241,7 @@ export class TemplateRenderError extends AirflowError {
 
 /** Thrown when a run's conf does not satisfy the DAG's params; lists every problem. */
 export class InvalidConfError extends AirflowError {
+  static override readonly status = 400;
   constructor(
     readonly dagId: string,
     readonly problems: string[],

@@ -16,7 +16,8 @@ export async function startTestApi(knex: Knex, config: ResolvedConfig) {
   for (const role of ROLES) {
     if (!(await knex('users').where('username', role.toLowerCase()).first('id'))) await createUser(knex, { username: role.toLowerCase(), password: PASSWORD, role });
   }
-  const server = await startWebserver({ knex, config, logger: memoryLogger(), port: 0, host: '127.0.0.1' });
+  const logger = memoryLogger();
+  const server = await startWebserver({ knex, config, logger, port: 0, host: '127.0.0.1' });
   afterAll(() => server.stop());
   const call = async (method: string, path: string, options: { as?: Role | null; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}) => {
     const as = options.as === undefined ? 'Admin' : options.as;
@@ -37,5 +38,5 @@ export async function startTestApi(knex: Knex, config: ResolvedConfig) {
     }
     return { status: response.status, json, text, headers: response.headers };
   };
-  return { url: server.url, call };
+  return { url: server.url, call, logger };
 }

@@ -1,25 +1,17 @@
-import type { ErrorRequestHandler } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { ErrorRequestHandler, Request } from 'express';
 import { ZodError } from 'zod';
-import {
-  AirflowError,
-  DagDefinitionError,
-  DagNotFoundError,
-  DagRunAlreadyExistsError,
-  FernetKeyError,
-  IllegalStateTransitionError,
-  InvalidConfError,
-  UndecryptableSecretError,
-  UserAlreadyExistsError,
-  XComTooLargeError,
-} from '../../core/errors.ts';
+import { AirflowError } from '../../core/errors.ts';
 import { isDatabaseUnavailable } from '../../db/pgErrors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { dataExceptionMessage } from '../../db/pgErrors.ts';
 
 /**
  * Errors as Airflow's REST API returns them: RFC 7807 problem JSON
- * `{ type, title, status, detail }`. Domain errors are mapped to statuses in
- * one place (here); route handlers just throw.
+ * `{ type, title, status, detail }`. Each domain error class declares its
+ * status (`static status` in core/errors.ts); the rest is mapped here; route
+ * handlers just throw. Anything else is a 500 whose error id is logged with
+ * the stack and sent in the detail and `instance`, never the stack itself.
  */
 export class ApiProblem extends Error {
   constructor(
@@ -37,6 +29,13 @@ export const conflict = (detail: string) => new ApiProblem(409, 'Conflict', deta
 export const forbidden = (detail: string) => new ApiProblem(403, 'Forbidden', detail);
 export const unauthenticated = (detail: string) => new ApiProblem(401, 'Unauthorized', detail);
 export const tooManyRequests = (detail: string) => new ApiProblem(429, 'Too Many Requests', detail);
+
+const STATUS_TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  409: 'Conflict',
+  500: 'Internal Server Error',
+};
 
 const TYPE_BASE = 'https://airflow.apache.org/docs/apache-airflow/stable/stable-rest-api-ref.html#section/Errors/';
 const TYPE_NAMES: Record<number, string> = {
@@ -57,12 +56,11 @@ export function toProblem(error: unknown): ApiProblem {
     const detail = error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
     return badRequest(detail);
   }
-  if (error instanceof DagNotFoundError) return notFound(error.message);
-  if (error instanceof DagRunAlreadyExistsError || error instanceof UserAlreadyExistsError) return conflict(error.message);
-  if (error instanceof IllegalStateTransitionError) return conflict(error.message);
-  if (error instanceof InvalidConfError || error instanceof DagDefinitionError || error instanceof XComTooLargeError) return badRequest(error.message);
-  // A Fernet key that is malformed or lacks the one a secret was stored with: the server's configuration, not the request.
-  if (error instanceof FernetKeyError || error instanceof UndecryptableSecretError) return new ApiProblem(500, 'Internal Server Error', error.message);
+  // Each class says whose fault it is; its message is written for a person and holds no secret.
+  if (error instanceof AirflowError) {
+    const { status } = error.constructor as typeof AirflowError;
+    return new ApiProblem(status, STATUS_TITLES[status] ?? 'Error', error.message);
+  }
   const http = error as { status?: number; type?: string; message?: string };
   // express.json(): malformed JSON and bodies over the limit.
   if (http.type === 'entity.parse.failed') return badRequest(`The request body is not valid JSON: ${http.message}`);
@@ -73,22 +71,37 @@ export function toProblem(error: unknown): ApiProblem {
   if (invalid) return badRequest(invalid);
   // Express's own client errors, e.g. a path with malformed percent-encoding.
   if (error instanceof URIError || (typeof http.status === 'number' && http.status >= 400 && http.status < 500)) return badRequest(`Malformed request: ${http.message ?? 'bad URI'}`);
-  if (error instanceof AirflowError) return badRequest(error.message);
   // It comes back by itself (ADR 0009): a client should try again, not report a bug.
   if (isDatabaseUnavailable(error)) return new ApiProblem(503, 'Service Unavailable', 'The metadata database is unavailable; try again in a few seconds');
   return new ApiProblem(500, 'Internal Server Error', 'An unexpected error occurred; it has been logged');
 }
 
+/**
+ * Logs an error the server answers 500 for, with its stack, under a new id
+ * that the response shows so that a user can quote it; returns the id.
+ */
+export function logServerError(logger: Logger, req: Request, error: unknown): string {
+  const errorId = randomUUID();
+  logger.error(`${req.method} ${req.originalUrl} failed (error id ${errorId})`, { errorId, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  return errorId;
+}
+
 export function problemHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const problem = toProblem(error);
+    let detail = problem.detail;
+    let instance: string | undefined;
     if (problem.status === 503) {
       logger.warn(`${req.method} ${req.originalUrl}: the database is unavailable (${error instanceof Error ? error.message : String(error)})`);
       res.set('Retry-After', '5');
-    } else if (problem.status >= 500) logger.error(`${req.method} ${req.originalUrl} failed`, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    } else if (problem.status >= 500) {
+      const errorId = logServerError(logger, req, error);
+      detail = `${detail} (error id ${errorId})`;
+      instance = `urn:uuid:${errorId}`;
+    }
     res
       .status(problem.status)
       .type('application/problem+json')
-      .json({ type: `${TYPE_BASE}${TYPE_NAMES[problem.status] ?? 'Unknown'}`, title: problem.title, status: problem.status, detail: problem.detail });
+      .json({ type: `${TYPE_BASE}${TYPE_NAMES[problem.status] ?? 'Unknown'}`, title: problem.title, status: problem.status, detail, instance });
   };
 }

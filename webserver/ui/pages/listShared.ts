@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Permission } from '../../api/auth.ts';
 import { allows } from '../../api/auth.ts';
-import { toProblem } from '../../api/problems.ts';
+import { logServerError, toProblem } from '../../api/problems.ts';
 import type { Logger } from '../../../core/logger.ts';
 import { sessionOf } from '../session.ts';
 
@@ -58,10 +58,10 @@ export function pager(requested: number, total: number, pageSize: number): Pager
   return { page, pages, total, pageSize, first, last: Math.min(total, page * pageSize) };
 }
 
-/** An error as status and message, mapped by the REST API's one table (404 unknown DAG, 409 duplicate run, 400 bad input). */
+/** An error as status and message, mapped as the REST API maps it (404 unknown DAG, 409 duplicate run, 400 bad input; a 500 shows its logged error id). */
 export function problemOf(error: unknown, logger: Logger, req: Request): { status: number; message: string } {
   const problem = toProblem(error);
-  if (problem.status >= 500) logger.error(`${req.method} ${req.originalUrl} failed`, { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  if (problem.status >= 500) return { status: problem.status, message: `${problem.detail} (error id ${logServerError(logger, req, error)})` };
   return { status: problem.status, message: problem.detail };
 }
 
