@@ -65,6 +65,31 @@ async function pageAs(username: string, options: { width?: number; javaScript?: 
   return page;
 }
 
+interface LogPolls {
+  logPolls: number;
+  lastLog: { finished: boolean; content: string } | null;
+}
+
+/** Runs in the page: counts fetches of the log endpoint and keeps the last log answer the page read. */
+function countLogPolls(): void {
+  const polls = window as unknown as LogPolls;
+  polls.logPolls = 0;
+  polls.lastLog = null;
+  const fetch = window.fetch.bind(window);
+  window.fetch = (input, init) => {
+    if (String(input instanceof Request ? input.url : input).includes('log.json')) polls.logPolls += 1;
+    return fetch(input, init);
+  };
+  const json = Response.prototype.json;
+  // Recorded before the page's own continuation runs, in the same microtask checkpoint, so a check
+  // that sees it also sees whatever that continuation decided (another poll or none).
+  Response.prototype.json = async function (this: Response) {
+    const data = await json.call(this);
+    if (this.url.includes('log.json')) polls.lastLog = data as LogPolls['lastLog'];
+    return data;
+  };
+}
+
 describe('task instance page', () => {
   it('shows the instance, its template fields (as written before a try rendered them), escaped XComs and the log; follows the log live until the task ends', async () => {
     const run = await trigger();
@@ -81,6 +106,10 @@ describe('task instance page', () => {
       dialogs.push(d.message());
       void d.dismiss();
     });
+    // The page's timers run on Playwright's clock (real time until we advance it ourselves), and its log
+    // polls are counted, with the last answer the page read, to check below that the polling stopped.
+    await page.clock.install();
+    await page.addInitScript(countLogPolls);
     await page.goto(tiUrl(run.run_id, 'greet'));
     const kv = async (label: string) => (await page.locator('table.kv tr', { has: page.locator(`th:text-is("${label}")`) }).first().locator('td').textContent())?.trim();
     expect(await page.locator('#ti-state').textContent()).toBe('running');
@@ -120,10 +149,15 @@ describe('task instance page', () => {
     await page.waitForFunction(() => document.getElementById('ti-state')!.textContent === 'success', undefined, { timeout: 10_000 });
     expect(await page.locator('#log-text').textContent()).toContain('done, exiting');
     expect(await page.locator('#log-status').textContent()).toBe('The task is success.');
-    const requests: string[] = [];
-    page.on('request', (r) => void (r.url().includes('log.json') && requests.push(r.url())));
-    await page.waitForTimeout(2500);
-    expect(requests).toEqual([]);
+    // Once the page has read an answer saying the task finished with nothing left to drain, ten poll
+    // intervals on its clock start no other poll.
+    await page.waitForFunction(() => {
+      const last = (window as unknown as LogPolls).lastLog;
+      return last !== null && last.finished && !last.content;
+    }, undefined, { timeout: 10_000 });
+    const polls = await page.evaluate(() => (window as unknown as LogPolls).logPolls);
+    await page.clock.runFor(10_000);
+    expect(await page.evaluate(() => (window as unknown as LogPolls).logPolls)).toBe(polls);
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(7);
     // Each line once (no duplicates from overlapping polls).
     expect((await page.locator('#log-text').textContent())!.match(/first line/g)).toHaveLength(1);
