@@ -39,7 +39,7 @@ export interface DagFileProcessorOptions {
  * being parsed are collected and parsed in the next batch. Emits 'processed'
  * with a FileOutcome per file.
  */
-export class DagFileProcessor extends EventEmitter<{ processed: [FileOutcome]; error: [Error] }> {
+export class DagFileProcessor extends EventEmitter<{ processed: [FileOutcome] }> {
   private watcher: FSWatcher | null = null;
   private rescanTimer: NodeJS.Timeout | null = null;
   private readonly pending = new Set<string>();
@@ -138,9 +138,9 @@ export class DagFileProcessor extends EventEmitter<{ processed: [FileOutcome]; e
           if (await this.processFiles(files, [])) this.fullScanPending = true;
         }
       } catch (error) {
-        // A database outage must not stop the watcher; the next event or rescan retries.
+        // A database outage must not stop the watcher; the next event or rescan retries. (No 'error'
+        // event: with nobody listening, emitting one threw and took the scheduler down.)
         this.options.logger.error('processing DAG files failed', { error: String(error) });
-        this.emit('error', error as Error);
       }
     }
   }

@@ -7,6 +7,8 @@ import { DagFileProcessor, type FileOutcome } from '../../scheduler/dagProcessin
 import { createTestDatabase } from '../helpers/database.ts';
 import { dagSource, tempDagsFolder, writeDag } from '../helpers/dagsFolder.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { startTcpProxy, throughProxy } from '../helpers/tcpProxy.ts';
+import { connect } from '../../db/database.ts';
 
 const db = await createTestDatabase();
 const processors: DagFileProcessor[] = [];
@@ -215,6 +217,41 @@ describe('DagFileProcessor start and stop', () => {
       await eventually('the sleep the DAG file started to be gone', () => !alive(), 10_000);
     } finally {
       if (alive()) process.kill(sleeper, 'SIGKILL');
+    }
+  });
+});
+
+describe('DagFileProcessor when the database goes away', () => {
+  it('logs the failed batch and keeps watching: the scheduler is not taken down, and the file is recorded once the database is back', async () => {
+    const upstream = new URL(db.url);
+    const proxy = await startTcpProxy({ host: upstream.hostname, port: Number(upstream.port) });
+    const viaProxy = connect(throughProxy(db.url, proxy.port));
+    const folder = tempDagsFolder();
+    const logger = memoryLogger();
+    const processor = new DagFileProcessor({
+      knex: viaProxy.knex,
+      folders: [folder],
+      parser: new DagFileParser({ timeoutMs: 20_000, concurrency: 1, logger }),
+      logger,
+      pausedAtCreation: true,
+      catchupByDefault: true,
+      safeMode: true,
+      rescanIntervalMs: 300_000,
+    });
+    processors.push(processor);
+    try {
+      await processor.start();
+      await proxy.cut();
+      writeDag(folder, 'during_outage.ts', dagSource('during_outage', ['only']));
+      await eventually('the failed batch to be logged', () => logger.entries.some((e) => e.level === 'error' && e.message === 'processing DAG files failed'));
+      await proxy.restore();
+      const back = nextOutcome(processor, path.join(folder, 'during_outage.ts'), (o) => o.kind === 'parsed');
+      writeDag(folder, 'during_outage.ts', `${dagSource('during_outage', ['only'])}\n// touched after the outage\n`);
+      await back;
+      expect(await db.knex('dag').where('dag_id', 'during_outage').first('is_active')).toEqual({ is_active: true });
+    } finally {
+      await processor.stop();
+      await viaProxy.close();
     }
   });
 });
