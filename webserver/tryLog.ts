@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import { readPodLog, type TryKey } from '../executors/kubernetes/podLogs.ts';
-import { LOG_CHUNK_BYTES, readLogText, readTaskLog, taskLogFile } from '../runner/readTaskLog.ts';
+import { LOG_CHUNK_BYTES, readLogText, readTaskLog, taskLogFile } from '../logging/readTaskLog.ts';
 
 /**
  * One try's log for the API and the UI, from `offset` on: the log file when

@@ -1,7 +1,7 @@
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import type { ResolvedConfig } from '../../config/schema.ts';
 import type { Logger } from '../../core/logger.ts';
-import { TaskLog, taskLogPath } from '../../runner/taskLog.ts';
+import { TaskLog, taskLogPath } from '../../logging/taskLog.ts';
 import type { AdoptionContext, Executor, ExecutorEvent, TaskWorkload } from '../base.ts';
 import { EventQueue } from '../eventQueue.ts';
 import { apiMessage, apiStatus, kubernetesClient, type KubernetesClientModule } from './kubeClient.ts';

@@ -4,7 +4,7 @@ import { memoryLogger } from '../../core/logger.ts';
 import { transitionTaskInstance } from '../../db/transitions.ts';
 import { workloadOf, type ExecutorEvent } from '../../executors/base.ts';
 import { createExecutor } from '../../executors/createExecutor.ts';
-import { taskLogPath } from '../../runner/taskLog.ts';
+import { taskLogPath } from '../../logging/taskLog.ts';
 import { applyExecutorEvents } from '../../scheduler/executorEvents.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { createTestDatabase } from '../helpers/database.ts';

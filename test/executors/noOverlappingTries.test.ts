@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../core/logger.ts';
 import { transitionTaskInstance } from '../../db/transitions.ts';
 import { runTaskInstance } from '../../runner/runTaskInstance.ts';
-import { taskLogPath } from '../../runner/taskLog.ts';
+import { taskLogPath } from '../../logging/taskLog.ts';
 import { applyExecutorEvents } from '../../scheduler/executorEvents.ts';
 import { TRY_MARK_ENV, tryMark } from '../../runner/tryProcesses.ts';
 import { createExecutor } from '../../executors/createExecutor.ts';

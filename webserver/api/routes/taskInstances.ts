@@ -21,7 +21,7 @@ import {
 import { getSerializedDag } from '../../../db/dagQueries.ts';
 import { tiStatesLeadingTo } from '../../../db/transitions.ts';
 import type { DagRunRow } from '../../../db/rows.ts';
-import { decodeLogToken, encodeLogToken, LOG_CHUNK_BYTES } from '../../../runner/readTaskLog.ts';
+import { decodeLogToken, encodeLogToken, LOG_CHUNK_BYTES } from '../../../logging/readTaskLog.ts';
 import { readTryLog } from '../../tryLog.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
 import { markTaskInstances } from '../../../services/markTaskInstances.ts';

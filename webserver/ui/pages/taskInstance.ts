@@ -3,7 +3,7 @@ import { fernetFor } from '../../../core/crypto/fernetKey.ts';
 import { isFinished, type TiState } from '../../../core/state.ts';
 import { findDagRun, findTaskInstance } from '../../../db/apiQueries.ts';
 import { loadSecretsMasker } from '../../../db/configObjects.ts';
-import { decodeLogToken, encodeLogToken } from '../../../runner/readTaskLog.ts';
+import { decodeLogToken, encodeLogToken } from '../../../logging/readTaskLog.ts';
 import { readTryLog } from '../../tryLog.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
 import { markTaskInstances } from '../../../services/markTaskInstances.ts';
