@@ -36,22 +36,28 @@ describe('a scheduler on an external Postgres that goes away and comes back', ()
     const from = scheduler.output().length;
     const cutAt = Date.now();
     await proxy.cut();
-    await scheduler.waitFor(/scheduler loop retrying in 8 s/, 60_000);
-    const outageS = (Date.now() - cutAt) / 1000;
-    const during = scheduler.output().slice(from).split('\n');
-    const waits = during.map((line) => /scheduler loop retrying in ([\d.]+) s/.exec(line)?.[1]).filter(Boolean).map(Number);
-    expect(waits).toEqual([0.5, 1, 2, 4, 8]);
-    const complaints = during.filter((line) => / (WARN|ERROR) /.test(line)).length;
+    let restored = false;
+    try {
+      await scheduler.waitFor(/scheduler loop retrying in 8 s/, 60_000);
+      const outageS = (Date.now() - cutAt) / 1000;
+      const during = scheduler.output().slice(from).split('\n');
+      const waits = during.map((line) => /scheduler loop retrying in ([\d.]+) s/.exec(line)?.[1]).filter(Boolean).map(Number);
+      expect(waits).toEqual([0.5, 1, 2, 4, 8]);
+      const complaints = during.filter((line) => / (WARN|ERROR) /.test(line)).length;
 
-    await proxy.restore();
-    const restoredAt = Date.now();
-    await scheduler.waitFor(/the database is back; the scheduler loop resumed/, 30_000);
-    const resumedS = (Date.now() - restoredAt) / 1000;
-    await eventually('the scheduler to LISTEN again', async () => (await listeners()) > 0, 30_000);
-    const run = await triggerDagRun(db.knex, { dagId: 'after_outage', now: new Date() });
-    await eventually('the run triggered after the outage to succeed', async () => (await db.knex('dag_run').where({ dag_id: 'after_outage', run_id: run.run_id }).first('state'))?.state === 'success', 30_000);
-    console.log(`external database away ${outageS.toFixed(1)} s: ${complaints} warning/error lines (${((complaints / outageS) * 60).toFixed(0)} per minute); scheduler resumed ${resumedS.toFixed(1)} s after it came back`);
-
+      await proxy.restore();
+      restored = true;
+      const restoredAt = Date.now();
+      await scheduler.waitFor(/the database is back; the scheduler loop resumed/, 30_000);
+      const resumedS = (Date.now() - restoredAt) / 1000;
+      await eventually('the scheduler to LISTEN again', async () => (await listeners()) > 0, 30_000);
+      const run = await triggerDagRun(db.knex, { dagId: 'after_outage', now: new Date() });
+      await eventually('the run triggered after the outage to succeed', async () => (await db.knex('dag_run').where({ dag_id: 'after_outage', run_id: run.run_id }).first('state'))?.state === 'success', 30_000);
+      console.log(`external database away ${outageS.toFixed(1)} s: ${complaints} warning/error lines (${((complaints / outageS) * 60).toFixed(0)} per minute); scheduler resumed ${resumedS.toFixed(1)} s after it came back`);
+    } finally {
+      // A failure mid-outage must not leave the next test a cut proxy.
+      if (!restored) await proxy.restore();
+    }
     expect(await scheduler.stop('SIGTERM')).toBe(0);
   });
 
