@@ -53,3 +53,13 @@ export interface ImportErrorRow {
 export function listImportErrors(knex: Knex): Promise<ImportErrorRow[]> {
   return knex<ImportErrorRow>('import_error').orderBy('filename').select('id', 'filename', 'timestamp', 'message', 'line', 'stacktrace');
 }
+
+/** DAG rows matching Airflow's list filters. */
+export function filteredDags(knex: Knex, filters: { tags?: string[]; onlyActive?: boolean; paused?: boolean; pattern?: string }) {
+  const query = knex('dag');
+  if (filters.onlyActive !== false) query.where('is_active', true);
+  if (filters.paused !== undefined) query.where('is_paused', filters.paused);
+  if (filters.tags?.length) query.whereRaw('tags && ?::text[]', [filters.tags]);
+  if (filters.pattern && filters.pattern !== '~') query.whereILike('dag_id', `%${filters.pattern.replace(/[\\%_]/g, '\\$&')}%`);
+  return query;
+}

@@ -5,7 +5,7 @@ import { isoOrNull } from '../../../core/isoDate.ts';
 import type { SerializedDag } from '../../../core/serialize.ts';
 import { sortFrom } from '../../../db/configObjects.ts';
 import { fileToken } from '../../../db/dagFileRecords.ts';
-import { setPaused } from '../../../db/dagQueries.ts';
+import { filteredDags, setPaused } from '../../../db/dagQueries.ts';
 import { deleteDagMetadata } from '../../../services/deleteDag.ts';
 import { defineRoute, pagination, queryBool, queryList, Reply } from '../defineRoute.ts';
 import { badRequest, conflict } from '../problems.ts';
@@ -56,16 +56,6 @@ function scheduleInterval(schedule: SerializedDag['schedule']) {
 
 /** order_by values and their columns; prefix - for descending. */
 const ORDERABLE: Record<string, string> = { dag_id: 'dag_id', last_parsed_time: 'last_parsed_time', next_dagrun: 'next_dagrun', is_paused: 'is_paused', fileloc: 'fileloc' };
-
-/** DAG rows matching Airflow's list filters. */
-export function filteredDags(knex: Knex, filters: { tags?: string[]; onlyActive?: boolean; paused?: boolean; pattern?: string }) {
-  const query = knex('dag');
-  if (filters.onlyActive !== false) query.where('is_active', true);
-  if (filters.paused !== undefined) query.where('is_paused', filters.paused);
-  if (filters.tags?.length) query.whereRaw('tags && ?::text[]', [filters.tags]);
-  if (filters.pattern && filters.pattern !== '~') query.whereILike('dag_id', `%${filters.pattern.replace(/[\\%_]/g, '\\$&')}%`);
-  return query;
-}
 
 const listQuery = z.object({
   ...pagination,
