@@ -223,6 +223,10 @@ describe('REST API: one dag run', () => {
   it('DELETE removes a run with its task instances; 409 while one runs; 404 after', async () => {
     await trigger('etl', 'doomed', day(13));
     await putStates('etl', 'doomed', { extract: 'running' });
+    // Deleting the whole DAG is refused too (DagHasRunningTasksError's own status, 409), and deletes nothing.
+    const wholeDag = await api.call('DELETE', '/dags/etl');
+    expect(wholeDag.status).toBe(409);
+    expect(wholeDag.json.detail).toMatch(/DAG 'etl' has running task instances/);
     expect((await api.call('DELETE', '/dags/etl/dagRuns/doomed', { as: 'Viewer' })).status).toBe(403);
     expect((await api.call('DELETE', '/dags/etl/dagRuns/doomed')).status).toBe(409);
     await api.call('PATCH', '/dags/etl/dagRuns/doomed', { body: { state: 'failed' } });

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { DagHasRunningTasksError, DagNotFoundError } from '../../../core/errors.ts';
+import { DagNotFoundError } from '../../../core/errors.ts';
 import { isoOrNull } from '../../../core/isoDate.ts';
 import type { SerializedDag } from '../../../core/serialize.ts';
 import { sortFrom } from '../../../db/configObjects.ts';
@@ -8,7 +8,7 @@ import { fileToken } from '../../../db/dagFileRecords.ts';
 import { filteredDags, setPaused } from '../../../db/dagQueries.ts';
 import { deleteDagMetadata } from '../../../services/deleteDag.ts';
 import { defineRoute, pagination, queryBool, queryList, Reply } from '../defineRoute.ts';
-import { badRequest, conflict } from '../problems.ts';
+import { badRequest } from '../problems.ts';
 
 /** Airflow's DAG object. */
 export function dagJson(row: Record<string, any>) {
@@ -156,12 +156,7 @@ export const dagRoutes = [
     params: dagIdParams,
     responses: { 204: 'Deleted', 404: 'DAG not found', 409: 'The DAG has running task instances' },
     handler: async ({ params }, { knex }) => {
-      try {
-        await deleteDagMetadata(knex, params.dag_id);
-      } catch (error) {
-        if (error instanceof DagHasRunningTasksError) throw conflict(error.message);
-        throw error;
-      }
+      await deleteDagMetadata(knex, params.dag_id); // DagHasRunningTasksError: 409, its own status
       return new Reply(204);
     },
   }),
