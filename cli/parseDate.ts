@@ -1,8 +1,12 @@
-/** Parses a date from the command line (ISO 8601; a bare YYYY-MM-DD is midnight UTC, as in Airflow's CLI). */
-export function parseCliDate(value: string, option: string): Date {
-  const text = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value;
-  const date = new Date(text);
-  if (Number.isNaN(date.getTime())) throw new Error(`${option}: '${value}' is not a date; use ISO 8601 like 2025-01-31 or 2025-01-31T06:00:00Z`);
+import { parseIsoDate } from '../core/isoDate.ts';
+
+/**
+ * Parses a date from the command line: ISO 8601, and without an offset in `timeZone`
+ * (core.defaultTimezone, as Airflow's CLI does; a bare YYYY-MM-DD is midnight there).
+ */
+export function parseCliDate(value: string, option: string, timeZone: string): Date {
+  const date = parseIsoDate(value, timeZone);
+  if (!date) throw new Error(`${option}: '${value}' is not a date; use ISO 8601 like 2025-01-31 or 2025-01-31T06:00:00Z`);
   return date;
 }
 

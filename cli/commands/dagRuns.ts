@@ -21,12 +21,12 @@ export function dagRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           .option('note', { type: 'string' })
           .option('output', outputOption),
       (args) =>
-        withRuntime(args, async ({ db }) => {
+        withRuntime(args, async ({ db, config }) => {
           const { knex } = await db();
           const run = await triggerDagRun(knex, {
             dagId: args.dag_id,
             runId: args.runId,
-            logicalDate: args.logicalDate ? parseCliDate(args.logicalDate, '--logical-date') : undefined,
+            logicalDate: args.logicalDate ? parseCliDate(args.logicalDate, '--logical-date', config.core.defaultTimezone) : undefined,
             conf: parseConf(args.conf),
             note: args.note,
             now: new Date(),

@@ -29,7 +29,7 @@ export function runDrivingCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           const { knex } = await runtime.db();
           const run = await triggerDagRun(knex, {
             dagId: args.dag_id,
-            logicalDate: args.logical_date ? parseCliDate(args.logical_date, 'logical_date') : undefined,
+            logicalDate: args.logical_date ? parseCliDate(args.logical_date, 'logical_date', runtime.config.core.defaultTimezone) : undefined,
             conf: parseConf(args.conf),
             now: new Date(),
           });
@@ -72,8 +72,8 @@ export function runDrivingCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           const database = await runtime.db();
           const { knex } = database;
           const dag = await getSerializedDag(knex, args.dag_id);
-          const start = parseCliDate(args.startDate, '--start-date');
-          const end = parseCliDate(args.endDate, '--end-date');
+          const start = parseCliDate(args.startDate, '--start-date', runtime.config.core.defaultTimezone);
+          const end = parseCliDate(args.endDate, '--end-date', runtime.config.core.defaultTimezone);
           if (end < start) throw new Error('--end-date is before --start-date');
           const intervals = backfillIntervals(dag, start, end);
           if (args.dryRun) {

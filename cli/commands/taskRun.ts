@@ -50,7 +50,7 @@ export function taskRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           const { knex } = await db();
           const serialized: SerializedDag = await getSerializedDag(knex, args.dag_id);
           const { dag, task } = await loadTask(serialized.fileloc, args.dag_id, args.task_id);
-          const logicalDate = args.logical_date ? parseCliDate(args.logical_date, 'logical_date') : new Date();
+          const logicalDate = args.logical_date ? parseCliDate(args.logical_date, 'logical_date', config.core.defaultTimezone) : new Date();
           const run = await knex('dag_run').where({ dag_id: args.dag_id, logical_date: logicalDate }).first();
           const pushed = new Map<string, unknown>();
           const abort = new AbortController();

@@ -68,7 +68,7 @@ export function taskCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           .option('upstream', { alias: 'u', type: 'boolean', default: false })
           .option('yes', { alias: 'y', type: 'boolean', default: false, describe: 'Do not ask; without it, only list what would be cleared' }),
       (args) =>
-        withRuntime(args, async ({ db }) => {
+        withRuntime(args, async ({ db, config }) => {
           const { knex } = await db();
           const dag = await getSerializedDag(knex, args.dag_id);
           let regex: RegExp | null = null;
@@ -81,8 +81,8 @@ export function taskCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           }
           const runsQuery = knex('dag_run').where('dag_id', args.dag_id);
           if (args.runId) runsQuery.where('run_id', args.runId);
-          if (args.startDate) runsQuery.where('logical_date', '>=', parseCliDate(args.startDate, '--start-date'));
-          if (args.endDate) runsQuery.where('logical_date', '<=', parseCliDate(args.endDate, '--end-date'));
+          if (args.startDate) runsQuery.where('logical_date', '>=', parseCliDate(args.startDate, '--start-date', config.core.defaultTimezone));
+          if (args.endDate) runsQuery.where('logical_date', '<=', parseCliDate(args.endDate, '--end-date', config.core.defaultTimezone));
           const runIds: string[] = await runsQuery.pluck('run_id');
           const taskIds = dag.tasks.map((t) => t.taskId).filter((id) => !regex || regex.test(id));
           const request = {

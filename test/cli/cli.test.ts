@@ -63,6 +63,21 @@ describe('airflow CLI', () => {
     expect(result.stderr.trim()).toBe('Error: Invalid value: a JSON value contains a NUL (\\u0000) character');
   });
 
+  it('dags trigger reads a date without an offset in core.defaultTimezone (UTC by default), not the machine\'s zone', async () => {
+    await airflow('dags', 'list', '--local'); // parses the folder: registers fixture_good
+    const nyMachine = { ...env, TZ: 'America/New_York' };
+    const utc = await runCli(['dags', 'trigger', 'fixture_good', '-r', 'tz_utc', '-l', '2025-01-31T06:00'], { env: nyMachine, cwd });
+    expect(utc.stderr).toBe('');
+    const tokyo = await runCli(['dags', 'trigger', 'fixture_good', '-r', 'tz_tokyo', '-l', '2025-02-01T06:00'], { env: { ...nyMachine, AIRFLOW__CORE__DEFAULT_TIMEZONE: 'Asia/Tokyo' }, cwd });
+    expect(tokyo.stderr).toBe('');
+    const offset = await runCli(['dags', 'trigger', 'fixture_good', '-r', 'tz_offset', '-l', '2025-02-02T06:00+02:00'], { env: { ...nyMachine, AIRFLOW__CORE__DEFAULT_TIMEZONE: 'Asia/Tokyo' }, cwd });
+    expect(offset.stderr).toBe('');
+    const logicalDate = async (runId: string) => ((await db.knex('dag_run').where({ dag_id: 'fixture_good', run_id: runId }).first('logical_date')).logical_date as Date).toISOString();
+    expect(await logicalDate('tz_utc')).toBe('2025-01-31T06:00:00.000Z');
+    expect(await logicalDate('tz_tokyo')).toBe('2025-01-31T21:00:00.000Z'); // 06:00 in Tokyo (+09:00)
+    expect(await logicalDate('tz_offset')).toBe('2025-02-02T04:00:00.000Z'); // an explicit offset wins
+  });
+
   it('pause and unpause change is_paused, and an unknown DAG fails with a clear message', async () => {
     await airflow('dags', 'list');
     expect((await airflow('dags', 'unpause', 'fixture_good')).stdout).toContain('Dag: fixture_good, paused: false');

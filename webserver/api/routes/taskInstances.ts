@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { IllegalStateTransitionError } from '../../../core/errors.ts';
-import { isoOrNull } from '../../../core/isoDate.ts';
+import { isoOrNull, parseIsoDate } from '../../../core/isoDate.ts';
 import type { SerializedDag } from '../../../core/serialize.ts';
 import { TASK_INSTANCE_STATES, type TiState } from '../../../core/state.ts';
 import {
@@ -58,23 +58,12 @@ export function jsonbProblem(value: unknown): string | null {
   return null;
 }
 
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
-
 /**
  * An ISO 8601 date-time; without an offset it is UTC, a bare date is midnight
  * UTC. A '+' offset sent unencoded in a query string arrives as a space, which is repaired.
  */
 export function parseApiDate(text: string): Date | null {
-  const repaired = text.trim().replace(/(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$/i, '$1+$2');
-  const match = ISO_DATE.exec(repaired);
-  if (!match) return null;
-  const [, year, month, day, hour, , , offset] = match;
-  if (Number(month) < 1 || Number(month) > 12 || Number(day) < 1 || Number(day) > new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate()) return null;
-  let normalized = hour === undefined ? `${repaired.slice(0, 10)}T00:00:00Z` : repaired.replace(' ', 'T');
-  if (hour !== undefined && !offset) normalized += 'Z';
-  if (offset && /^[+-]\d{4}$/.test(offset)) normalized = `${normalized.slice(0, -5)}${offset.slice(0, 3)}:${offset.slice(3)}`;
-  const date = new Date(normalized);
-  return Number.isNaN(date.getTime()) ? null : date;
+  return parseIsoDate(text.trim().replace(/(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$/i, '$1+$2'));
 }
 
 export const isoDateTime = z.string().transform((text, ctx) => {
