@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +10,7 @@ import { Scheduler } from '../../scheduler/scheduler.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { tempDagsFolder, writeDag } from '../helpers/dagsFolder.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { parseDags, testConfig } from '../helpers/runtime.ts';
 
 const db = await createTestDatabase();
@@ -44,7 +45,23 @@ async function runToEnd(dagId: string, conf: Record<string, unknown> = {}) {
 
 describe('LocalExecutor', () => {
   it('runs tasks in parallel up to core.parallelism and never more', async () => {
-    const run = await runToEnd('parallel');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-parallel-'));
+    const finished = runToEnd('parallel', { dir });
+    const started = () => readdirSync(dir).filter((f) => f.startsWith('started-')).length;
+    // The tasks hold until released, so two of them are running at once whatever the machine's speed.
+    try {
+      await eventually('two tasks to start', () => started() >= 2);
+      // No third one: the positive event is a full scheduler pass that began after both were running and
+      // ended (the next one began); it had every chance to queue a third and did not.
+      const since = Date.now();
+      const pass = await eventually('a full pass after both started', () => scheduler['lastFullPass'] > since && scheduler['lastFullPass'], 30_000);
+      await eventually('that pass to end', () => scheduler['lastFullPass'] > pass, 30_000);
+      expect(started()).toBe(2);
+      expect(await db.knex('task_instance').where({ dag_id: 'parallel' }).whereIn('state', ['queued', 'running']).count({ n: '*' }).then(([row]) => Number(row!.n))).toBe(2);
+    } finally {
+      writeFileSync(path.join(dir, 'release'), ''); // even on failure, so the held tasks do not block the next tests
+    }
+    const run = await finished;
     expect(run.state).toBe('success');
     const tis: { start_date: Date; end_date: Date }[] = await db.knex('task_instance').where({ dag_id: 'parallel', run_id: run.run_id });
     // Most task instances running at any instant, from their own start/end times.
