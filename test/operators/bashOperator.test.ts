@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DAG } from '../../core/dag.ts';
 import { AirflowSkipException } from '../../core/errors.ts';
 import { BashOperator, type BashOperatorOptions } from '../../operators/bashOperator.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { contextFor, RUN_ID, runTask } from './fakeRunner.ts';
 
 let n = 0;
@@ -98,11 +99,23 @@ describe('BashOperator.execute', () => {
     it('kills the whole process group when the signal aborts, rejecting with the reason', async () => {
       const controller = new AbortController();
       const dag = new DAG({ dagId: 'bash_abort' });
-      const run = contextFor(new BashOperator({ dag, taskId: 'sleepy', bashCommand: 'sleep 30 & wait' }), { signal: controller.signal });
+      const pidFile = path.join(mkdtempSync(path.join(tmpdir(), 'airflow-ts-bash-abort-')), 'pid');
+      const run = contextFor(new BashOperator({ dag, taskId: 'sleepy', bashCommand: `sleep 30 & echo $! > ${pidFile}; wait` }), { signal: controller.signal });
       const running = runTask(run);
-      setTimeout(() => controller.abort(new Error('execution timeout')), 200);
+      // Abort once the background sleep is running (its pid written), not after a guessed delay.
+      const pid = await eventually('the background sleep to start', () => (existsSync(pidFile) && Number(readFileSync(pidFile, 'utf8').trim())) || undefined, 10_000);
+      controller.abort(new Error('execution timeout'));
       // The background sleep holds stdout, so the command ends only once it is dead too.
       await expect(running).rejects.toThrow('execution timeout');
+      const gone = () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      };
+      await eventually('the group\'s background sleep to be gone (reaped)', gone, 10_000);
     }, 15_000); // well before the 30 s sleep would end by itself
 
     it('does not start when the signal has already aborted', async () => {
