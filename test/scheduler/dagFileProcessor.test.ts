@@ -13,10 +13,9 @@ import { connect } from '../../db/database.ts';
 const db = await createTestDatabase();
 const processors: DagFileProcessor[] = [];
 
-function processorFor(folder: string, timeoutMs = 20_000): DagFileProcessor {
-  const logger = memoryLogger();
+function processorFor(folder: string, timeoutMs = 20_000, { knex = db.knex, logger = memoryLogger() } = {}): DagFileProcessor {
   const processor = new DagFileProcessor({
-    knex: db.knex,
+    knex,
     folders: [folder],
     parser: new DagFileParser({ timeoutMs, concurrency: 2, logger }),
     logger,
@@ -228,17 +227,7 @@ describe('DagFileProcessor when the database goes away', () => {
     const viaProxy = connect(throughProxy(db.url, proxy.port));
     const folder = tempDagsFolder();
     const logger = memoryLogger();
-    const processor = new DagFileProcessor({
-      knex: viaProxy.knex,
-      folders: [folder],
-      parser: new DagFileParser({ timeoutMs: 20_000, concurrency: 1, logger }),
-      logger,
-      pausedAtCreation: true,
-      catchupByDefault: true,
-      safeMode: true,
-      rescanIntervalMs: 300_000,
-    });
-    processors.push(processor);
+    const processor = processorFor(folder, 20_000, { knex: viaProxy.knex, logger });
     try {
       await processor.start();
       await proxy.cut();
