@@ -36,17 +36,27 @@ export async function triggerAndWait(knex: Knex, dagId: string, scheduler: Sched
   let states = '';
   let movedAt = Date.now();
   for (;;) {
-    const row = await knex('dag_run').where({ dag_id: dagId, run_id: run.run_id }).first('state', knex.raw(`${epochMs('queued_at')} AS queued_ms`));
+    const row = await knex('dag_run')
+      .where({ dag_id: dagId, run_id: run.run_id })
+      .first('state', knex.raw(`${epochMs('queued_at')} AS queued_ms`));
     if (row.state === 'success') return { runId: run.run_id, triggeredAt: Number(row.queued_ms), tasks: await taskTimes(knex, dagId, run.run_id) };
-    const counts = await knex('task_instance').where({ dag_id: dagId, run_id: run.run_id }).groupBy('state').orderBy('state').select('state', knex.raw('count(*)::int AS n'));
+    const counts = await knex('task_instance')
+      .where({ dag_id: dagId, run_id: run.run_id })
+      .groupBy('state')
+      .orderBy('state')
+      .select('state', knex.raw('count(*)::int AS n'));
     const now = counts.map((c: { state: string | null; n: number }) => `${c.state ?? 'none'}=${c.n}`).join(' ');
     if (now !== states) [states, movedAt] = [now, Date.now()];
     const problem =
-      row.state === 'failed' ? 'failed'
-      : scheduler.exitReason() ? `is ${row.state}, but ${scheduler.exitReason()}`
-      : Date.now() - movedAt > STALL_MS ? `made no progress for ${STALL_MS / 1000} s`
-      : Date.now() > deadline ? `did not finish within ${timeoutMs / 1000} s`
-      : null;
+      row.state === 'failed'
+        ? 'failed'
+        : scheduler.exitReason()
+          ? `is ${row.state}, but ${scheduler.exitReason()}`
+          : Date.now() - movedAt > STALL_MS
+            ? `made no progress for ${STALL_MS / 1000} s`
+            : Date.now() > deadline
+              ? `did not finish within ${timeoutMs / 1000} s`
+              : null;
     if (problem) throw new Error(`run ${run.run_id} of ${dagId} ${problem}; task instances: ${states}`);
     await sleep(100); // polling only says when to read: the figures come from the rows' own timestamps
   }
@@ -56,7 +66,13 @@ async function taskTimes(knex: Knex, dagId: string, runId: string): Promise<Task
   const rows = (await knex('task_instance')
     .where({ dag_id: dagId, run_id: runId })
     .orderBy('task_id')
-    .select('task_id', 'state', knex.raw(`${epochMs('queued_dttm')} AS queued_ms`), knex.raw(`${epochMs('start_date')} AS start_ms`), knex.raw(`${epochMs('end_date')} AS end_ms`))) as {
+    .select(
+      'task_id',
+      'state',
+      knex.raw(`${epochMs('queued_dttm')} AS queued_ms`),
+      knex.raw(`${epochMs('start_date')} AS start_ms`),
+      knex.raw(`${epochMs('end_date')} AS end_ms`),
+    )) as {
     task_id: string;
     state: string;
     queued_ms: string;

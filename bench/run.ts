@@ -23,7 +23,8 @@ import { median } from './stats.ts';
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 // The embedded Postgres cluster lives here (gitignored), reused across invocations.
 const TMP = path.join(BENCH_DIR, '.tmp');
-const USAGE = 'usage: npm run bench -- [--scenario NAME]... [--executor LocalExecutor|SequentialExecutor]... [--runs N] [--quick] [--sequential-fanout-tasks N]';
+const USAGE =
+  'usage: npm run bench -- [--scenario NAME]... [--executor LocalExecutor|SequentialExecutor]... [--runs N] [--quick] [--sequential-fanout-tasks N]';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,7 +37,9 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log(`${USAGE}\nscenarios: ${SCENARIOS.map((s) => s.name).join(', ')}\n--quick: one run of each, a smoke check\n--sequential-fanout-tasks N: run fanout400 with N tasks under the SequentialExecutor (labelled; no target verdict)`);
+  console.log(
+    `${USAGE}\nscenarios: ${SCENARIOS.map((s) => s.name).join(', ')}\n--quick: one run of each, a smoke check\n--sequential-fanout-tasks N: run fanout400 with N tasks under the SequentialExecutor (labelled; no target verdict)`,
+  );
   process.exit(0);
 }
 const usageError = (message: string): never => {
@@ -44,7 +47,9 @@ const usageError = (message: string): never => {
   process.exit(2);
 };
 const scenarios = args.scenario
-  ? args.scenario.map((name) => SCENARIOS.find((s) => s.name === name) ?? usageError(`unknown scenario ${name}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`))
+  ? args.scenario.map(
+      (name) => SCENARIOS.find((s) => s.name === name) ?? usageError(`unknown scenario ${name}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`),
+    )
   : SCENARIOS;
 const executors = (args.executor ?? [...EXECUTORS]).map((name) =>
   (EXECUTORS as readonly string[]).includes(name) ? (name as ExecutorName) : usageError(`unknown executor ${name}; known: ${EXECUTORS.join(', ')}`),
@@ -132,14 +137,24 @@ async function runScenario(system: BenchSystem, scenario: Scenario, executor: Ex
       break;
     }
   }
-  result.metrics = result.runs === 0 ? [] : scenario.metrics.map((m) => {
-    const all = values.get(m.key)!;
-    const mid = median(all);
-    // A plan changed from the issue's setup (its note says how) gets figures but no verdict.
-    const target = m.target?.executors.includes(executor) && !result.plan.note ? m.target : undefined;
-    const met = target && (target.op === '<=' ? mid <= target.value : mid >= target.value);
-    return { key: m.key, label: m.label, unit: m.unit, median: mid, values: all, ...(target && { target: { op: target.op, value: target.value, met: met! } }) };
-  });
+  result.metrics =
+    result.runs === 0
+      ? []
+      : scenario.metrics.map((m) => {
+          const all = values.get(m.key)!;
+          const mid = median(all);
+          // A plan changed from the issue's setup (its note says how) gets figures but no verdict.
+          const target = m.target?.executors.includes(executor) && !result.plan.note ? m.target : undefined;
+          const met = target && (target.op === '<=' ? mid <= target.value : mid >= target.value);
+          return {
+            key: m.key,
+            label: m.label,
+            unit: m.unit,
+            median: mid,
+            values: all,
+            ...(target && { target: { op: target.op, value: target.value, met: met! } }),
+          };
+        });
   return result;
 }
 

@@ -19,7 +19,11 @@ export function dagAsTree(dag: SerializedDag): string {
 /** A DAG in Graphviz DOT, for `airflow dags show --dot | dot -Tsvg`. */
 export function dagAsDot(dag: SerializedDag): string {
   const quote = (s: string) => JSON.stringify(s);
-  const lines = [`digraph ${quote(dag.dagId)} {`, '  graph [rankdir=LR, labelloc=t, label=' + quote(dag.dagId) + '];', '  node [shape=rect, style="rounded,filled", fillcolor="#f0f0f0", fontname="Helvetica"];'];
+  const lines = [
+    `digraph ${quote(dag.dagId)} {`,
+    '  graph [rankdir=LR, labelloc=t, label=' + quote(dag.dagId) + '];',
+    '  node [shape=rect, style="rounded,filled", fillcolor="#f0f0f0", fontname="Helvetica"];',
+  ];
   for (const task of dag.tasks) lines.push(`  ${quote(task.taskId)} [tooltip=${quote(task.operator)}];`);
   for (const task of dag.tasks) for (const child of task.downstreamTaskIds) lines.push(`  ${quote(task.taskId)} -> ${quote(child)};`);
   lines.push('}');

@@ -18,7 +18,11 @@ import type { GlobalArgs } from './runtime.ts';
 const cli = (yargs(hideBin(process.argv)) as unknown as Argv<GlobalArgs>)
   .scriptName('airflow')
   .usage('$0 <command> [options]')
-  .option('config', { type: 'string', describe: 'Path to airflow.config.ts (default: $AIRFLOW_CONFIG, ./airflow.config.ts, $AIRFLOW_HOME/airflow.config.ts)', global: true })
+  .option('config', {
+    type: 'string',
+    describe: 'Path to airflow.config.ts (default: $AIRFLOW_CONFIG, ./airflow.config.ts, $AIRFLOW_HOME/airflow.config.ts)',
+    global: true,
+  })
   .option('verbose', { alias: 'v', type: 'boolean', describe: 'Debug logging', global: true })
   .command('db', 'Manage the metadata database', dbCommands)
   .command('dags', 'Manage DAGs', dagsCommands)
@@ -49,6 +53,12 @@ try {
   // Expected failures print one clear line; anything else keeps its stack. A value Postgres
   // refused (a NUL character, say) is described, not shown as the SQL that carried it.
   const invalid = process.env.AIRFLOW_TS_DEBUG ? null : dataExceptionMessage(error);
-  console.error(invalid ? `Error: ${invalid}` : error instanceof AirflowError || (error instanceof Error && !process.env.AIRFLOW_TS_DEBUG) ? `Error: ${error.message}` : error);
+  console.error(
+    invalid
+      ? `Error: ${invalid}`
+      : error instanceof AirflowError || (error instanceof Error && !process.env.AIRFLOW_TS_DEBUG)
+        ? `Error: ${error.message}`
+        : error,
+  );
   process.exitCode = 1;
 }

@@ -31,14 +31,17 @@ export function renderRows(rows: Row[], format: OutputFormat, columns?: string[]
   const cells = picked.map((r) => cols.map((c) => cellText(r[c])));
   if (format === 'plain') return `${[cols, ...cells].map((line) => line.join('\t')).join('\n')}\n`;
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((line) => line[i]!.length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join(' | ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join(' | ')
+      .trimEnd();
   return `${[line(cols), widths.map((w) => '='.repeat(w)).join('=+='), ...cells.map(line)].join('\n')}\n`;
 }
 
 function toJsonValue(value: unknown): unknown {
   return value instanceof Date ? isoWithOffset(value) : value === undefined ? null : value;
 }
-
 
 function cellText(value: unknown): string {
   if (value === null || value === undefined) return 'None';

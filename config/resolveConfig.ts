@@ -68,7 +68,12 @@ export async function resolveConfig(options: ResolveOptions = {}): Promise<Resol
       const unknown = issue.keys[0]!;
       const where = section ? `${section}.${unknown}` : unknown;
       const allowed = section ? sectionKeys(section as SectionName) : SECTIONS;
-      throw new ConfigError(where, (section ? raw[section]?.[unknown] : raw[unknown]), `a known key: ${allowed.join(', ')}`, section ? sources.get(where) : configFile ?? undefined);
+      throw new ConfigError(
+        where,
+        section ? raw[section]?.[unknown] : raw[unknown],
+        `a known key: ${allowed.join(', ')}`,
+        section ? sources.get(where) : (configFile ?? undefined),
+      );
     }
     throw new ConfigError(dotted, section && key ? raw[section]?.[key] : undefined, issue.message, sources.get(dotted));
   }

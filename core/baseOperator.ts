@@ -80,7 +80,11 @@ export abstract class BaseOperator {
     if (typeof options !== 'object' || options === null) throw new DagDefinitionError(`${new.target.name} needs an options object with dag and taskId`);
     const { dag, taskId } = options;
     if (!isDag(dag)) {
-      throw new DagDefinitionError(`task ${JSON.stringify(taskId)}: option 'dag' is required and must be a DAG, got ${typeof dag}; pass dag: myDag`, undefined, taskId);
+      throw new DagDefinitionError(
+        `task ${JSON.stringify(taskId)}: option 'dag' is required and must be a DAG, got ${typeof dag}; pass dag: myDag`,
+        undefined,
+        taskId,
+      );
     }
     checkId('Task id', taskId, dag.dagId);
     const fail = (message: string): never => taskFail(dag.dagId, taskId, message);
@@ -119,7 +123,10 @@ export abstract class BaseOperator {
     this.onRetryCallback = callback(opt('onRetryCallback'), 'onRetryCallback', fail);
     const executorConfig = opt('executorConfig');
     if (executorConfig !== undefined) {
-      const problem = typeof executorConfig !== 'object' || executorConfig === null || Array.isArray(executorConfig) ? 'it is not an object' : jsonProblem(executorConfig, 'executorConfig');
+      const problem =
+        typeof executorConfig !== 'object' || executorConfig === null || Array.isArray(executorConfig)
+          ? 'it is not an object'
+          : jsonProblem(executorConfig, 'executorConfig');
       if (problem) fail(`executorConfig must be a JSON object: ${problem}`);
     }
     this.executorConfig = executorConfig ? { ...executorConfig } : null;
@@ -206,7 +213,10 @@ export function taskFail(dagId: string | undefined, taskId: string | undefined, 
 }
 
 function link(upstream: BaseOperator, downstream: BaseOperator, method: string): void {
-  for (const [task, other] of [[upstream, downstream], [downstream, upstream]] as const) {
+  for (const [task, other] of [
+    [upstream, downstream],
+    [downstream, upstream],
+  ] as const) {
     if (!isOperator(task)) {
       const got = Array.isArray(task) ? 'a nested array' : task === null ? 'null' : typeof task;
       taskFail(other.dag.dagId, other.taskId, `${method}() takes tasks or arrays of tasks, got ${got}`);

@@ -59,13 +59,41 @@ const DAG_BRAND: unique symbol = Symbol.for('airflow-ts.dag');
 const CREATED_DAGS = Symbol.for('airflow-ts.createdDags');
 
 const DAG_OPTION_KEYS: readonly (keyof DagOptions)[] = [
-  'dagId', 'schedule', 'startDate', 'endDate', 'catchup', 'timezone', 'defaultArgs', 'params', 'tags',
-  'description', 'maxActiveRuns', 'maxActiveTasks', 'dagrunTimeout', 'isPausedUponCreation', 'doc',
+  'dagId',
+  'schedule',
+  'startDate',
+  'endDate',
+  'catchup',
+  'timezone',
+  'defaultArgs',
+  'params',
+  'tags',
+  'description',
+  'maxActiveRuns',
+  'maxActiveTasks',
+  'dagrunTimeout',
+  'isPausedUponCreation',
+  'doc',
 ];
 export const TASK_DEFAULT_KEYS = [
-  'owner', 'retries', 'retryDelay', 'retryExponentialBackoff', 'maxRetryDelay', 'executionTimeout', 'triggerRule',
-  'dependsOnPast', 'pool', 'poolSlots', 'priorityWeight', 'queue', 'params', 'doc', 'onSuccessCallback',
-  'onFailureCallback', 'onRetryCallback', 'executorConfig',
+  'owner',
+  'retries',
+  'retryDelay',
+  'retryExponentialBackoff',
+  'maxRetryDelay',
+  'executionTimeout',
+  'triggerRule',
+  'dependsOnPast',
+  'pool',
+  'poolSlots',
+  'priorityWeight',
+  'queue',
+  'params',
+  'doc',
+  'onSuccessCallback',
+  'onFailureCallback',
+  'onRetryCallback',
+  'executorConfig',
 ] as const satisfies readonly (keyof TaskDefaults)[];
 // Compile-time guard: adding a BaseOperator option without listing it above is a type error here.
 const allTaskDefaultKeysListed: Exclude<keyof TaskDefaults, (typeof TASK_DEFAULT_KEYS)[number]> extends never ? true : never = true;
@@ -102,7 +130,8 @@ export class DAG {
 
     this.dagId = dagId;
     this.timezone = options.timezone ?? 'UTC';
-    if (!isValidTimezone(this.timezone)) fail(`timezone ${JSON.stringify(this.timezone)} is not a known IANA timezone; use a name like 'UTC' or 'Europe/Amsterdam'`);
+    if (!isValidTimezone(this.timezone))
+      fail(`timezone ${JSON.stringify(this.timezone)} is not a known IANA timezone; use a name like 'UTC' or 'Europe/Amsterdam'`);
     this.schedule = normalizeSchedule(options.schedule, this.timezone, fail);
 
     this.startDate = optionalDate(options.startDate, 'startDate', fail);
@@ -183,7 +212,11 @@ export class DAG {
       throw new DagDefinitionError(`task '${task.taskId}' belongs to DAG '${task.dag.dagId}', not '${this.dagId}'`, this.dagId, task.taskId);
     }
     if (this.taskMap.has(task.taskId)) {
-      throw new DagDefinitionError(`Task id '${task.taskId}' is already used in DAG '${this.dagId}'; task ids must be unique within a DAG`, this.dagId, task.taskId);
+      throw new DagDefinitionError(
+        `Task id '${task.taskId}' is already used in DAG '${this.dagId}'; task ids must be unique within a DAG`,
+        this.dagId,
+        task.taskId,
+      );
     }
     this.taskMap.set(task.taskId, task);
   }

@@ -147,7 +147,9 @@ export class TaskDidNotStopError extends AirflowError {
     readonly timeoutMs: number,
     readonly stopGraceMs: number,
   ) {
-    super(`Task timed out after ${timeoutMs / 1000} s (executionTimeout) and did not stop within ${stopGraceMs / 1000} s of being cancelled; ending its process`);
+    super(
+      `Task timed out after ${timeoutMs / 1000} s (executionTimeout) and did not stop within ${stopGraceMs / 1000} s of being cancelled; ending its process`,
+    );
   }
 }
 
@@ -184,7 +186,9 @@ export class XComTooLargeError extends AirflowError {
     readonly size: number,
     readonly limit: number,
   ) {
-    super(`Task '${taskId}' pushed XCom '${key}' of ${size} bytes, over the limit of ${limit} bytes (core.xcomMaxSize); keep XComs small and pass large data by reference (a path or URL)`);
+    super(
+      `Task '${taskId}' pushed XCom '${key}' of ${size} bytes, over the limit of ${limit} bytes (core.xcomMaxSize); keep XComs small and pass large data by reference (a path or URL)`,
+    );
   }
 }
 

@@ -46,7 +46,16 @@ function utcMs(year: number, month: number, day: number, hour: number, minute: n
 
 /** How far `timeZone`'s wall clock is ahead of UTC at the instant `at` (ms since the epoch). */
 function zoneOffsetMs(at: number, timeZone: string): number {
-  const format = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
   const part = Object.fromEntries(format.formatToParts(at).map((p) => [p.type, Number(p.value)]));
   const whole = Math.floor(at / 1000) * 1000;
   return utcMs(part.year!, part.month!, part.day!, part.hour!, part.minute!, part.second!, 0) - whole;

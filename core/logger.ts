@@ -30,9 +30,11 @@ export interface LogEntry {
 
 /** A Logger that keeps entries in memory, for tests and for quiet CLI runs. */
 export function memoryLogger(entries: LogEntry[] = [], scope: LogScope = {}): Logger & { entries: LogEntry[] } {
-  const log = (level: LogEntry['level']) => (message: string, meta: LogMeta = {}) => {
-    entries.push({ level, message, meta: { ...scope, ...meta } });
-  };
+  const log =
+    (level: LogEntry['level']) =>
+    (message: string, meta: LogMeta = {}) => {
+      entries.push({ level, message, meta: { ...scope, ...meta } });
+    };
   return {
     entries,
     debug: log('debug'),

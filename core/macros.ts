@@ -16,7 +16,16 @@ const FORMAT: Record<string, (d: Date) => string> = {
   S: (d) => pad(d.getUTCSeconds()),
   '%': () => '%',
 };
-const PARSE: Record<string, string> = { Y: '(\\d{4})', y: '(\\d{2})', m: '(\\d{1,2})', d: '(\\d{1,2})', H: '(\\d{1,2})', M: '(\\d{1,2})', S: '(\\d{1,2})', '%': '%' };
+const PARSE: Record<string, string> = {
+  Y: '(\\d{4})',
+  y: '(\\d{2})',
+  m: '(\\d{1,2})',
+  d: '(\\d{1,2})',
+  H: '(\\d{1,2})',
+  M: '(\\d{1,2})',
+  S: '(\\d{1,2})',
+  '%': '%',
+};
 
 /** Python's strftime for %Y %y %m %d %H %M %S %%, in UTC. */
 export function strftime(date: Date, format: string): string {
@@ -42,7 +51,8 @@ export function strptime(text: string, format: string): Date {
   const v = { Y: 1900, m: 1, d: 1, H: 0, M: 0, S: 0 };
   fields.forEach((f, i) => {
     const n = Number(match[i + 1]);
-    if (f === 'y') v.Y = n < 69 ? 2000 + n : 1900 + n; // Python's pivot year
+    if (f === 'y')
+      v.Y = n < 69 ? 2000 + n : 1900 + n; // Python's pivot year
     else v[f as keyof typeof v] = n;
   });
   const date = new Date(Date.UTC(v.Y, v.m - 1, v.d, v.H, v.M, v.S));

@@ -79,10 +79,7 @@ export function isParam(x: unknown): x is Param {
  * Turns `{ name: value | Param }` into the JSON form. `where` (e.g. "DAG 'etl'")
  * is put in error messages so the author knows which params are meant.
  */
-export function serializeParams(
-  params: Record<string, unknown>,
-  where?: { dagId?: string; taskId?: string },
-): Record<string, SerializedParam> {
+export function serializeParams(params: Record<string, unknown>, where?: { dagId?: string; taskId?: string }): Record<string, SerializedParam> {
   const owner = where?.taskId ? `task '${where.taskId}' in DAG '${where.dagId}': ` : where?.dagId ? `DAG '${where.dagId}': ` : '';
   const out: Record<string, SerializedParam> = {};
   for (const [name, raw] of Object.entries(params)) {
@@ -119,7 +116,9 @@ export function jsonProblem(value: unknown, path = 'value', ancestors: object[] 
     return `${path} is a ${value.constructor?.name ?? 'class instance'}; only plain objects, arrays, strings, finite numbers, booleans and null are allowed`;
   }
   const inner = [...ancestors, value];
-  const entries = Array.isArray(value) ? value.map((v, i) => [`${path}[${i}]`, v] as const) : Object.entries(value).map(([k, v]) => [`${path}.${k}`, v] as const);
+  const entries = Array.isArray(value)
+    ? value.map((v, i) => [`${path}[${i}]`, v] as const)
+    : Object.entries(value).map(([k, v]) => [`${path}.${k}`, v] as const);
   for (const [p, v] of entries) {
     const problem = jsonProblem(v, p, inner);
     if (problem) return problem;

@@ -7,7 +7,20 @@
  */
 
 /** Airflow's default sensitive words ([core] sensitive_var_conn_names adds to them there): a key containing one, in any case, is secret. */
-export const SENSITIVE_WORDS = ['access_token', 'api_key', 'apikey', 'authorization', 'passphrase', 'passwd', 'password', 'private_key', 'secret', 'token', 'keyfile_dict', 'service_account'] as const;
+export const SENSITIVE_WORDS = [
+  'access_token',
+  'api_key',
+  'apikey',
+  'authorization',
+  'passphrase',
+  'passwd',
+  'password',
+  'private_key',
+  'secret',
+  'token',
+  'keyfile_dict',
+  'service_account',
+] as const;
 
 export const MASK = '***';
 
@@ -42,7 +55,8 @@ export class SecretsMasker {
         }
       }
     } else if (value !== null && typeof value === 'object' && depth < MAX_DEPTH) {
-      for (const [key, inner] of Object.entries(value)) this.add(inner, Array.isArray(value) ? name : name !== undefined && isSensitiveName(name) ? name : key, depth + 1);
+      for (const [key, inner] of Object.entries(value))
+        this.add(inner, Array.isArray(value) ? name : name !== undefined && isSensitiveName(name) ? name : key, depth + 1);
     }
   }
 

@@ -29,13 +29,7 @@ export const DAG_RUN_STATES = ['queued', 'running', 'success', 'failed'] as cons
 export type DagRunState = (typeof DAG_RUN_STATES)[number];
 
 /** Terminal states: nothing more happens unless a person clears or marks the task. */
-export const FINISHED_TI_STATES: ReadonlySet<TaskInstanceState> = new Set<TaskInstanceState>([
-  'success',
-  'failed',
-  'skipped',
-  'upstream_failed',
-  'removed',
-]);
+export const FINISHED_TI_STATES: ReadonlySet<TaskInstanceState> = new Set<TaskInstanceState>(['success', 'failed', 'skipped', 'upstream_failed', 'removed']);
 
 /** Everything else, including none: the task has not run yet or is still going. */
 export const UNFINISHED_TI_STATES: ReadonlySet<TiState> = new Set<TiState>([

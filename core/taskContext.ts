@@ -222,7 +222,11 @@ function taskInstanceHandle(input: TaskContextInput): TaskInstanceHandle {
   const { dag, task, dagRun, xcom } = input;
   async function xcomPull(args: XComPullArgs = {}): Promise<unknown> {
     const taskIds = args.taskIds ?? task.taskId;
-    const values = await xcom.pull({ dagId: args.dagId ?? dag.dagId, taskIds: typeof taskIds === 'string' ? [taskIds] : [...taskIds], key: args.key ?? 'return_value' });
+    const values = await xcom.pull({
+      dagId: args.dagId ?? dag.dagId,
+      taskIds: typeof taskIds === 'string' ? [taskIds] : [...taskIds],
+      key: args.key ?? 'return_value',
+    });
     return typeof taskIds === 'string' ? values[0] : values;
   }
   return {

@@ -41,7 +41,16 @@ export async function renderTemplateFields(task: BaseOperator, context: TaskCont
       wanted.set(key, request);
       return undefined;
     };
-    const ti = { ...context.ti, dag_id: context.ti.dagId, task_id: context.ti.taskId, run_id: context.ti.runId, map_index: context.ti.mapIndex, try_number: context.ti.tryNumber, xcom_pull: xcomPull, xcomPull };
+    const ti = {
+      ...context.ti,
+      dag_id: context.ti.dagId,
+      task_id: context.ti.taskId,
+      run_id: context.ti.runId,
+      map_index: context.ti.mapIndex,
+      try_number: context.ti.tryNumber,
+      xcom_pull: xcomPull,
+      xcomPull,
+    };
     const templateContext = { ...context, ti, task_instance: ti, taskInstance: ti };
 
     let rendered: Record<string, unknown> | undefined;
@@ -57,7 +66,12 @@ export async function renderTemplateFields(task: BaseOperator, context: TaskCont
       return rendered as Record<string, unknown>;
     }
     if (pass === MAX_PASSES) {
-      throw new TemplateRenderError(task.dag.dagId, task.taskId, task.templateFields.join(', '), `xcom_pull calls depend on each other more than ${MAX_PASSES} levels deep`);
+      throw new TemplateRenderError(
+        task.dag.dagId,
+        task.taskId,
+        task.templateFields.join(', '),
+        `xcom_pull calls depend on each other more than ${MAX_PASSES} levels deep`,
+      );
     }
     await Promise.all([...wanted].map(async ([key, request]) => fetched.set(key, await context.ti.xcomPull(request))));
   }
@@ -76,7 +90,9 @@ function renderString(source: string, context: object, task: BaseOperator, field
     return new nunjucks.Template(source, env, undefined, true).render(context);
   } catch (err) {
     // nunjucks prefixes '(unknown path)' since string templates have no file name.
-    const reason = String((err as Error).message ?? err).replace(/^\(unknown path\)\s*/, '').replace(/\s*\n\s*/g, ' ');
+    const reason = String((err as Error).message ?? err)
+      .replace(/^\(unknown path\)\s*/, '')
+      .replace(/\s*\n\s*/g, ' ');
     throw new TemplateRenderError(task.dag.dagId, task.taskId, field, reason, { cause: err });
   }
 }

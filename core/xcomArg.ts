@@ -31,7 +31,11 @@ export class XComArg {
   then<T extends TaskLike | readonly TaskLike[]>(next: T): T {
     if (typeof next === 'function') {
       // `await xcomArg` lands here: the value only exists when the task runs.
-      throw new DagDefinitionError(`the XComArg of task '${this.taskId}' is not a promise: its value exists only when the task runs; do not await it`, this.operator.dag.dagId, this.taskId);
+      throw new DagDefinitionError(
+        `the XComArg of task '${this.taskId}' is not a promise: its value exists only when the task runs; do not await it`,
+        this.operator.dag.dagId,
+        this.taskId,
+      );
     }
     return this.operator.then(next);
   }

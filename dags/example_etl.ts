@@ -19,7 +19,7 @@ const dag = new DAG({
     retryDelay: { minutes: 1 },
     executionTimeout: { minutes: 30 },
   },
-  doc: 'Copies the day\'s orders and customers into `/tmp/airflow-ts-etl/{{ ds }}` and joins them.',
+  doc: "Copies the day's orders and customers into `/tmp/airflow-ts-etl/{{ ds }}` and joins them.",
 });
 
 const workdir = '/tmp/airflow-ts-etl/{{ ds }}';

@@ -40,7 +40,7 @@ const load = task({ dag }, function load(summary: { count: number; total: number
 const chooseReport = new BranchOperator({
   dag,
   taskId: 'choose_report',
-  fn: async (ctx) => ((await ctx.ti.xcomPull({ taskIds: 'load' })) as number) > Number(ctx.params.bigDayThreshold) ? 'big_day' : 'quiet_day',
+  fn: async (ctx) => (((await ctx.ti.xcomPull({ taskIds: 'load' })) as number) > Number(ctx.params.bigDayThreshold) ? 'big_day' : 'quiet_day'),
 });
 
 // Templates can pull XComs too, as in Airflow.

@@ -91,12 +91,7 @@ export const TASK_INSTANCE_COLUMNS = ['ti.*', 'dr.logical_date as execution_date
 
 /** Stable listing order: by DAG, run date, task, map index. */
 export function orderTaskInstances(query: Knex.QueryBuilder): Knex.QueryBuilder {
-  return query.orderBy([
-    { column: 'ti.dag_id' },
-    { column: 'dr.logical_date' },
-    { column: 'ti.task_id' },
-    { column: 'ti.map_index' },
-  ]);
+  return query.orderBy([{ column: 'ti.dag_id' }, { column: 'dr.logical_date' }, { column: 'ti.task_id' }, { column: 'ti.map_index' }]);
 }
 
 export interface XComRow {
@@ -129,10 +124,25 @@ export function filteredXComs(knex: Knex, filters: XComFilters): Knex.QueryBuild
   return query;
 }
 
-export const XCOM_LIST_COLUMNS = ['x.dag_run_id', 'x.dag_id', 'x.run_id', 'x.task_id', 'x.map_index', 'x.key', 'x.timestamp', 'dr.logical_date as execution_date'];
+export const XCOM_LIST_COLUMNS = [
+  'x.dag_run_id',
+  'x.dag_id',
+  'x.run_id',
+  'x.task_id',
+  'x.map_index',
+  'x.key',
+  'x.timestamp',
+  'dr.logical_date as execution_date',
+];
 
 /** Rows of a filtered query, and how many match without paging. */
-export async function page<T>(query: Knex.QueryBuilder, columns: readonly string[], order: (q: Knex.QueryBuilder) => Knex.QueryBuilder, limit: number, offset: number): Promise<{ rows: T[]; total: number }> {
+export async function page<T>(
+  query: Knex.QueryBuilder,
+  columns: readonly string[],
+  order: (q: Knex.QueryBuilder) => Knex.QueryBuilder,
+  limit: number,
+  offset: number,
+): Promise<{ rows: T[]; total: number }> {
   const [counted] = await query.clone().clearSelect().clearOrder().count({ n: '*' });
   const rows = (await order(query.clone().select(...columns))
     .limit(limit)
@@ -148,7 +158,11 @@ export function findDagRun(knex: Knex | Knex.Transaction, dagId: string, runId: 
   return knex<DagRunRow>('dag_run').where({ dag_id: dagId, run_id: runId }).first();
 }
 
-export function findTaskInstance(knex: Knex, key: { dagId: string; runId: string; taskId: string; mapIndex: number }): Promise<TaskInstanceWithDate | undefined> {
-  return filteredTaskInstances(knex, { dagIds: [key.dagId], runIds: [key.runId], taskIds: [key.taskId], mapIndex: key.mapIndex })
-    .first(...TASK_INSTANCE_COLUMNS);
+export function findTaskInstance(
+  knex: Knex,
+  key: { dagId: string; runId: string; taskId: string; mapIndex: number },
+): Promise<TaskInstanceWithDate | undefined> {
+  return filteredTaskInstances(knex, { dagIds: [key.dagId], runIds: [key.runId], taskIds: [key.taskId], mapIndex: key.mapIndex }).first(
+    ...TASK_INSTANCE_COLUMNS,
+  );
 }

@@ -43,7 +43,8 @@ export function sortFrom(orderBy: string | undefined, columns: Record<string, st
   const value = orderBy?.trim() || fallback;
   const name = value.replace(/^-/, '');
   const column = Object.hasOwn(columns, name) ? columns[name] : undefined;
-  if (!column) throw new InvalidOrderByError(`Ordering by '${name}' is not allowed; order_by must be one of ${Object.keys(columns).join(', ')} (prefix - for descending)`);
+  if (!column)
+    throw new InvalidOrderByError(`Ordering by '${name}' is not allowed; order_by must be one of ${Object.keys(columns).join(', ')} (prefix - for descending)`);
   return { column, descending: value.startsWith('-') };
 }
 
@@ -134,7 +135,10 @@ export interface VariableRow {
 
 export type VariableChanges = Partial<Pick<VariableRow, 'val' | 'description'>>;
 
-const openVariable = (fernet: MultiFernet, row: VariableRow): VariableRow => ({ ...row, val: decryptColumn(fernet, row.val, row.is_encrypted, `variable '${row.key}'`) });
+const openVariable = (fernet: MultiFernet, row: VariableRow): VariableRow => ({
+  ...row,
+  val: decryptColumn(fernet, row.val, row.is_encrypted, `variable '${row.key}'`),
+});
 
 function sealVariable(fernet: MultiFernet, changes: VariableChanges): Record<string, unknown> {
   if (changes.val === undefined) return changes;
@@ -152,7 +156,12 @@ export async function getVariable(knex: Knex, fernet: MultiFernet, key: string):
   return row && openVariable(fernet, row);
 }
 
-export async function createVariable(knex: Knex, fernet: MultiFernet, values: { key: string; val: string; description: string | null }, audit: Audit): Promise<VariableRow | null> {
+export async function createVariable(
+  knex: Knex,
+  fernet: MultiFernet,
+  values: { key: string; val: string; description: string | null },
+  audit: Audit,
+): Promise<VariableRow | null> {
   const row = await insertRow<VariableRow>(knex, VARIABLE, sealVariable(fernet, values), audit, { key: values.key });
   return row && openVariable(fernet, row);
 }
@@ -211,7 +220,12 @@ export async function getConnection(knex: Knex, fernet: MultiFernet, connId: str
 }
 
 /** The audit event names the fields given, never their values (passwords, keys in extra). */
-export async function createConnection(knex: Knex, fernet: MultiFernet, values: ConnectionChanges & { conn_id: string; conn_type: string }, audit: Audit): Promise<ConnectionRow | null> {
+export async function createConnection(
+  knex: Knex,
+  fernet: MultiFernet,
+  values: ConnectionChanges & { conn_id: string; conn_type: string },
+  audit: Audit,
+): Promise<ConnectionRow | null> {
   const fields = Object.keys(values).filter((f) => f !== 'conn_id');
   const row = await insertRow<ConnectionRow>(knex, CONNECTION, sealConnection(fernet, values), audit, { connection_id: values.conn_id, fields });
   return row && openConnection(fernet, row);
@@ -226,7 +240,14 @@ export async function updateConnection(
   fields: string[],
   audit: Audit,
 ): Promise<UpdateResult<ConnectionRow>> {
-  const result = await updateRow<ConnectionRow>(knex, CONNECTION, connId, (existing) => sealConnection(fernet, change(openConnection(fernet, existing))), audit, { connection_id: connId, fields });
+  const result = await updateRow<ConnectionRow>(
+    knex,
+    CONNECTION,
+    connId,
+    (existing) => sealConnection(fernet, change(openConnection(fernet, existing))),
+    audit,
+    { connection_id: connId, fields },
+  );
   return 'row' in result ? { row: openConnection(fernet, result.row) } : result;
 }
 
@@ -305,8 +326,16 @@ export async function getPool(knex: Knex | Knex.Transaction, name: string): Prom
   return (await poolsWithStats(knex).where('p.pool', name).first()) as PoolRow | undefined;
 }
 
-export async function createPool(knex: Knex, values: { pool: string; slots: number; description: string | null; include_deferred: boolean }, audit: Audit): Promise<PoolRow | null> {
-  const created = await insertRow<{ pool: string }>(knex, POOL, values, audit, { pool: values.pool, slots: values.slots, include_deferred: values.include_deferred });
+export async function createPool(
+  knex: Knex,
+  values: { pool: string; slots: number; description: string | null; include_deferred: boolean },
+  audit: Audit,
+): Promise<PoolRow | null> {
+  const created = await insertRow<{ pool: string }>(knex, POOL, values, audit, {
+    pool: values.pool,
+    slots: values.slots,
+    include_deferred: values.include_deferred,
+  });
   return created ? ((await getPool(knex, created.pool)) ?? null) : null;
 }
 

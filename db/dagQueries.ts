@@ -21,7 +21,18 @@ export interface DagRow {
 export function listDags(knex: Knex, options: { includeInactive?: boolean } = {}): Promise<DagRow[]> {
   const query = knex<DagRow>('dag').orderBy('dag_id');
   if (!options.includeInactive) query.where('is_active', true);
-  return query.select('dag_id', 'fileloc', 'owners', 'is_paused', 'is_active', 'tags', 'timetable_summary', 'has_import_errors', 'last_parsed_time', 'next_dagrun');
+  return query.select(
+    'dag_id',
+    'fileloc',
+    'owners',
+    'is_paused',
+    'is_active',
+    'tags',
+    'timetable_summary',
+    'has_import_errors',
+    'last_parsed_time',
+    'next_dagrun',
+  );
 }
 
 export async function getSerializedDag(knex: Knex, dagId: string): Promise<SerializedDag> {

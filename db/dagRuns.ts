@@ -79,7 +79,10 @@ export async function createTaskInstances(trx: Knex.Transaction, dag: Serialized
   }));
   // Chunks keep each INSERT under Postgres's bind-parameter limit for very large DAGs.
   for (let i = 0; i < rows.length; i += 1000) {
-    await trx('task_instance').insert(rows.slice(i, i + 1000)).onConflict(['dag_id', 'run_id', 'task_id', 'map_index']).ignore();
+    await trx('task_instance')
+      .insert(rows.slice(i, i + 1000))
+      .onConflict(['dag_id', 'run_id', 'task_id', 'map_index'])
+      .ignore();
   }
 }
 

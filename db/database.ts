@@ -27,7 +27,11 @@ export async function openDatabase(config: ResolvedConfig, logger: Logger, optio
   if (config.database.url) return connect(config.database.url, false, async () => {}, options.poolMax, logger);
   if (process.env.AIRFLOW_IS_K8S_EXECUTOR_POD === 'True') {
     // An embedded Postgres of the pod's own would record the task where no scheduler looks.
-    throw new ConfigError('database.url', '', 'the URL of the shared metadata database: a task pod cannot use an embedded Postgres (set AIRFLOW__DATABASE__URL in kubernetes.env or the pod template)');
+    throw new ConfigError(
+      'database.url',
+      '',
+      'the URL of the shared metadata database: a task pod cannot use an embedded Postgres (set AIRFLOW__DATABASE__URL in kubernetes.env or the pod template)',
+    );
   }
   const server = await ensureEmbeddedPostgres({ airflowHome: config.airflowHome, port: config.database.embeddedPort, logger });
   return connect(() => server.url, true, server.stop, options.poolMax, logger);
@@ -39,7 +43,13 @@ export async function openDatabase(config: ResolvedConfig, logger: Logger, optio
  * Connections that break (a restart, a network cut) are dropped by the pool
  * (knex listens for their 'error' and 'end'), and the next query opens a new one.
  */
-export function connect(url: string | (() => string), embedded = false, onClose: () => Promise<void> = async () => {}, poolMax = 10, logger?: Logger): Database {
+export function connect(
+  url: string | (() => string),
+  embedded = false,
+  onClose: () => Promise<void> = async () => {},
+  poolMax = 10,
+  logger?: Logger,
+): Database {
   const currentUrl = typeof url === 'function' ? url : () => url;
   const knex = knexFactory({
     client: 'pg',
@@ -53,7 +63,16 @@ export function connect(url: string | (() => string), embedded = false, onClose:
         : { connectionString: url, application_name: 'airflow-ts' },
     pool: { min: 0, max: poolMax },
     // knex reports each broken connection it drops; a restart breaks them all: our log, at debug level.
-    ...(logger ? { log: { warn: (m: unknown) => logger.debug(`knex: ${String(m)}`), error: (m: unknown) => logger.warn(`knex: ${String(m)}`), deprecate: () => {}, debug: () => {} } } : {}),
+    ...(logger
+      ? {
+          log: {
+            warn: (m: unknown) => logger.debug(`knex: ${String(m)}`),
+            error: (m: unknown) => logger.warn(`knex: ${String(m)}`),
+            deprecate: () => {},
+            debug: () => {},
+          },
+        }
+      : {}),
   });
   let closing: Promise<void> | null = null;
   return {

@@ -119,8 +119,12 @@ export async function ensureEmbeddedPostgres(options: { airflowHome: string; por
       logger.warn(`the embedded Postgres had stopped; restarted it on 127.0.0.1:${port} in ${Date.now() - began} ms`, { dataDir });
     } catch (error) {
       const winner = runningServer(dataDir);
-      if (winner) port = winner.port; // another user restarted it first
-      else logger.warn(`the embedded Postgres has stopped and could not be restarted yet; trying again in ${KEEP_ALIVE_EVERY_MS / 1000} s`, { error: firstLine(error) });
+      if (winner)
+        port = winner.port; // another user restarted it first
+      else
+        logger.warn(`the embedded Postgres has stopped and could not be restarted yet; trying again in ${KEEP_ALIVE_EVERY_MS / 1000} s`, {
+          error: firstLine(error),
+        });
     }
   }
 }
@@ -277,7 +281,9 @@ async function binaries(): Promise<{ postgres: string }> {
   try {
     return (await import(name)) as { postgres: string };
   } catch (error) {
-    throw new Error(`No embedded Postgres binaries for ${process.platform}-${process.arch} (${name}); set database.url to use your own Postgres`, { cause: error });
+    throw new Error(`No embedded Postgres binaries for ${process.platform}-${process.arch} (${name}); set database.url to use your own Postgres`, {
+      cause: error,
+    });
   }
 }
 

@@ -12,7 +12,15 @@ export type JobType = 'SchedulerJob' | 'BackfillJob' | 'LocalTaskJob' | 'DagProc
 
 export async function registerJob(knex: Knex, jobType: JobType, executorClass: string | null = null): Promise<number> {
   const [row] = await knex('job')
-    .insert({ job_type: jobType, state: 'running', hostname: os.hostname(), pid: process.pid, executor_class: executorClass, start_date: knex.fn.now(), latest_heartbeat: knex.fn.now() })
+    .insert({
+      job_type: jobType,
+      state: 'running',
+      hostname: os.hostname(),
+      pid: process.pid,
+      executor_class: executorClass,
+      start_date: knex.fn.now(),
+      latest_heartbeat: knex.fn.now(),
+    })
     .returning('id');
   return (row as { id: number }).id;
 }
@@ -27,10 +35,7 @@ export async function endJob(knex: Knex, id: number, state: 'success' | 'failed'
 
 /** Ids of jobs still running that heartbeat within the last `maxAgeMs` by the database's clock. */
 export async function liveJobIds(knex: Knex, maxAgeMs: number): Promise<number[]> {
-  return knex('job')
-    .where('state', 'running')
-    .andWhereRaw("latest_heartbeat >= now() - ? * interval '1 millisecond'", [maxAgeMs])
-    .pluck('id');
+  return knex('job').where('state', 'running').andWhereRaw("latest_heartbeat >= now() - ? * interval '1 millisecond'", [maxAgeMs]).pluck('id');
 }
 
 /** The latest heartbeat of a running scheduler (else of any), and its age by the database's clock (for /health, as Airflow's most_recent_job). */

@@ -56,7 +56,7 @@ export interface SchemaStatus {
 
 export async function schemaStatus(knex: Knex): Promise<SchemaStatus> {
   const exists = await knex.schema.hasTable('knex_migrations');
-  const applied = exists ? (await knex('knex_migrations').orderBy('id').pluck('name')) as string[] : [];
+  const applied = exists ? ((await knex('knex_migrations').orderBy('id').pluck('name')) as string[]) : [];
   const known = MIGRATIONS.map((m) => m.name as string);
   return {
     applied,

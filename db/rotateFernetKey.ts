@@ -21,7 +21,9 @@ export async function rotateFernetKey(knex: Knex, fernet: MultiFernet): Promise<
     for (const row of connections) {
       const password = encryptColumn(fernet, decryptColumn(fernet, row.password, row.is_encrypted, `the password of connection '${row.conn_id}'`));
       const extra = encryptColumn(fernet, decryptColumn(fernet, row.extra, row.is_extra_encrypted, `the extra of connection '${row.conn_id}'`));
-      await trx('connection').where('id', row.id).update({ password: password.value, is_encrypted: password.encrypted, extra: extra.value, is_extra_encrypted: extra.encrypted });
+      await trx('connection')
+        .where('id', row.id)
+        .update({ password: password.value, is_encrypted: password.encrypted, extra: extra.value, is_extra_encrypted: extra.encrypted });
     }
     return { variables: variables.length, connections: connections.length };
   });

@@ -56,7 +56,10 @@ export async function loadVariablesAndConnections(knex: Knex, fernet: MultiFerne
 }
 
 /** The maps from a row holding configObjectsColumns() (null aggregates: no rows). */
-export function configObjectsOf(row: { variables: Record<string, StoredVariable> | null; connections: Record<string, StoredConnection> | null }): StoredConfigObjects {
+export function configObjectsOf(row: {
+  variables: Record<string, StoredVariable> | null;
+  connections: Record<string, StoredConnection> | null;
+}): StoredConfigObjects {
   return { variables: new Map(Object.entries(row.variables ?? {})), connections: new Map(Object.entries(row.connections ?? {})) };
 }
 

@@ -15,7 +15,16 @@ export interface XComKey {
 export async function pushXCom(db: Knex | Knex.Transaction, key: XComKey, name: string, value: unknown, limit: number): Promise<void> {
   const json = xcomJson(key.taskId, name, value, limit);
   await db('xcom')
-    .insert({ dag_run_id: key.dagRunId, dag_id: key.dagId, run_id: key.runId, task_id: key.taskId, map_index: key.mapIndex, key: name, value: json, timestamp: new Date() })
+    .insert({
+      dag_run_id: key.dagRunId,
+      dag_id: key.dagId,
+      run_id: key.runId,
+      task_id: key.taskId,
+      map_index: key.mapIndex,
+      key: name,
+      value: json,
+      timestamp: new Date(),
+    })
     .onConflict(['dag_run_id', 'task_id', 'map_index', 'key'])
     .merge(['value', 'timestamp']);
 }
@@ -29,8 +38,17 @@ export function xcomJson(taskId: string, name: string, value: unknown, limit: nu
 }
 
 /** Values of `name` pushed by `taskIds` in the run, in the order asked; undefined where there is none. */
-export async function pullXComs(db: Knex | Knex.Transaction, dagRunId: number, taskIds: readonly string[], name = RETURN_VALUE, mapIndex = -1): Promise<unknown[]> {
-  const rows: { task_id: string; value: unknown }[] = await db('xcom').where({ dag_run_id: dagRunId, key: name, map_index: mapIndex }).whereIn('task_id', taskIds).select('task_id', 'value');
+export async function pullXComs(
+  db: Knex | Knex.Transaction,
+  dagRunId: number,
+  taskIds: readonly string[],
+  name = RETURN_VALUE,
+  mapIndex = -1,
+): Promise<unknown[]> {
+  const rows: { task_id: string; value: unknown }[] = await db('xcom')
+    .where({ dag_run_id: dagRunId, key: name, map_index: mapIndex })
+    .whereIn('task_id', taskIds)
+    .select('task_id', 'value');
   const byTask = new Map(rows.map((r) => [r.task_id, r.value]));
   return taskIds.map((id) => byTask.get(id));
 }

@@ -29,7 +29,15 @@ export function createExecutor(config: ResolvedConfig, databaseUrl: string | nul
   switch (config.core.executor) {
     case 'SequentialExecutor':
       // One task at a time, like Airflow's; warm unless core.executeTasksNewProcess asks for Airflow's fresh process per task.
-      return new LocalExecutor({ name: 'SequentialExecutor', parallelism: 1, newProcessPerTask, env, databaseUrl: database, zombieThresholdMs, logger: scoped });
+      return new LocalExecutor({
+        name: 'SequentialExecutor',
+        parallelism: 1,
+        newProcessPerTask,
+        env,
+        databaseUrl: database,
+        zombieThresholdMs,
+        logger: scoped,
+      });
     case 'LocalExecutor':
       return new LocalExecutor({ parallelism: config.core.parallelism, newProcessPerTask, env, databaseUrl: database, zombieThresholdMs, logger: scoped });
     case 'KubernetesExecutor':

@@ -56,7 +56,13 @@ export class InProcessExecutor implements Executor {
     for (let workload = this.waiting.shift(); workload; workload = this.waiting.shift()) {
       let event: ExecutorEvent;
       try {
-        const outcome = await runTaskInstance({ ...this.options, dagId: workload.dagId, taskId: workload.taskId, runId: workload.runId, mapIndex: workload.mapIndex });
+        const outcome = await runTaskInstance({
+          ...this.options,
+          dagId: workload.dagId,
+          taskId: workload.taskId,
+          runId: workload.runId,
+          mapIndex: workload.mapIndex,
+        });
         event = { tiId: workload.tiId, outcome: outcome === 'failed' || outcome === 'up_for_retry' ? 'failed' : 'success', info: outcome };
       } catch (error) {
         event = { tiId: workload.tiId, outcome: 'failed', info: error instanceof Error ? error.message : String(error) };

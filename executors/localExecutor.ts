@@ -110,7 +110,9 @@ export class LocalExecutor implements Executor {
   }
 
   private addSlot(): Slot {
-    const slot = this.options.newProcessPerTask ? new TaskProcess(this.env, this.options.databaseUrl, this.slotEvents) : new WarmWorker(this.env, this.options.databaseUrl, this.options.zombieThresholdMs / 2, this.slotEvents);
+    const slot = this.options.newProcessPerTask
+      ? new TaskProcess(this.env, this.options.databaseUrl, this.slotEvents)
+      : new WarmWorker(this.env, this.options.databaseUrl, this.options.zombieThresholdMs / 2, this.slotEvents);
     this.slots.add(slot);
     if (slot instanceof TaskProcess) {
       this.readySlots.add(slot);

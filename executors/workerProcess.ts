@@ -90,7 +90,10 @@ export class WarmWorker implements Slot {
     this.ready.catch(() => {}); // observed by the executor; avoid an unhandled rejection here
     this.blockedCheck = setInterval(() => {
       const silentMs = Date.now() - this.lastHeard;
-      if (this.current && silentMs > blockedAfterMs) this.end(`worker ${this.child.pid} gave no sign of life for ${Math.round(silentMs / 1000)} s while running a task (its event loop is blocked); the worker was killed`);
+      if (this.current && silentMs > blockedAfterMs)
+        this.end(
+          `worker ${this.child.pid} gave no sign of life for ${Math.round(silentMs / 1000)} s while running a task (its event loop is blocked); the worker was killed`,
+        );
     }, blockedAfterMs / 4);
     this.blockedCheck.unref();
     this.child.on('message', (reply: WorkerReply) => {
@@ -122,8 +125,17 @@ export class WarmWorker implements Slot {
         const lost = this.current;
         this.current = null;
         const why = this.endReason ?? `worker process ${this.child.pid} exited with ${signal ?? `code ${code}`}`;
-        if (lost) events.done(this, lost.tiId, 'failed', `${why} while running it; its processes were killed. Last output: ${this.output.trim()}`, true, lost.tryNumber);
-        for (const reserved of this.reserved.splice(0)) events.done(this, reserved.tiId, 'requeue', `reserved by worker ${this.child.pid}, which exited`, true, reserved.tryNumber);
+        if (lost)
+          events.done(
+            this,
+            lost.tiId,
+            'failed',
+            `${why} while running it; its processes were killed. Last output: ${this.output.trim()}`,
+            true,
+            lost.tryNumber,
+          );
+        for (const reserved of this.reserved.splice(0))
+          events.done(this, reserved.tiId, 'requeue', `reserved by worker ${this.child.pid}, which exited`, true, reserved.tryNumber);
         events.exited(this);
         resolve();
       });
@@ -165,7 +177,10 @@ export class WarmWorker implements Slot {
   private watchTimeout(executionTimeoutMs: number): void {
     clearTimeout(this.deadline);
     this.deadline = setTimeout(
-      () => this.end(`the task ran ${(executionTimeoutMs + OUTSIDE_KILL_AFTER_MS) / 1000} s, past its executionTimeout of ${executionTimeoutMs / 1000} s, and its worker did not stop it; the worker was killed`),
+      () =>
+        this.end(
+          `the task ran ${(executionTimeoutMs + OUTSIDE_KILL_AFTER_MS) / 1000} s, past its executionTimeout of ${executionTimeoutMs / 1000} s, and its worker did not stop it; the worker was killed`,
+        ),
       executionTimeoutMs + OUTSIDE_KILL_AFTER_MS,
     );
     this.deadline.unref();

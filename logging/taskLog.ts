@@ -46,7 +46,12 @@ export class TaskLog {
 
   write(level: 'INFO' | 'WARNING' | 'ERROR', source: string, message: string): void {
     const stamp = new Date().toISOString();
-    this.append(message.split('\n').map((line) => `[${stamp}] {${source}} ${level} - ${line}\n`).join(''));
+    this.append(
+      message
+        .split('\n')
+        .map((line) => `[${stamp}] {${source}} ${level} - ${line}\n`)
+        .join(''),
+    );
   }
 
   /** A line already formatted by the task's own logger (timestamp and level included). */

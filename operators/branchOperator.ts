@@ -21,7 +21,8 @@ export class BranchOperator extends BaseOperator {
 
   constructor(options: BranchOperatorOptions) {
     // Checked before super(), which adds the task to the DAG: a bad option must not leave a half-made task behind.
-    if (typeof options?.fn !== 'function') taskFail(options?.dag?.dagId, options?.taskId, `fn must be a function returning task ids, got ${typeof options?.fn}`);
+    if (typeof options?.fn !== 'function')
+      taskFail(options?.dag?.dagId, options?.taskId, `fn must be a function returning task ids, got ${typeof options?.fn}`);
     super(options);
     this.fn = options.fn;
   }

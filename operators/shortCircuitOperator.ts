@@ -28,7 +28,8 @@ export class ShortCircuitOperator extends BaseOperator {
     const fail = (message: string) => taskFail(options?.dag?.dagId, options?.taskId, message);
     const { fn, ignoreDownstreamTriggerRules = true } = options ?? {};
     if (typeof fn !== 'function') fail(`fn must be a function, got ${typeof fn}`);
-    if (typeof ignoreDownstreamTriggerRules !== 'boolean') fail(`ignoreDownstreamTriggerRules must be true or false, got ${JSON.stringify(ignoreDownstreamTriggerRules)}`);
+    if (typeof ignoreDownstreamTriggerRules !== 'boolean')
+      fail(`ignoreDownstreamTriggerRules must be true or false, got ${JSON.stringify(ignoreDownstreamTriggerRules)}`);
     super(options);
     this.fn = fn;
     this.ignoreDownstreamTriggerRules = ignoreDownstreamTriggerRules;

@@ -9,6 +9,9 @@ export function maskProcessOutput(): void {
   for (const stream of [process.stdout, process.stderr]) {
     const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) =>
-      write(typeof chunk === 'string' ? secretsMasker.mask(chunk) : chunk instanceof Uint8Array ? secretsMasker.mask(Buffer.from(chunk).toString('utf8')) : chunk, ...rest)) as typeof stream.write;
+      write(
+        typeof chunk === 'string' ? secretsMasker.mask(chunk) : chunk instanceof Uint8Array ? secretsMasker.mask(Buffer.from(chunk).toString('utf8')) : chunk,
+        ...rest,
+      )) as typeof stream.write;
   }
 }

@@ -108,7 +108,10 @@ export async function executeTry(
   // Bookkeeping waits out a database restart rather than fail a try whose body may have done its work:
   // up to the zombie threshold, after which the scheduler fails the try anyway.
   const retry = <T>(what: string, write: () => Promise<T>) =>
-    retryWhileUnavailable(`${dagId}.${taskId} (${runId}, try ${started.try_number}): ${what}`, write, { logger: ctx.logger, giveUpAfterMs: config.scheduler.zombieTaskThreshold * 1000 });
+    retryWhileUnavailable(`${dagId}.${taskId} (${runId}, try ${started.try_number}): ${what}`, write, {
+      logger: ctx.logger,
+      giveUpAfterMs: config.scheduler.zombieTaskThreshold * 1000,
+    });
   const reuse = options.same && options.same.run.dag_id === dagId && options.same.run.run_id === runId ? options.same : null;
   const run: DagRunRow = reuse?.run ?? (await retry('reading its dag run', () => knex('dag_run').where({ dag_id: dagId, run_id: runId }).first()));
   const dag = reuse?.dag ?? (await retry('reading its DAG', () => getSerializedDagCached(knex, dagId)))!;
@@ -154,7 +157,8 @@ export async function executeTry(
       tryNumber: started.try_number,
       mapIndex,
       xcom: {
-        pull: async ({ dagId: from, taskIds, key }) => pullXComs(knex, from === dagId ? run.id : await runIdAtSameDate(knex, from, run), taskIds, key, mapIndex),
+        pull: async ({ dagId: from, taskIds, key }) =>
+          pullXComs(knex, from === dagId ? run.id : await runIdAtSameDate(knex, from, run), taskIds, key, mapIndex),
         push: (key, value) => pushXCom(knex, { dagRunId: run.id, dagId, runId, taskId, mapIndex }, key, value, config.core.xcomMaxSize),
       },
       variables,
@@ -192,7 +196,14 @@ export async function executeTry(
   return { outcome, next, run, dag };
 }
 
-async function recordFailure(knex: Knex, ti: TaskInstanceRow, policy: SerializedDag['tasks'][number] | null, error: unknown, at: Date, log: TaskLog): Promise<TryOutcome> {
+async function recordFailure(
+  knex: Knex,
+  ti: TaskInstanceRow,
+  policy: SerializedDag['tasks'][number] | null,
+  error: unknown,
+  at: Date,
+  log: TaskLog,
+): Promise<TryOutcome> {
   if (error instanceof AirflowSkipException) {
     log.info(`Skipping: ${error.message}`);
     const [row] = await transitionTaskInstances(knex, [ti.id], { to: 'skipped', from: ['running'], now: at });
@@ -215,7 +226,13 @@ async function saveRenderedFields(knex: Knex, ti: TaskInstanceRow, rendered: Rec
   const meaningful = Object.values(rendered).some((v) => v !== null && v !== undefined && !(typeof v === 'object' && Object.keys(v as object).length === 0));
   if (!meaningful) return;
   await knex('rendered_task_instance_fields')
-    .insert({ dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id, map_index: ti.map_index, rendered_fields: JSON.stringify(secretsMasker.redact(rendered)) })
+    .insert({
+      dag_id: ti.dag_id,
+      run_id: ti.run_id,
+      task_id: ti.task_id,
+      map_index: ti.map_index,
+      rendered_fields: JSON.stringify(secretsMasker.redact(rendered)),
+    })
     .onConflict(['dag_id', 'run_id', 'task_id', 'map_index'])
     .merge(['rendered_fields']);
 }
@@ -253,7 +270,17 @@ class Discarded extends Error {}
  */
 async function recordTrySuccess(
   ctx: RunnerContext,
-  args: { ti: TaskInstanceRow; run: DagRunRow; dag: SerializedDag; xcom: string | null; skip: readonly string[]; log: TaskLog; chain: boolean; jobId?: number | null; reserved?: TaskInstanceRow[] },
+  args: {
+    ti: TaskInstanceRow;
+    run: DagRunRow;
+    dag: SerializedDag;
+    xcom: string | null;
+    skip: readonly string[];
+    log: TaskLog;
+    chain: boolean;
+    jobId?: number | null;
+    reserved?: TaskInstanceRow[];
+  },
 ): Promise<{ outcome: 'success' | 'discarded'; next: StartedTry | null }> {
   const { knex, config } = ctx;
   const now = ctx.now ?? (() => new Date());
@@ -278,11 +305,27 @@ async function recordTrySuccess(
         const ids: number[] = await trx('task_instance').where({ dag_id: ti.dag_id, run_id: ti.run_id }).whereIn('task_id', args.skip).pluck('id');
         skipped = (await transitionTaskInstances(trx, ids, { to: 'skipped', from: [null, 'scheduled'], now: now() })).map((t) => t.task_id);
       }
-      const recorded = await recordSuccess(trx, { ti, dagRunId: run.id, now: now(), xcomJson: args.xcom, decideRunId: decide ? run.id : null, claimLock: claim });
+      const recorded = await recordSuccess(trx, {
+        ti,
+        dagRunId: run.id,
+        now: now(),
+        xcomJson: args.xcom,
+        decideRunId: decide ? run.id : null,
+        claimLock: claim,
+      });
       if (!recorded.recorded) throw new Discarded(); // nothing of this try is kept
       if (recorded.runTis) await decideRun(trx, dag, recorded.runTis, now());
       const jobId = args.jobId ?? null;
-      if (claim) reserved.push(...(await claimForWorker(trx, { run, now: now(), jobId, maxActiveTasksPerDag: config.core.maxActiveTasksPerDag, parallelism: config.core.parallelism })));
+      if (claim)
+        reserved.push(
+          ...(await claimForWorker(trx, {
+            run,
+            now: now(),
+            jobId,
+            maxActiveTasksPerDag: config.core.maxActiveTasksPerDag,
+            parallelism: config.core.parallelism,
+          })),
+        );
       return chain ? startNextReserved(trx, reserved, now) : null;
     });
     if (args.skip.length) args.log.info(`Skipping downstream tasks: ${skipped.join(', ') || '(none left to skip)'}`);
@@ -300,7 +343,8 @@ async function resetIfRestarting(knex: Knex, id: number, at: Date): Promise<void
 }
 
 async function runCallback(task: BaseOperator, outcome: TryOutcome, context: TaskContext, log: TaskLog): Promise<void> {
-  const callback = outcome === 'success' ? task.onSuccessCallback : outcome === 'failed' ? task.onFailureCallback : outcome === 'up_for_retry' ? task.onRetryCallback : null;
+  const callback =
+    outcome === 'success' ? task.onSuccessCallback : outcome === 'failed' ? task.onFailureCallback : outcome === 'up_for_retry' ? task.onRetryCallback : null;
   if (!callback) return;
   try {
     await callback(context);

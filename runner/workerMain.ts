@@ -44,7 +44,8 @@ const reserved: TaskInstanceRow[] = [];
 let busy = false;
 let exitRequested = false;
 /** The worker's bookkeeping waits out a database restart (up to the zombie threshold) instead of exiting. */
-const retry = <T>(what: string, write: () => Promise<T>) => retryWhileUnavailable(`worker: ${what}`, write, { logger, giveUpAfterMs: config.scheduler.zombieTaskThreshold * 1000 });
+const retry = <T>(what: string, write: () => Promise<T>) =>
+  retryWhileUnavailable(`worker: ${what}`, write, { logger, giveUpAfterMs: config.scheduler.zombieTaskThreshold * 1000 });
 
 process.on('message', (request: WorkerRequest) => {
   if (request.type === 'exit') {
@@ -60,15 +61,30 @@ async function run(workload: TaskWorkload): Promise<void> {
   try {
     await retry('importing its DAG file', () => importDagFile(ctx, workload.dagId));
     let current = await retry(`starting ${workload.dagId}.${workload.taskId}`, () => startTry(ctx, workload));
-    if (!current) send({ type: 'done', tiId: workload.tiId, outcome: 'not_run', next: null, reserved: reserved.map(workloadOf), retiring: tasksRun >= maxTasks || exitRequested });
+    if (!current)
+      send({
+        type: 'done',
+        tiId: workload.tiId,
+        outcome: 'not_run',
+        next: null,
+        reserved: reserved.map(workloadOf),
+        retiring: tasksRun >= maxTasks || exitRequested,
+      });
     let same: Parameters<typeof executeTry>[2]['same'];
     while (current) {
       const tiId = current.ti.id;
       const onBody = (executionTimeoutMs: number | null) => executionTimeoutMs !== null && send({ type: 'running', tiId, executionTimeoutMs });
-      const { outcome, next: chained, run, dag } = await executeTry(ctx, current, { chain: tasksRun + 1 < maxTasks && !exitRequested, jobId, same, reserved, onBody });
+      const {
+        outcome,
+        next: chained,
+        run,
+        dag,
+      } = await executeTry(ctx, current, { chain: tasksRun + 1 < maxTasks && !exitRequested, jobId, same, reserved, onBody });
       tasksRun += 1;
       // After a failure (no chaining), reservations still get run, each started by a statement of its own.
-      const next = chained ?? (reserved.length && !exitRequested ? await retry('starting a reserved task', () => startNextReserved(db.knex, reserved, () => new Date())) : null);
+      const next =
+        chained ??
+        (reserved.length && !exitRequested ? await retry('starting a reserved task', () => startNextReserved(db.knex, reserved, () => new Date())) : null);
       // One message per task: what ended, what runs now, what is held.
       const retiring = !next && (tasksRun >= maxTasks || exitRequested);
       send({ type: 'done', tiId: current.ti.id, outcome, next: next && workloadOf(next.ti), reserved: reserved.map(workloadOf), retiring });
@@ -84,12 +100,12 @@ async function run(workload: TaskWorkload): Promise<void> {
   if (tasksRun >= maxTasks || exitRequested) await shutdown();
 }
 
-
 async function shutdown(): Promise<void> {
   // Reservations not run are handed back to the scheduler.
   const handBack = reserved.splice(0).map((ti) => ti.id);
   try {
-    if (handBack.length) await retry('handing back its reservations', () => transitionTaskInstances(db.knex, handBack, { to: 'scheduled', from: ['queued'], now: new Date() }));
+    if (handBack.length)
+      await retry('handing back its reservations', () => transitionTaskInstances(db.knex, handBack, { to: 'scheduled', from: ['queued'], now: new Date() }));
   } catch (error) {
     // Still queued under our scheduler's job: the orphan check puts them back once that job is gone.
     logger.error(`worker could not hand back ${handBack.length} reservation(s): ${error instanceof Error ? error.message : String(error)}`);

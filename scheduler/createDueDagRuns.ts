@@ -54,7 +54,9 @@ export async function createDueDagRuns(
         });
         // Back of the queue for a while: 50 broken DAGs sorted first must not starve the others.
         // Safe to move: the next attempt recomputes the due runs from the last run, not from this column.
-        await trx('dag').where('dag_id', dagId).update({ next_dagrun_create_after: new Date(now.getTime() + RETRY_FAILED_DAG_MS) });
+        await trx('dag')
+          .where('dag_id', dagId)
+          .update({ next_dagrun_create_after: new Date(now.getTime() + RETRY_FAILED_DAG_MS) });
       }
     }
     return created;
@@ -79,7 +81,15 @@ async function createRunsOfDag(
     const logicalDate = info.dataInterval.start;
     try {
       created.push(
-        await createDagRun(trx, { dag, runId: runIdFor('scheduled', logicalDate), runType: 'scheduled', logicalDate, dataInterval: info.dataInterval, creatingJobId: options.jobId, now }),
+        await createDagRun(trx, {
+          dag,
+          runId: runIdFor('scheduled', logicalDate),
+          runType: 'scheduled',
+          logicalDate,
+          dataInterval: info.dataInterval,
+          creatingJobId: options.jobId,
+          now,
+        }),
       );
       active += 1;
     } catch (error) {

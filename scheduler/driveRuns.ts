@@ -41,7 +41,11 @@ export async function driveRunsToCompletion(options: {
   try {
     for (;;) {
       const runs: DagRunRow[] = await knex('dag_run').where('dag_id', dagId).whereIn('run_id', runIds).orderBy('logical_date');
-      const taskStates = await knex('task_instance').where('dag_id', dagId).whereIn('run_id', runIds).orderBy(['run_id', 'id']).select('run_id', 'task_id', 'state');
+      const taskStates = await knex('task_instance')
+        .where('dag_id', dagId)
+        .whereIn('run_id', runIds)
+        .orderBy(['run_id', 'id'])
+        .select('run_id', 'task_id', 'state');
       const snapshot = JSON.stringify([runs.map((r) => r.state), taskStates]);
       if (snapshot !== last) {
         last = snapshot;

@@ -43,11 +43,14 @@ export async function applyExecutorEvents(
     const row = await failTaskInstance(knex, ti, { policy: task, allowRetry: true, from: [ti.state], now: options.now });
     if (row) {
       failed += 1;
-      options.logger.error(`task instance ${ti.dag_id}.${ti.task_id} (${ti.run_id}, try ${ti.try_number}) ended without recording a result; marked ${row.state}: ${event.info}`, {
-        dagId: ti.dag_id,
-        taskId: ti.task_id,
-        runId: ti.run_id,
-      });
+      options.logger.error(
+        `task instance ${ti.dag_id}.${ti.task_id} (${ti.run_id}, try ${ti.try_number}) ended without recording a result; marked ${row.state}: ${event.info}`,
+        {
+          dagId: ti.dag_id,
+          taskId: ti.task_id,
+          runId: ti.run_id,
+        },
+      );
       appendToTryLog(options, ti, `The task's process ended without recording a result; marked ${row.state}. Reason: ${event.info}`);
     }
   }

@@ -63,7 +63,13 @@ export async function scheduleDagRuns(
   return result;
 }
 
-async function scheduleOneRun(trx: Knex.Transaction, run: DagRunRow, dag: SerializedDag, now: Date, logger: Logger): Promise<{ scheduled: number; finished: DagRunRow | null }> {
+async function scheduleOneRun(
+  trx: Knex.Transaction,
+  run: DagRunRow,
+  dag: SerializedDag,
+  now: Date,
+  logger: Logger,
+): Promise<{ scheduled: number; finished: DagRunRow | null }> {
   const log = logger.child({ dagId: run.dag_id, runId: run.run_id });
   const tis: TaskInstanceRow[] = await trx('task_instance').where({ dag_id: run.dag_id, run_id: run.run_id, map_index: -1 });
   const idOf = new Map(tis.map((ti) => [ti.task_id, ti.id]));
@@ -73,7 +79,11 @@ async function scheduleOneRun(trx: Knex.Transaction, run: DagRunRow, dag: Serial
   if (dag.dagrunTimeoutMs !== null && run.start_date && now.getTime() - run.start_date.getTime() > dag.dagrunTimeoutMs) {
     // Airflow: the run fails and its unfinished task instances are skipped (running ones notice and stop).
     const unfinished = tis.filter((ti) => !['success', 'failed', 'skipped', 'upstream_failed', 'removed'].includes(ti.state ?? ''));
-    await transitionTaskInstances(trx, unfinished.map((ti) => ti.id), { to: 'skipped', now });
+    await transitionTaskInstances(
+      trx,
+      unfinished.map((ti) => ti.id),
+      { to: 'skipped', now },
+    );
     log.warn(`dag run timed out after ${dag.dagrunTimeoutMs / 1000} s (dagrunTimeout)`);
     return { scheduled: 0, finished: await finish(trx, run, 'failed', now) };
   }
@@ -107,9 +117,15 @@ async function finish(trx: Knex.Transaction, run: DagRunRow, state: 'success' | 
 
 /** Task states of the DAG's run just before this one (by logical date), for dependsOnPast; null if this is the first run. */
 async function previousRunTaskStates(trx: Knex.Transaction, run: DagRunRow): Promise<Map<string, TiState> | null> {
-  const previous = await trx('dag_run').where('dag_id', run.dag_id).andWhere('logical_date', '<', run.logical_date).orderBy('logical_date', 'desc').first('run_id');
+  const previous = await trx('dag_run')
+    .where('dag_id', run.dag_id)
+    .andWhere('logical_date', '<', run.logical_date)
+    .orderBy('logical_date', 'desc')
+    .first('run_id');
   if (!previous) return null;
-  const rows: { task_id: string; state: TiState }[] = await trx('task_instance').where({ dag_id: run.dag_id, run_id: previous.run_id, map_index: -1 }).select('task_id', 'state');
+  const rows: { task_id: string; state: TiState }[] = await trx('task_instance')
+    .where({ dag_id: run.dag_id, run_id: previous.run_id, map_index: -1 })
+    .select('task_id', 'state');
   return new Map(rows.map((r) => [r.task_id, r.state]));
 }
 

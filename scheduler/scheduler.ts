@@ -119,11 +119,15 @@ export class Scheduler {
     this.unappliedEvents.push(...executor.drainEvents());
     try {
       // A stop during a database outage waits a little for it, then stops anyway.
-      await retryWhileUnavailable('scheduler stopping: recording what its executor reported', async () => {
-        await applyExecutorEvents(knex, this.unappliedEvents, { now: this.now(), logger, baseLogFolder: config.logging.baseLogFolder });
-        this.unappliedEvents = [];
-        if (this.jobId !== null) await endJob(knex, this.jobId, 'success');
-      }, { logger, giveUpAfterMs: 10_000 });
+      await retryWhileUnavailable(
+        'scheduler stopping: recording what its executor reported',
+        async () => {
+          await applyExecutorEvents(knex, this.unappliedEvents, { now: this.now(), logger, baseLogFolder: config.logging.baseLogFolder });
+          this.unappliedEvents = [];
+          if (this.jobId !== null) await endJob(knex, this.jobId, 'success');
+        },
+        { logger, giveUpAfterMs: 10_000 },
+      );
     } catch (error) {
       // Not lost: its job goes stale, so the next scheduler treats its tries as orphans (or zombies).
       logger.error(`the scheduler stopped without recording its executor's last events and its end: ${error instanceof Error ? error.message : String(error)}`);
@@ -143,18 +147,23 @@ export class Scheduler {
     const now = this.now();
     // Events are kept until applied: a database outage must not lose the news that a runner died.
     this.unappliedEvents.push(...executor.drainEvents());
-    const { failed: failedByExecutor, touched } = await applyExecutorEvents(knex, this.unappliedEvents, { now, logger, baseLogFolder: config.logging.baseLogFolder });
+    const { failed: failedByExecutor, touched } = await applyExecutorEvents(knex, this.unappliedEvents, {
+      now,
+      logger,
+      baseLogFolder: config.logging.baseLogFolder,
+    });
     this.unappliedEvents = [];
     const only = this.options.only;
-    const created = only || kind === 'targeted'
-      ? []
-      : await createDueDagRuns(knex, {
-          now,
-          catchupByDefault: config.scheduler.catchupByDefault,
-          maxActiveRunsPerDag: config.core.maxActiveRunsPerDag,
-          jobId: this.jobId,
-          logger,
-        });
+    const created =
+      only || kind === 'targeted'
+        ? []
+        : await createDueDagRuns(knex, {
+            now,
+            catchupByDefault: config.scheduler.catchupByDefault,
+            maxActiveRunsPerDag: config.core.maxActiveRunsPerDag,
+            jobId: this.jobId,
+            logger,
+          });
     for (const run of created) logger.info(`created dag run ${run.run_id}`, { dagId: run.dag_id });
     const pass = await scheduleDagRuns(knex, {
       now,
@@ -191,7 +200,8 @@ export class Scheduler {
         const result = await this.runOnce(full ? 'full' : 'targeted');
         busy = result.createdRuns + result.scheduled + result.queued + result.finishedRuns + result.failedByExecutor > 0;
         await this.housekeeping();
-        if (unavailableSince !== null) logger.info(`the database is back; the scheduler loop resumed after ${((Date.now() - unavailableSince) / 1000).toFixed(1)} s`);
+        if (unavailableSince !== null)
+          logger.info(`the database is back; the scheduler loop resumed after ${((Date.now() - unavailableSince) / 1000).toFixed(1)} s`);
         failures = 0;
         unavailableSince = null;
       } catch (error) {
@@ -201,7 +211,9 @@ export class Scheduler {
         const backoffMs = Math.min(10_000, 500 * 2 ** (failures - 1));
         if (isDatabaseUnavailable(error)) {
           unavailableSince ??= Date.now();
-          logger.warn(`the database is unavailable (${error instanceof Error ? error.message : String(error)}); scheduler loop retrying in ${backoffMs / 1000} s`);
+          logger.warn(
+            `the database is unavailable (${error instanceof Error ? error.message : String(error)}); scheduler loop retrying in ${backoffMs / 1000} s`,
+          );
         } else {
           logger.error('scheduler loop iteration failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
         }

@@ -36,7 +36,10 @@ export async function clearTaskInstances(knex: Knex, request: ClearRequest): Pro
     if (runs.length === 0) return [];
     let query = trx('task_instance')
       .where('dag_id', request.dag.dagId)
-      .whereIn('run_id', runs.map((r) => r.run_id))
+      .whereIn(
+        'run_id',
+        runs.map((r) => r.run_id),
+      )
       .whereIn('task_id', [...taskIds])
       .orderBy('id')
       .forUpdate();
@@ -52,11 +55,15 @@ export async function clearTaskInstances(knex: Knex, request: ClearRequest): Pro
     if (request.dryRun || tis.length === 0) return tis;
     const { now } = request;
     const retries = JSON.stringify(Object.fromEntries(request.dag.tasks.map((t) => [t.taskId, t.retries])));
-    await transitionTaskInstances(trx, tis.filter((ti) => ti.state === 'running').map((ti) => ti.id), { to: 'restarting', now });
+    await transitionTaskInstances(
+      trx,
+      tis.filter((ti) => ti.state === 'running').map((ti) => ti.id),
+      { to: 'restarting', now },
+    );
     await transitionTaskInstances(
       trx,
       tis.filter((ti) => ti.state !== 'running' && ti.state !== null).map((ti) => ti.id),
-      { to: null, now, set: { max_tries: trx.raw("ti.try_number + COALESCE((?::jsonb ->> ti.task_id)::int, 0)", [retries]) as never, next_retry_at: null } },
+      { to: null, now, set: { max_tries: trx.raw('ti.try_number + COALESCE((?::jsonb ->> ti.task_id)::int, 0)', [retries]) as never, next_retry_at: null } },
     );
     for (const run of runs) {
       const cleared = tis.filter((t) => t.run_id === run.run_id).map((t) => t.task_id);

@@ -51,7 +51,14 @@ export async function markTaskInstances(knex: Knex, request: MarkRequest): Promi
       .where('dag_id', request.dag.dagId)
       .whereIn('run_id', [...logicalDates.keys()])
       .whereIn('task_id', [...taskIds])
-      .where((q) => q.whereIn('state', movable.filter((s) => s !== null)).orWhereNull('state'))
+      .where((q) =>
+        q
+          .whereIn(
+            'state',
+            movable.filter((s) => s !== null),
+          )
+          .orWhereNull('state'),
+      )
       .orderBy('id')
       .forUpdate();
     if (request.mapIndex !== undefined) query.where('map_index', request.mapIndex);
@@ -66,7 +73,13 @@ export async function markTaskInstances(knex: Knex, request: MarkRequest): Promi
     if (request.state === 'success') {
       const resumed = [...relativeTaskIds(request.dag.tasks, request.taskIds, { downstream: true })].filter((id) => !taskIds.has(id));
       if (resumed.length) {
-        await clearTaskInstances(trx, { dag: request.dag, runIds: [...new Set(marked.map((ti) => ti.run_id))], taskIds: resumed, onlyStates: ['failed', 'upstream_failed'], now: request.now });
+        await clearTaskInstances(trx, {
+          dag: request.dag,
+          runIds: [...new Set(marked.map((ti) => ti.run_id))],
+          taskIds: resumed,
+          onlyStates: ['failed', 'upstream_failed'],
+          now: request.now,
+        });
       }
     }
     await notifyScheduler(trx, `marked ${marked.length} task instance(s) of ${request.dag.dagId} ${request.state}`);

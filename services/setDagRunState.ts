@@ -43,7 +43,14 @@ export async function setDagRunState(knex: Knex, request: SetDagRunStateRequest)
     if (request.state === 'queued') return requeue(trx, run, request.dag, now);
     const unfinished: TaskInstanceRow[] = await trx('task_instance')
       .where({ dag_id: run.dag_id, run_id: run.run_id })
-      .where((q) => q.whereIn('state', [...UNFINISHED_TI_STATES].filter((s) => s !== null)).orWhereNull('state'))
+      .where((q) =>
+        q
+          .whereIn(
+            'state',
+            [...UNFINISHED_TI_STATES].filter((s) => s !== null),
+          )
+          .orWhereNull('state'),
+      )
       .orderBy('id')
       .forUpdate();
     const changed: TaskInstanceRow[] = [];

@@ -13,7 +13,11 @@ export interface ChaosDag {
   taskCount: number;
 }
 
-export function writeChaosDag(folder: string, ledger: string, options: { layers: number; width: number; bashMs: number; longBashMs: number; functionMs: number; retries: number }): ChaosDag {
+export function writeChaosDag(
+  folder: string,
+  ledger: string,
+  options: { layers: number; width: number; bashMs: number; longBashMs: number; functionMs: number; retries: number },
+): ChaosDag {
   const { layers, width, bashMs, longBashMs, functionMs, retries } = options;
   const dagId = 'chaos';
   const line = (event: string) => `echo "${event} $AIRFLOW_CTX_DAG_RUN_ID $AIRFLOW_CTX_TASK_ID $AIRFLOW_CTX_TRY_NUMBER $$ $(date +%s%3N)" >> ${ledger}`;

@@ -51,10 +51,9 @@ export class Observer {
   }
 
   async stateCounts(dagId: string): Promise<Record<string, number> | null> {
-    const rows = await this.query<{ state: string | null; n: number }>(
-      'SELECT state, count(*)::int AS n FROM task_instance WHERE dag_id = $1 GROUP BY state',
-      [dagId],
-    );
+    const rows = await this.query<{ state: string | null; n: number }>('SELECT state, count(*)::int AS n FROM task_instance WHERE dag_id = $1 GROUP BY state', [
+      dagId,
+    ]);
     return rows && Object.fromEntries(rows.map((r) => [r.state ?? 'none', r.n]));
   }
 }

@@ -158,7 +158,10 @@ async function recovery(db: Observer, interrupted: Body[], from: number): Promis
     resumed ??= readLedger(ledger).find((b) => b.start > from)?.start ?? null;
     if (recovered === null) {
       const rows = tasks.length
-        ? await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM task_instance WHERE dag_id = $1 AND task_id = ANY($2) AND state = 'success'`, [dag.dagId, tasks])
+        ? await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM task_instance WHERE dag_id = $1 AND task_id = ANY($2) AND state = 'success'`, [
+            dag.dagId,
+            tasks,
+          ])
         : [{ n: 0 }];
       if (rows && rows[0]!.n === tasks.length) recovered = Date.now();
     }
@@ -172,40 +175,67 @@ async function killScheduler(db: Observer): Promise<EventResult> {
   const interrupted = runningAt(readLedger(ledger), at);
   const pid = scheduler.kill();
   log(`killed the scheduler ${pid} (${interrupted.length} bodies running); the supervisor restarts it in 1 s`);
-  return { event: 'kill -9 scheduler', at_s: secondsSince(triggeredAt, at), killed_pid: pid, interrupted: interrupted.length, ...(await recovery(db, interrupted, at)) };
+  return {
+    event: 'kill -9 scheduler',
+    at_s: secondsSince(triggeredAt, at),
+    killed_pid: pid,
+    interrupted: interrupted.length,
+    ...(await recovery(db, interrupted, at)),
+  };
 }
 
 /** Kills the warm worker running a body of the given operator kind; reports its children that outlive it. */
 async function killWorker(db: Observer, kind: 'FunctionOperator' | 'BashOperator'): Promise<EventResult> {
   const name = kind === 'BashOperator' ? 'kill -9 worker running a BashOperator' : 'kill -9 worker mid-body';
-  const target = await until(`a ${kind} body to run`, async () => {
-    const all = processes();
-    const workers = new Set(warmWorkers(scheduler.child!.pid!, all).map((p) => p.pid));
-    for (const body of runningAt(readLedger(ledger), Date.now())) {
-      const isBash = Number(body.taskId.slice(-2)) % 2 === 0;
-      if (isBash !== (kind === 'BashOperator')) continue;
-      // Bash: a long body (chain 0) that has just started, so a body that outlived its worker would
-      // still run when the retry starts, and show up as overlapping tries.
-      if (isBash && (!body.taskId.endsWith('_t00') || Date.now() - body.start > 2_000)) continue;
-      // A TypeScript body runs in the worker itself; bash is the worker's child.
-      const worker = isBash ? all.find((p) => p.pid === body.pid)?.ppid : body.pid;
-      if (worker && workers.has(worker)) return { worker, body, children: all.filter((p) => p.ppid === worker).map((p) => p.pid) };
-    }
-    return null;
-  }, 60_000);
-  if (!target) return { event: name, at_s: secondsSince(triggeredAt), killed_pid: null, interrupted: 0, resumed_s: null, recovered_s: null, note: 'no such worker found' };
+  const target = await until(
+    `a ${kind} body to run`,
+    async () => {
+      const all = processes();
+      const workers = new Set(warmWorkers(scheduler.child!.pid!, all).map((p) => p.pid));
+      for (const body of runningAt(readLedger(ledger), Date.now())) {
+        const isBash = Number(body.taskId.slice(-2)) % 2 === 0;
+        if (isBash !== (kind === 'BashOperator')) continue;
+        // Bash: a long body (chain 0) that has just started, so a body that outlived its worker would
+        // still run when the retry starts, and show up as overlapping tries.
+        if (isBash && (!body.taskId.endsWith('_t00') || Date.now() - body.start > 2_000)) continue;
+        // A TypeScript body runs in the worker itself; bash is the worker's child.
+        const worker = isBash ? all.find((p) => p.pid === body.pid)?.ppid : body.pid;
+        if (worker && workers.has(worker)) return { worker, body, children: all.filter((p) => p.ppid === worker).map((p) => p.pid) };
+      }
+      return null;
+    },
+    60_000,
+  );
+  if (!target)
+    return { event: name, at_s: secondsSince(triggeredAt), killed_pid: null, interrupted: 0, resumed_s: null, recovered_s: null, note: 'no such worker found' };
   const at = Date.now();
   const interrupted = runningAt(readLedger(ledger), at);
   process.kill(target.worker, 'SIGKILL');
   log(`killed worker ${target.worker} running ${target.body.taskId} try ${target.body.tryNumber}`);
   await sleep(500);
   const outlived = target.children.filter(isAlive).length;
-  return { event: name, at_s: secondsSince(triggeredAt, at), killed_pid: target.worker, interrupted: interrupted.length, outlived, ...(await recovery(db, [target.body], at)) };
+  return {
+    event: name,
+    at_s: secondsSince(triggeredAt, at),
+    killed_pid: target.worker,
+    interrupted: interrupted.length,
+    outlived,
+    ...(await recovery(db, [target.body], at)),
+  };
 }
 
 async function killPostgres(db: Observer): Promise<EventResult> {
   const postmaster = db.postmaster();
-  if (!postmaster) return { event: 'kill -9 Postgres', at_s: secondsSince(triggeredAt), killed_pid: null, interrupted: 0, resumed_s: null, recovered_s: null, note: 'no postmaster.pid' };
+  if (!postmaster)
+    return {
+      event: 'kill -9 Postgres',
+      at_s: secondsSince(triggeredAt),
+      killed_pid: null,
+      interrupted: 0,
+      resumed_s: null,
+      recovered_s: null,
+      note: 'no postmaster.pid',
+    };
   const at = Date.now();
   const interrupted = runningAt(readLedger(ledger), at);
   process.kill(postmaster.pid, 'SIGKILL');
@@ -242,17 +272,24 @@ async function main(): Promise<void> {
   }
 
   const dbLost = events.some((e) => e.note === 'Postgres never came back');
-  const finished = await until('the run to finish', async () => {
-    const rows = await db.query<{ state: string }>('SELECT state FROM dag_run WHERE dag_id = $1', [dag.dagId]);
-    return rows?.[0] && ['success', 'failed'].includes(rows[0].state) ? rows[0].state : null;
-  }, dbLost ? 1_000 : 15 * 60_000);
+  const finished = await until(
+    'the run to finish',
+    async () => {
+      const rows = await db.query<{ state: string }>('SELECT state FROM dag_run WHERE dag_id = $1', [dag.dagId]);
+      return rows?.[0] && ['success', 'failed'].includes(rows[0].state) ? rows[0].state : null;
+    },
+    dbLost ? 1_000 : 15 * 60_000,
+  );
   const runDuration = secondsSince(triggeredAt);
   const counts = await db.stateCounts(dag.dagId);
-  const retried = (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM task_instance WHERE dag_id = $1 AND try_number > 1', [dag.dagId]))?.[0]?.n ?? null;
+  const retried =
+    (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM task_instance WHERE dag_id = $1 AND try_number > 1', [dag.dagId]))?.[0]?.n ?? null;
 
   await scheduler.stop();
   // The last airflow-ts process out stops the embedded Postgres; anything of this run still alive is a leak.
-  const leftovers = await until('every process of the run to exit', async () => !processes().some((p) => p.cmdline.includes(root)), 30_000) ? [] : processes().filter((p) => p.cmdline.includes(root));
+  const leftovers = (await until('every process of the run to exit', async () => !processes().some((p) => p.cmdline.includes(root)), 30_000))
+    ? []
+    : processes().filter((p) => p.cmdline.includes(root));
   for (const p of leftovers) process.kill(p.pid, 'SIGKILL');
 
   const ledgerCounts = countLedger(readLedger(ledger));
@@ -285,13 +322,22 @@ async function main(): Promise<void> {
   if (!args.keep) rmSync(root, { recursive: true, force: true });
 }
 
-function printReport(report: { run: { state: string; seconds: number }; counts: Record<string, number | string>; events: EventResult[]; loadavg: number[] }): void {
+function printReport(report: {
+  run: { state: string; seconds: number };
+  counts: Record<string, number | string>;
+  events: EventResult[];
+  loadavg: number[];
+}): void {
   console.log(`\nchaos: ${dag.taskCount} tasks, run ${report.run.state} after ${report.run.seconds} s, load ${report.loadavg.join(' ')}\n`);
   for (const [key, value] of Object.entries(report.counts)) console.log(`${key.replaceAll('_', ' ').padEnd(42)} ${value}`);
-  console.log(`\n${'event'.padEnd(40)} ${'at s'.padStart(6)} ${'bodies hit'.padStart(10)} ${'db back s'.padStart(9)} ${'resumed s'.padStart(9)} ${'recovered s'.padStart(11)}`);
+  console.log(
+    `\n${'event'.padEnd(40)} ${'at s'.padStart(6)} ${'bodies hit'.padStart(10)} ${'db back s'.padStart(9)} ${'resumed s'.padStart(9)} ${'recovered s'.padStart(11)}`,
+  );
   for (const e of report.events) {
     const cell = (v: number | null | undefined, w: number) => String(v ?? '—').padStart(w);
-    console.log(`${e.event.padEnd(40)} ${cell(e.at_s, 6)} ${cell(e.interrupted, 10)} ${cell(e.db_back_s, 9)} ${cell(e.resumed_s, 9)} ${cell(e.recovered_s, 11)}${e.note ? `  ${e.note}` : ''}`);
+    console.log(
+      `${e.event.padEnd(40)} ${cell(e.at_s, 6)} ${cell(e.interrupted, 10)} ${cell(e.db_back_s, 9)} ${cell(e.resumed_s, 9)} ${cell(e.recovered_s, 11)}${e.note ? `  ${e.note}` : ''}`,
+    );
   }
 }
 

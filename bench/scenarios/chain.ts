@@ -16,7 +16,12 @@ export function chainScenario(options: { name: string; tasks: number; fiboN: num
     { key: 'total_ms', label: 'trigger → last end', unit: 'ms' },
     { key: 'first_start_ms', label: 'trigger → first start', unit: 'ms' },
     { key: 'span_ms', label: 'first start → last end', unit: 'ms', ...(targets && { target: { op: '<=', value: targets.spanMs, executors: local } }) },
-    { key: 'hop_median_ms', label: 'per-hop end→start, median', unit: 'ms', ...(targets && { target: { op: '<=', value: targets.hopMedianMs, executors: local } }) },
+    {
+      key: 'hop_median_ms',
+      label: 'per-hop end→start, median',
+      unit: 'ms',
+      ...(targets && { target: { op: '<=', value: targets.hopMedianMs, executors: local } }),
+    },
     { key: 'hop_p95_ms', label: 'per-hop end→start, p95', unit: 'ms' },
     { key: 'task_median_ms', label: 'task start→end, median', unit: 'ms' },
   ];

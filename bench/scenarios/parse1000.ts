@@ -39,7 +39,9 @@ export const parse1000: Scenario = {
     const deadline = Date.now() + 60_000;
     let updatedAt: number | null = null;
     while (updatedAt === null) {
-      const row = await knex('serialized_dag').where('dag_id', edited.dagId).first('dag_hash', knex.raw('(extract(epoch from last_updated) * 1000)::text AS updated_ms'));
+      const row = await knex('serialized_dag')
+        .where('dag_id', edited.dagId)
+        .first('dag_hash', knex.raw('(extract(epoch from last_updated) * 1000)::text AS updated_ms'));
       if (row.dag_hash !== before.dag_hash) updatedAt = Number(row.updated_ms);
       else if (Date.now() > deadline) throw new Error(`${edited.file} was not re-serialized within 60 s of being rewritten`);
       else await sleep(50); // the figure is last_updated, not when we noticed
@@ -55,6 +57,9 @@ export const parse1000: Scenario = {
 };
 
 async function serializedSummary(knex: Knex): Promise<{ count: number; lastUpdated: number }> {
-  const row = await knex('serialized_dag').first(knex.raw('count(*)::int AS count'), knex.raw('(extract(epoch from max(last_updated)) * 1000)::text AS last_ms'));
+  const row = await knex('serialized_dag').first(
+    knex.raw('count(*)::int AS count'),
+    knex.raw('(extract(epoch from max(last_updated)) * 1000)::text AS last_ms'),
+  );
   return { count: row.count, lastUpdated: Number(row.last_ms) };
 }

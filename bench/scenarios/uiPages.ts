@@ -35,7 +35,10 @@ export const uiPages: Scenario = {
   async run(context) {
     const { knex, url } = context.db;
     await seed(knex);
-    const config = await resolveConfig({ cwd: context.home, env: { AIRFLOW_HOME: context.home, AIRFLOW__DATABASE__URL: url, AIRFLOW__CORE__DAGS_FOLDER: context.dagsFolder } });
+    const config = await resolveConfig({
+      cwd: context.home,
+      env: { AIRFLOW_HOME: context.home, AIRFLOW__DATABASE__URL: url, AIRFLOW__CORE__DAGS_FOLDER: context.dagsFolder },
+    });
     const server = await startWebserver({ knex, config, logger: memoryLogger(), port: 0, host: '127.0.0.1' });
     try {
       const cookie = await logIn(server.url);
@@ -60,7 +63,14 @@ export const uiPages: Scenario = {
 async function seed(knex: Knex): Promise<void> {
   const record = async (dag: DAG) => {
     const serialized = { ...serializeDag(dag), fileloc: `/bench/${dag.dagId}.ts` };
-    await recordParsedFile(knex, { file: serialized.fileloc, dags: [serialized], source: '// bench', parsedAt: new Date(), pausedAtCreation: false, catchupByDefault: false });
+    await recordParsedFile(knex, {
+      file: serialized.fileloc,
+      dags: [serialized],
+      source: '// bench',
+      parsedAt: new Date(),
+      pausedAtCreation: false,
+      catchupByDefault: false,
+    });
   };
   for (let d = 0; d < DAGS; d++) {
     const dag = new DAG({ dagId: `bench_list_${String(d).padStart(4, '0')}`, tags: ['bench'] });

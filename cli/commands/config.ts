@@ -33,7 +33,8 @@ export function configCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
       (args) =>
         withRuntime(args, async ({ config }) => {
           const value = configValue(config, args.section, args.key);
-          if (isKey(args.section, args.key)) throw new AirflowError(`${args.section}.${args.key} is a secret: airflow config get-value never prints it (read it where you set it)`);
+          if (isKey(args.section, args.key))
+            throw new AirflowError(`${args.section}.${args.key} is a secret: airflow config get-value never prints it (read it where you set it)`);
           console.log(valueText(shown(args.section, args.key, value)));
         }),
     )

@@ -15,7 +15,7 @@ export function dagRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
       (y) =>
         y
           .positional('dag_id', { type: 'string', demandOption: true })
-          .option('conf', { alias: 'c', type: 'string', describe: 'JSON object passed to the run (checked against the DAG\'s params)' })
+          .option('conf', { alias: 'c', type: 'string', describe: "JSON object passed to the run (checked against the DAG's params)" })
           .option('run-id', { alias: 'r', type: 'string', describe: 'Run id (default manual__<logical date>)' })
           .option('logical-date', { alias: 'l', type: 'string', describe: 'Logical date (default now)' })
           .option('note', { type: 'string' })
@@ -48,7 +48,18 @@ export function dagRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           const { knex } = await db();
           await getSerializedDag(knex, args.dag_id); // a clear error for an unknown DAG
           const runs = await listDagRuns(knex, args.dag_id, { state: args.state, limit: args.limit });
-          printRows(runs.map(dagRunFields), args.output, ['dag_id', 'run_id', 'state', 'run_type', 'logical_date', 'data_interval_start', 'data_interval_end', 'start_date', 'end_date', 'conf']);
+          printRows(runs.map(dagRunFields), args.output, [
+            'dag_id',
+            'run_id',
+            'state',
+            'run_type',
+            'logical_date',
+            'data_interval_start',
+            'data_interval_end',
+            'start_date',
+            'end_date',
+            'conf',
+          ]);
         }),
     );
 }

@@ -35,7 +35,8 @@ export function dagsCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
             args.output,
             ['dag_id', 'fileloc', 'owners', 'is_paused', 'tags', 'schedule'],
           );
-          if (dags.length === 0 && !args.local) console.error('No DAGs recorded yet: start the scheduler, or parse the dags folder here with `airflow dags list --local`.');
+          if (dags.length === 0 && !args.local)
+            console.error('No DAGs recorded yet: start the scheduler, or parse the dags folder here with `airflow dags list --local`.');
           const errors = await listImportErrors((await runtime.db()).knex);
           if (errors.length && args.output === 'table') {
             console.error(`\n${errors.length} DAG file(s) failed to import; see \`airflow dags list-import-errors\`.`);
@@ -78,7 +79,7 @@ export function dagsCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
     )
     .command(
       'show <dag_id>',
-      'Print a DAG\'s tasks as a tree (or Graphviz DOT with --dot)',
+      "Print a DAG's tasks as a tree (or Graphviz DOT with --dot)",
       (y) => y.positional('dag_id', { type: 'string', demandOption: true }).option('dot', { type: 'boolean', default: false, describe: 'Print Graphviz DOT' }),
       (args) =>
         withRuntime(args, async (runtime) => {

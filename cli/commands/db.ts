@@ -4,24 +4,36 @@ import { withRuntime, type GlobalArgs } from '../runtime.ts';
 
 export function dbCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
   return yargs
-    .command('migrate', 'Create or upgrade the metadata database schema', (y) => y, (args) =>
-      withRuntime(args, async ({ db }) => {
-        const database = await db({ migrated: false });
-        const applied = await migrateToLatest(database.knex, database.url);
-        console.log(applied.length ? `Applied ${applied.length} migration(s): ${applied.join(', ')}` : `Database is already at the latest migration (${LATEST_MIGRATION})`);
-        console.log(`Database: ${database.embedded ? 'embedded Postgres' : 'external Postgres'} ${redact(database.url)}`);
-      }),
+    .command(
+      'migrate',
+      'Create or upgrade the metadata database schema',
+      (y) => y,
+      (args) =>
+        withRuntime(args, async ({ db }) => {
+          const database = await db({ migrated: false });
+          const applied = await migrateToLatest(database.knex, database.url);
+          console.log(
+            applied.length
+              ? `Applied ${applied.length} migration(s): ${applied.join(', ')}`
+              : `Database is already at the latest migration (${LATEST_MIGRATION})`,
+          );
+          console.log(`Database: ${database.embedded ? 'embedded Postgres' : 'external Postgres'} ${redact(database.url)}`);
+        }),
     )
-    .command('check', 'Check that the metadata database is reachable and migrated', (y) => y, (args) =>
-      withRuntime(args, async ({ db }) => {
-        const database = await db({ migrated: false });
-        await database.knex.raw('SELECT 1');
-        const status = await schemaStatus(database.knex);
-        console.log(`Connection to ${redact(database.url)} works.`);
-        if (status.unknown.length) throw new Error(`The schema has migrations this airflow-ts does not know: ${status.unknown.join(', ')}`);
-        if (status.pending.length) throw new Error(`Pending migrations: ${status.pending.join(', ')}; run \`airflow db migrate\``);
-        console.log(`Schema is at the latest migration (${LATEST_MIGRATION}).`);
-      }),
+    .command(
+      'check',
+      'Check that the metadata database is reachable and migrated',
+      (y) => y,
+      (args) =>
+        withRuntime(args, async ({ db }) => {
+          const database = await db({ migrated: false });
+          await database.knex.raw('SELECT 1');
+          const status = await schemaStatus(database.knex);
+          console.log(`Connection to ${redact(database.url)} works.`);
+          if (status.unknown.length) throw new Error(`The schema has migrations this airflow-ts does not know: ${status.unknown.join(', ')}`);
+          if (status.pending.length) throw new Error(`Pending migrations: ${status.pending.join(', ')}; run \`airflow db migrate\``);
+          console.log(`Schema is at the latest migration (${LATEST_MIGRATION}).`);
+        }),
     )
     .command(
       'reset',

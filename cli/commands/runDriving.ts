@@ -59,7 +59,7 @@ export function runDrivingCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
     )
     .command(
       'backfill <dag_id>',
-      'Create and run the DAG\'s runs for every schedule interval whose logical date is between --start-date and --end-date',
+      "Create and run the DAG's runs for every schedule interval whose logical date is between --start-date and --end-date",
       (y) =>
         y
           .positional('dag_id', { type: 'string', demandOption: true })
@@ -80,11 +80,31 @@ export function runDrivingCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
             for (const i of intervals) console.log(`${runIdFor('backfill', i.start)}  [${i.start.toISOString()}, ${i.end.toISOString()})`);
             return 0;
           }
-          const existing = new Set((await knex('dag_run').where('dag_id', dag.dagId).whereIn('logical_date', intervals.map((i) => i.start)).pluck('logical_date')).map((d: Date) => d.getTime()));
+          const existing = new Set(
+            (
+              await knex('dag_run')
+                .where('dag_id', dag.dagId)
+                .whereIn(
+                  'logical_date',
+                  intervals.map((i) => i.start),
+                )
+                .pluck('logical_date')
+            ).map((d: Date) => d.getTime()),
+          );
           const runs = await knex.transaction(async (trx) => {
             const created = [];
             for (const interval of intervals.filter((i) => !existing.has(i.start.getTime()))) {
-              created.push(await createDagRun(trx, { dag, runId: runIdFor('backfill', interval.start), runType: 'backfill', logicalDate: interval.start, dataInterval: interval, conf: parseConf(args.conf), now: new Date() }));
+              created.push(
+                await createDagRun(trx, {
+                  dag,
+                  runId: runIdFor('backfill', interval.start),
+                  runType: 'backfill',
+                  logicalDate: interval.start,
+                  dataInterval: interval,
+                  conf: parseConf(args.conf),
+                  now: new Date(),
+                }),
+              );
             }
             return created;
           });
@@ -114,7 +134,11 @@ export function backfillIntervals(dag: SerializedDag, start: Date, end: Date) {
   const restricted = { ...dag, startDate: start.toISOString(), endDate: end.toISOString(), catchup: true };
   const intervals = [];
   const farFuture = new Date(8.64e15);
-  for (let info = nextDagRunInfo(restricted, null, farFuture, true); info && intervals.length < 100_000; info = nextDagRunInfo(restricted, info.dataInterval, farFuture, true)) {
+  for (
+    let info = nextDagRunInfo(restricted, null, farFuture, true);
+    info && intervals.length < 100_000;
+    info = nextDagRunInfo(restricted, info.dataInterval, farFuture, true)
+  ) {
     intervals.push(info.dataInterval);
   }
   return intervals;

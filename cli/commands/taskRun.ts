@@ -30,7 +30,15 @@ export function taskRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
         maskProcessOutput(); // a task process: what its code prints must not show the secrets it read
         refuseSignalsToParent(); // its parent is the scheduler (or a worker): task code must not stop it (ADR 0012)
         const outcome = await withRuntime(args, async (runtime) =>
-          runTaskInstance({ knex: (await runtime.db()).knex, config: runtime.config, logger: runtime.logger, dagId: args.dag_id, taskId: args.task_id, runId: args.run_id, mapIndex: args.mapIndex }),
+          runTaskInstance({
+            knex: (await runtime.db()).knex,
+            config: runtime.config,
+            logger: runtime.logger,
+            dagId: args.dag_id,
+            taskId: args.task_id,
+            runId: args.run_id,
+            mapIndex: args.mapIndex,
+          }),
         );
         // Exit now: task code that ignored its abort signal (e.g. after a timeout) must not keep the process alive.
         process.exit(outcome === 'failed' || outcome === 'up_for_retry' ? 1 : 0);
@@ -77,7 +85,9 @@ export function taskRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           });
           const result = await executeTask(task, context, abort);
           for (const [key, value] of pushed) console.log(`XCom ${key}: ${JSON.stringify(secretsMasker.redact(value))}`);
-          console.log(`Task ${args.dag_id}.${args.task_id} succeeded; returned ${JSON.stringify(secretsMasker.redact(result)) ?? 'nothing'} (nothing was recorded)`);
+          console.log(
+            `Task ${args.dag_id}.${args.task_id} succeeded; returned ${JSON.stringify(secretsMasker.redact(result)) ?? 'nothing'} (nothing was recorded)`,
+          );
         }),
     );
 }

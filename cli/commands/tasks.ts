@@ -21,7 +21,14 @@ export function taskCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
         withRuntime(args, async ({ db }) => {
           const dag = await getSerializedDag((await db()).knex, args.dag_id);
           printRows(
-            dag.tasks.map((t) => ({ task_id: t.taskId, operator: t.operator, upstream_task_ids: t.upstreamTaskIds, trigger_rule: t.triggerRule, retries: t.retries, pool: t.pool })),
+            dag.tasks.map((t) => ({
+              task_id: t.taskId,
+              operator: t.operator,
+              upstream_task_ids: t.upstreamTaskIds,
+              trigger_rule: t.triggerRule,
+              retries: t.retries,
+              pool: t.pool,
+            })),
             args.output,
           );
         }),
@@ -37,7 +44,12 @@ export function taskCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           .option('map-index', { type: 'number', default: -1 }),
       (args) =>
         withRuntime(args, async ({ db }) => {
-          const ti = await (await db()).knex('task_instance').where({ dag_id: args.dag_id, task_id: args.task_id, run_id: args.run_id, map_index: args.mapIndex }).first('state');
+          const ti = await (
+            await db()
+          )
+            .knex('task_instance')
+            .where({ dag_id: args.dag_id, task_id: args.task_id, run_id: args.run_id, map_index: args.mapIndex })
+            .first('state');
           if (!ti) throw new Error(`No task instance ${args.dag_id}.${args.task_id} in run '${args.run_id}'`);
           console.log(ti.state ?? 'None');
         }),
@@ -45,7 +57,11 @@ export function taskCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
     .command(
       'states-for-dag-run <dag_id> <run_id>',
       'List the task instances of a dag run with their states',
-      (y) => y.positional('dag_id', { type: 'string', demandOption: true }).positional('run_id', { type: 'string', demandOption: true }).option('output', outputOption),
+      (y) =>
+        y
+          .positional('dag_id', { type: 'string', demandOption: true })
+          .positional('run_id', { type: 'string', demandOption: true })
+          .option('output', outputOption),
       (args) =>
         withRuntime(args, async ({ db }) => {
           const { knex } = await db();

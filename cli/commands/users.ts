@@ -20,7 +20,14 @@ export function userCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
       (args) =>
         withRuntime(args, async ({ db }) => {
           const password = args.password ?? (await readStdin()).trim();
-          const user = await createUser((await db()).knex, { username: args.username, password, role: args.role as Role, email: args.email, firstName: args.firstname, lastName: args.lastname });
+          const user = await createUser((await db()).knex, {
+            username: args.username,
+            password,
+            role: args.role as Role,
+            email: args.email,
+            firstName: args.firstname,
+            lastName: args.lastname,
+          });
           console.log(`User ${user.username} created with role ${user.role}`);
         }),
     )

@@ -35,7 +35,10 @@ function loadFernet(config: ResolvedConfig, logger?: Logger): MultiFernet {
 }
 
 function parseKeys(text: string, source: string): MultiFernet {
-  const keys = text.split(',').map((k) => k.trim()).filter(Boolean);
+  const keys = text
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   if (keys.length === 0) throw new FernetKeyError(`${source} holds no Fernet key. Generate one with: ${HOW_TO_GENERATE}`);
   return new MultiFernet(
     keys.map((key, i) => {
@@ -59,7 +62,8 @@ function readOrCreateKeyFile(file: string, logger?: Logger): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new FernetKeyError(`cannot read the Fernet key file ${file}: ${(error as Error).message}; set core.fernet_key instead`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new FernetKeyError(`cannot read the Fernet key file ${file}: ${(error as Error).message}; set core.fernet_key instead`);
   }
   mkdirSync(path.dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
@@ -67,7 +71,9 @@ function readOrCreateKeyFile(file: string, logger?: Logger): string {
   chmodSync(temporary, 0o600); // whatever the umask
   try {
     linkSync(temporary, file);
-    logger?.warn(`core.fernet_key is not set: generated a Fernet key into ${file} (mode 0600). Every process of this AIRFLOW_HOME uses it; set core.fernet_key where processes do not share the home, and back the key up with the database.`);
+    logger?.warn(
+      `core.fernet_key is not set: generated a Fernet key into ${file} (mode 0600). Every process of this AIRFLOW_HOME uses it; set core.fernet_key where processes do not share the home, and back the key up with the database.`,
+    );
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   } finally {

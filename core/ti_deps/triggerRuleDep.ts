@@ -102,11 +102,15 @@ export function evaluateTriggerRule(input: TriggerRuleInput): TriggerRuleResult 
       return because('wait', 'waiting for an upstream task to succeed or fail');
     case 'none_failed':
       if (failures > 0) return because('upstream_failed', 'an upstream task failed');
-      return success + skipped === upstream ? because('run', 'all upstream tasks succeeded or were skipped') : because('wait', 'waiting for upstream tasks to finish');
+      return success + skipped === upstream
+        ? because('run', 'all upstream tasks succeeded or were skipped')
+        : because('wait', 'waiting for upstream tasks to finish');
     case 'none_failed_min_one_success':
       if (failures > 0) return because('upstream_failed', 'an upstream task failed');
       if (skipped === upstream) return because('skip', 'all upstream tasks were skipped');
-      return success + skipped === upstream ? because('run', 'no upstream task failed and at least one succeeded') : because('wait', 'waiting for upstream tasks to finish');
+      return success + skipped === upstream
+        ? because('run', 'no upstream task failed and at least one succeeded')
+        : because('wait', 'waiting for upstream tasks to finish');
     case 'none_skipped':
       if (skipped > 0) return because('skip', 'an upstream task was skipped');
       return allDone ? because('run', 'all upstream tasks are done and none was skipped') : because('wait', 'waiting for upstream tasks to finish');

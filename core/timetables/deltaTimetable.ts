@@ -58,7 +58,12 @@ export class DeltaDataIntervalTimetable implements Timetable {
 
 /** '1d6h', '90s', '250ms': how listings show a fixed-interval schedule. */
 function formatMs(ms: number): string {
-  const units: [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000]];
+  const units: [string, number][] = [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1_000],
+  ];
   let text = '';
   let rest = ms;
   for (const [unit, size] of units) {

@@ -186,7 +186,20 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
-  for (const table of ['job', 'log', 'slot_pool', 'connection', 'variable', 'import_error', 'xcom', 'task_instance', 'dag_run', 'dag_code', 'serialized_dag', 'dag']) {
+  for (const table of [
+    'job',
+    'log',
+    'slot_pool',
+    'connection',
+    'variable',
+    'import_error',
+    'xcom',
+    'task_instance',
+    'dag_run',
+    'dag_code',
+    'serialized_dag',
+    'dag',
+  ]) {
     await knex.schema.dropTableIfExists(table);
   }
 }

@@ -57,8 +57,9 @@ async function claim(trx: Knex.Transaction, options: Parameters<typeof claimSche
   if (!options.lockHeld) await trx.raw(`SELECT ${CLAIM_LOCK_SQL}`);
   // Candidates and occupancy in one statement, whose snapshot is taken after the lock above: free slots
   // per pool, and queued + running task instances per DAG, as every claim committed before us left them.
-  const { rows } = await trx.raw(
-    `WITH candidates AS (
+  const { rows } = await trx
+    .raw(
+      `WITH candidates AS (
        SELECT ti.id, ti.dag_id, ti.pool, ti.pool_slots, d.max_active_tasks, ti.priority_weight, dr.logical_date
          FROM task_instance ti
          JOIN dag_run dr ON dr.dag_id = ti.dag_id AND dr.run_id = ti.run_id
@@ -79,8 +80,16 @@ async function claim(trx: Knex.Transaction, options: Parameters<typeof claimSche
        (SELECT COALESCE(json_agg(json_build_object('pool', p.pool, 'free', p.slots - COALESCE((SELECT SUM(o.pool_slots) FROM occupying o WHERE o.pool = p.pool), 0))), '[]') FROM slot_pool p) AS pools,
        (SELECT COALESCE(json_agg(json_build_object('dag_id', d.dag_id, 'n', (SELECT count(*) FROM occupying o WHERE o.dag_id = d.dag_id))), '[]')
           FROM (SELECT DISTINCT dag_id FROM candidates) d) AS dags`,
-    [[...(options.runIdsIgnoringPause ?? [])], options.dagIds ? [...options.dagIds] : null, options.dagIds ? [...options.dagIds] : null, options.runId ?? null, options.runId ?? null, Math.max(options.slots * 4, 64)] as Knex.RawBinding[],
-  ).options({ name: 'airflow_ts_claim_candidates' }); // prepared once per connection: its planning costs more than its execution
+      [
+        [...(options.runIdsIgnoringPause ?? [])],
+        options.dagIds ? [...options.dagIds] : null,
+        options.dagIds ? [...options.dagIds] : null,
+        options.runId ?? null,
+        options.runId ?? null,
+        Math.max(options.slots * 4, 64),
+      ] as Knex.RawBinding[],
+    )
+    .options({ name: 'airflow_ts_claim_candidates' }); // prepared once per connection: its planning costs more than its execution
   const { candidates, pools, dags } = rows[0] as { candidates: Candidate[]; pools: { pool: string; free: number }[]; dags: { dag_id: string; n: number }[] };
   if (candidates.length === 0) return [];
   const slots = options.fairShareAmong ? Math.max(1, Math.min(options.slots, Math.floor(candidates.length / options.fairShareAmong))) : options.slots;

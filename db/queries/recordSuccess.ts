@@ -72,11 +72,38 @@ export interface RecordedSuccess {
 
 export async function recordSuccess(
   db: Knex | Knex.Transaction,
-  args: { ti: Pick<TaskInstanceRow, 'id'>; dagRunId: number; now: Date; xcomJson: string | null; decideRunId?: number | null; claimLock?: boolean; start?: TryKey | null; startNow?: Date },
+  args: {
+    ti: Pick<TaskInstanceRow, 'id'>;
+    dagRunId: number;
+    now: Date;
+    xcomJson: string | null;
+    decideRunId?: number | null;
+    claimLock?: boolean;
+    start?: TryKey | null;
+    startNow?: Date;
+  },
 ): Promise<RecordedSuccess> {
-  const bindings = [args.ti.id, args.now, args.dagRunId, args.xcomJson, args.decideRunId ?? null, args.claimLock ?? false, ...startTryBindings(args.start ?? null, args.startNow ?? args.now)];
+  const bindings = [
+    args.ti.id,
+    args.now,
+    args.dagRunId,
+    args.xcomJson,
+    args.decideRunId ?? null,
+    args.claimLock ?? false,
+    ...startTryBindings(args.start ?? null, args.startNow ?? args.now),
+  ];
   const { rows } = await db.raw(SQL, bindings).options({ name: 'airflow_ts_record_success' });
-  const { recorded, claim_locked: _locked, run_tis, ...rest } = rows[0] as Record<string, unknown> & { recorded: boolean; run_tis: (RunTi & { next_retry_at: string | null })[] | null };
-  const runTis = run_tis?.map((ti) => ({ ...ti, state: ti.id === args.ti.id && recorded ? 'success' : (ti.state as TiState), next_retry_at: ti.next_retry_at ? new Date(ti.next_retry_at) : null })) ?? null;
+  const {
+    recorded,
+    claim_locked: _locked,
+    run_tis,
+    ...rest
+  } = rows[0] as Record<string, unknown> & { recorded: boolean; run_tis: (RunTi & { next_retry_at: string | null })[] | null };
+  const runTis =
+    run_tis?.map((ti) => ({
+      ...ti,
+      state: ti.id === args.ti.id && recorded ? 'success' : (ti.state as TiState),
+      next_retry_at: ti.next_retry_at ? new Date(ti.next_retry_at) : null,
+    })) ?? null;
   return { recorded, runTis, started: rest.id === null || rest.id === undefined ? null : startedTryOf(rest) };
 }

@@ -35,9 +35,31 @@ const running = tiTransitionSql('running', 'p.start_now', ['queued']);
 // Named columns, not `ti.*`: a prepared statement whose result columns change (a migration adding one
 // while a worker lives) fails with "cached plan must not change result type".
 const COLUMNS = Object.keys({
-  id: 1, dag_id: 1, run_id: 1, task_id: 1, map_index: 1, state: 1, try_number: 1, max_tries: 1, start_date: 1, end_date: 1, duration: 1, hostname: 1, pid: 1,
-  pool: 1, pool_slots: 1, queue: 1, priority_weight: 1, operator: 1, queued_dttm: 1, queued_by_job_id: 1, executor_config: 1, next_retry_at: 1,
-  last_heartbeat_at: 1, note: 1, updated_at: 1,
+  id: 1,
+  dag_id: 1,
+  run_id: 1,
+  task_id: 1,
+  map_index: 1,
+  state: 1,
+  try_number: 1,
+  max_tries: 1,
+  start_date: 1,
+  end_date: 1,
+  duration: 1,
+  hostname: 1,
+  pid: 1,
+  pool: 1,
+  pool_slots: 1,
+  queue: 1,
+  priority_weight: 1,
+  operator: 1,
+  queued_dttm: 1,
+  queued_by_job_id: 1,
+  executor_config: 1,
+  next_retry_at: 1,
+  last_heartbeat_at: 1,
+  note: 1,
+  updated_at: 1,
 } satisfies Record<keyof TaskInstanceRow, 1>);
 
 /**
@@ -58,7 +80,8 @@ export const START_TRY_CTES = `started AS (
    )`;
 
 /** The START_TRY_CTES columns of `p` for `key`, as SQL and bindings in that order. */
-export const START_TRY_PARAMS = '?::text AS start_dag_id, ?::text AS start_run_id, ?::text AS start_task_id, ?::int AS start_map_index, ?::timestamptz AS start_now, ?::text AS hostname, ?::int AS pid';
+export const START_TRY_PARAMS =
+  '?::text AS start_dag_id, ?::text AS start_run_id, ?::text AS start_task_id, ?::int AS start_map_index, ?::timestamptz AS start_now, ?::text AS hostname, ?::int AS pid';
 export function startTryBindings(key: TryKey | null, now: Date): Knex.RawBinding[] {
   return [key?.dag_id ?? null, key?.run_id ?? null, key?.task_id ?? null, key?.map_index ?? null, now, os.hostname(), process.pid];
 }

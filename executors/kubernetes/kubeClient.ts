@@ -29,7 +29,11 @@ export async function kubernetesClient(config: ResolvedConfig): Promise<{ kubeCo
     throw new ConfigError('kubernetes.configFile', file, `a readable kubeconfig (${(error as Error).message})`);
   }
   if (!kubeConfig.getCurrentCluster()) {
-    throw new ConfigError('kubernetes.configFile', file, 'a kubeconfig whose current context names a cluster (none found; set kubernetes.configFile or run inside a cluster)');
+    throw new ConfigError(
+      'kubernetes.configFile',
+      file,
+      'a kubeconfig whose current context names a cluster (none found; set kubernetes.configFile or run inside a cluster)',
+    );
   }
   return { kubeConfig, api: kubeConfig.makeApiClient(k8s.CoreV1Api), k8s };
 }

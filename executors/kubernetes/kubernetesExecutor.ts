@@ -80,7 +80,9 @@ export class KubernetesExecutor implements Executor {
     try {
       await this.watcher.start();
     } catch (error) {
-      throw new Error(`cannot list pods in namespace '${this.namespace}' through the Kubernetes API at ${kubeConfig.getCurrentCluster()?.server}: ${apiMessage(error)}`);
+      throw new Error(
+        `cannot list pods in namespace '${this.namespace}' through the Kubernetes API at ${kubeConfig.getCurrentCluster()?.server}: ${apiMessage(error)}`,
+      );
     }
   }
 
@@ -253,7 +255,8 @@ export class KubernetesExecutor implements Executor {
       case 'failed':
         // The runner writes its own log; a pod that never started (or was killed) has only this line to explain itself.
         this.finish(tracked, 'failed', outcome.info, true);
-        if (!deleted && (outcome.neverStarted || (this.config.kubernetes.deleteWorkerPods && this.config.kubernetes.deleteWorkerPodsOnFailure))) void this.deletePod(tracked.podName);
+        if (!deleted && (outcome.neverStarted || (this.config.kubernetes.deleteWorkerPods && this.config.kubernetes.deleteWorkerPodsOnFailure)))
+          void this.deletePod(tracked.podName);
         return;
     }
   }
@@ -310,7 +313,10 @@ export class KubernetesExecutor implements Executor {
   private async relabelAsOurs(name: string, resourceVersion?: string): Promise<void> {
     const k8s = this.k8s!;
     const metadata = { labels: { [LABEL_SCHEDULER]: String(this.jobId) }, ...(resourceVersion ? { resourceVersion } : {}) };
-    await this.requireApi().patchNamespacedPod({ name, namespace: this.namespace, body: { metadata } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+    await this.requireApi().patchNamespacedPod(
+      { name, namespace: this.namespace, body: { metadata } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
   }
 
   private requireApi(): CoreV1Api {

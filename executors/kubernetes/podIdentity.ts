@@ -33,13 +33,19 @@ function shortHash(text: string, length: number): string {
  */
 export function safeLabelValue(value: string): string {
   if (value.length <= MAX_LABEL && /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/.test(value)) return value;
-  const cleaned = value.replace(/[^-A-Za-z0-9_.]/g, '').slice(0, MAX_LABEL - 11).replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  const cleaned = value
+    .replace(/[^-A-Za-z0-9_.]/g, '')
+    .slice(0, MAX_LABEL - 11)
+    .replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
   return `${cleaned ? `${cleaned}-` : ''}h${shortHash(value, 9)}`;
 }
 
 /** Lower-case letters, digits and single dashes, as a DNS label wants. */
 function dnsPart(text: string): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
 }
 
 /**
@@ -50,7 +56,9 @@ function dnsPart(text: string): string {
  */
 export function podName(w: Pick<TaskWorkload, 'dagId' | 'taskId' | 'runId' | 'mapIndex' | 'tryNumber'>): string {
   const suffix = `${shortHash(JSON.stringify([w.dagId, w.taskId, w.runId, w.mapIndex]), 10)}-${w.tryNumber}`;
-  const readable = dnsPart(`${dnsPart(w.dagId)}-${dnsPart(w.taskId)}`).slice(0, MAX_LABEL - suffix.length - 1).replace(/-+$/, '');
+  const readable = dnsPart(`${dnsPart(w.dagId)}-${dnsPart(w.taskId)}`)
+    .slice(0, MAX_LABEL - suffix.length - 1)
+    .replace(/-+$/, '');
   return readable ? `${readable}-${suffix}` : `task-${suffix}`;
 }
 
@@ -69,7 +77,13 @@ export function podLabels(w: TaskWorkload, schedulerJobId: number | null): Recor
 
 /** The label selector of one try's pod (for reading its log). */
 export function podSelector(ti: { dagId: string; taskId: string; runId: string; tryNumber: number }): string {
-  return [`${LABEL_EXECUTOR}=True`, `dag_id=${safeLabelValue(ti.dagId)}`, `task_id=${safeLabelValue(ti.taskId)}`, `run_id=${safeLabelValue(ti.runId)}`, `try_number=${ti.tryNumber}`].join(',');
+  return [
+    `${LABEL_EXECUTOR}=True`,
+    `dag_id=${safeLabelValue(ti.dagId)}`,
+    `task_id=${safeLabelValue(ti.taskId)}`,
+    `run_id=${safeLabelValue(ti.runId)}`,
+    `try_number=${ti.tryNumber}`,
+  ].join(',');
 }
 
 export function podAnnotations(w: TaskWorkload): Record<string, string> {
@@ -91,7 +105,9 @@ export function podKeyOf(pod: { metadata?: { annotations?: Record<string, string
 }
 
 /** The exact task-instance ids of a pod, from its annotations. */
-export function podTaskInstance(pod: { metadata?: { annotations?: Record<string, string> } }): { dagId: string; taskId: string; runId: string; mapIndex: number } | null {
+export function podTaskInstance(pod: {
+  metadata?: { annotations?: Record<string, string> };
+}): { dagId: string; taskId: string; runId: string; mapIndex: number } | null {
   const a = pod.metadata?.annotations;
   if (!a?.dag_id || !a.task_id || !a.run_id) return null;
   return { dagId: a.dag_id, taskId: a.task_id, runId: a.run_id, mapIndex: Number(a.map_index ?? -1) };

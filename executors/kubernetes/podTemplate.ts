@@ -46,7 +46,10 @@ export function buildTaskPod(workload: TaskWorkload, config: ResolvedConfig, tem
   if (k.workerContainerImage) task.image = k.workerContainerImage;
   if (k.imagePullPolicy) task.imagePullPolicy = k.imagePullPolicy;
   if (k.serviceAccountName) spec.serviceAccountName = k.serviceAccountName;
-  task.env = mergeByName(task.env ?? [], Object.entries(k.env).map(([name, value]) => ({ name, value })));
+  task.env = mergeByName(
+    task.env ?? [],
+    Object.entries(k.env).map(([name, value]) => ({ name, value })),
+  );
   if (k.resources.requests) task.resources = { ...task.resources, requests: { ...task.resources?.requests, ...k.resources.requests } };
   if (k.resources.limits) task.resources = { ...task.resources, limits: { ...task.resources?.limits, ...k.resources.limits } };
   if (Object.keys(k.nodeSelector).length > 0) spec.nodeSelector = { ...spec.nodeSelector, ...k.nodeSelector };
@@ -65,7 +68,11 @@ export function buildTaskPod(workload: TaskWorkload, config: ResolvedConfig, tem
 
   const final = taskContainer(pod);
   if (!final.image) {
-    throw new ConfigError('kubernetes.workerContainerImage', k.workerContainerImage, `an image for task pods (the pod template names none for container "${final.name}")`);
+    throw new ConfigError(
+      'kubernetes.workerContainerImage',
+      k.workerContainerImage,
+      `an image for task pods (the pod template names none for container "${final.name}")`,
+    );
   }
   final.args = taskRunArgs(workload);
   final.env = mergeByName(final.env ?? [], [{ name: 'AIRFLOW_IS_K8S_EXECUTOR_POD', value: 'True' }]);

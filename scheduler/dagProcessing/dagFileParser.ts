@@ -130,13 +130,22 @@ class ParserProcess {
       const timer = setTimeout(() => {
         this.pending = null;
         this.kill();
-        resolve(failed(`Importing ${file} took longer than ${timeoutMs / 1000} s (core.dagbagImportTimeout): look for an endless loop or a blocking call at the top level of the file`));
+        resolve(
+          failed(
+            `Importing ${file} took longer than ${timeoutMs / 1000} s (core.dagbagImportTimeout): look for an endless loop or a blocking call at the top level of the file`,
+          ),
+        );
       }, timeoutMs);
       this.pending = (reply) => {
         clearTimeout(timer);
         this.pending = null;
         if (reply?.type === 'result') resolve(reply.result);
-        else resolve(failed(`The parser process exited (code ${this.child.exitCode ?? this.child.signalCode}) while importing ${file}: does the file call process.exit()?`));
+        else
+          resolve(
+            failed(
+              `The parser process exited (code ${this.child.exitCode ?? this.child.signalCode}) while importing ${file}: does the file call process.exit()?`,
+            ),
+          );
       };
       this.output = '';
       this.send({ type: 'parse', file });

@@ -61,7 +61,11 @@ export class DagFileProcessor extends EventEmitter<{ processed: [FileOutcome] }>
     await this.processFiles(files, outcomes);
     // Stopped mid-scan: the files not reached are not missing.
     if (this.stopping) return outcomes;
-    const missing = await recordMissingFiles(this.options.knex, this.options.folders, files.filter((f) => outcomes.some((o) => o.file === f && o.kind !== 'removed')));
+    const missing = await recordMissingFiles(
+      this.options.knex,
+      this.options.folders,
+      files.filter((f) => outcomes.some((o) => o.file === f && o.kind !== 'removed')),
+    );
     for (const file of missing) this.report({ file, kind: 'removed', dagIds: [], changed: [], message: null }, outcomes);
     return outcomes;
   }
@@ -181,7 +185,14 @@ export class DagFileProcessor extends EventEmitter<{ processed: [FileOutcome] }>
       this.report({ file: result.file, kind: 'import_error', dagIds, changed: [], message: result.problem.message }, outcomes);
       return;
     }
-    const { changed, problem } = await recordParsedFile(knex, { file: result.file, dags: result.dags, source, parsedAt, pausedAtCreation: this.options.pausedAtCreation, catchupByDefault: this.options.catchupByDefault });
+    const { changed, problem } = await recordParsedFile(knex, {
+      file: result.file,
+      dags: result.dags,
+      source,
+      parsedAt,
+      pausedAtCreation: this.options.pausedAtCreation,
+      catchupByDefault: this.options.catchupByDefault,
+    });
     if (problem) {
       logger.warn(`import error in ${result.file}: ${problem.message}`, { file: result.file });
       this.report({ file: result.file, kind: 'import_error', dagIds, changed, message: problem.message }, outcomes);

@@ -40,7 +40,8 @@ export function listDagFiles(folder: string): string[] {
       const relative = path.relative(folder, full);
       if (here.some((re) => re.test(relative))) continue;
       if (entry.isDirectory()) walk(full, here);
-      else if ((entry.isFile() || (entry.isSymbolicLink() && statSync(full, { throwIfNoEntry: false })?.isFile())) && isCandidateFile(entry.name)) files.push(full);
+      else if ((entry.isFile() || (entry.isSymbolicLink() && statSync(full, { throwIfNoEntry: false })?.isFile())) && isCandidateFile(entry.name))
+        files.push(full);
     }
   };
   walk(folder, []);

@@ -112,7 +112,10 @@ describe('REST API: connections', () => {
     const before = (await call('GET', '/connections/warehouse')).json;
     const changedExtra = JSON.parse(before.extra);
     changedExtra.sslmode = 'verify-full';
-    const patched = await call('PATCH', '/connections/warehouse', { as: 'Op', body: { host: 'db2.example.com', port: 6432, extra: JSON.stringify(changedExtra) } });
+    const patched = await call('PATCH', '/connections/warehouse', {
+      as: 'Op',
+      body: { host: 'db2.example.com', port: 6432, extra: JSON.stringify(changedExtra) },
+    });
     expect(patched.status).toBe(200);
     expect(patched.json).toMatchObject({ connection_id: 'warehouse', host: 'db2.example.com', port: 6432, login: 'etl', schema: 'analytics' });
     expect(JSON.parse(patched.json.extra)).toEqual({ sslmode: 'verify-full', api_key: '***', nested: { client_secret: '***', region: 'eu' } });
@@ -120,7 +123,9 @@ describe('REST API: connections', () => {
     expect(stored.extra).toEqual({ sslmode: 'verify-full', api_key: KEY_IN_EXTRA, nested: { client_secret: KEY_IN_EXTRA, region: 'eu' } });
     expect(stored.password).toBe(PASSWORD);
 
-    const masked = await call('PATCH', '/connections/warehouse?update_mask=password,login', { body: { login: 'loader', password: 'new-password-value', host: 'ignored' } });
+    const masked = await call('PATCH', '/connections/warehouse?update_mask=password,login', {
+      body: { login: 'loader', password: 'new-password-value', host: 'ignored' },
+    });
     expect(masked.json).toMatchObject({ login: 'loader', host: 'db2.example.com' });
     expect(masked.text).not.toContain('new-password-value');
     stored = (await loadVariablesAndConnections(db.knex, fernetFor(config))).connections.get('warehouse')!;
@@ -142,7 +147,10 @@ describe('REST API: connections', () => {
     const edited = JSON.parse(created.json.extra);
     edited.hosts[0].name = 'h2';
     await call('PATCH', '/connections/arrays?update_mask=extra', { body: { extra: JSON.stringify(edited) } });
-    expect((await loadVariablesAndConnections(db.knex, fernetFor(config))).connections.get('arrays')?.extra).toEqual({ hosts: [{ name: 'h2', password: KEY_IN_EXTRA }], token: KEY_IN_EXTRA });
+    expect((await loadVariablesAndConnections(db.knex, fernetFor(config))).connections.get('arrays')?.extra).toEqual({
+      hosts: [{ name: 'h2', password: KEY_IN_EXTRA }],
+      token: KEY_IN_EXTRA,
+    });
 
     const deep = '{"a":'.repeat(50_000) + JSON.stringify({ password: KEY_IN_EXTRA }) + '}'.repeat(50_000);
     const stored = await call('POST', '/connections', { body: { connection_id: 'deep', conn_type: 'generic', extra: deep } });

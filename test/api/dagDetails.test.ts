@@ -37,7 +37,7 @@ await registerDag(db.knex, { dagId: 'minimal' }, { only: {} });
 const api = await startTestApi(db.knex, config);
 
 describe('REST API: DAG details', () => {
-  it('returns Airflow\'s DAGDetail: the DAG object plus what the serialized DAG knows', async () => {
+  it("returns Airflow's DAGDetail: the DAG object plus what the serialized DAG knows", async () => {
     const response = await api.call('GET', '/dags/detailed/details', { as: 'Viewer' });
     expect(response.status).toBe(200);
     const dag = (await api.call('GET', '/dags/detailed')).json;
@@ -62,7 +62,13 @@ describe('REST API: DAG details', () => {
       template_search_path: null,
       render_template_as_native_obj: false,
     });
-    expect(response.json).toMatchObject({ dag_id: 'detailed', description: 'A DAG with everything set', owners: ['data-team'], tags: [{ name: 'reporting' }], max_active_tasks: 4 });
+    expect(response.json).toMatchObject({
+      dag_id: 'detailed',
+      description: 'A DAG with everything set',
+      owners: ['data-team'],
+      tags: [{ name: 'reporting' }],
+      max_active_tasks: 4,
+    });
   });
 
   it('fills defaults for a DAG that sets nothing (catchup and concurrency from config)', async () => {
@@ -82,7 +88,11 @@ describe('REST API: DAG details', () => {
   });
 
   it('fields= returns only the named fields; unknown ones are a 400', async () => {
-    expect((await api.call('GET', '/dags/detailed/details?fields=dag_id,catchup,timezone')).json).toEqual({ dag_id: 'detailed', catchup: false, timezone: 'Europe/Amsterdam' });
+    expect((await api.call('GET', '/dags/detailed/details?fields=dag_id,catchup,timezone')).json).toEqual({
+      dag_id: 'detailed',
+      catchup: false,
+      timezone: 'Europe/Amsterdam',
+    });
     expect((await api.call('GET', '/dags/detailed/details?fields=dag_id,nope')).status).toBe(400);
   });
 
@@ -96,7 +106,7 @@ describe('REST API: DAG details', () => {
 });
 
 describe('REST API: tasks', () => {
-  it('gets a task with Airflow\'s Task fields', async () => {
+  it("gets a task with Airflow's Task fields", async () => {
     const response = await api.call('GET', '/dags/detailed/tasks/extract', { as: 'Viewer' });
     expect(response.status).toBe(200);
     expect(response.json).toEqual({
@@ -133,7 +143,15 @@ describe('REST API: tasks', () => {
       },
     });
     const transform = (await api.call('GET', '/dags/detailed/tasks/transform')).json;
-    expect(transform).toMatchObject({ trigger_rule: 'all_done', depends_on_past: true, retry_exponential_backoff: true, execution_timeout: null, pool: 'default_pool', pool_slots: 1, downstream_task_ids: ['load'] });
+    expect(transform).toMatchObject({
+      trigger_rule: 'all_done',
+      depends_on_past: true,
+      retry_exponential_backoff: true,
+      execution_timeout: null,
+      pool: 'default_pool',
+      pool_slots: 1,
+      downstream_task_ids: ['load'],
+    });
     expect(transform.params.mode).toEqual({ __class: 'airflow.models.param.Param', value: 'full', description: null, schema: {} });
     expect((await api.call('GET', '/dags/detailed/tasks/nope')).status).toBe(404);
   });
@@ -145,8 +163,16 @@ describe('REST API: tasks', () => {
     expect(list.json.tasks[0]).toEqual((await api.call('GET', '/dags/detailed/tasks/extract')).json);
     const byWeight = await api.call('GET', '/dags/detailed/tasks?order_by=-priority_weight');
     expect(byWeight.json.tasks.map((t: { task_id: string }) => t.task_id)).toEqual(['extract', 'load', 'transform']);
-    expect((await api.call('GET', '/dags/detailed/tasks?order_by=priority_weight')).json.tasks.map((t: { task_id: string }) => t.task_id)).toEqual(['transform', 'load', 'extract']);
-    expect((await api.call('GET', '/dags/detailed/tasks?order_by=-task_id')).json.tasks.map((t: { task_id: string }) => t.task_id)).toEqual(['transform', 'load', 'extract']);
+    expect((await api.call('GET', '/dags/detailed/tasks?order_by=priority_weight')).json.tasks.map((t: { task_id: string }) => t.task_id)).toEqual([
+      'transform',
+      'load',
+      'extract',
+    ]);
+    expect((await api.call('GET', '/dags/detailed/tasks?order_by=-task_id')).json.tasks.map((t: { task_id: string }) => t.task_id)).toEqual([
+      'transform',
+      'load',
+      'extract',
+    ]);
     expect((await api.call('GET', '/dags/detailed/tasks?order_by=params')).status).toBe(400);
     expect((await api.call('GET', '/dags/detailed/tasks?order_by=__proto__')).status).toBe(400);
   });

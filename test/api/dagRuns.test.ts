@@ -48,7 +48,7 @@ await trigger('greeter', 'g_1', day(1));
 await putStates('etl', 'run_1', { extract: 'success', transform: 'success', load: 'success' });
 
 describe('REST API: POST /dags/{dag_id}/dagRuns', () => {
-  it('triggers a run and returns Airflow\'s DAGRun fields', async () => {
+  it("triggers a run and returns Airflow's DAGRun fields", async () => {
     const response = await api.call('POST', '/dags/greeter/dagRuns', {
       as: 'User',
       body: { dag_run_id: 'api_run', logical_date: '2025-03-01T12:00:00+02:00', conf: { greeting: 'hello' }, note: 'from the API' },
@@ -89,7 +89,9 @@ describe('REST API: POST /dags/{dag_id}/dagRuns', () => {
     expect((await api.call('POST', '/dags/greeter/dagRuns', { body: { conf: [1] } })).status).toBe(400);
     expect((await api.call('POST', '/dags/greeter/dagRuns', { body: { logical_date: 'yesterday' } })).status).toBe(400);
     expect((await api.call('POST', '/dags/greeter/dagRuns', { body: { logical_date: '2025-02-30T00:00:00Z' } })).status).toBe(400);
-    expect((await api.call('POST', '/dags/greeter/dagRuns', { body: { logical_date: '2025-05-01T00:00:00Z', execution_date: '2025-05-02T00:00:00Z' } })).status).toBe(400);
+    expect(
+      (await api.call('POST', '/dags/greeter/dagRuns', { body: { logical_date: '2025-05-01T00:00:00Z', execution_date: '2025-05-02T00:00:00Z' } })).status,
+    ).toBe(400);
     expect((await api.call('POST', '/dags/greeter/dagRuns', { body: { dag_run_id: 'has/slash' } })).status).toBe(400);
     expect((await api.call('POST', '/dags/greeter/dagRuns', { body: { dag_run_id: '~' } })).status).toBe(400);
     expect((await api.call('POST', '/dags/greeter/dagRuns', { body: { state: 'success' } })).status).toBe(400);
@@ -98,7 +100,9 @@ describe('REST API: POST /dags/{dag_id}/dagRuns', () => {
     expect((await api.call('POST', '/dags/greeter/dagRuns', { body: { note: 'a\u0000b' } })).status).toBe(400);
     expect((await api.call('POST', '/dags/greeter/dagRuns', { body: { conf: { greeting: 'hi', x: ['\u0000'] } } })).json.detail).toMatch(/NUL/);
     expect((await api.call('POST', '/dags/greeter/dagRuns', { rawBody: '{"conf":{"\\ud800":1}}' })).json.detail).toMatch(/surrogate/);
-    expect((await api.call('POST', '/dags/greeter/dagRuns', { rawBody: `{"conf":{"a":${'['.repeat(10_000)}${']'.repeat(10_000)}}}` })).json.detail).toMatch(/nested/);
+    expect((await api.call('POST', '/dags/greeter/dagRuns', { rawBody: `{"conf":{"a":${'['.repeat(10_000)}${']'.repeat(10_000)}}}` })).json.detail).toMatch(
+      /nested/,
+    );
     expect((await api.call('GET', '/dags/greeter/dagRuns/%00')).status).toBe(400);
     expect((await api.call('POST', '/dags/nope/dagRuns', { body: {} })).status).toBe(404);
     expect((await api.call('POST', '/dags/greeter/dagRuns', { as: 'Viewer', body: {} })).status).toBe(403);
@@ -107,7 +111,7 @@ describe('REST API: POST /dags/{dag_id}/dagRuns', () => {
 });
 
 describe('REST API: listing dag runs', () => {
-  it('lists a DAG\'s runs with total_entries, paging and ordering', async () => {
+  it("lists a DAG's runs with total_entries, paging and ordering", async () => {
     const all = await api.call('GET', '/dags/etl/dagRuns', { as: 'Viewer' });
     expect(all.status).toBe(200);
     expect(all.json.total_entries).toBe(3);
@@ -124,13 +128,17 @@ describe('REST API: listing dag runs', () => {
     expect((await api.call('GET', `/dags/etl/dagRuns?execution_date_gte=${enc('2025-01-02T00:00:00+00:00')}`)).json.total_entries).toBe(2);
     // An unencoded '+' arrives as a space; it is read as the offset sign.
     expect((await api.call('GET', '/dags/etl/dagRuns?execution_date_lte=2025-01-02T00:00:00+00:00')).json.total_entries).toBe(2);
-    expect((await api.call('GET', '/dags/etl/dagRuns?logical_date_gte=2025-01-02&logical_date_lte=2025-01-02')).json.dag_runs.map((r: { dag_run_id: string }) => r.dag_run_id)).toEqual(['run_2']);
+    expect(
+      (await api.call('GET', '/dags/etl/dagRuns?logical_date_gte=2025-01-02&logical_date_lte=2025-01-02')).json.dag_runs.map(
+        (r: { dag_run_id: string }) => r.dag_run_id,
+      ),
+    ).toEqual(['run_2']);
     expect((await api.call('GET', '/dags/etl/dagRuns?end_date_gte=2000-01-01T00:00:00Z')).json.total_entries).toBe(1);
     expect((await api.call('GET', '/dags/etl/dagRuns?start_date_lte=2000-01-01T00:00:00Z')).json.total_entries).toBe(0);
     expect((await api.call('GET', `/dags/etl/dagRuns?updated_at_gte=${enc(new Date(Date.now() + 3_600_000).toISOString())}`)).json.total_entries).toBe(0);
   });
 
-  it('~ lists every DAG\'s runs; 404 for an unknown DAG; 400 for bad filters', async () => {
+  it("~ lists every DAG's runs; 404 for an unknown DAG; 400 for bad filters", async () => {
     const all = await api.call('GET', '/dags/~/dagRuns?limit=1000');
     expect(new Set(all.json.dag_runs.map((r: { dag_id: string }) => r.dag_id))).toEqual(new Set(['etl', 'greeter']));
     expect(all.json.total_entries).toBe(all.json.dag_runs.length);
@@ -144,10 +152,15 @@ describe('REST API: listing dag runs', () => {
   });
 
   it('POST /dags/~/dagRuns/list filters by a JSON body', async () => {
-    const response = await api.call('POST', '/dags/~/dagRuns/list', { as: 'Viewer', body: { dag_ids: ['etl'], states: ['queued'], page_limit: 1, order_by: '-execution_date' } });
+    const response = await api.call('POST', '/dags/~/dagRuns/list', {
+      as: 'Viewer',
+      body: { dag_ids: ['etl'], states: ['queued'], page_limit: 1, order_by: '-execution_date' },
+    });
     expect(response.status).toBe(200);
     expect(response.json).toMatchObject({ total_entries: 2, dag_runs: [{ dag_id: 'etl', dag_run_id: 'run_3' }] });
-    const dated = await api.call('POST', '/dags/~/dagRuns/list', { body: { dag_ids: ['etl', 'greeter'], execution_date_gte: '2025-01-01T00:00:00Z', execution_date_lte: '2025-01-01T23:59:59Z' } });
+    const dated = await api.call('POST', '/dags/~/dagRuns/list', {
+      body: { dag_ids: ['etl', 'greeter'], execution_date_gte: '2025-01-01T00:00:00Z', execution_date_lte: '2025-01-01T23:59:59Z' },
+    });
     expect(dated.json.dag_runs.map((r: { dag_run_id: string }) => r.dag_run_id).sort()).toEqual(['g_1', 'run_1']);
     expect((await api.call('POST', '/dags/~/dagRuns/list', { body: { dag_ids: 'etl' } })).status).toBe(400);
     expect((await api.call('POST', '/dags/~/dagRuns/list', { body: { states: ['done'] } })).status).toBe(400);
@@ -158,7 +171,13 @@ describe('REST API: listing dag runs', () => {
 describe('REST API: one dag run', () => {
   it('GET returns the run; 404 for unknown runs and DAGs', async () => {
     const response = await api.call('GET', '/dags/etl/dagRuns/run_2', { as: 'Viewer' });
-    expect(response.json).toMatchObject({ dag_run_id: 'run_2', dag_id: 'etl', logical_date: '2025-01-02T00:00:00.000+00:00', state: 'queued', run_type: 'manual' });
+    expect(response.json).toMatchObject({
+      dag_run_id: 'run_2',
+      dag_id: 'etl',
+      logical_date: '2025-01-02T00:00:00.000+00:00',
+      state: 'queued',
+      run_type: 'manual',
+    });
     expect((await api.call('GET', '/dags/etl/dagRuns/nope')).status).toBe(404);
     expect((await api.call('GET', '/dags/nope/dagRuns/run_2')).status).toBe(404);
   });
@@ -183,7 +202,7 @@ describe('REST API: one dag run', () => {
     expect(await statesOf('etl', 'mark_bad')).toEqual({ extract: 'success', transform: 'failed', load: 'skipped' });
   });
 
-  it('PATCH state=queued clears the run\'s task instances and re-queues it', async () => {
+  it("PATCH state=queued clears the run's task instances and re-queues it", async () => {
     const response = await api.call('PATCH', '/dags/etl/dagRuns/mark_bad', { body: { state: 'queued' } });
     expect(response.json).toMatchObject({ state: 'queued', start_date: null, end_date: null });
     expect(await statesOf('etl', 'mark_bad')).toEqual({ extract: null, transform: null, load: null });
@@ -191,7 +210,10 @@ describe('REST API: one dag run', () => {
   });
 
   it('PATCH: 400 for other states and fields, 404 for unknown runs', async () => {
-    expect((await api.call('PATCH', '/dags/etl/dagRuns/run_2', { body: { state: 'running' } })).json).toMatchObject({ status: 400, detail: expect.stringMatching(/success, failed or queued/) });
+    expect((await api.call('PATCH', '/dags/etl/dagRuns/run_2', { body: { state: 'running' } })).json).toMatchObject({
+      status: 400,
+      detail: expect.stringMatching(/success, failed or queued/),
+    });
     expect((await api.call('PATCH', '/dags/etl/dagRuns/run_2', { body: { state: 'success', note: 'x' } })).status).toBe(400);
     expect((await api.call('PATCH', '/dags/etl/dagRuns/run_2', { body: {} })).status).toBe(400);
     expect((await api.call('PATCH', '/dags/etl/dagRuns/nope', { body: { state: 'failed' } })).status).toBe(404);

@@ -33,7 +33,7 @@ describe('REST API: DAG sources', () => {
     expect((await api.call('GET', `/dagSources/${token}`, { headers: { accept: 'image/png' } })).status).toBe(406);
   });
 
-  it('the file_token from GET /dags leads to the DAG\'s source', async () => {
+  it("the file_token from GET /dags leads to the DAG's source", async () => {
     const dag = (await api.call('GET', '/dags/registered')).json;
     expect((await api.call('GET', `/dagSources/${dag.file_token}`)).json).toEqual({ content: '// test' });
   });

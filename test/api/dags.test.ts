@@ -7,18 +7,26 @@ import { startTestApi } from '../helpers/api.ts';
 
 const db = await createTestDatabase();
 const config = await testConfig(tempDagsFolder(), db.url);
-await registerDag(db.knex, { dagId: 'alpha', schedule: '@daily', startDate: new Date('2025-01-01T00:00:00Z'), tags: ['etl', 'daily'] }, { a: {}, b: { upstream: ['a'] } }, { paused: true });
+await registerDag(
+  db.knex,
+  { dagId: 'alpha', schedule: '@daily', startDate: new Date('2025-01-01T00:00:00Z'), tags: ['etl', 'daily'] },
+  { a: {}, b: { upstream: ['a'] } },
+  { paused: true },
+);
 await registerDag(db.knex, { dagId: 'beta', tags: ['ml'] }, { only: {} }, { paused: false });
 await registerDag(db.knex, { dagId: 'gamma_report', schedule: { hours: 6 }, startDate: new Date('2025-01-01T00:00:00Z') }, { only: {} }, { paused: true });
 const api = await startTestApi(db.knex, config);
 
 describe('REST API: authentication and errors', () => {
-  it('401 without credentials, with Airflow\'s problem shape; health and version need none', async () => {
+  it("401 without credentials, with Airflow's problem shape; health and version need none", async () => {
     const response = await api.call('GET', '/dags', { as: null });
     expect(response.status).toBe(401);
     expect(response.headers.get('content-type')).toMatch(/application\/problem\+json/);
     expect(response.json).toMatchObject({ title: 'Unauthorized', status: 401, type: expect.stringMatching(/Unauthenticated$/), detail: expect.any(String) });
-    expect((await api.call('GET', '/health', { as: null })).json).toEqual({ metadatabase: { status: 'healthy' }, scheduler: { status: 'unhealthy', latest_scheduler_heartbeat: null } });
+    expect((await api.call('GET', '/health', { as: null })).json).toEqual({
+      metadatabase: { status: 'healthy' },
+      scheduler: { status: 'unhealthy', latest_scheduler_heartbeat: null },
+    });
     expect((await api.call('GET', '/version', { as: null })).json).toMatchObject({ version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
   });
 
@@ -32,7 +40,10 @@ describe('REST API: authentication and errors', () => {
   });
 
   it('400 for malformed JSON, unknown fields and bad query values; 404 for unknown ids and paths', async () => {
-    expect((await api.call('PATCH', '/dags/alpha', { rawBody: '{"is_paused": tru' })).json).toMatchObject({ status: 400, detail: expect.stringMatching(/not valid JSON/) });
+    expect((await api.call('PATCH', '/dags/alpha', { rawBody: '{"is_paused": tru' })).json).toMatchObject({
+      status: 400,
+      detail: expect.stringMatching(/not valid JSON/),
+    });
     expect((await api.call('PATCH', '/dags/alpha', { body: { is_paused: 'yes' } })).status).toBe(400);
     expect((await api.call('PATCH', '/dags/alpha', { body: { is_paused: true, owners: ['x'] } })).status).toBe(400);
     expect((await api.call('GET', '/dags?limit=abc')).status).toBe(400);
@@ -48,7 +59,7 @@ describe('REST API: authentication and errors', () => {
 });
 
 describe('REST API: DAGs', () => {
-  it('lists DAGs with Airflow\'s fields and total_entries, filtered and paged', async () => {
+  it("lists DAGs with Airflow's fields and total_entries, filtered and paged", async () => {
     const all = await api.call('GET', '/dags');
     expect(all.status).toBe(200);
     expect(all.json.total_entries).toBe(3);
@@ -83,7 +94,7 @@ describe('REST API: DAGs', () => {
     expect((await api.call('PATCH', '/dags', { body: { is_paused: true } })).status).toBe(400);
   });
 
-  it('DELETE removes a DAG\'s metadata', async () => {
+  it("DELETE removes a DAG's metadata", async () => {
     expect((await api.call('DELETE', '/dags/beta', { as: 'Viewer' })).status).toBe(403);
     expect((await api.call('DELETE', '/dags/beta')).status).toBe(204);
     expect((await api.call('GET', '/dags/beta')).status).toBe(404);
@@ -93,7 +104,9 @@ describe('REST API: DAGs', () => {
   it('serves an OpenAPI document of exactly the implemented routes', async () => {
     const doc = (await api.call('GET', '/openapi.json', { as: null })).json;
     expect(doc.openapi).toMatch(/^3\./);
-    expect(doc.paths['/dags'].get.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['limit', 'offset', 'tags', 'dag_id_pattern']));
+    expect(doc.paths['/dags'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['limit', 'offset', 'tags', 'dag_id_pattern']),
+    );
     expect(doc.paths['/dags/{dag_id}'].patch.requestBody).toBeDefined();
     expect(Object.keys(doc.paths)).toContain('/health');
   });

@@ -19,7 +19,10 @@ describe('the webserver while the database is unavailable', () => {
   it('answers 503 with Retry-After in the API and the UI, reports the database unhealthy, and recovers', async () => {
     expect((await api.call('GET', '/dags')).status).toBe(200);
     const anonymous = await fetch(`${api.url}/login`);
-    const cookie = anonymous.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookie = anonymous.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
 
     await proxy.cut();
     const dags = await api.call('GET', '/dags');

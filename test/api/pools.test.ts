@@ -13,7 +13,9 @@ const api = await startTestApi(db.knex, config);
 /** Task instances of one run of 'pooled', each with a state, pool and pool_slots. */
 async function insertTaskInstances(runId: string, rows: { state: string | null; pool: string; slots: number }[]) {
   await db.knex('dag_run').insert({ dag_id: 'pooled', run_id: runId, logical_date: new Date('2025-01-01T00:00:00Z'), state: 'running', run_type: 'manual' });
-  await db.knex('task_instance').insert(rows.map((r, i) => ({ dag_id: 'pooled', run_id: runId, task_id: `t${i}`, state: r.state, pool: r.pool, pool_slots: r.slots })));
+  await db
+    .knex('task_instance')
+    .insert(rows.map((r, i) => ({ dag_id: 'pooled', run_id: runId, task_id: `t${i}`, state: r.state, pool: r.pool, pool_slots: r.slots })));
 }
 
 describe('REST API: pools', () => {
@@ -58,7 +60,12 @@ describe('REST API: pools', () => {
     });
     expect((await api.call('POST', '/pools', { body: { name: 'gpu', slots: 3 } })).status).toBe(409);
     expect((await api.call('POST', '/pools', { body: { name: 'default_pool', slots: 3 } })).status).toBe(409);
-    expect((await api.call('POST', '/pools', { body: { name: 'zero', slots: 0, include_deferred: true } })).json).toMatchObject({ name: 'zero', slots: 0, open_slots: 0, include_deferred: true });
+    expect((await api.call('POST', '/pools', { body: { name: 'zero', slots: 0, include_deferred: true } })).json).toMatchObject({
+      name: 'zero',
+      slots: 0,
+      open_slots: 0,
+      include_deferred: true,
+    });
     const bad = [
       { name: 'x' },
       { slots: 1 },
@@ -128,7 +135,10 @@ describe('REST API: pools', () => {
     expect((await api.call('PATCH', '/pools/etl', { body: { slots: 3 } })).json.detail).toMatch(/Missing required field\(s\): name/);
     const full = await api.call('PATCH', '/pools/etl', { as: 'Op', body: { name: 'etl', slots: 3, description: 'nightly' } });
     expect(full.json).toMatchObject({ name: 'etl', slots: 3, description: 'nightly' });
-    expect((await api.call('PATCH', '/pools/etl?update_mask=description', { body: { description: null } })).json).toMatchObject({ slots: 3, description: null });
+    expect((await api.call('PATCH', '/pools/etl?update_mask=description', { body: { description: null } })).json).toMatchObject({
+      slots: 3,
+      description: null,
+    });
     expect((await api.call('PATCH', '/pools/etl?update_mask=open_slots', { body: { slots: 1 } })).status).toBe(400);
     expect((await api.call('PATCH', '/pools/etl?update_mask=slots', { body: { name: 'etl' } })).status).toBe(400);
     expect((await api.call('PATCH', '/pools/etl?update_mask=slots', { body: { slots: -1 } })).status).toBe(400);
@@ -145,7 +155,10 @@ describe('REST API: pools', () => {
 
   it('default_pool: slots and description can change; it cannot be renamed or deleted (400)', async () => {
     expect((await api.call('PATCH', '/pools/default_pool?update_mask=slots', { body: { slots: 64 } })).json).toMatchObject({ name: 'default_pool', slots: 64 });
-    expect((await api.call('PATCH', '/pools/default_pool', { body: { name: 'default_pool', slots: 32, description: 'smaller' } })).json).toMatchObject({ slots: 32, description: 'smaller' });
+    expect((await api.call('PATCH', '/pools/default_pool', { body: { name: 'default_pool', slots: 32, description: 'smaller' } })).json).toMatchObject({
+      slots: 32,
+      description: 'smaller',
+    });
     const rename = await api.call('PATCH', '/pools/default_pool', { body: { name: 'other', slots: 32 } });
     expect(rename.status).toBe(400);
     expect(rename.json.detail).toMatch(/default_pool cannot be renamed/);

@@ -9,7 +9,10 @@ const db = await createTestDatabase();
 const config = await testConfig(tempDagsFolder(), db.url);
 await registerDag(db.knex, { dagId: 'unreadable' }, { only: {} });
 // A serialized form this code cannot read (written by another version, or damaged): the server's problem, not the client's.
-await db.knex('serialized_dag').where('dag_id', 'unreadable').update({ data: JSON.stringify({ dag_id: 'unreadable' }) });
+await db
+  .knex('serialized_dag')
+  .where('dag_id', 'unreadable')
+  .update({ data: JSON.stringify({ dag_id: 'unreadable' }) });
 await registerDag(db.knex, { dagId: 'readable' }, { only: {} });
 const api = await startTestApi(db.knex, config);
 

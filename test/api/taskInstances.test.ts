@@ -49,7 +49,7 @@ await trigger('other', 'o1', day(1));
 await putStates('pipeline', 'r1', { a: 'success', b: 'failed', c: 'upstream_failed', side: 'running' });
 
 describe('REST API: listing task instances', () => {
-  it('lists a run\'s task instances with Airflow\'s fields', async () => {
+  it("lists a run's task instances with Airflow's fields", async () => {
     const response = await api.call('GET', '/dags/pipeline/dagRuns/r1/taskInstances', { as: 'Viewer' });
     expect(response.status).toBe(200);
     expect(response.json.total_entries).toBe(4);
@@ -57,9 +57,35 @@ describe('REST API: listing task instances', () => {
     const b = response.json.task_instances[1];
     expect(Object.keys(b).sort()).toEqual(
       [
-        'task_id', 'task_display_name', 'dag_id', 'dag_run_id', 'execution_date', 'start_date', 'end_date', 'duration', 'state', 'try_number', 'map_index', 'max_tries',
-        'hostname', 'unixname', 'pool', 'pool_slots', 'queue', 'priority_weight', 'operator', 'queued_when', 'pid', 'executor', 'executor_config', 'sla_miss',
-        'rendered_map_index', 'rendered_fields', 'trigger', 'triggerer_job', 'note',
+        'task_id',
+        'task_display_name',
+        'dag_id',
+        'dag_run_id',
+        'execution_date',
+        'start_date',
+        'end_date',
+        'duration',
+        'state',
+        'try_number',
+        'map_index',
+        'max_tries',
+        'hostname',
+        'unixname',
+        'pool',
+        'pool_slots',
+        'queue',
+        'priority_weight',
+        'operator',
+        'queued_when',
+        'pid',
+        'executor',
+        'executor_config',
+        'sla_miss',
+        'rendered_map_index',
+        'rendered_fields',
+        'trigger',
+        'triggerer_job',
+        'note',
       ].sort(),
     );
     expect(b).toMatchObject({
@@ -121,7 +147,10 @@ describe('REST API: listing task instances', () => {
   });
 
   it('POST /dags/~/dagRuns/~/taskInstances/list filters by a JSON body', async () => {
-    const response = await api.call('POST', '/dags/~/dagRuns/~/taskInstances/list', { as: 'Viewer', body: { dag_ids: ['pipeline', 'other'], task_ids: ['a', 'only'], state: [null, 'success'] } });
+    const response = await api.call('POST', '/dags/~/dagRuns/~/taskInstances/list', {
+      as: 'Viewer',
+      body: { dag_ids: ['pipeline', 'other'], task_ids: ['a', 'only'], state: [null, 'success'] },
+    });
     expect(response.status).toBe(200);
     expect(refs(response.json.task_instances)).toEqual(['o1.only', 'r1.a', 'r2.a']);
     expect(response.json.total_entries).toBe(3);
@@ -161,7 +190,9 @@ describe('REST API: one task instance', () => {
     const response = await api.call('PATCH', '/dags/pipeline/dagRuns/p2/taskInstances/a', { body: { new_state: 'failed', dry_run: false } });
     expect(response.json).toMatchObject({ task_id: 'a', dag_run_id: 'p2' });
     expect((await statesOf('pipeline', 'p2')).a).toBe('failed');
-    expect((await api.call('PATCH', '/dags/pipeline/dagRuns/p2/taskInstances/side', { body: { new_state: 'success', dry_run: false } })).json).toMatchObject({ status: 409 });
+    expect((await api.call('PATCH', '/dags/pipeline/dagRuns/p2/taskInstances/side', { body: { new_state: 'success', dry_run: false } })).json).toMatchObject({
+      status: 409,
+    });
     expect((await api.call('PATCH', '/dags/pipeline/dagRuns/p2/taskInstances/a', { body: { new_state: 'running' } })).status).toBe(400);
     expect((await api.call('PATCH', '/dags/pipeline/dagRuns/p2/taskInstances/a', { body: { dry_run: false } })).status).toBe(400);
     expect((await api.call('PATCH', '/dags/pipeline/dagRuns/p2/taskInstances/zzz', { body: { new_state: 'success' } })).status).toBe(404);
@@ -186,7 +217,8 @@ describe('REST API: POST /dags/{dag_id}/clearTaskInstances', () => {
   });
 
   it('chooses tasks with task_ids and include_downstream/upstream, runs with dates and include_past/future', async () => {
-    const clear = async (body: Record<string, unknown>) => refs((await api.call('POST', '/dags/pipeline/clearTaskInstances', { body: { only_failed: false, ...body } })).json.task_instances);
+    const clear = async (body: Record<string, unknown>) =>
+      refs((await api.call('POST', '/dags/pipeline/clearTaskInstances', { body: { only_failed: false, ...body } })).json.task_instances);
     expect(await clear({ dag_run_id: 'r2', task_ids: ['b'] })).toEqual(['r2.b']);
     expect(await clear({ dag_run_id: 'r2', task_ids: ['b'], include_downstream: true })).toEqual(['r2.b', 'r2.c']);
     expect(await clear({ dag_run_id: 'r2', task_ids: ['b'], include_upstream: true })).toEqual(['r2.a', 'r2.b']);
@@ -198,7 +230,9 @@ describe('REST API: POST /dags/{dag_id}/clearTaskInstances', () => {
   });
 
   it('clearing a running task instance sends it to restarting', async () => {
-    const response = await api.call('POST', '/dags/pipeline/clearTaskInstances', { body: { dag_run_id: 'r1', task_ids: ['side'], only_failed: false, dry_run: false } });
+    const response = await api.call('POST', '/dags/pipeline/clearTaskInstances', {
+      body: { dag_run_id: 'r1', task_ids: ['side'], only_failed: false, dry_run: false },
+    });
     expect(refs(response.json.task_instances)).toEqual(['r1.side']);
     expect((await statesOf('pipeline', 'r1')).side).toBe('restarting');
   });
@@ -209,7 +243,9 @@ describe('REST API: POST /dags/{dag_id}/clearTaskInstances', () => {
     expect((await api.call('POST', '/dags/pipeline/clearTaskInstances', { body: { task_ids: ['a', 'ghost'] } })).json.detail).toMatch(/ghost/);
     expect((await api.call('POST', '/dags/pipeline/clearTaskInstances', { body: { task_ids: [] } })).status).toBe(400);
     expect((await api.call('POST', '/dags/pipeline/clearTaskInstances', { body: { dag_run_id: 'r1\u0000' } })).status).toBe(400);
-    expect((await api.call('POST', '/dags/pipeline/clearTaskInstances', { body: { start_date: '2025-02-01T00:00:00Z', end_date: '2025-01-01T00:00:00Z' } })).status).toBe(400);
+    expect(
+      (await api.call('POST', '/dags/pipeline/clearTaskInstances', { body: { start_date: '2025-02-01T00:00:00Z', end_date: '2025-01-01T00:00:00Z' } })).status,
+    ).toBe(400);
     expect((await api.call('POST', '/dags/pipeline/clearTaskInstances', { body: { reset_dag_runs: false } })).json.detail).toMatch(/reset_dag_runs/);
     expect((await api.call('POST', '/dags/pipeline/clearTaskInstances', { body: { dry_run: false, surprise: 1 } })).status).toBe(400);
   });
@@ -220,36 +256,50 @@ describe('REST API: POST /dags/{dag_id}/updateTaskInstancesState', () => {
     await trigger('pipeline', 'u1', day(20));
     await trigger('pipeline', 'u2', day(21));
     await putStates('pipeline', 'u1', { a: 'success', b: 'running' });
-    expect((await api.call('POST', '/dags/pipeline/updateTaskInstancesState', { as: 'Viewer', body: { task_id: 'b', dag_run_id: 'u1', new_state: 'success' } })).status).toBe(403);
-    const dry = await api.call('POST', '/dags/pipeline/updateTaskInstancesState', { as: 'User', body: { task_id: 'b', dag_run_id: 'u1', new_state: 'success', include_downstream: true } });
+    expect(
+      (await api.call('POST', '/dags/pipeline/updateTaskInstancesState', { as: 'Viewer', body: { task_id: 'b', dag_run_id: 'u1', new_state: 'success' } }))
+        .status,
+    ).toBe(403);
+    const dry = await api.call('POST', '/dags/pipeline/updateTaskInstancesState', {
+      as: 'User',
+      body: { task_id: 'b', dag_run_id: 'u1', new_state: 'success', include_downstream: true },
+    });
     expect(refs(dry.json.task_instances)).toEqual(['u1.b', 'u1.c']);
     expect((await statesOf('pipeline', 'u1')).b).toBe('running');
-    const real = await api.call('POST', '/dags/pipeline/updateTaskInstancesState', { body: { task_id: 'b', dag_run_id: 'u1', new_state: 'success', include_downstream: true, dry_run: false } });
+    const real = await api.call('POST', '/dags/pipeline/updateTaskInstancesState', {
+      body: { task_id: 'b', dag_run_id: 'u1', new_state: 'success', include_downstream: true, dry_run: false },
+    });
     expect(refs(real.json.task_instances)).toEqual(['u1.b', 'u1.c']);
     expect(real.json.task_instances[0]).toEqual({ task_id: 'b', dag_id: 'pipeline', execution_date: '2025-01-20T00:00:00.000+00:00', dag_run_id: 'u1' });
     expect(await statesOf('pipeline', 'u1')).toEqual({ a: 'success', b: 'success', c: 'success', side: null });
   });
 
   it('finds the run by execution_date and reaches later runs with include_future', async () => {
-    const response = await api.call('POST', '/dags/pipeline/updateTaskInstancesState', { body: { task_id: 'a', execution_date: '2025-01-20T00:00:00Z', include_future: true, include_upstream: true, new_state: 'failed', dry_run: false } });
+    const response = await api.call('POST', '/dags/pipeline/updateTaskInstancesState', {
+      body: { task_id: 'a', execution_date: '2025-01-20T00:00:00Z', include_future: true, include_upstream: true, new_state: 'failed', dry_run: false },
+    });
     expect(refs(response.json.task_instances)).toEqual(['u1.a', 'u2.a']);
     expect((await statesOf('pipeline', 'u2')).a).toBe('failed');
   });
 
   it('400 without exactly one of dag_run_id and execution_date or with a bad state; 404 for unknown ids', async () => {
-    const post = (body: Record<string, unknown>) => api.call('POST', '/dags/pipeline/updateTaskInstancesState', { body: { task_id: 'a', new_state: 'success', ...body } });
+    const post = (body: Record<string, unknown>) =>
+      api.call('POST', '/dags/pipeline/updateTaskInstancesState', { body: { task_id: 'a', new_state: 'success', ...body } });
     expect((await post({})).status).toBe(400);
     expect((await post({ dag_run_id: 'u1', execution_date: '2025-01-20T00:00:00Z' })).status).toBe(400);
     expect((await post({ dag_run_id: 'u1', new_state: 'queued' })).status).toBe(400);
     expect((await post({ dag_run_id: 'nope' })).status).toBe(404);
     expect((await post({ execution_date: '1999-01-01T00:00:00Z' })).status).toBe(404);
     expect((await post({ dag_run_id: 'u1', task_id: 'ghost' })).status).toBe(404);
-    expect((await api.call('POST', '/dags/nope/updateTaskInstancesState', { body: { task_id: 'a', dag_run_id: 'u1', new_state: 'success' } })).status).toBe(404);
+    expect((await api.call('POST', '/dags/nope/updateTaskInstancesState', { body: { task_id: 'a', dag_run_id: 'u1', new_state: 'success' } })).status).toBe(
+      404,
+    );
   });
 });
 
 describe('REST API: task logs', () => {
-  const logPath = (runId: string, taskId: string, tryNumber: number) => taskLogPath(config.logging.baseLogFolder, { dagId: 'pipeline', runId, taskId, mapIndex: -1, tryNumber });
+  const logPath = (runId: string, taskId: string, tryNumber: number) =>
+    taskLogPath(config.logging.baseLogFolder, { dagId: 'pipeline', runId, taskId, mapIndex: -1, tryNumber });
   const logUrl = (taskId: string, tryNumber: number | string, query = '') => `/dags/pipeline/dagRuns/r1/taskInstances/${taskId}/logs/${tryNumber}${query}`;
 
   it('returns the log as JSON with a continuation token that fetches only what was appended', async () => {

@@ -11,7 +11,7 @@ const config = await testConfig(tempDagsFolder(), db.url);
 const api = await startTestApi(db.knex, config);
 
 describe('REST API: variables', () => {
-  it('needs credentials; Viewer and User can neither read nor change (as Airflow\'s roles); Op creates and reads', async () => {
+  it("needs credentials; Viewer and User can neither read nor change (as Airflow's roles); Op creates and reads", async () => {
     expect((await api.call('GET', '/variables', { as: null })).status).toBe(401);
     expect((await api.call('POST', '/variables', { as: null, body: { key: 'k', value: 'v' } })).status).toBe(401);
     for (const role of ['Viewer', 'User'] as const) {
@@ -40,7 +40,20 @@ describe('REST API: variables', () => {
 
   it('a variable whose key holds a sensitive word (any case) shows *** in list, get and write responses; others show their value', async () => {
     const secret = 'sensitive-variable-value-3318';
-    const keys = ['db_PASSWORD', 'my_api_key', 'Github_Token', 'aws_secret_access', 'gcp_keyfile_dict', 'svc_service_account', 'x_authorization', 'ssh_private_key', 'gpg_passphrase', 'old_passwd', 'apikey2', 'oauth_access_token'];
+    const keys = [
+      'db_PASSWORD',
+      'my_api_key',
+      'Github_Token',
+      'aws_secret_access',
+      'gcp_keyfile_dict',
+      'svc_service_account',
+      'x_authorization',
+      'ssh_private_key',
+      'gpg_passphrase',
+      'old_passwd',
+      'apikey2',
+      'oauth_access_token',
+    ];
     for (const key of keys) {
       const created = await api.call('POST', '/variables', { as: 'Op', body: { key, value: secret } });
       expect(created.json).toEqual({ key, value: '***', description: null });
@@ -113,7 +126,11 @@ describe('REST API: variables', () => {
     expect(full.json).toEqual({ key: 'p', value: 'two', description: 'first' });
     const masked = await api.call('PATCH', '/variables/p?update_mask=description', { body: { key: 'p', value: 'ignored', description: 'second' } });
     expect(masked.json).toEqual({ key: 'p', value: 'two', description: 'second' });
-    expect((await api.call('PATCH', '/variables/p?update_mask=value,description', { body: { key: 'p', value: 'three', description: null } })).json).toEqual({ key: 'p', value: 'three', description: null });
+    expect((await api.call('PATCH', '/variables/p?update_mask=value,description', { body: { key: 'p', value: 'three', description: null } })).json).toEqual({
+      key: 'p',
+      value: 'three',
+      description: null,
+    });
 
     const mismatch = await api.call('PATCH', '/variables/p', { body: { key: 'q', value: 'x' } });
     expect(mismatch.status).toBe(400);
@@ -127,7 +144,7 @@ describe('REST API: variables', () => {
     expect((await api.call('GET', '/variables/p')).json.value).toBe('three');
   });
 
-  it('DELETE removes a variable; the task runner\'s read path sees the changes', async () => {
+  it("DELETE removes a variable; the task runner's read path sees the changes", async () => {
     await api.call('POST', '/variables', { body: { key: 'gone_soon', value: 'v' } });
     await api.call('POST', '/variables', { body: { key: 'stays', value: 'kept' } });
     expect((await loadVariablesAndConnections(db.knex, fernetFor(config))).variables.get('gone_soon')).toBe('v');

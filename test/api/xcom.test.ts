@@ -30,7 +30,7 @@ const base = '/dags/producer/dagRuns/r1/taskInstances/extract/xcomEntries';
 const keys = (entries: { key: string }[]) => entries.map((e) => e.key);
 
 describe('REST API: XCom entries', () => {
-  it('lists a task instance\'s entries without values, with total_entries', async () => {
+  it("lists a task instance's entries without values, with total_entries", async () => {
     const response = await api.call('GET', base, { as: 'Viewer' });
     expect(response.status).toBe(200);
     expect(response.json.total_entries).toBe(4);
@@ -55,7 +55,11 @@ describe('REST API: XCom entries', () => {
 
   it('~ lists across task instances, runs and DAGs', async () => {
     const all = await api.call('GET', '/dags/~/dagRuns/~/taskInstances/~/xcomEntries?xcom_key=return_value');
-    expect(all.json.xcom_entries.map((e: { dag_id: string; execution_date: string }) => `${e.dag_id}@${e.execution_date.slice(0, 10)}`)).toEqual(['other@2025-01-01', 'producer@2025-01-01', 'producer@2025-01-02']);
+    expect(all.json.xcom_entries.map((e: { dag_id: string; execution_date: string }) => `${e.dag_id}@${e.execution_date.slice(0, 10)}`)).toEqual([
+      'other@2025-01-01',
+      'producer@2025-01-01',
+      'producer@2025-01-02',
+    ]);
     expect((await api.call('GET', '/dags/producer/dagRuns/~/taskInstances/extract/xcomEntries')).json.total_entries).toBe(5);
     expect((await api.call('GET', '/dags/producer/dagRuns/r2/taskInstances/~/xcomEntries')).json.total_entries).toBe(1);
   });

@@ -63,16 +63,23 @@ describe('airflow CLI', () => {
     expect(result.stderr.trim()).toBe('Error: Invalid value: a JSON value contains a NUL (\\u0000) character');
   });
 
-  it('dags trigger reads a date without an offset in core.defaultTimezone (UTC by default), not the machine\'s zone', async () => {
+  it("dags trigger reads a date without an offset in core.defaultTimezone (UTC by default), not the machine's zone", async () => {
     await airflow('dags', 'list', '--local'); // parses the folder: registers fixture_good
     const nyMachine = { ...env, TZ: 'America/New_York' };
     const utc = await runCli(['dags', 'trigger', 'fixture_good', '-r', 'tz_utc', '-l', '2025-01-31T06:00'], { env: nyMachine, cwd });
     expect(utc.stderr).toBe('');
-    const tokyo = await runCli(['dags', 'trigger', 'fixture_good', '-r', 'tz_tokyo', '-l', '2025-02-01T06:00'], { env: { ...nyMachine, AIRFLOW__CORE__DEFAULT_TIMEZONE: 'Asia/Tokyo' }, cwd });
+    const tokyo = await runCli(['dags', 'trigger', 'fixture_good', '-r', 'tz_tokyo', '-l', '2025-02-01T06:00'], {
+      env: { ...nyMachine, AIRFLOW__CORE__DEFAULT_TIMEZONE: 'Asia/Tokyo' },
+      cwd,
+    });
     expect(tokyo.stderr).toBe('');
-    const offset = await runCli(['dags', 'trigger', 'fixture_good', '-r', 'tz_offset', '-l', '2025-02-02T06:00+02:00'], { env: { ...nyMachine, AIRFLOW__CORE__DEFAULT_TIMEZONE: 'Asia/Tokyo' }, cwd });
+    const offset = await runCli(['dags', 'trigger', 'fixture_good', '-r', 'tz_offset', '-l', '2025-02-02T06:00+02:00'], {
+      env: { ...nyMachine, AIRFLOW__CORE__DEFAULT_TIMEZONE: 'Asia/Tokyo' },
+      cwd,
+    });
     expect(offset.stderr).toBe('');
-    const logicalDate = async (runId: string) => ((await db.knex('dag_run').where({ dag_id: 'fixture_good', run_id: runId }).first('logical_date')).logical_date as Date).toISOString();
+    const logicalDate = async (runId: string) =>
+      ((await db.knex('dag_run').where({ dag_id: 'fixture_good', run_id: runId }).first('logical_date')).logical_date as Date).toISOString();
     expect(await logicalDate('tz_utc')).toBe('2025-01-31T06:00:00.000Z');
     expect(await logicalDate('tz_tokyo')).toBe('2025-01-31T21:00:00.000Z'); // 06:00 in Tokyo (+09:00)
     expect(await logicalDate('tz_offset')).toBe('2025-02-02T04:00:00.000Z'); // an explicit offset wins
@@ -108,7 +115,11 @@ describe('airflow CLI', () => {
   });
 
   it('config shows object and list values as JSON, with passwords in kubernetes.env hidden by list', async () => {
-    const withK8s = { ...env, AIRFLOW__KUBERNETES__ENV: '{"AIRFLOW__DATABASE__URL":"postgresql://u:hunter2@db/airflow"}', AIRFLOW__KUBERNETES__TOLERATIONS: '[{"key":"gpu","operator":"Exists"}]' };
+    const withK8s = {
+      ...env,
+      AIRFLOW__KUBERNETES__ENV: '{"AIRFLOW__DATABASE__URL":"postgresql://u:hunter2@db/airflow"}',
+      AIRFLOW__KUBERNETES__TOLERATIONS: '[{"key":"gpu","operator":"Exists"}]',
+    };
     const list = await runCli(['config', 'list', '--section', 'kubernetes'], { env: withK8s, cwd });
     expect(list.stdout).toContain('env = {"AIRFLOW__DATABASE__URL":"postgresql://u:***@db/airflow"}');
     expect(list.stdout).toContain('tolerations = [{"key":"gpu","operator":"Exists"}]');
@@ -120,7 +131,9 @@ describe('airflow CLI', () => {
   it('a bad config value stops the command with the key, value and what is allowed', async () => {
     const result = await runCli(['dags', 'list'], { env: { ...env, AIRFLOW__CORE__EXECUTOR: 'CeleryExecutor' }, cwd });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('Invalid config core.executor="CeleryExecutor" (from env AIRFLOW__CORE__EXECUTOR): expected one of SequentialExecutor, LocalExecutor, KubernetesExecutor');
+    expect(result.stderr).toContain(
+      'Invalid config core.executor="CeleryExecutor" (from env AIRFLOW__CORE__EXECUTOR): expected one of SequentialExecutor, LocalExecutor, KubernetesExecutor',
+    );
   });
 
   it('unknown commands and --help behave like a CLI should', async () => {

@@ -36,9 +36,18 @@ describe('a DAG file that signals the scheduler at import', () => {
     for (const [file, source] of Object.entries(ATTACKS)) writeDag(dags, file, source);
     writeDag(dags, 'good.ts', dagSource('good_dag', ['only']));
     // Task code runs in a warm worker, also a child of the scheduler.
-    writeDag(dags, 'task_kills_parent.ts', "import { DAG, FunctionOperator } from 'airflow-ts';\nconst dag = new DAG({ dagId: 'task_kills_parent' });\nnew FunctionOperator({ dag, taskId: 'kill', retries: 0, fn: () => process.kill(process.ppid, 'SIGKILL') });\nexport default dag;\n");
+    writeDag(
+      dags,
+      'task_kills_parent.ts',
+      "import { DAG, FunctionOperator } from 'airflow-ts';\nconst dag = new DAG({ dagId: 'task_kills_parent' });\nnew FunctionOperator({ dag, taskId: 'kill', retries: 0, fn: () => process.kill(process.ppid, 'SIGKILL') });\nexport default dag;\n",
+    );
     // Its own process group, as a shell would start it: a signal to "the scheduler's group" reaches nothing else here.
-    const scheduler = spawn(process.execPath, [AIRFLOW_BIN, 'scheduler'], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const scheduler = spawn(process.execPath, [AIRFLOW_BIN, 'scheduler'], {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let output = '';
     scheduler.stdout.on('data', (c: Buffer) => (output += c.toString()));
     scheduler.stderr.on('data', (c: Buffer) => (output += c.toString()));
@@ -123,7 +132,9 @@ describe('parser processes in their own session', () => {
       // The scheduler's parser processes, one of them spinning in the endless loop.
       parsers = await eventually('parser processes', () => {
         const found = childrenOf(scheduler.pid!).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('parserChild'));
-        return found.length > 0 && found.some((pid) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[11]) > 50) ? found : undefined;
+        return found.length > 0 && found.some((pid) => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[11]) > 50)
+          ? found
+          : undefined;
       });
       scheduler.kill('SIGKILL');
       await exited;

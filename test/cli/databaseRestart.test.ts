@@ -44,15 +44,26 @@ function postmastersOn(dataDir: string): number[] {
 }
 
 /** Runs `check`, treating a database error (it is down) as "not yet". */
-const whenUp = <T>(check: () => Promise<T>) => () => check().catch(() => undefined);
+const whenUp =
+  <T>(check: () => Promise<T>) =>
+  () =>
+    check().catch(() => undefined);
 
 describe('the embedded postmaster killed with -9 under a running scheduler', () => {
   it('is restarted, the scheduler and its workers carry on, and every task body ran exactly once', { timeout: 240_000 }, async () => {
     expect((await runCli(['db', 'migrate'], { env, timeoutMs: 120_000 })).code).toBe(0);
-    const scheduler = spawnAirflow(['scheduler'], { ...env, AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', AIRFLOW__CORE__PARALLELISM: '2', AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC: '1' });
+    const scheduler = spawnAirflow(['scheduler'], {
+      ...env,
+      AIRFLOW__CORE__EXECUTOR: 'LocalExecutor',
+      AIRFLOW__CORE__PARALLELISM: '2',
+      AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC: '1',
+    });
     await scheduler.waitFor(/scheduler started/);
     const knex = clusterKnex(home);
-    await eventually('the DAG to be parsed', whenUp(async () => (await knex('serialized_dag').where('dag_id', 'restart').first()) ?? undefined));
+    await eventually(
+      'the DAG to be parsed',
+      whenUp(async () => (await knex('serialized_dag').where('dag_id', 'restart').first()) ?? undefined),
+    );
     writeFileSync(gate, '');
     const run = await triggerDagRun(knex, { dagId: 'restart', now: new Date() });
     await eventually('task a to be mid-body', () => existsSync(started));
@@ -68,24 +79,38 @@ describe('the embedded postmaster killed with -9 under a running scheduler', () 
     // The scheduler and its workers all watch the server and may start a postmaster at the same moment;
     // Postgres's lock on the data folder lets one win, and the others exit within moments.
     let seen: number[] = [];
-    await eventually('one postmaster to serve the data folder', () => {
-      seen = postmastersOn(path.join(home, 'postgres', 'data'));
-      return seen.length === 1 && seen[0] === postmasterOf(home)?.pid;
-    }, 10_000).catch((error: Error) => {
+    await eventually(
+      'one postmaster to serve the data folder',
+      () => {
+        seen = postmastersOn(path.join(home, 'postgres', 'data'));
+        return seen.length === 1 && seen[0] === postmasterOf(home)?.pid;
+      },
+      10_000,
+    ).catch((error: Error) => {
       throw new Error(`${error.message}; postmasters on the data folder: ${seen.join(', ')}`);
     });
-    await eventually('the scheduler to heartbeat again', whenUp(async () => {
-      const job = await knex('job').where({ job_type: 'SchedulerJob', state: 'running' }).first('latest_heartbeat');
-      return job && job.latest_heartbeat.getTime() > killedAt;
-    }), 60_000);
+    await eventually(
+      'the scheduler to heartbeat again',
+      whenUp(async () => {
+        const job = await knex('job').where({ job_type: 'SchedulerJob', state: 'running' }).first('latest_heartbeat');
+        return job && job.latest_heartbeat.getTime() > killedAt;
+      }),
+      60_000,
+    );
     const schedulerBackS = (Date.now() - killedAt) / 1000;
-    const state = await eventually('the run to finish', whenUp(async () => {
-      const row = await knex('dag_run').where({ dag_id: 'restart', run_id: run.run_id }).first('state');
-      return row && ['success', 'failed'].includes(row.state) ? (row.state as string) : undefined;
-    }), 90_000);
+    const state = await eventually(
+      'the run to finish',
+      whenUp(async () => {
+        const row = await knex('dag_run').where({ dag_id: 'restart', run_id: run.run_id }).first('state');
+        return row && ['success', 'failed'].includes(row.state) ? (row.state as string) : undefined;
+      }),
+      90_000,
+    );
     const outage = scheduler.output().slice(outputBefore);
     const complaints = outage.split('\n').filter((line) => / (WARN|ERROR) /.test(line));
-    console.log(`postmaster killed: server back after ${serverBackS.toFixed(1)} s, scheduler heartbeating after ${schedulerBackS.toFixed(1)} s; ${complaints.length} warning/error line(s) from the scheduler meanwhile:\n${complaints.join('\n')}`);
+    console.log(
+      `postmaster killed: server back after ${serverBackS.toFixed(1)} s, scheduler heartbeating after ${schedulerBackS.toFixed(1)} s; ${complaints.length} warning/error line(s) from the scheduler meanwhile:\n${complaints.join('\n')}`,
+    );
 
     expect(state).toBe('success');
     const tis = await knex('task_instance').where({ dag_id: 'restart', run_id: run.run_id }).orderBy('task_id').select('task_id', 'state', 'try_number');

@@ -37,7 +37,11 @@ describe('the embedded server under several processes', () => {
     // knex closes idle connections after 30 s: a webserver nobody calls holds none, which is when
     // counting connections (the old rule) let a scheduler stop the server under it.
     const knex = clusterKnex(home);
-    await eventually('the webserver pool to be idle', async () => (await knex.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'airflow-ts'`)).rows[0].n === 0, 60_000);
+    await eventually(
+      'the webserver pool to be idle',
+      async () => (await knex.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'airflow-ts'`)).rows[0].n === 0,
+      60_000,
+    );
 
     const scheduler = spawnAirflow(['scheduler'], env);
     await scheduler.waitFor(/scheduler started/);
@@ -58,17 +62,25 @@ describe('the embedded server under several processes', () => {
     process.kill(before.pid, 'SIGKILL');
     // Someone else takes the port at once, before anyone can restart Postgres on it.
     const squatter = net.createServer();
-    await eventually('the old port to be taken', () => new Promise<boolean>((resolve) => {
-      squatter.once('error', () => resolve(false));
-      squatter.listen(before.port, '127.0.0.1', () => resolve(true));
-    }));
+    await eventually(
+      'the old port to be taken',
+      () =>
+        new Promise<boolean>((resolve) => {
+          squatter.once('error', () => resolve(false));
+          squatter.listen(before.port, '127.0.0.1', () => resolve(true));
+        }),
+    );
     try {
       const after = await eventually('the server to come back', () => postmasterOf(home), 30_000);
       expect(after.port).not.toBe(before.port);
-      await eventually('the webserver to answer again', async () => {
-        const now = await answers(webserver.url);
-        return now.metadatabase === 'healthy' && now.dags === 200;
-      }, 30_000);
+      await eventually(
+        'the webserver to answer again',
+        async () => {
+          const now = await answers(webserver.url);
+          return now.metadatabase === 'healthy' && now.dags === 200;
+        },
+        30_000,
+      );
       expect(await webserver.process.stop('SIGTERM')).toBe(0);
       expect(postmasterOf(home)).toBeNull();
     } finally {

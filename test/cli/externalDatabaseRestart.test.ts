@@ -14,10 +14,18 @@ const upstream = new URL(db.url);
 const proxy = await startTcpProxy({ host: upstream.hostname, port: Number(upstream.port) });
 const { env } = embeddedHome();
 const dags = tempDagsFolder();
-writeDag(dags, 'after_outage.ts', `import { BashOperator, DAG } from 'airflow-ts';\nconst dag = new DAG({ dagId: 'after_outage', isPausedUponCreation: false });\nnew BashOperator({ dag, taskId: 'hello', bashCommand: 'echo hello' });\nexport default dag;\n`);
+writeDag(
+  dags,
+  'after_outage.ts',
+  `import { BashOperator, DAG } from 'airflow-ts';\nconst dag = new DAG({ dagId: 'after_outage', isPausedUponCreation: false });\nnew BashOperator({ dag, taskId: 'hello', bashCommand: 'echo hello' });\nexport default dag;\n`,
+);
 
 const listeners = async () =>
-  (await db.knex.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN %' AND pid <> pg_backend_pid()`)).rows[0].n as number;
+  (
+    await db.knex.raw(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN %' AND pid <> pg_backend_pid()`,
+    )
+  ).rows[0].n as number;
 
 describe('a scheduler on an external Postgres that goes away and comes back', () => {
   it('backs off (0.5 s doubling), stays up, listens again and schedules afterwards', { timeout: 120_000 }, async () => {
@@ -41,7 +49,10 @@ describe('a scheduler on an external Postgres that goes away and comes back', ()
       await scheduler.waitFor(/scheduler loop retrying in 8 s/, 60_000);
       const outageS = (Date.now() - cutAt) / 1000;
       const during = scheduler.output().slice(from).split('\n');
-      const waits = during.map((line) => /scheduler loop retrying in ([\d.]+) s/.exec(line)?.[1]).filter(Boolean).map(Number);
+      const waits = during
+        .map((line) => /scheduler loop retrying in ([\d.]+) s/.exec(line)?.[1])
+        .filter(Boolean)
+        .map(Number);
       expect(waits).toEqual([0.5, 1, 2, 4, 8]);
       const complaints = during.filter((line) => / (WARN|ERROR) /.test(line)).length;
 
@@ -52,8 +63,14 @@ describe('a scheduler on an external Postgres that goes away and comes back', ()
       const resumedS = (Date.now() - restoredAt) / 1000;
       await eventually('the scheduler to LISTEN again', async () => (await listeners()) > 0, 30_000);
       const run = await triggerDagRun(db.knex, { dagId: 'after_outage', now: new Date() });
-      await eventually('the run triggered after the outage to succeed', async () => (await db.knex('dag_run').where({ dag_id: 'after_outage', run_id: run.run_id }).first('state'))?.state === 'success', 30_000);
-      console.log(`external database away ${outageS.toFixed(1)} s: ${complaints} warning/error lines (${((complaints / outageS) * 60).toFixed(0)} per minute); scheduler resumed ${resumedS.toFixed(1)} s after it came back`);
+      await eventually(
+        'the run triggered after the outage to succeed',
+        async () => (await db.knex('dag_run').where({ dag_id: 'after_outage', run_id: run.run_id }).first('state'))?.state === 'success',
+        30_000,
+      );
+      console.log(
+        `external database away ${outageS.toFixed(1)} s: ${complaints} warning/error lines (${((complaints / outageS) * 60).toFixed(0)} per minute); scheduler resumed ${resumedS.toFixed(1)} s after it came back`,
+      );
     } finally {
       // A failure mid-outage must not leave the next test a cut proxy.
       if (!restored) await proxy.restore();
@@ -62,7 +79,13 @@ describe('a scheduler on an external Postgres that goes away and comes back', ()
   });
 
   it('still stops on SIGTERM while the database is away, after a bounded wait for it', { timeout: 120_000 }, async () => {
-    const scheduler = spawnAirflow(['scheduler'], { ...env, AIRFLOW__DATABASE__URL: throughProxy(db.url, proxy.port), AIRFLOW__CORE__DAGS_FOLDER: dags, AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', AIRFLOW__CORE__PARALLELISM: '1' });
+    const scheduler = spawnAirflow(['scheduler'], {
+      ...env,
+      AIRFLOW__DATABASE__URL: throughProxy(db.url, proxy.port),
+      AIRFLOW__CORE__DAGS_FOLDER: dags,
+      AIRFLOW__CORE__EXECUTOR: 'LocalExecutor',
+      AIRFLOW__CORE__PARALLELISM: '1',
+    });
     await scheduler.waitFor(/scheduler started/);
     await proxy.cut();
     await scheduler.waitFor(/the database is unavailable/, 30_000);

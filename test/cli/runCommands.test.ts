@@ -22,7 +22,7 @@ describe('commands that create and run dag runs', () => {
     expect(result.stdout).toMatch(/Dag run manual__\S+: success/);
   });
 
-  it('dags backfill over a week of @daily creates exactly 7 runs with Airflow\'s logical dates and data intervals', async () => {
+  it("dags backfill over a week of @daily creates exactly 7 runs with Airflow's logical dates and data intervals", async () => {
     const result = await airflow('dags', 'backfill', 'fixture_daily', '-s', '2025-01-01', '-e', '2025-01-07');
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(/\[#{30}\] 7\/7 runs done \(7 success, 0 failed\)/);
@@ -38,7 +38,7 @@ describe('commands that create and run dag runs', () => {
     expect(again.stderr).toMatch(/7 interval\(s\) already have a run/);
   });
 
-  it('dags trigger checks conf against the DAG\'s params', async () => {
+  it("dags trigger checks conf against the DAG's params", async () => {
     const bad = await airflow('dags', 'trigger', 'fixture_daily', '--conf', '{"size": 0}');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/Invalid conf for DAG 'fixture_daily': param 'size'=0: must be >= 1/);
@@ -66,6 +66,8 @@ describe('commands that create and run dag runs', () => {
     expect(cleared.code).toBe(0);
     const state = await airflow('tasks', 'state', 'fixture_daily', 'only', 'backfill__2025-01-03T00:00:00+00:00');
     expect(state.stdout.trim()).toBe('None');
-    expect(await db.knex('dag_run').where({ dag_id: 'fixture_daily', run_id: 'backfill__2025-01-03T00:00:00+00:00' }).first('state')).toEqual({ state: 'queued' });
+    expect(await db.knex('dag_run').where({ dag_id: 'fixture_daily', run_id: 'backfill__2025-01-03T00:00:00+00:00' }).first('state')).toEqual({
+      state: 'queued',
+    });
   });
 });

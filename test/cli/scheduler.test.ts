@@ -32,7 +32,11 @@ describe.each([
   const env = { ...baseEnv, ...executorEnv };
   const runId = `e2e_${executorEnv.AIRFLOW__CORE__EXECUTOR}_${'AIRFLOW__CORE__EXECUTE_TASKS_NEW_PROCESS' in executorEnv ? 'strict' : 'warm'}`;
   it('runs a triggered DAG from a temporary dags folder to success, XComs flowing task to task, and stops cleanly on SIGTERM', async () => {
-    const scheduler = spawn(process.execPath, [AIRFLOW_BIN, 'scheduler'], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const scheduler = spawn(process.execPath, [AIRFLOW_BIN, 'scheduler'], {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     scheduler.stdout.on('data', (c: Buffer) => (output += c.toString()));
     scheduler.stderr.on('data', (c: Buffer) => (output += c.toString()));

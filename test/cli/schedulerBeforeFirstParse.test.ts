@@ -47,7 +47,11 @@ describe('a scheduler restarting on a folder of slow files', () => {
     const trigger = await runCli(['dags', 'trigger', 'good_dag', '--run-id', 'during_parse'], { env, cwd });
     expect(trigger.code, trigger.stderr).toBe(0);
 
-    const scheduler = spawn(process.execPath, [AIRFLOW_BIN, 'scheduler'], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const scheduler = spawn(process.execPath, [AIRFLOW_BIN, 'scheduler'], {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     scheduler.stdout.on('data', (c: Buffer) => (output += c.toString()));
     scheduler.stderr.on('data', (c: Buffer) => (output += c.toString()));

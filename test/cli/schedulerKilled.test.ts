@@ -19,7 +19,6 @@ writeDag(
   `import { BashOperator, DAG } from 'airflow-ts';\nconst dag = new DAG({ dagId: 'slow', isPausedUponCreation: false });\nnew BashOperator({ dag, taskId: 'sleep', bashCommand: 'sleep 2 && echo done' });\nexport default dag;\n`,
 );
 
-
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -33,12 +32,23 @@ describe('a scheduler killed with SIGKILL', () => {
   it('loses nothing: its worker finishes and records the running task, then exits instead of living on as an orphan', async () => {
     const scheduler = spawn(process.execPath, [AIRFLOW_BIN, 'scheduler'], {
       cwd: home,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, AIRFLOW_HOME: home, AIRFLOW__DATABASE__URL: db.url, AIRFLOW__CORE__DAGS_FOLDER: dags, AIRFLOW__CORE__LOAD_EXAMPLES: 'false', AIRFLOW__CORE__EXECUTOR: 'LocalExecutor' },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        AIRFLOW_HOME: home,
+        AIRFLOW__DATABASE__URL: db.url,
+        AIRFLOW__CORE__DAGS_FOLDER: dags,
+        AIRFLOW__CORE__LOAD_EXAMPLES: 'false',
+        AIRFLOW__CORE__EXECUTOR: 'LocalExecutor',
+      },
       stdio: 'ignore',
     });
     await eventually('the DAG to be parsed', async () => (await db.knex('serialized_dag').where('dag_id', 'slow').first()) ?? undefined);
     const run = await triggerDagRun(db.knex, { dagId: 'slow', now: new Date() });
-    const ti = await eventually('the task to run', async () => (await db.knex('task_instance').where({ dag_id: 'slow', run_id: run.run_id, state: 'running' }).first()) ?? undefined);
+    const ti = await eventually(
+      'the task to run',
+      async () => (await db.knex('task_instance').where({ dag_id: 'slow', run_id: run.run_id, state: 'running' }).first()) ?? undefined,
+    );
     const workerPid = ti.pid as number;
     expect(alive(workerPid)).toBe(true);
 

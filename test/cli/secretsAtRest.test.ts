@@ -19,7 +19,12 @@ const FIRST_KEY = generateFernetKey();
 const config = await testConfig(tempDagsFolder(), db.url, { AIRFLOW__CORE__FERNET_KEY: FIRST_KEY });
 const api = await startTestApi(knex, config);
 const cwd = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-cwd-'));
-const cliEnv = (home: string, extra: Record<string, string> = {}) => ({ AIRFLOW_HOME: home, AIRFLOW__DATABASE__URL: db.url, AIRFLOW__CORE__DAGS_FOLDER: tempDagsFolder(), ...extra });
+const cliEnv = (home: string, extra: Record<string, string> = {}) => ({
+  AIRFLOW_HOME: home,
+  AIRFLOW__DATABASE__URL: db.url,
+  AIRFLOW__CORE__DAGS_FOLDER: tempDagsFolder(),
+  ...extra,
+});
 
 const VARIABLE_VALUE = 'variable-value-in-clear-7731';
 const PASSWORD = 'connection-password-5519';
@@ -37,7 +42,15 @@ const decrypts = (key: string, token: string) => {
 describe('secrets at rest (Fernet)', () => {
   it('stores variable values, connection passwords and extras as Fernet tokens with is_encrypted / is_extra_encrypted set', async () => {
     expect((await api.call('POST', '/variables', { body: { key: 'plain_name', value: VARIABLE_VALUE } })).status).toBe(200);
-    const created = await api.call('POST', '/connections', { body: { connection_id: 'warehouse', conn_type: 'postgres', host: 'db.example', password: PASSWORD, extra: JSON.stringify({ token: EXTRA_TOKEN, region: 'eu' }) } });
+    const created = await api.call('POST', '/connections', {
+      body: {
+        connection_id: 'warehouse',
+        conn_type: 'postgres',
+        host: 'db.example',
+        password: PASSWORD,
+        extra: JSON.stringify({ token: EXTRA_TOKEN, region: 'eu' }),
+      },
+    });
     expect(created.status).toBe(200);
 
     const variable = await knex('variable').where('key', 'plain_name').first();
@@ -84,13 +97,17 @@ describe('secrets at rest (Fernet)', () => {
   });
 
   it('a webserver whose key cannot decrypt answers a clear 500 naming core.fernet_key and keeps serving; a malformed key is never echoed', async () => {
-    await knex('variable').where('key', 'plain_name').update({ val: new Fernet(generateFernetKey()).encrypt('x'), is_encrypted: true }); // under a key nobody has
+    await knex('variable')
+      .where('key', 'plain_name')
+      .update({ val: new Fernet(generateFernetKey()).encrypt('x'), is_encrypted: true }); // under a key nobody has
     const wrong = await api.call('GET', '/variables/plain_name');
     expect(wrong.status).toBe(500);
     expect(wrong.json.detail).toMatch(/Cannot decrypt variable 'plain_name'.*core\.fernet_key \(AIRFLOW__CORE__FERNET_KEY\)/);
     expect((await api.call('GET', '/pools')).status).toBe(200);
     // The connection list shows nothing secret, so it never decrypts: it works; the one connection does not.
-    await knex('connection').where('conn_id', 'warehouse').update({ password: new Fernet(generateFernetKey()).encrypt('x'), is_encrypted: true });
+    await knex('connection')
+      .where('conn_id', 'warehouse')
+      .update({ password: new Fernet(generateFernetKey()).encrypt('x'), is_encrypted: true });
     expect((await api.call('GET', '/connections')).status).toBe(200);
     const one = await api.call('GET', '/connections/warehouse');
     expect(one.status).toBe(500);
@@ -158,9 +175,15 @@ describe('secrets at rest without core.fernet_key', () => {
     const homeConfig = await resolveConfig({ cwd: home, env });
     const server = await startWebserver({ knex: other.knex, config: homeConfig, logger: memoryLogger(), port: 0, host: '127.0.0.1' });
     try {
-      await other.knex('users').insert({ username: 'admin', role: 'Admin', password_hash: (await knex('users').where('username', 'admin').first()).password_hash });
+      await other
+        .knex('users')
+        .insert({ username: 'admin', role: 'Admin', password_hash: (await knex('users').where('username', 'admin').first()).password_hash });
       const auth = { authorization: `Basic ${Buffer.from('admin:correct horse battery').toString('base64')}`, 'content-type': 'application/json' };
-      const created = await fetch(`${server.url}/api/v1/variables`, { method: 'POST', headers: auth, body: JSON.stringify({ key: 'k', value: 'value-under-generated-key' }) });
+      const created = await fetch(`${server.url}/api/v1/variables`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ key: 'k', value: 'value-under-generated-key' }),
+      });
       expect(created.status).toBe(200);
     } finally {
       await server.stop();

@@ -36,16 +36,28 @@ describe('airflow standalone', () => {
     const posted = await fetch(`${first.url}/api/v1/dags/example_etl/dagRuns`, { method: 'POST', headers: json, body: JSON.stringify({ conf: { x: 1 } }) });
     expect(posted.status).toBe(200);
     const run = (await posted.json()) as { dag_run_id: string; state: string; conf: unknown; dag_id: string; logical_date: string };
-    expect(run).toMatchObject({ dag_id: 'example_etl', conf: { x: 1 }, dag_run_id: expect.stringMatching(/^manual__/), logical_date: expect.stringMatching(/\+00:00$/) });
+    expect(run).toMatchObject({
+      dag_id: 'example_etl',
+      conf: { x: 1 },
+      dag_run_id: expect.stringMatching(/^manual__/),
+      logical_date: expect.stringMatching(/\+00:00$/),
+    });
     const runUrl = `${first.url}/api/v1/dags/example_etl/dagRuns/${encodeURIComponent(run.dag_run_id)}`;
     expect(await finalState(runUrl, auth)).toBe('success');
-    const tis = (await (await fetch(`${runUrl}/taskInstances`, { headers: auth })).json()) as { task_instances: { task_id: string; state: string }[]; total_entries: number };
+    const tis = (await (await fetch(`${runUrl}/taskInstances`, { headers: auth })).json()) as {
+      task_instances: { task_id: string; state: string }[];
+      total_entries: number;
+    };
     expect(tis.total_entries).toBe(5);
     expect(tis.task_instances.every((ti) => ti.state === 'success')).toBe(true);
 
     // conf given to POST dagRuns reaches the tasks' params (and their templates).
     const greeted = (await (
-      await fetch(`${first.url}/api/v1/dags/example_params/dagRuns`, { method: 'POST', headers: json, body: JSON.stringify({ conf: { greeting: 'Hi', times: 2, name: 'Ada' } }) })
+      await fetch(`${first.url}/api/v1/dags/example_params/dagRuns`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ conf: { greeting: 'Hi', times: 2, name: 'Ada' } }),
+      })
     ).json()) as { dag_run_id: string };
     const greetedUrl = `${first.url}/api/v1/dags/example_params/dagRuns/${encodeURIComponent(greeted.dag_run_id)}`;
     expect(await finalState(greetedUrl, auth)).toBe('success');

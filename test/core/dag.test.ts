@@ -28,7 +28,11 @@ function definitionError(fn: () => unknown, ...fragments: string[]): DagDefiniti
 
 /** The 1-based line of this file holding `marker`. */
 function lineOf(marker: string): number {
-  return readFileSync(thisFile, 'utf8').split('\n').findIndex((l) => l.includes(marker)) + 1;
+  return (
+    readFileSync(thisFile, 'utf8')
+      .split('\n')
+      .findIndex((l) => l.includes(marker)) + 1
+  );
 }
 
 describe('DAG construction', () => {
@@ -70,7 +74,13 @@ describe('DAG construction', () => {
   });
 
   it('rejects an invalid cron expression with croner’s reason', () => {
-    definitionError(() => new DAG({ dagId: 'bad_cron', schedule: '61 * * * *', startDate: start }), "DAG 'bad_cron'", "'61 * * * *'", '5-field cron', 'minute: 61');
+    definitionError(
+      () => new DAG({ dagId: 'bad_cron', schedule: '61 * * * *', startDate: start }),
+      "DAG 'bad_cron'",
+      "'61 * * * *'",
+      '5-field cron',
+      'minute: 61',
+    );
     definitionError(() => new DAG({ dagId: 'six_fields', schedule: '0 0 0 * * *', startDate: start }), '5-field cron', '6 parts');
     definitionError(() => new DAG({ dagId: 'garbage', schedule: 'every day', startDate: start }), "'every day'");
   });
@@ -86,7 +96,16 @@ describe('DAG construction', () => {
   });
 
   it('rejects an unknown preset, listing the allowed ones', () => {
-    definitionError(() => new DAG({ dagId: 'bad_preset', schedule: '@fortnightly', startDate: start }), "'@fortnightly'", '@once', '@hourly', '@daily', '@quarterly', '@yearly', '@annually');
+    definitionError(
+      () => new DAG({ dagId: 'bad_preset', schedule: '@fortnightly', startDate: start }),
+      "'@fortnightly'",
+      '@once',
+      '@hourly',
+      '@daily',
+      '@quarterly',
+      '@yearly',
+      '@annually',
+    );
   });
 
   it('normalizes @annually to @yearly and keeps other presets', () => {
@@ -143,7 +162,11 @@ describe('DAG construction', () => {
   it('rejects unknown options, suggesting camelCase for Airflow’s snake_case names', () => {
     definitionError(() => new DAG({ dagId: 'snake', start_date: start } as never), "'start_date' is unknown", "did you mean 'startDate'");
     definitionError(() => new DAG({ dagId: 'unknown', scheduleInterval: '@daily' } as never), "'scheduleInterval' is unknown", 'allowed: dagId, schedule');
-    definitionError(() => new DAG({ dagId: 'da', defaultArgs: { retry_delay: 5 } as never }), "defaultArgs key 'retry_delay' is unknown", "did you mean 'retryDelay'");
+    definitionError(
+      () => new DAG({ dagId: 'da', defaultArgs: { retry_delay: 5 } as never }),
+      "defaultArgs key 'retry_delay' is unknown",
+      "did you mean 'retryDelay'",
+    );
   });
 
   it('rejects params that are not JSON, naming the param', () => {
@@ -167,7 +190,7 @@ describe('tasks', () => {
   });
 
   it('requires a dag', () => {
-    definitionError(() => new EmptyOperator({ taskId: 'orphan' } as never), "task \"orphan\": option 'dag' is required");
+    definitionError(() => new EmptyOperator({ taskId: 'orphan' } as never), 'task "orphan": option \'dag\' is required');
   });
 
   it('rejects a duplicate task id in the same DAG', () => {
@@ -181,7 +204,12 @@ describe('tasks', () => {
 
   it('rejects an unknown trigger rule, listing the allowed ones', () => {
     const dag = dagWith('tr');
-    definitionError(() => new EmptyOperator({ dag, taskId: 'a', triggerRule: 'all_succes' as never }), "task 'a' in DAG 'tr'", '"all_succes"', ...TRIGGER_RULES);
+    definitionError(
+      () => new EmptyOperator({ dag, taskId: 'a', triggerRule: 'all_succes' as never }),
+      "task 'a' in DAG 'tr'",
+      '"all_succes"',
+      ...TRIGGER_RULES,
+    );
     expect(TRIGGER_RULES).toHaveLength(11);
     expect(isTriggerRule('none_failed_min_one_success')).toBe(true);
     expect(isTriggerRule('dummy')).toBe(false);
@@ -194,7 +222,11 @@ describe('tasks', () => {
     definitionError(() => new EmptyOperator({ dag, taskId: 'c', priorityWeight: 1.5 }), 'priorityWeight must be an integer');
     definitionError(() => new EmptyOperator({ dag, taskId: 'd', retryDelay: -5 }), 'retryDelay must be a non-negative');
     definitionError(() => new EmptyOperator({ dag, taskId: 'e', onFailureCallback: 'notify' as never }), 'onFailureCallback must be a function');
-    definitionError(() => new EmptyOperator({ dag, taskId: 'f', executorConfig: { at: new Date() } }), 'executorConfig must be a JSON object', 'executorConfig.at is a Date');
+    definitionError(
+      () => new EmptyOperator({ dag, taskId: 'f', executorConfig: { at: new Date() } }),
+      'executorConfig must be a JSON object',
+      'executorConfig.at is a Date',
+    );
     definitionError(() => new EmptyOperator({ dag, taskId: 'g', retry_delay: 5 } as never), "option 'retry_delay' is unknown; did you mean 'retryDelay'?");
     definitionError(() => new EmptyOperator({ dag, taskId: 'h', pool: '' }), 'pool must be a non-empty string');
     definitionError(() => new EmptyOperator({ dag, taskId: 'i', executionTimeout: 0 }), 'executionTimeout must be longer than 0');

@@ -65,7 +65,11 @@ describe('Fernet keys and rotation', () => {
 });
 
 describe('fernetFor (core.fernet_key)', () => {
-  const configWith = (env: Record<string, string>) => resolveConfig({ cwd: os.tmpdir(), env: { AIRFLOW_HOME: path.join(mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-home-')), 'not', 'yet', 'made'), ...env } });
+  const configWith = (env: Record<string, string>) =>
+    resolveConfig({
+      cwd: os.tmpdir(),
+      env: { AIRFLOW_HOME: path.join(mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-home-')), 'not', 'yet', 'made'), ...env },
+    });
 
   it('takes comma-separated keys: the first encrypts, every one decrypts', async () => {
     const [newKey, oldKey] = [generateFernetKey(), generateFernetKey()];

@@ -10,7 +10,12 @@ const edges = (pairs: [string, string][]) => {
     downstreamTaskIds: pairs.filter(([from]) => from === taskId).map(([, to]) => to),
   }));
 };
-const TASKS = edges([['y', 'n'], ['n', 'x'], ['n', 'd'], ['x', 'leaf']]);
+const TASKS = edges([
+  ['y', 'n'],
+  ['n', 'x'],
+  ['n', 'd'],
+  ['x', 'leaf'],
+]);
 const sorted = (ids: Set<string>) => [...ids].sort();
 
 describe('relativeTaskIds', () => {

@@ -2,8 +2,21 @@ import { describe, expect, it } from 'vitest';
 import { isSensitiveName, MIN_LENGTH_MASKED, SecretsMasker } from '../../core/secretsMasker.ts';
 
 describe('SecretsMasker', () => {
-  it('knows Airflow\'s sensitive words in any case, inside longer names', () => {
-    for (const name of ['password', 'DB_PASSWORD', 'my_api_key', 'ApiKey', 'x-authorization', 'gpg_passphrase', 'passwd', 'ssh_private_key', 'client_secret', 'access_token', 'keyfile_dict', 'service_account_json']) {
+  it("knows Airflow's sensitive words in any case, inside longer names", () => {
+    for (const name of [
+      'password',
+      'DB_PASSWORD',
+      'my_api_key',
+      'ApiKey',
+      'x-authorization',
+      'gpg_passphrase',
+      'passwd',
+      'ssh_private_key',
+      'client_secret',
+      'access_token',
+      'keyfile_dict',
+      'service_account_json',
+    ]) {
       expect(isSensitiveName(name), name).toBe(true);
     }
     for (const name of ['region', 'host', 'bucket', 'user']) expect(isSensitiveName(name), name).toBe(false);
@@ -34,7 +47,9 @@ describe('SecretsMasker', () => {
     masker.add('learnt-secret');
     let deep: unknown = 'bottom';
     for (let i = 0; i < 40; i++) deep = { level: deep };
-    expect(masker.redact({ cmd: 'echo learnt-secret', env: { PASSWORD: 'x', PATH: '/bin' }, list: ['learnt-secret', 1, null], api_key: { any: 'thing' }, deep })).toEqual({
+    expect(
+      masker.redact({ cmd: 'echo learnt-secret', env: { PASSWORD: 'x', PATH: '/bin' }, list: ['learnt-secret', 1, null], api_key: { any: 'thing' }, deep }),
+    ).toEqual({
       cmd: 'echo ***',
       env: { PASSWORD: '***', PATH: '/bin' },
       list: ['***', 1, null],

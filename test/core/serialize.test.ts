@@ -135,7 +135,16 @@ describe('serializeDag', () => {
 
   it('serializes manual and interval schedules and missing optional values as null', () => {
     const manual = serializeDag(new DAG({ dagId: 'manual' }));
-    expect(manual).toMatchObject({ schedule: null, startDate: null, endDate: null, catchup: null, isPausedUponCreation: null, description: null, owners: [], tasks: [] });
+    expect(manual).toMatchObject({
+      schedule: null,
+      startDate: null,
+      endDate: null,
+      catchup: null,
+      isPausedUponCreation: null,
+      description: null,
+      owners: [],
+      tasks: [],
+    });
     const every = serializeDag(new DAG({ dagId: 'every', schedule: { minutes: 15 }, startDate: new Date(0) }));
     expect(every.schedule).toEqual({ everyMs: 900_000 });
   });

@@ -323,12 +323,42 @@ describe('endDate (restriction.latest)', () => {
 describe('OnceTimetable (@once)', () => {
   const once = timetableFor('@once', 'UTC');
   it.each<{ name: string; r: TimeRestriction; now: string; last: Pair | null; expected: Pair | null }>([
-    { name: 'one run at startDate', r: restriction('2025-01-01T00:00:00Z'), now: '2025-01-02T00:00:00Z', last: null, expected: ['2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z'] },
-    { name: 'catchup does not matter', r: restriction('2025-01-01T00:00:00Z', { catchup: false }), now: '2025-01-09T00:00:00Z', last: null, expected: ['2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z'] },
-    { name: 'never again after an automated run', r: restriction('2025-01-01T00:00:00Z'), now: '2025-01-02T00:00:00Z', last: ['2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z'], expected: null },
-    { name: 'announced before startDate, due at startDate', r: restriction('2025-01-05T00:00:00Z'), now: '2025-01-02T00:00:00Z', last: null, expected: ['2025-01-05T00:00:00.000Z', '2025-01-05T00:00:00.000Z'] },
+    {
+      name: 'one run at startDate',
+      r: restriction('2025-01-01T00:00:00Z'),
+      now: '2025-01-02T00:00:00Z',
+      last: null,
+      expected: ['2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z'],
+    },
+    {
+      name: 'catchup does not matter',
+      r: restriction('2025-01-01T00:00:00Z', { catchup: false }),
+      now: '2025-01-09T00:00:00Z',
+      last: null,
+      expected: ['2025-01-01T00:00:00.000Z', '2025-01-01T00:00:00.000Z'],
+    },
+    {
+      name: 'never again after an automated run',
+      r: restriction('2025-01-01T00:00:00Z'),
+      now: '2025-01-02T00:00:00Z',
+      last: ['2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z'],
+      expected: null,
+    },
+    {
+      name: 'announced before startDate, due at startDate',
+      r: restriction('2025-01-05T00:00:00Z'),
+      now: '2025-01-02T00:00:00Z',
+      last: null,
+      expected: ['2025-01-05T00:00:00.000Z', '2025-01-05T00:00:00.000Z'],
+    },
     { name: 'no startDate: never', r: restriction(null), now: '2025-01-02T00:00:00Z', last: null, expected: null },
-    { name: 'endDate before startDate: never', r: restriction('2025-01-01T00:00:00Z', { latest: '2024-12-31T00:00:00Z' }), now: '2025-01-02T00:00:00Z', last: null, expected: null },
+    {
+      name: 'endDate before startDate: never',
+      r: restriction('2025-01-01T00:00:00Z', { latest: '2024-12-31T00:00:00Z' }),
+      now: '2025-01-02T00:00:00Z',
+      last: null,
+      expected: null,
+    },
   ])('$name', ({ r, now, last, expected }) => {
     const info = once.nextDagRunInfo({ lastAutomatedDataInterval: last && interval(last), restriction: r, now: T(now) });
     expect(info && pair(info.dataInterval)).toEqual(expected);
@@ -397,13 +427,48 @@ describe('DeltaDataIntervalTimetable', () => {
 describe('manual runs: inferManualDataInterval', () => {
   it.each<{ name: string; timetable: Timetable; runAfter: string; expected: Pair }>([
     // Airflow: a manual run at 01:00 on the 25th of a @daily DAG covers the 24th.
-    { name: '@daily mid-day', timetable: timetableFor('@daily', 'UTC'), runAfter: '2025-01-25T01:00:00Z', expected: ['2025-01-24T00:00:00.000Z', '2025-01-25T00:00:00.000Z'] },
-    { name: '@daily exactly on a boundary: the interval ending then', timetable: timetableFor('@daily', 'UTC'), runAfter: '2025-01-25T00:00:00Z', expected: ['2025-01-24T00:00:00.000Z', '2025-01-25T00:00:00.000Z'] },
-    { name: '@hourly a moment before the hour', timetable: timetableFor('@hourly', 'UTC'), runAfter: '2025-01-25T10:59:59.999Z', expected: ['2025-01-25T09:00:00.000Z', '2025-01-25T10:00:00.000Z'] },
-    { name: 'cron in a timezone, across spring forward', timetable: timetableFor('0 2 * * *', 'America/New_York'), runAfter: '2025-03-09T12:00:00Z', expected: ['2025-03-08T07:00:00.000Z', '2025-03-09T07:00:00.000Z'] },
-    { name: 'delta: the duration ending at the trigger', timetable: timetableFor({ everyMs: HOUR }, 'UTC'), runAfter: '2025-01-25T10:17:00Z', expected: ['2025-01-25T09:17:00.000Z', '2025-01-25T10:17:00.000Z'] },
-    { name: '@once: the trigger instant', timetable: timetableFor('@once', 'UTC'), runAfter: '2025-01-25T10:17:00Z', expected: ['2025-01-25T10:17:00.000Z', '2025-01-25T10:17:00.000Z'] },
-    { name: 'None: the trigger instant', timetable: timetableFor(null, 'UTC'), runAfter: '2025-01-25T10:17:00Z', expected: ['2025-01-25T10:17:00.000Z', '2025-01-25T10:17:00.000Z'] },
+    {
+      name: '@daily mid-day',
+      timetable: timetableFor('@daily', 'UTC'),
+      runAfter: '2025-01-25T01:00:00Z',
+      expected: ['2025-01-24T00:00:00.000Z', '2025-01-25T00:00:00.000Z'],
+    },
+    {
+      name: '@daily exactly on a boundary: the interval ending then',
+      timetable: timetableFor('@daily', 'UTC'),
+      runAfter: '2025-01-25T00:00:00Z',
+      expected: ['2025-01-24T00:00:00.000Z', '2025-01-25T00:00:00.000Z'],
+    },
+    {
+      name: '@hourly a moment before the hour',
+      timetable: timetableFor('@hourly', 'UTC'),
+      runAfter: '2025-01-25T10:59:59.999Z',
+      expected: ['2025-01-25T09:00:00.000Z', '2025-01-25T10:00:00.000Z'],
+    },
+    {
+      name: 'cron in a timezone, across spring forward',
+      timetable: timetableFor('0 2 * * *', 'America/New_York'),
+      runAfter: '2025-03-09T12:00:00Z',
+      expected: ['2025-03-08T07:00:00.000Z', '2025-03-09T07:00:00.000Z'],
+    },
+    {
+      name: 'delta: the duration ending at the trigger',
+      timetable: timetableFor({ everyMs: HOUR }, 'UTC'),
+      runAfter: '2025-01-25T10:17:00Z',
+      expected: ['2025-01-25T09:17:00.000Z', '2025-01-25T10:17:00.000Z'],
+    },
+    {
+      name: '@once: the trigger instant',
+      timetable: timetableFor('@once', 'UTC'),
+      runAfter: '2025-01-25T10:17:00Z',
+      expected: ['2025-01-25T10:17:00.000Z', '2025-01-25T10:17:00.000Z'],
+    },
+    {
+      name: 'None: the trigger instant',
+      timetable: timetableFor(null, 'UTC'),
+      runAfter: '2025-01-25T10:17:00Z',
+      expected: ['2025-01-25T10:17:00.000Z', '2025-01-25T10:17:00.000Z'],
+    },
   ])('$name', ({ timetable, runAfter, expected }) => {
     expect(pair(timetable.inferManualDataInterval(T(runAfter)))).toEqual(expected);
   });

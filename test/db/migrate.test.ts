@@ -6,7 +6,24 @@ import { MIGRATIONS } from '../../db/migrations/index.ts';
 const ALL = MIGRATIONS.map((m) => m.name as string);
 import { createEmptyDatabase } from '../helpers/database.ts';
 
-const TABLES = ['session', 'auth_failure', 'rendered_task_instance_fields', 'users', 'dag', 'serialized_dag', 'dag_code', 'dag_run', 'task_instance', 'xcom', 'import_error', 'variable', 'connection', 'slot_pool', 'log', 'job'];
+const TABLES = [
+  'session',
+  'auth_failure',
+  'rendered_task_instance_fields',
+  'users',
+  'dag',
+  'serialized_dag',
+  'dag_code',
+  'dag_run',
+  'task_instance',
+  'xcom',
+  'import_error',
+  'variable',
+  'connection',
+  'slot_pool',
+  'log',
+  'job',
+];
 
 describe('migrations', () => {
   it('concurrent migrate calls all succeed and apply each migration once', async () => {

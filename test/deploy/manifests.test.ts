@@ -27,7 +27,11 @@ describe('deploy/kubernetes manifests', () => {
       expect(doc.kind, doc.__file).toBeTruthy();
       expect(doc.metadata?.name, doc.__file).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
     }
-    expect(byKind('Deployment').map((d) => d.metadata.name).sort()).toEqual(['airflow-ts-scheduler', 'airflow-ts-webserver']);
+    expect(
+      byKind('Deployment')
+        .map((d) => d.metadata.name)
+        .sort(),
+    ).toEqual(['airflow-ts-scheduler', 'airflow-ts-webserver']);
   });
 
   it('deployments select their own pods, run the image with an airflow command, and mount only declared volumes', () => {
@@ -78,7 +82,17 @@ describe('deploy/kubernetes manifests', () => {
       env: { AIRFLOW_HOME: '/opt/airflow', AIRFLOW__KUBERNETES__POD_TEMPLATE_FILE: path.join(dir, 'pod-template.yaml') },
     });
     const pod = buildTaskPod(
-      { tiId: 1, dagId: 'example_etl', taskId: 'extract', runId: 'manual__2025-01-01T00:00:00+00:00', mapIndex: -1, tryNumber: 1, queue: 'default', priorityWeight: 1, executorConfig: null },
+      {
+        tiId: 1,
+        dagId: 'example_etl',
+        taskId: 'extract',
+        runId: 'manual__2025-01-01T00:00:00+00:00',
+        mapIndex: -1,
+        tryNumber: 1,
+        queue: 'default',
+        priorityWeight: 1,
+        executorConfig: null,
+      },
       config,
       loadPodTemplate(config.kubernetes.podTemplateFile),
       1,

@@ -76,7 +76,7 @@ describe('a warm worker whose IPC channel breaks', () => {
   it('does not take the executor down: the try fails with the reason in its log, and a new worker runs the next task', async () => {
     const before = new Set(workerPids());
     await executor.start({ jobId: null });
-    const [worker] = await eventually('the executor\'s worker', () => {
+    const [worker] = await eventually("the executor's worker", () => {
       const ours = workerPids().filter((pid) => !before.has(pid));
       return ours.length === 1 && ours;
     });
@@ -97,7 +97,10 @@ describe('a warm worker whose IPC channel breaks', () => {
     expect(failed.info, JSON.stringify(logger.entries)).toMatch(/EPIPE/);
     await applyExecutorEvents(db.knex, events.splice(0), { now: new Date(), logger, baseLogFolder: config.logging.baseLogFolder });
     expect(await db.knex('task_instance').where('id', first.id).first('state')).toEqual({ state: 'up_for_retry' });
-    const log = readFileSync(taskLogPath(config.logging.baseLogFolder, { dagId: 'victim', runId: run.run_id, taskId: 'first', mapIndex: -1, tryNumber: first.try_number }), 'utf8');
+    const log = readFileSync(
+      taskLogPath(config.logging.baseLogFolder, { dagId: 'victim', runId: run.run_id, taskId: 'first', mapIndex: -1, tryNumber: first.try_number }),
+      'utf8',
+    );
     expect(log).toMatch(/ended without recording a result; marked up_for_retry. Reason: could not send to worker \d+: write EPIPE/);
 
     // The executor replaced its worker and goes on.
@@ -126,7 +129,14 @@ describe('a warm worker that retires after core.workerMaxTasks', () => {
       for (const ti of tis) local.queue(workloadOf(ti));
       await eventually('both tasks to be reported', () => tis.every((ti) => events.some((e) => e.tiId === ti.id)), 60_000);
       expect(events.map((e) => e.outcome)).toEqual(['success', 'success']);
-      const rows = await db.knex('task_instance').whereIn('id', tis.map((ti) => ti.id)).orderBy('task_id').select('state', 'try_number', 'pid');
+      const rows = await db
+        .knex('task_instance')
+        .whereIn(
+          'id',
+          tis.map((ti) => ti.id),
+        )
+        .orderBy('task_id')
+        .select('state', 'try_number', 'pid');
       expect(rows.map(({ state, try_number }) => ({ state, try_number }))).toEqual([
         { state: 'success', try_number: 1 },
         { state: 'success', try_number: 1 },

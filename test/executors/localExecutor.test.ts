@@ -57,7 +57,14 @@ describe('LocalExecutor', () => {
       const pass = await eventually('a full pass after both started', () => scheduler['lastFullPass'] > since && scheduler['lastFullPass'], 30_000);
       await eventually('that pass to end', () => scheduler['lastFullPass'] > pass, 30_000);
       expect(started()).toBe(2);
-      expect(await db.knex('task_instance').where({ dag_id: 'parallel' }).whereIn('state', ['queued', 'running']).count({ n: '*' }).then(([row]) => Number(row!.n))).toBe(2);
+      expect(
+        await db
+          .knex('task_instance')
+          .where({ dag_id: 'parallel' })
+          .whereIn('state', ['queued', 'running'])
+          .count({ n: '*' })
+          .then(([row]) => Number(row!.n)),
+      ).toBe(2);
     } finally {
       writeFileSync(path.join(dir, 'release'), ''); // even on failure, so the held tasks do not block the next tests
     }
@@ -101,4 +108,3 @@ describe('LocalExecutor', () => {
     expect(await pullXComs(db.knex, second.id, ['answer'])).toEqual(['v2']);
   });
 });
-

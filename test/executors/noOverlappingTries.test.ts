@@ -64,7 +64,12 @@ function processesOfTry(runId: string, tryNumber: number): number[] {
     } catch {
       continue;
     }
-    if (environ.includes('AIRFLOW_CTX_DAG_ID=overlap') && environ.includes(`AIRFLOW_CTX_RUN_ID=${runId}`) && environ.includes(`AIRFLOW_CTX_TRY_NUMBER=${tryNumber}`)) found.push(Number(entry));
+    if (
+      environ.includes('AIRFLOW_CTX_DAG_ID=overlap') &&
+      environ.includes(`AIRFLOW_CTX_RUN_ID=${runId}`) &&
+      environ.includes(`AIRFLOW_CTX_TRY_NUMBER=${tryNumber}`)
+    )
+      found.push(Number(entry));
   }
   return found;
 }
@@ -141,10 +146,14 @@ describe('an `airflow tasks run` process whose event loop is blocked (core.execu
     const run = await triggerDagRun(db.knex, { dagId: 'spinning', conf: { pidFile }, now: new Date() });
     scheduler.wake();
     const runner = Number(await eventually('try 1 to spin', () => lines(pidFile)[0], 60_000));
-    const state = await eventually('the run to finish', async () => {
-      const row = await db.knex('dag_run').where('id', run.id).first('state');
-      return row.state === 'running' || row.state === 'queued' ? undefined : row.state;
-    }, 60_000);
+    const state = await eventually(
+      'the run to finish',
+      async () => {
+        const row = await db.knex('dag_run').where('id', run.id).first('state');
+        return row.state === 'running' || row.state === 'queued' ? undefined : row.state;
+      },
+      60_000,
+    );
     expect(state).toBe('success');
     expect(await db.knex('task_instance').where({ dag_id: 'spinning', run_id: run.run_id }).first('try_number')).toEqual({ try_number: 2 });
     const runnerState = () => {
@@ -161,11 +170,12 @@ describe('an `airflow tasks run` process whose event loop is blocked (core.execu
   });
 });
 
-describe('the exit of an earlier try\'s process, reported while the retry runs', () => {
+describe("the exit of an earlier try's process, reported while the retry runs", () => {
   it('does not fail the retry', async () => {
     const run = await triggerDagRun(db.knex, { dagId: 'overlap', now: new Date() });
     const ti = await db.knex('task_instance').where({ dag_id: 'overlap', run_id: run.run_id, task_id: 'quick' }).first();
-    for (const to of ['scheduled', 'queued', 'running', 'up_for_retry', 'scheduled', 'queued', 'running'] as const) await transitionTaskInstance(db.knex, ti.id, { to, now: new Date() });
+    for (const to of ['scheduled', 'queued', 'running', 'up_for_retry', 'scheduled', 'queued', 'running'] as const)
+      await transitionTaskInstance(db.knex, ti.id, { to, now: new Date() });
     const stale = { tiId: ti.id, outcome: 'failed' as const, info: 'the process of try 1 was killed', tryNumber: 1 };
     expect(await applyExecutorEvents(db.knex, [stale], { now: new Date(), logger: memoryLogger() })).toMatchObject({ failed: 0 });
     expect(await db.knex('task_instance').where('id', ti.id).first('state', 'try_number')).toEqual({ state: 'running', try_number: 2 });
@@ -179,15 +189,27 @@ describe('a retry on a host where an earlier try of its task instance still runs
     const config = await testConfig(dags, db.url);
     const run = await triggerDagRun(db.knex, { dagId: 'overlap', now: new Date() });
     const ti = await db.knex('task_instance').where({ dag_id: 'overlap', run_id: run.run_id, task_id: 'quick' }).first();
-    for (const to of ['scheduled', 'queued', 'running', 'up_for_retry', 'scheduled', 'queued'] as const) await transitionTaskInstance(db.knex, ti.id, { to, now: new Date() });
+    for (const to of ['scheduled', 'queued', 'running', 'up_for_retry', 'scheduled', 'queued'] as const)
+      await transitionTaskInstance(db.knex, ti.id, { to, now: new Date() });
     // What try 1 left behind: a process with try 1's mark, in a process group of its own.
     const leftover = spawn('sleep', ['300'], { env: { ...process.env, [TRY_MARK_ENV]: tryMark(db.url, ti.id, 1) }, detached: true, stdio: 'ignore' });
     const gone = new Promise((resolve) => leftover.once('exit', (_code, signal) => resolve(signal)));
     try {
-      const outcome = await runTaskInstance({ knex: db.knex, config, logger: memoryLogger(), dagId: 'overlap', taskId: 'quick', runId: run.run_id, mapIndex: -1 });
+      const outcome = await runTaskInstance({
+        knex: db.knex,
+        config,
+        logger: memoryLogger(),
+        dagId: 'overlap',
+        taskId: 'quick',
+        runId: run.run_id,
+        mapIndex: -1,
+      });
       expect(outcome).toBe('success');
       expect(await gone).toBe('SIGKILL');
-      const log = readFileSync(taskLogPath(config.logging.baseLogFolder, { dagId: 'overlap', runId: run.run_id, taskId: 'quick', mapIndex: -1, tryNumber: 2 }), 'utf8');
+      const log = readFileSync(
+        taskLogPath(config.logging.baseLogFolder, { dagId: 'overlap', runId: run.run_id, taskId: 'quick', mapIndex: -1, tryNumber: 2 }),
+        'utf8',
+      );
       expect(log).toMatch(/Killed 1 process\(es\) an earlier try of this task instance left running on this host/);
     } finally {
       leftover.kill('SIGKILL');

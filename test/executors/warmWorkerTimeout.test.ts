@@ -44,7 +44,11 @@ export default dag;
 `,
 );
 // A worker silent for half the zombie threshold (9 s) is killed: after the executionTimeout watchdog (1 + 7 s).
-const config = await testConfig(dags, db.url, { AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', AIRFLOW__CORE__PARALLELISM: '1', AIRFLOW__SCHEDULER__ZOMBIE_TASK_THRESHOLD: '18' });
+const config = await testConfig(dags, db.url, {
+  AIRFLOW__CORE__EXECUTOR: 'LocalExecutor',
+  AIRFLOW__CORE__PARALLELISM: '1',
+  AIRFLOW__SCHEDULER__ZOMBIE_TASK_THRESHOLD: '18',
+});
 await parseDags(config, db.knex);
 await db.knex('dag').where('dag_id', 'stuck').update({ is_paused: false });
 const scheduler = new Scheduler({ knex: db.knex, config, executor: createExecutor(config, db.url, memoryLogger()), logger: memoryLogger() });
@@ -65,16 +69,26 @@ describe('a warm worker whose task hangs', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-stuck-'));
     const run = await triggerDagRun(db.knex, { dagId: 'stuck', conf: { dir }, now: new Date() });
     scheduler.wake();
-    const state = await eventually('the run to finish', async () => {
-      const row = await db.knex('dag_run').where('id', run.id).first('state');
-      return row.state === 'running' || row.state === 'queued' ? undefined : row.state;
-    }, 120_000);
+    const state = await eventually(
+      'the run to finish',
+      async () => {
+        const row = await db.knex('dag_run').where('id', run.id).first('state');
+        return row.state === 'running' || row.state === 'queued' ? undefined : row.state;
+      },
+      120_000,
+    );
     const tis = await db.knex('task_instance').where({ dag_id: 'stuck', run_id: run.run_id }).orderBy('task_id');
-    expect(Object.fromEntries(tis.map((ti: { task_id: string; state: string }) => [ti.task_id, ti.state]))).toEqual({ after: 'success', blocks: 'failed', ignores: 'failed', spins: 'failed' });
+    expect(Object.fromEntries(tis.map((ti: { task_id: string; state: string }) => [ti.task_id, ti.state]))).toEqual({
+      after: 'success',
+      blocks: 'failed',
+      ignores: 'failed',
+      spins: 'failed',
+    });
     for (const name of ['ignores', 'blocks', 'spins']) {
       expect(alive(Number(readFileSync(path.join(dir, name), 'utf8')))).toBe(false);
     }
-    const log = (taskId: string) => readFileSync(taskLogPath(config.logging.baseLogFolder, { dagId: 'stuck', runId: run.run_id, taskId, mapIndex: -1, tryNumber: 1 }), 'utf8');
+    const log = (taskId: string) =>
+      readFileSync(taskLogPath(config.logging.baseLogFolder, { dagId: 'stuck', runId: run.run_id, taskId, mapIndex: -1, tryNumber: 1 }), 'utf8');
     expect(log('ignores')).toMatch(/timed out after 1 s \(executionTimeout\) and did not stop within 5 s/);
     expect(log('ignores')).toMatch(/ended without recording a result; marked failed/);
     expect(log('blocks')).toMatch(/past its executionTimeout of 1 s, and its worker did not stop it; the worker was killed/);

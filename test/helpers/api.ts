@@ -14,7 +14,8 @@ export const PASSWORD = 'correct horse battery';
  */
 export async function startTestApi(knex: Knex, config: ResolvedConfig) {
   for (const role of ROLES) {
-    if (!(await knex('users').where('username', role.toLowerCase()).first('id'))) await createUser(knex, { username: role.toLowerCase(), password: PASSWORD, role });
+    if (!(await knex('users').where('username', role.toLowerCase()).first('id')))
+      await createUser(knex, { username: role.toLowerCase(), password: PASSWORD, role });
   }
   const logger = memoryLogger();
   const server = await startWebserver({ knex, config, logger, port: 0, host: '127.0.0.1' });

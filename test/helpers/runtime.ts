@@ -44,7 +44,16 @@ export async function parseDags(config: ResolvedConfig, knex: Knex): Promise<voi
 export async function runDagInProcess(config: ResolvedConfig, knex: Knex, dagId: string, conf: Record<string, unknown> = {}) {
   const run = await triggerDagRun(knex, { dagId, conf, now: new Date() });
   const logger = memoryLogger();
-  const [finished] = await driveRunsToCompletion({ knex, config, executor: new InProcessExecutor({ knex, config, logger }), logger, dagId, runIds: [run.run_id], ignorePause: true, pollMs: 20 });
+  const [finished] = await driveRunsToCompletion({
+    knex,
+    config,
+    executor: new InProcessExecutor({ knex, config, logger }),
+    logger,
+    dagId,
+    runIds: [run.run_id],
+    ignorePause: true,
+    pollMs: 20,
+  });
   const tis = await knex('task_instance').where({ dag_id: dagId, run_id: run.run_id }).orderBy('task_id');
   return { run: finished!, states: Object.fromEntries(tis.map((t: { task_id: string; state: string }) => [t.task_id, t.state])), tis };
 }

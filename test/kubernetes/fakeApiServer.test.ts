@@ -35,7 +35,10 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function podSpec(name: string, options: { image?: string; args?: string[]; labels?: Record<string, string>; container?: Partial<k8s.V1Container> } = {}): k8s.V1Pod {
+function podSpec(
+  name: string,
+  options: { image?: string; args?: string[]; labels?: Record<string, string>; container?: Partial<k8s.V1Container> } = {},
+): k8s.V1Pod {
   return {
     metadata: { name, labels: options.labels },
     spec: {
@@ -57,7 +60,12 @@ async function watch(query: Record<string, string> = {}, url = `/api/v1/namespac
   const events: WatchEvent[] = [];
   let ended!: (error: unknown) => void;
   const done = new Promise<unknown>((resolve) => (ended = resolve));
-  const controller = await new k8s.Watch(kc).watch(url, query, (type, object) => events.push({ type, object }), (error) => ended(error));
+  const controller = await new k8s.Watch(kc).watch(
+    url,
+    query,
+    (type, object) => events.push({ type, object }),
+    (error) => ended(error),
+  );
   return { events, done, stop: () => controller.abort() };
 }
 
@@ -156,7 +164,9 @@ describe('FakeKubernetes', () => {
     expect(badName).toMatchObject({ code: 422, reason: 'Invalid' });
     expect(badName.message).toContain('Pod "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of');
 
-    const badLabel = await failure(api.createNamespacedPod({ namespace: NS, body: podSpec('ok', { image: TRUE, labels: { 'airflow-ts/task': 'has space' } }) }));
+    const badLabel = await failure(
+      api.createNamespacedPod({ namespace: NS, body: podSpec('ok', { image: TRUE, labels: { 'airflow-ts/task': 'has space' } }) }),
+    );
     expect(badLabel).toMatchObject({ code: 422, reason: 'Invalid' });
     expect(badLabel.message).toContain('metadata.labels: Invalid value: "has space"');
 
@@ -164,7 +174,10 @@ describe('FakeKubernetes', () => {
     expect(noContainers.message).toBe('Pod "empty" is invalid: spec.containers: Required value');
 
     await api.createNamespacedPod({ namespace: NS, body: podSpec('once', { image: TRUE }) });
-    expect(await failure(api.createNamespacedPod({ namespace: NS, body: podSpec('once', { image: TRUE }) }))).toMatchObject({ code: 409, reason: 'AlreadyExists' });
+    expect(await failure(api.createNamespacedPod({ namespace: NS, body: podSpec('once', { image: TRUE }) }))).toMatchObject({
+      code: 409,
+      reason: 'AlreadyExists',
+    });
     expect(fake.created.map((c) => c.name)).toEqual(['once']);
 
     const generated = await api.createNamespacedPod({ namespace: NS, body: { metadata: { generateName: 'task-' }, spec: podSpec('x', { image: TRUE }).spec } });
@@ -182,14 +195,24 @@ describe('FakeKubernetes', () => {
   });
 
   it('leaves a pod that fits no node Pending with an Unschedulable condition', async () => {
-    await api.createNamespacedPod({ namespace: NS, body: { ...podSpec('picky', { image: TRUE }), spec: { ...podSpec('', { image: TRUE }).spec!, nodeSelector: { disktype: 'ssd' } } } });
+    await api.createNamespacedPod({
+      namespace: NS,
+      body: { ...podSpec('picky', { image: TRUE }), spec: { ...podSpec('', { image: TRUE }).spec!, nodeSelector: { disktype: 'ssd' } } },
+    });
     const greedy = podSpec('greedy', { image: TRUE, container: { resources: { requests: { cpu: '4500m' } } } });
     await api.createNamespacedPod({ namespace: NS, body: greedy });
     const scheduled = (name: string) => current(name)?.status.conditions?.find((c) => c.type === 'PodScheduled');
 
     const picky = await fake.waitFor(() => scheduled('picky'), DEADLINE, 'a scheduling decision');
-    expect(picky).toMatchObject({ status: 'False', reason: 'Unschedulable', message: "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector." });
-    expect(await fake.waitFor(() => scheduled('greedy'), DEADLINE, 'a scheduling decision')).toMatchObject({ status: 'False', message: '0/1 nodes are available: 1 Insufficient cpu.' });
+    expect(picky).toMatchObject({
+      status: 'False',
+      reason: 'Unschedulable',
+      message: "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector.",
+    });
+    expect(await fake.waitFor(() => scheduled('greedy'), DEADLINE, 'a scheduling decision')).toMatchObject({
+      status: 'False',
+      message: '0/1 nodes are available: 1 Insufficient cpu.',
+    });
 
     // A pod created later runs to completion while the unschedulable ones are still Pending.
     await api.createNamespacedPod({ namespace: NS, body: podSpec('fits', { image: TRUE }) });
@@ -220,7 +243,8 @@ describe('FakeKubernetes', () => {
   it('builds the environment from secrets and fields only: the test process environment does not leak in', async () => {
     process.env.FAKE_K8S_TEST_ONLY = 'leaked';
     try {
-      const script = "console.log(JSON.stringify({ password: process.env.DB_PASSWORD, ns: process.env.MY_NS, host: process.env.HOSTNAME, plain: process.env.PLAIN, leak: process.env.FAKE_K8S_TEST_ONLY ?? null }))";
+      const script =
+        'console.log(JSON.stringify({ password: process.env.DB_PASSWORD, ns: process.env.MY_NS, host: process.env.HOSTNAME, plain: process.env.PLAIN, leak: process.env.FAKE_K8S_TEST_ONLY ?? null }))';
       const env: k8s.V1EnvVar[] = [
         { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'db', key: 'password' } } },
         { name: 'MY_NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
@@ -269,7 +293,10 @@ describe('FakeKubernetes', () => {
     );
     expect(current('mover')?.metadata.labels).toEqual({ queue: 'b', 'example.com/team': 'data' });
     const bad = await failure(
-      api.patchNamespacedPod({ name: 'mover', namespace: NS, body: { metadata: { labels: { queue: 'no good' } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch)),
+      api.patchNamespacedPod(
+        { name: 'mover', namespace: NS, body: { metadata: { labels: { queue: 'no good' } } } },
+        k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+      ),
     );
     expect(bad).toMatchObject({ code: 422, reason: 'Invalid' });
     for (const w of [all, queueA, queueB]) w.stop();
@@ -286,7 +313,11 @@ describe('FakeKubernetes', () => {
 
     await api.createNamespacedPod({ namespace: NS, body: podSpec('after', { image: TRUE }) });
     const second = await watch({ resourceVersion: String(lastVersion) });
-    await fake.waitFor(() => second.events.some((e) => e.object.metadata.name === 'after' && e.object.status.phase === 'Succeeded'), DEADLINE, 'the second pod');
+    await fake.waitFor(
+      () => second.events.some((e) => e.object.metadata.name === 'after' && e.object.status.phase === 'Succeeded'),
+      DEADLINE,
+      'the second pod',
+    );
     expect(second.events[0]).toMatchObject({ type: 'ADDED', object: { metadata: { name: 'after' } } });
     // Nothing repeated, nothing missed: the versions continue where the first watch stopped.
     expect(second.events.map((e) => Number(e.object.metadata.resourceVersion))[0]).toBe(lastVersion + 1);

@@ -332,7 +332,11 @@ export class FakeKubernetes {
     } else if (type === 'application/json-patch+json') {
       patched = jsonPatch(current, parseJson(body));
     } else {
-      throw new KubeError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
+      throw new KubeError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+      );
     }
     decodeShape(patched);
     const next = patched as PodJson;
@@ -361,7 +365,12 @@ export class FakeKubernetes {
     const options = body.length ? (parseJson(body) as { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string } }) : {};
     const { uid, resourceVersion } = options.preconditions ?? {};
     if (uid !== undefined && uid !== pod.metadata.uid) {
-      throw new KubeError(409, 'Conflict', `Operation cannot be fulfilled on pods "${name}": Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata.uid}`, { name, kind: 'pods' });
+      throw new KubeError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on pods "${name}": Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata.uid}`,
+        { name, kind: 'pods' },
+      );
     }
     if (resourceVersion !== undefined && resourceVersion !== pod.metadata.resourceVersion) throw conflict(name);
     const fromQuery = query.get('gracePeriodSeconds');

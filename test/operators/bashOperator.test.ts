@@ -38,7 +38,10 @@ describe('BashOperator.execute', () => {
   });
 
   it('sets Airflow’s AIRFLOW_CTX_* variables', async () => {
-    const { execute } = bash({ bashCommand: 'echo "$AIRFLOW_CTX_DAG_ID|$AIRFLOW_CTX_TASK_ID|$AIRFLOW_CTX_RUN_ID|$AIRFLOW_CTX_TRY_NUMBER|$AIRFLOW_CTX_LOGICAL_DATE|$AIRFLOW_CTX_DAG_OWNER"' });
+    const { execute } = bash({
+      bashCommand:
+        'echo "$AIRFLOW_CTX_DAG_ID|$AIRFLOW_CTX_TASK_ID|$AIRFLOW_CTX_RUN_ID|$AIRFLOW_CTX_TRY_NUMBER|$AIRFLOW_CTX_LOGICAL_DATE|$AIRFLOW_CTX_DAG_OWNER"',
+    });
     expect(await execute()).toBe(`bash_${n}|run|${RUN_ID}|1|2024-01-02T03:04:05+00:00|ops`);
   });
 
@@ -88,7 +91,9 @@ describe('BashOperator.execute', () => {
     });
 
     it('fails on any other non-zero exit code, naming it', async () => {
-      const err = await bash({ bashCommand: 'echo partial; exit 1' }).execute().catch((e: unknown) => e);
+      const err = await bash({ bashCommand: 'echo partial; exit 1' })
+        .execute()
+        .catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Error);
       expect(err).not.toBeInstanceOf(AirflowSkipException);
       expect((err as Error).message).toBe('Bash command failed. The command returned a non-zero exit code 1.');
@@ -103,7 +108,11 @@ describe('BashOperator.execute', () => {
       const run = contextFor(new BashOperator({ dag, taskId: 'sleepy', bashCommand: `sleep 30 & echo $! > ${pidFile}; wait` }), { signal: controller.signal });
       const running = runTask(run);
       // Abort once the background sleep is running (its pid written), not after a guessed delay.
-      const pid = await eventually('the background sleep to start', () => (existsSync(pidFile) && Number(readFileSync(pidFile, 'utf8').trim())) || undefined, 10_000);
+      const pid = await eventually(
+        'the background sleep to start',
+        () => (existsSync(pidFile) && Number(readFileSync(pidFile, 'utf8').trim())) || undefined,
+        10_000,
+      );
       controller.abort(new Error('execution timeout'));
       // The background sleep holds stdout, so the command ends only once it is dead too.
       await expect(running).rejects.toThrow('execution timeout');
@@ -115,7 +124,7 @@ describe('BashOperator.execute', () => {
           return true;
         }
       };
-      await eventually('the group\'s background sleep to be gone (reaped)', gone, 10_000);
+      await eventually("the group's background sleep to be gone (reaped)", gone, 10_000);
     }, 15_000); // well before the 30 s sleep would end by itself
 
     it('does not start when the signal has already aborted', async () => {

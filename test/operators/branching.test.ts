@@ -39,19 +39,25 @@ describe('BranchOperator', () => {
   });
 
   it('can decide from XComs and params', async () => {
-    const branch = branchDag(async (ctx) => ((await ctx.ti.xcomPull({ taskIds: 'score' })) as number) > Number(ctx.params.limit) ? 'a' : 'b');
+    const branch = branchDag(async (ctx) => (((await ctx.ti.xcomPull({ taskIds: 'score' })) as number) > Number(ctx.params.limit) ? 'a' : 'b'));
     const run = contextFor(branch, { conf: { limit: 10 } });
     run.xcom.set(branch.dag.dagId, 'score', 'return_value', 3);
     expect(branch.tasksToSkip(await runTask(run))).toEqual(['a', 'c']);
   });
 
   it('fails the task when the function returns an id that is not a direct downstream task', async () => {
-    await expect(branchOutcome(() => 'nope')).rejects.toThrow(/task 'branch' in DAG 'branch_\d+': the branch function returned "nope", which is not a direct downstream task; choose from: a, b, c/);
+    await expect(branchOutcome(() => 'nope')).rejects.toThrow(
+      /task 'branch' in DAG 'branch_\d+': the branch function returned "nope", which is not a direct downstream task; choose from: a, b, c/,
+    );
     await expect(branchOutcome(() => ['a', 'after_a', 'other'])).rejects.toThrow('returned "after_a", "other", which are not direct downstream tasks');
   });
 
   it('serializes the function name', () => {
-    expect(branchDag(function pickPath() { return 'a'; }).serializeFields()).toEqual({ fnName: 'pickPath' });
+    expect(
+      branchDag(function pickPath() {
+        return 'a';
+      }).serializeFields(),
+    ).toEqual({ fnName: 'pickPath' });
   });
 });
 
@@ -59,7 +65,12 @@ describe('BranchOperator', () => {
 function shortCircuitDag(options: Omit<ShortCircuitOperatorOptions, 'dag' | 'taskId'>) {
   const dag = new DAG({ dagId: `sc_${++n}` });
   const sc = new ShortCircuitOperator({ dag, taskId: 'sc', ...options });
-  const [a, b, a2, a3] = ['a', 'b', 'a2', 'a3'].map((taskId) => new EmptyOperator({ dag, taskId })) as EmptyOperator[] as [EmptyOperator, EmptyOperator, EmptyOperator, EmptyOperator];
+  const [a, b, a2, a3] = ['a', 'b', 'a2', 'a3'].map((taskId) => new EmptyOperator({ dag, taskId })) as EmptyOperator[] as [
+    EmptyOperator,
+    EmptyOperator,
+    EmptyOperator,
+    EmptyOperator,
+  ];
   sc.then([a, b]);
   a.then(a2).then(a3);
   b.then(a3);
@@ -94,7 +105,9 @@ describe('ShortCircuitOperator', () => {
 
   it('rejects a non-boolean ignoreDownstreamTriggerRules', () => {
     const dag = new DAG({ dagId: 'sc_bad' });
-    expect(() => new ShortCircuitOperator({ dag, taskId: 'sc', fn: () => true, ignoreDownstreamTriggerRules: 'yes' as never })).toThrow('ignoreDownstreamTriggerRules must be true or false');
+    expect(() => new ShortCircuitOperator({ dag, taskId: 'sc', fn: () => true, ignoreDownstreamTriggerRules: 'yes' as never })).toThrow(
+      'ignoreDownstreamTriggerRules must be true or false',
+    );
     expect(dag.tasks).toEqual([]);
   });
 });

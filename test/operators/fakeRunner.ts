@@ -38,7 +38,10 @@ export interface FakeRun {
   xcom: MemoryXCom;
 }
 
-export function contextFor(task: BaseOperator, overrides: Partial<TaskContextInput> & { conf?: Record<string, unknown>; xcomStore?: MemoryXCom } = {}): FakeRun {
+export function contextFor(
+  task: BaseOperator,
+  overrides: Partial<TaskContextInput> & { conf?: Record<string, unknown>; xcomStore?: MemoryXCom } = {},
+): FakeRun {
   const { conf = {}, xcomStore = new MemoryXCom(), ...input } = overrides;
   const lines: string[] = [];
   const context = buildTaskContext({

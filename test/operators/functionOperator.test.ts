@@ -62,13 +62,25 @@ describe('FunctionOperator.execute', () => {
 
   it('lets errors from fn fail the task', async () => {
     const dag = new DAG({ dagId: 'fn_fail' });
-    const task = new FunctionOperator({ dag, taskId: 'f', fn: () => { throw new Error('bad input'); } });
+    const task = new FunctionOperator({
+      dag,
+      taskId: 'f',
+      fn: () => {
+        throw new Error('bad input');
+      },
+    });
     await expect(runTask(contextFor(task))).rejects.toThrow('bad input');
   });
 
   it('logs through ctx.log with time and level', async () => {
     const dag = new DAG({ dagId: 'fn_log' });
-    const task = new FunctionOperator({ dag, taskId: 'f', fn: (ctx) => { ctx.log.warn('careful\nsecond line'); } });
+    const task = new FunctionOperator({
+      dag,
+      taskId: 'f',
+      fn: (ctx) => {
+        ctx.log.warn('careful\nsecond line');
+      },
+    });
     const run = contextFor(task);
     await runTask(run);
     expect(run.lines).toEqual([expect.stringMatching(/^\[\d{4}-\d\d-\d\dT[\d:.]+Z\] WARNING - careful$/), expect.stringMatching(/WARNING - second line$/)]);

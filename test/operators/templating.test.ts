@@ -32,9 +32,11 @@ describe('template context', () => {
   });
 
   it('has run, dag, task and task instance fields', async () => {
-    expect(await render('{{ run_id }}|{{ dag_run.run_id }}|{{ dag_run.run_type }}|{{ dag.dagId }}|{{ task.taskId }}|{{ ti.task_id }}|{{ ti.try_number }}|{{ task_instance.map_index }}|{{ test_mode }}')).toBe(
-      `manual__2024-01-02T03:04:05+00:00|manual__2024-01-02T03:04:05+00:00|manual|tpl_${n}|t|t|1|-1|false`,
-    );
+    expect(
+      await render(
+        '{{ run_id }}|{{ dag_run.run_id }}|{{ dag_run.run_type }}|{{ dag.dagId }}|{{ task.taskId }}|{{ ti.task_id }}|{{ ti.try_number }}|{{ task_instance.map_index }}|{{ test_mode }}',
+      ),
+    ).toBe(`manual__2024-01-02T03:04:05+00:00|manual__2024-01-02T03:04:05+00:00|manual|tpl_${n}|t|t|1|-1|false`);
   });
 
   it('gives params: Param defaults, task params over DAG params, the run’s conf over both', async () => {
@@ -52,9 +54,11 @@ describe('template context', () => {
       ['bucket', 's3://data'],
       ['settings', '{"region": "eu", "sizes": [1, 2]}'],
     ]);
-    expect(await render('{{ var.value.bucket }} {{ var.json.settings.region }} {{ var.json.settings.sizes[1] }} {{ var.value.get("nope", "fallback") }}', { variables })).toBe(
-      's3://data eu 2 fallback',
-    );
+    expect(
+      await render('{{ var.value.bucket }} {{ var.json.settings.region }} {{ var.json.settings.sizes[1] }} {{ var.value.get("nope", "fallback") }}', {
+        variables,
+      }),
+    ).toBe('s3://data eu 2 fallback');
   });
 
   it('fails on an unknown variable instead of rendering nothing', async () => {
@@ -62,15 +66,19 @@ describe('template context', () => {
   });
 
   it('reads connections', async () => {
-    const connections = new Map([['warehouse', { conn_type: 'postgres', host: 'db.local', port: 5432, login: 'etl', password: 'pw', schema: 'dw', extra: { sslmode: 'require' } }]]);
-    expect(await render('{{ conn.warehouse.host }}:{{ conn.warehouse.port }}/{{ conn.warehouse.schema }}?{{ conn.warehouse.extra.sslmode }}', { connections })).toBe(
-      'db.local:5432/dw?require',
-    );
+    const connections = new Map([
+      ['warehouse', { conn_type: 'postgres', host: 'db.local', port: 5432, login: 'etl', password: 'pw', schema: 'dw', extra: { sslmode: 'require' } }],
+    ]);
+    expect(
+      await render('{{ conn.warehouse.host }}:{{ conn.warehouse.port }}/{{ conn.warehouse.schema }}?{{ conn.warehouse.extra.sslmode }}', { connections }),
+    ).toBe('db.local:5432/dw?require');
     await expect(render('{{ conn.missing.host }}', { connections })).rejects.toThrow("Connection 'missing' does not exist");
   });
 
   it('has Airflow’s macros', async () => {
-    expect(await render('{{ macros.ds_add(ds, 5) }} {{ macros.ds_add(ds, -2) }} {{ macros.ds_format(ds, "%Y-%m-%d", "%d/%m/%y") }}')).toBe('2024-01-07 2023-12-31 02/01/24');
+    expect(await render('{{ macros.ds_add(ds, 5) }} {{ macros.ds_add(ds, -2) }} {{ macros.ds_format(ds, "%Y-%m-%d", "%d/%m/%y") }}')).toBe(
+      '2024-01-07 2023-12-31 02/01/24',
+    );
   });
 
   it('pulls XComs with ti.xcom_pull, positionally or by keyword', async () => {
@@ -78,7 +86,8 @@ describe('template context', () => {
     const task = new BashOperator({
       dag,
       taskId: 'report',
-      bashCommand: "{{ ti.xcom_pull('count') }} {{ ti.xcom_pull(task_ids='stats', key='mean') }} {{ task_instance.xcom_pull(task_ids=['count', 'stats'])[1].max }} {{ ti.xcom_pull(task_ids='nothing') }}",
+      bashCommand:
+        "{{ ti.xcom_pull('count') }} {{ ti.xcom_pull(task_ids='stats', key='mean') }} {{ task_instance.xcom_pull(task_ids=['count', 'stats'])[1].max }} {{ ti.xcom_pull(task_ids='nothing') }}",
     });
     const xcomStore = new MemoryXCom();
     xcomStore.set(dag.dagId, 'count', 'return_value', 3);
@@ -89,9 +98,11 @@ describe('template context', () => {
   });
 
   it('supports Jinja habits: True/None, str.replace of every match, tojson, dict.items()', async () => {
-    expect(await render("{{ ds.replace('-', '') }} {{ True }} {{ None is none }} {{ {'a': 1} | tojson }} {% for k, v in {'x': 1}.items() %}{{ k }}={{ v }}{% endfor %}")).toBe(
-      '20240102 true true {"a":1} x=1',
-    );
+    expect(
+      await render(
+        "{{ ds.replace('-', '') }} {{ True }} {{ None is none }} {{ {'a': 1} | tojson }} {% for k, v in {'x': 1}.items() %}{{ k }}={{ v }}{% endfor %}",
+      ),
+    ).toBe('20240102 true true {"a":1} x=1');
   });
 
   it('renders undefined names as empty, without throwing', async () => {

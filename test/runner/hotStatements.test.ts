@@ -33,7 +33,17 @@ const toQueued = async (id: number) => {
   await transitionTaskInstance(knex, id, { to: 'queued', now: T0 });
 };
 /** The columns a transition writes, without the row's identity (the heartbeat is the database's now(), so only whether it is set). */
-const written = ({ state, start_date, end_date, duration, hostname, pid, last_heartbeat_at, updated_at, try_number }: TaskInstanceRow) => ({ state, start_date, end_date, duration, hostname, pid, heartbeat: last_heartbeat_at !== null, updated_at, try_number });
+const written = ({ state, start_date, end_date, duration, hostname, pid, last_heartbeat_at, updated_at, try_number }: TaskInstanceRow) => ({
+  state,
+  start_date,
+  end_date,
+  duration,
+  hostname,
+  pid,
+  heartbeat: last_heartbeat_at !== null,
+  updated_at,
+  try_number,
+});
 
 describe('hot statements', () => {
   it('start and success write the same columns as transitionTaskInstances', async () => {
@@ -107,7 +117,9 @@ describe('hot statements', () => {
     const { run, a, b } = await freshRun('decide');
     for (const ti of [a, b]) await toQueued(ti.id);
     for (const ti of [a, b]) await transitionTaskInstance(knex, ti.id, { to: 'running', now: T0 });
-    const recorded = await knex.transaction((trx) => recordSuccess(trx, { ti: a, dagRunId: run.id, now: T1, xcomJson: null, decideRunId: run.id, claimLock: true }));
+    const recorded = await knex.transaction((trx) =>
+      recordSuccess(trx, { ti: a, dagRunId: run.id, now: T1, xcomJson: null, decideRunId: run.id, claimLock: true }),
+    );
     expect(Object.fromEntries(recorded.runTis!.map((ti) => [ti.task_id, ti.state]))).toEqual({ a: 'success', b: 'running', c: null });
 
     const holder = await knex.transaction();

@@ -10,7 +10,7 @@ const LOAD_TASK = fileURLToPath(new URL('../../runner/loadTask.ts', import.meta.
 const CORE_DAG = fileURLToPath(new URL('../../core/dag.ts', import.meta.url));
 
 describe('the task runner importing a DAG file', () => {
-  it('gives a CommonJS DAG file the runner\'s own airflow-ts classes, and skips recording definition sites (a stack trace per task)', () => {
+  it("gives a CommonJS DAG file the runner's own airflow-ts classes, and skips recording definition sites (a stack trace per task)", () => {
     const folder = tempDagsFolder(); // no package.json: the DAG file is CommonJS
     const file = writeDag(folder, 'sites.ts', dagSource('sites', ['a', 'b']));
     // In a real child process (as a worker runs), not under vitest's module system.

@@ -53,12 +53,25 @@ describe('the task runner during a database outage', () => {
     writeFileSync(gate, '');
     const run = await triggerDagRun(db.knex, { dagId: 'outage', now: new Date() });
     // The scheduling side uses the database directly; only the runner's connections go through the proxy.
-    const finished = driveRunsToCompletion({ knex: db.knex, config, executor: new InProcessExecutor({ knex: runnerDb.knex, config, logger }), logger: memoryLogger(), dagId: 'outage', runIds: [run.run_id], ignorePause: true, pollMs: 20 });
+    const finished = driveRunsToCompletion({
+      knex: db.knex,
+      config,
+      executor: new InProcessExecutor({ knex: runnerDb.knex, config, logger }),
+      logger: memoryLogger(),
+      dagId: 'outage',
+      runIds: [run.run_id],
+      ignorePause: true,
+      pollMs: 20,
+    });
 
     await eventually('the body to start', () => existsSync(started));
     await proxy.cut();
     rmSync(gate); // the body ends while the database is away
-    await eventually('the runner to find the database unavailable', () => logger.entries.some((e) => e.level === 'warn' && /recording its success: the database is unavailable/.test(e.message)), 30_000);
+    await eventually(
+      'the runner to find the database unavailable',
+      () => logger.entries.some((e) => e.level === 'warn' && /recording its success: the database is unavailable/.test(e.message)),
+      30_000,
+    );
     await proxy.restore();
 
     const [result] = await finished;

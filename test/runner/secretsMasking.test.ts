@@ -83,7 +83,11 @@ new BashOperator({ dag, taskId: 'prints_unread', bashCommand: 'echo "came in: ${
 export default dag;
 `,
 );
-const config = await testConfig(dags, db.url, { AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', AIRFLOW__CORE__PARALLELISM: '2', AIRFLOW__CORE__FERNET_KEY: generateFernetKey() });
+const config = await testConfig(dags, db.url, {
+  AIRFLOW__CORE__EXECUTOR: 'LocalExecutor',
+  AIRFLOW__CORE__PARALLELISM: '2',
+  AIRFLOW__CORE__FERNET_KEY: generateFernetKey(),
+});
 await parseDags(config, knex);
 const api = await startTestApi(knex, config);
 // Created through the API, so stored encrypted.
@@ -99,17 +103,24 @@ const browser = await launchBrowser();
 afterAll(() => browser.close());
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? filesUnder(path.join(dir, entry.name)) : [path.join(dir, entry.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesUnder(path.join(dir, entry.name)) : [path.join(dir, entry.name)],
+  );
 }
 
 describe('secrets masker', () => {
-  it('what task code prints (console.log) is masked too: a dead worker\'s last output in the try\'s log shows ***', async () => {
+  it("what task code prints (console.log) is masked too: a dead worker's last output in the try's log shows ***", async () => {
     await knex('dag').where('dag_id', 'secrets_console').update({ is_paused: false });
     const run = await triggerDagRun(knex, { dagId: 'secrets_console', conf: {}, now: new Date() });
     scheduler.wake();
-    await eventually('the task to fail with its worker', async () => (await knex('task_instance').where({ dag_id: 'secrets_console', run_id: run.run_id }).first('state'))?.state === 'failed');
-    const log = await eventually('the reason in the try\'s log', () => {
-      const text = filesUnder(path.join(config.logging.baseLogFolder, 'dag_id=secrets_console')).map((file) => readFileSync(file, 'utf8')).join('\n');
+    await eventually(
+      'the task to fail with its worker',
+      async () => (await knex('task_instance').where({ dag_id: 'secrets_console', run_id: run.run_id }).first('state'))?.state === 'failed',
+    );
+    const log = await eventually("the reason in the try's log", () => {
+      const text = filesUnder(path.join(config.logging.baseLogFolder, 'dag_id=secrets_console'))
+        .map((file) => readFileSync(file, 'utf8'))
+        .join('\n');
       return text.includes('printed') ? text : null;
     });
     expect(log).toContain('printed ***');
@@ -120,8 +131,13 @@ describe('secrets masker', () => {
     await knex('dag').where('dag_id', 'secrets_unread').update({ is_paused: false });
     const run = await triggerDagRun(knex, { dagId: 'secrets_unread', conf: {}, now: new Date() });
     scheduler.wake();
-    await eventually('the task to succeed', async () => (await knex('task_instance').where({ dag_id: 'secrets_unread', run_id: run.run_id }).first('state'))?.state === 'success');
-    const log = filesUnder(path.join(config.logging.baseLogFolder, 'dag_id=secrets_unread')).map((file) => readFileSync(file, 'utf8')).join('\n');
+    await eventually(
+      'the task to succeed',
+      async () => (await knex('task_instance').where({ dag_id: 'secrets_unread', run_id: run.run_id }).first('state'))?.state === 'success',
+    );
+    const log = filesUnder(path.join(config.logging.baseLogFolder, 'dag_id=secrets_unread'))
+      .map((file) => readFileSync(file, 'utf8'))
+      .join('\n');
     expect(log).toContain('came in: *** / ***');
     expect(log).not.toMatch(SECRETS);
     const rendered = await knex('rendered_task_instance_fields').where({ dag_id: 'secrets_unread', run_id: run.run_id }).first('rendered_fields');
@@ -138,7 +154,9 @@ describe('secrets masker', () => {
       return tis.every((ti) => ti.state === 'success' || ti.state === 'failed') ? Object.fromEntries(tis.map((ti) => [ti.task_id, ti.state])) : null;
     });
     expect(states).toEqual({ reads_orphan: 'failed', reads_nothing: 'success' });
-    const log = filesUnder(path.join(config.logging.baseLogFolder, 'dag_id=secrets_wrong_key', `run_id=${run.run_id}`, 'task_id=reads_orphan')).map((file) => readFileSync(file, 'utf8')).join('\n');
+    const log = filesUnder(path.join(config.logging.baseLogFolder, 'dag_id=secrets_wrong_key', `run_id=${run.run_id}`, 'task_id=reads_orphan'))
+      .map((file) => readFileSync(file, 'utf8'))
+      .join('\n');
     expect(log).toContain("Cannot decrypt variable 'orphan_secret'");
     expect(log).toContain('core.fernet_key (AIRFLOW__CORE__FERNET_KEY)');
     // reads_nothing succeeded on the same executor; the next test runs on it too.
@@ -157,7 +175,10 @@ describe('secrets masker', () => {
 
     // The tasks did get the real values: XCom (what downstream tasks read) holds them as returned.
     const stored = await knex('xcom').where({ dag_id: 'secrets_masking', key: 'return_value' }).orderBy('task_id').pluck('value');
-    expect(stored).toEqual([`password=${CONN_PASSWORD} token=${API_TOKEN}`, { token: API_TOKEN, password: CONN_PASSWORD, nested: ['x', API_TOKEN], region: REGION }]);
+    expect(stored).toEqual([
+      `password=${CONN_PASSWORD} token=${API_TOKEN}`,
+      { token: API_TOKEN, password: CONN_PASSWORD, nested: ['x', API_TOKEN], region: REGION },
+    ]);
 
     // Log files: the values are ***; the rest of the output, the non-sensitive variable included, is there.
     const logs = filesUnder(path.join(config.logging.baseLogFolder, 'dag_id=secrets_masking')).map((file) => readFileSync(file, 'utf8'));
@@ -170,7 +191,9 @@ describe('secrets masker', () => {
     expect(allLogs).toContain(`region=${REGION}`);
 
     // Rendered fields (bash command and env) are stored masked.
-    const rendered = await knex('rendered_task_instance_fields').where({ dag_id: 'secrets_masking', run_id: run.run_id, task_id: 'echo_secrets' }).first('rendered_fields');
+    const rendered = await knex('rendered_task_instance_fields')
+      .where({ dag_id: 'secrets_masking', run_id: run.run_id, task_id: 'echo_secrets' })
+      .first('rendered_fields');
     expect(JSON.stringify(rendered)).not.toMatch(SECRETS);
     expect(rendered.rendered_fields.env).toEqual({ DB_PASSWORD: '***' });
     expect(rendered.rendered_fields.bashCommand).toContain('password=*** token=***');

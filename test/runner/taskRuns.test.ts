@@ -26,7 +26,8 @@ describe('task runs end to end (in-process executor, real database)', () => {
     const { run, tis } = await runDagInProcess(config, db.knex, 'retrying', { counter });
     expect(run.state).toBe('success');
     expect(tis[0]).toMatchObject({ task_id: 'flaky', state: 'success', try_number: 2 });
-    const logOf = (attempt: number) => taskLogPath(config.logging.baseLogFolder, { dagId: 'retrying', runId: run.run_id, taskId: 'flaky', mapIndex: -1, tryNumber: attempt });
+    const logOf = (attempt: number) =>
+      taskLogPath(config.logging.baseLogFolder, { dagId: 'retrying', runId: run.run_id, taskId: 'flaky', mapIndex: -1, tryNumber: attempt });
     expect(readFileSync(logOf(1), 'utf8')).toMatch(/first try fails/);
     expect(readFileSync(logOf(1), 'utf8')).toMatch(/Marked up_for_retry/);
     expect(readFileSync(logOf(2), 'utf8')).toMatch(/outcome success/);
@@ -46,7 +47,10 @@ describe('task runs end to end (in-process executor, real database)', () => {
     expect(run.state).toBe('failed');
     expect(tis[0]!.state).toBe('failed');
     await eventually(async () => (isAlive(readPid(pidFile)) ? undefined : true)); // the `sleep 3600` itself was killed
-    const log = readFileSync(taskLogPath(config.logging.baseLogFolder, { dagId: 'timing_out', runId: run.run_id, taskId: 'sleepy', mapIndex: -1, tryNumber: 1 }), 'utf8');
+    const log = readFileSync(
+      taskLogPath(config.logging.baseLogFolder, { dagId: 'timing_out', runId: run.run_id, taskId: 'sleepy', mapIndex: -1, tryNumber: 1 }),
+      'utf8',
+    );
     expect(log).toMatch(/timed out after 1 s \(executionTimeout\)/);
   });
 
@@ -70,7 +74,10 @@ describe('task runs end to end (in-process executor, real database)', () => {
   it('an XCom over core.xcomMaxSize fails the task with a message naming the task and the size', async () => {
     const { run, tis } = await runDagInProcess(config, db.knex, 'too_big');
     expect(tis[0]!.state).toBe('failed');
-    const log = readFileSync(taskLogPath(config.logging.baseLogFolder, { dagId: 'too_big', runId: run.run_id, taskId: 'huge', mapIndex: -1, tryNumber: 1 }), 'utf8');
+    const log = readFileSync(
+      taskLogPath(config.logging.baseLogFolder, { dagId: 'too_big', runId: run.run_id, taskId: 'huge', mapIndex: -1, tryNumber: 1 }),
+      'utf8',
+    );
     expect(log).toMatch(/Task 'huge' pushed XCom 'return_value' of 5002 bytes, over the limit of 1000 bytes/);
     expect(existsSync(config.logging.baseLogFolder)).toBe(true);
   });
@@ -95,7 +102,10 @@ describe('callbacks, external state changes and zombies', () => {
     expect(run.state).toBe('success');
     await eventually(async () => (isAlive(readPid(pidFile)) ? undefined : true)); // the `sleep 3600` itself was stopped
     await eventually(async () => {
-      const log = readFileSync(taskLogPath(config.logging.baseLogFolder, { dagId: 'interruptible', runId: run.run_id, taskId: 'long', mapIndex: -1, tryNumber: 1 }), 'utf8');
+      const log = readFileSync(
+        taskLogPath(config.logging.baseLogFolder, { dagId: 'interruptible', runId: run.run_id, taskId: 'long', mapIndex: -1, tryNumber: 1 }),
+        'utf8',
+      );
       return /state changed externally to success/.test(log) && /result was not recorded/.test(log) ? true : undefined;
     });
   });
@@ -106,7 +116,10 @@ describe('callbacks, external state changes and zombies', () => {
     const longAgo = new Date(Date.now() - 3_600_000);
     for (const to of ['scheduled', 'queued', 'running'] as const) await transitionTaskInstance(db.knex, ti.id, { to, now: longAgo });
     // Heartbeats are written and judged by the database's clock.
-    await db.knex('task_instance').where('id', ti.id).update({ last_heartbeat_at: db.knex.raw("now() - interval '1 hour'") });
+    await db
+      .knex('task_instance')
+      .where('id', ti.id)
+      .update({ last_heartbeat_at: db.knex.raw("now() - interval '1 hour'") });
     expect(await failZombies(db.knex, { now: new Date(), thresholdMs: 300_000, logger: memoryLogger() })).toBe(1);
     expect(await db.knex('task_instance').where('id', ti.id).first('state', 'try_number')).toEqual({ state: 'up_for_retry', try_number: 1 });
   });

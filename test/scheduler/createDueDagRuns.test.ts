@@ -18,13 +18,15 @@ describe('createDueDagRuns with a bad DAG among the due ones', () => {
   it.each([
     ['its timetable throws', "jsonb_set(data, '{schedule}', '\"not a cron expression\"')"],
     ['its task instance insert fails', "jsonb_set(data, '{tasks,0,taskId}', 'null')"],
-  ])('creates the other DAGs\' runs when one DAG fails (%s), and logs the failure with its id', async (_why, breakIt) => {
+  ])("creates the other DAGs' runs when one DAG fails (%s), and logs the failure with its id", async (_why, breakIt) => {
     const suffix = _why.includes('timetable') ? 'tt' : 'ins';
     await knex('dag').update({ is_paused: true }); // the previous case's DAGs are out of the way
     // The broken DAG sorts first among the due ones.
     await dueDag(`a_broken_${suffix}`);
     await dueDag(`b_fine_${suffix}`);
-    await knex('serialized_dag').where('dag_id', `a_broken_${suffix}`).update({ data: knex.raw(breakIt) });
+    await knex('serialized_dag')
+      .where('dag_id', `a_broken_${suffix}`)
+      .update({ data: knex.raw(breakIt) });
     const logger = memoryLogger();
 
     const created = await createDueDagRuns(knex, { now: NOW, catchupByDefault: false, maxActiveRunsPerDag: 16, jobId: null, logger });
@@ -39,8 +41,11 @@ describe('createDueDagRuns with a bad DAG among the due ones', () => {
     await knex('dag').update({ is_paused: true });
     await dueDag('a_broken_first');
     await dueDag('b_waiting');
-    await knex('serialized_dag').where('dag_id', 'a_broken_first').update({ data: knex.raw("jsonb_set(data, '{schedule}', '\"not a cron\"')") });
-    const pass = (now: Date) => createDueDagRuns(knex, { now, catchupByDefault: false, maxActiveRunsPerDag: 16, jobId: null, logger: memoryLogger(), limit: 1 });
+    await knex('serialized_dag')
+      .where('dag_id', 'a_broken_first')
+      .update({ data: knex.raw("jsonb_set(data, '{schedule}', '\"not a cron\"')") });
+    const pass = (now: Date) =>
+      createDueDagRuns(knex, { now, catchupByDefault: false, maxActiveRunsPerDag: 16, jobId: null, logger: memoryLogger(), limit: 1 });
 
     expect(await pass(NOW)).toEqual([]); // only the broken one fit in this pass
     expect((await pass(NOW)).map((r) => r.dag_id)).toEqual(['b_waiting']);

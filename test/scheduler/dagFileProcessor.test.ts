@@ -50,11 +50,28 @@ const importError = async (file: string) => db.knex('import_error').where('filen
 
 describe('DagFileProcessor.processAll', () => {
   it('records good DAGs and turns every kind of broken file into an import error naming file and line', async () => {
-    const folder = tempDagsFolder(['good.ts', 'throws.ts', 'syntax_error.ts', 'infinite_loop.ts', 'cycle.ts', 'exports_nothing.ts', 'process_exit.ts', 'helper_module.ts']);
+    const folder = tempDagsFolder([
+      'good.ts',
+      'throws.ts',
+      'syntax_error.ts',
+      'infinite_loop.ts',
+      'cycle.ts',
+      'exports_nothing.ts',
+      'process_exit.ts',
+      'helper_module.ts',
+    ]);
     const outcomes = await processorFor(folder, 3_000).processAll();
     const byName = Object.fromEntries(outcomes.map((o) => [path.basename(o.file), o]));
 
-    expect(Object.keys(byName).sort()).toEqual(['cycle.ts', 'exports_nothing.ts', 'good.ts', 'infinite_loop.ts', 'process_exit.ts', 'syntax_error.ts', 'throws.ts']);
+    expect(Object.keys(byName).sort()).toEqual([
+      'cycle.ts',
+      'exports_nothing.ts',
+      'good.ts',
+      'infinite_loop.ts',
+      'process_exit.ts',
+      'syntax_error.ts',
+      'throws.ts',
+    ]);
     expect(byName['good.ts']).toMatchObject({ kind: 'parsed', dagIds: ['fixture_good'], changed: ['fixture_good'] });
 
     const dag = await db.knex('dag').where('dag_id', 'fixture_good').first();
@@ -111,7 +128,10 @@ describe('DagFileProcessor.processAll', () => {
     await db.knex('dag').where('dag_id', 'shared_id').update({ is_paused: false });
     const second = writeDag(folder, 'second.ts', dagSource('shared_id', ['b']));
     await processor.processAll();
-    expect(await db.knex('dag').where('dag_id', 'shared_id').first('is_paused', 'fileloc')).toEqual({ is_paused: false, fileloc: path.join(folder, 'first.ts') });
+    expect(await db.knex('dag').where('dag_id', 'shared_id').first('is_paused', 'fileloc')).toEqual({
+      is_paused: false,
+      fileloc: path.join(folder, 'first.ts'),
+    });
     expect((await importError(second)).message).toMatch(/DAG id 'shared_id' is already defined in .*first\.ts/);
   });
 
@@ -183,7 +203,11 @@ describe('DagFileProcessor start and stop', () => {
     writeDag(folder, 'a_known.ts', dagSource('known_dag', ['x']));
     await processorFor(folder).processAll();
     // A file whose import blocks until its process is killed, sorted after the known one.
-    writeDag(folder, 'b_hangs.ts', "import { DAG } from 'airflow-ts';\nAtomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);\nexport default new DAG({ dagId: 'never' });\n");
+    writeDag(
+      folder,
+      'b_hangs.ts',
+      "import { DAG } from 'airflow-ts';\nAtomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);\nexport default new DAG({ dagId: 'never' });\n",
+    );
     const processor = processorFor(folder);
     const scanned = nextOutcome(processor, path.join(folder, 'a_known.ts'));
     await processor.start(); // returns while the scan runs

@@ -28,7 +28,8 @@ async function taskInstanceIn(dagId: string, state: 'queued' | 'running') {
   await registerDag(db.knex, { dagId }, { only: {} }, { paused: true });
   await triggerDagRun(db.knex, { dagId, now: new Date() });
   const ti = await db.knex('task_instance').where({ dag_id: dagId }).first();
-  for (const to of ['scheduled', 'queued', ...(state === 'running' ? ['running' as const] : [])] as const) await transitionTaskInstance(db.knex, ti.id, { to, now: new Date() });
+  for (const to of ['scheduled', 'queued', ...(state === 'running' ? ['running' as const] : [])] as const)
+    await transitionTaskInstance(db.knex, ti.id, { to, now: new Date() });
   return ti as { id: number };
 }
 
@@ -54,7 +55,10 @@ describe('liveness by the database clock', () => {
   it('zombie detection measures heartbeat age by the database clock, whatever the scheduler host thinks the time is', async () => {
     const fresh = await taskInstanceIn('fresh_heartbeat', 'running');
     const stale = await taskInstanceIn('stale_heartbeat', 'running');
-    await db.knex('task_instance').where('id', stale.id).update({ last_heartbeat_at: db.knex.raw("now() - interval '10 minutes'") });
+    await db
+      .knex('task_instance')
+      .where('id', stale.id)
+      .update({ last_heartbeat_at: db.knex.raw("now() - interval '10 minutes'") });
 
     // A host an hour ahead would call every running task a zombie; one an hour behind would call none.
     expect(await failZombies(db.knex, { now: clockOff(HOUR)(), thresholdMs: 300_000, logger })).toBe(1);
@@ -63,14 +67,17 @@ describe('liveness by the database clock', () => {
     expect((await db.knex('task_instance').where('id', stale.id).first('state')).state).toBe('failed');
   });
 
-  it('/health calls a scheduler healthy by the age of its heartbeat on the database clock, whatever the webserver host\'s clock says', async () => {
+  it("/health calls a scheduler healthy by the age of its heartbeat on the database clock, whatever the webserver host's clock says", async () => {
     await db.knex('job').update({ state: 'success' });
     const jobId = await registerJob(db.knex, 'SchedulerJob', 'LocalExecutor');
     const server = await startWebserver({ knex: db.knex, config, logger, port: 0, host: '127.0.0.1', now: clockOff(HOUR) });
     try {
       const health = await (await fetch(`${server.url}/api/v1/health`)).json();
       expect(health.scheduler.status).toBe('healthy');
-      await db.knex('job').where('id', jobId).update({ latest_heartbeat: db.knex.raw("now() - interval '10 minutes'") });
+      await db
+        .knex('job')
+        .where('id', jobId)
+        .update({ latest_heartbeat: db.knex.raw("now() - interval '10 minutes'") });
       const stale = await (await fetch(`${server.url}/api/v1/health`)).json();
       expect(stale.scheduler.status).toBe('unhealthy');
     } finally {

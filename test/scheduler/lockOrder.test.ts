@@ -46,17 +46,47 @@ describe('lock order of mark and clear against the scheduler', () => {
         const ids = (await knex('task_instance').where('state', 'scheduled').pluck('id')) as number[];
         await transitionTaskInstances(knex, ids, { to: round % 3 === 0 ? 'failed' : 'success', now: new Date() });
       }),
-      loop(errors, (round) => markTaskInstances(knex, { dag, run: run(round), taskIds: ['a'], downstream: round % 2 === 0, state: round % 4 < 2 ? 'success' : 'failed', dryRun: false, now: new Date() })),
-      loop(errors, (round) => clearTaskInstances(knex, { dag, runIds: [run(round + 1).run_id, run(round + 2).run_id], taskIds: ['a'], downstream: true, now: new Date() })),
-      loop(errors, (round) => clearTaskInstances(knex, { dag, runIds: [run(round).run_id], taskIds: fanOut, onlyStates: ['failed', 'success'], now: new Date() })),
-      loop(errors, (round) => setDagRunState(knex, { dagId: 'contended', runId: run(round + 2).run_id, state: (['success', 'failed', 'queued'] as const)[round % 3]!, dag, now: new Date() })),
-      loop(errors, (round) => setDagRunState(knex, { dagId: 'contended', runId: run(round).run_id, state: (['failed', 'queued', 'success'] as const)[round % 3]!, dag, now: new Date() })),
+      loop(errors, (round) =>
+        markTaskInstances(knex, {
+          dag,
+          run: run(round),
+          taskIds: ['a'],
+          downstream: round % 2 === 0,
+          state: round % 4 < 2 ? 'success' : 'failed',
+          dryRun: false,
+          now: new Date(),
+        }),
+      ),
+      loop(errors, (round) =>
+        clearTaskInstances(knex, { dag, runIds: [run(round + 1).run_id, run(round + 2).run_id], taskIds: ['a'], downstream: true, now: new Date() }),
+      ),
+      loop(errors, (round) =>
+        clearTaskInstances(knex, { dag, runIds: [run(round).run_id], taskIds: fanOut, onlyStates: ['failed', 'success'], now: new Date() }),
+      ),
+      loop(errors, (round) =>
+        setDagRunState(knex, {
+          dagId: 'contended',
+          runId: run(round + 2).run_id,
+          state: (['success', 'failed', 'queued'] as const)[round % 3]!,
+          dag,
+          now: new Date(),
+        }),
+      ),
+      loop(errors, (round) =>
+        setDagRunState(knex, {
+          dagId: 'contended',
+          runId: run(round).run_id,
+          state: (['failed', 'queued', 'success'] as const)[round % 3]!,
+          dag,
+          now: new Date(),
+        }),
+      ),
     ]);
     expect(errors.filter((e) => sqlState(e) === '40P01').map(String)).toEqual([]);
     expect(errors.map(String)).toEqual([]);
   });
 
-  it('a clear gives each task instance its own task\'s retries back (one statement for all rows)', async () => {
+  it("a clear gives each task instance its own task's retries back (one statement for all rows)", async () => {
     const retrying = await registerDag(knex, { dagId: 'retries_back' }, { once: { retries: 1 }, thrice: { retries: 3 } });
     const run = await triggerDagRun(knex, { dagId: 'retries_back', runId: 'r', now: new Date() });
     const ids = (await knex('task_instance').where('dag_id', 'retries_back').pluck('id')) as number[];

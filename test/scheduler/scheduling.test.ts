@@ -19,7 +19,8 @@ const createRuns = (now = NOW) => createDueDagRuns(knex, { now, catchupByDefault
 const schedule = (now = NOW, dagIds?: string[]) => scheduleDagRuns(knex, { now, maxActiveRunsPerDag: 16, logger, dagIds });
 const states = async (dagId: string, runId: string) =>
   Object.fromEntries(((await knex('task_instance').where({ dag_id: dagId, run_id: runId })) as TaskInstanceRow[]).map((ti) => [ti.task_id, ti.state]));
-const tiId = async (dagId: string, runId: string, taskId: string) => (await knex('task_instance').where({ dag_id: dagId, run_id: runId, task_id: taskId }).first('id')).id as number;
+const tiId = async (dagId: string, runId: string, taskId: string) =>
+  (await knex('task_instance').where({ dag_id: dagId, run_id: runId, task_id: taskId }).first('id')).id as number;
 
 /** Plays the executor's and task runner's part: scheduled -> queued -> running -> `to`. */
 async function finishTask(dagId: string, runId: string, taskId: string, to: 'success' | 'failed' | 'skipped' | 'running', now = NOW) {
@@ -33,7 +34,16 @@ describe('scheduled dag runs', () => {
   it('an unpaused @daily DAG with catchup and a startDate three days ago gets exactly 3 runs', async () => {
     await registerDag(knex, { dagId: 'catchup_on', schedule: '@daily', startDate: THREE_DAYS_AGO, catchup: true }, { only: {} }, { now: NOW });
     const created = await createRuns();
-    expect(created.map((r) => [r.run_id, r.logical_date.toISOString(), r.data_interval_start?.toISOString(), r.data_interval_end?.toISOString(), r.run_type, r.state])).toEqual([
+    expect(
+      created.map((r) => [
+        r.run_id,
+        r.logical_date.toISOString(),
+        r.data_interval_start?.toISOString(),
+        r.data_interval_end?.toISOString(),
+        r.run_type,
+        r.state,
+      ]),
+    ).toEqual([
       ['scheduled__2025-06-01T00:00:00+00:00', '2025-06-01T00:00:00.000Z', '2025-06-01T00:00:00.000Z', '2025-06-02T00:00:00.000Z', 'scheduled', 'queued'],
       ['scheduled__2025-06-02T00:00:00+00:00', '2025-06-02T00:00:00.000Z', '2025-06-02T00:00:00.000Z', '2025-06-03T00:00:00.000Z', 'scheduled', 'queued'],
       ['scheduled__2025-06-03T00:00:00+00:00', '2025-06-03T00:00:00.000Z', '2025-06-03T00:00:00.000Z', '2025-06-04T00:00:00.000Z', 'scheduled', 'queued'],
@@ -74,7 +84,11 @@ describe('scheduling decisions', () => {
   });
 
   it('propagates a failure down the chain as upstream_failed in one pass, and fails the run', async () => {
-    await registerDag(knex, { dagId: 'failing' }, { a: {}, b: { upstream: ['a'] }, c: { upstream: ['b'] }, cleanup: { upstream: ['c'], triggerRule: 'all_done' } });
+    await registerDag(
+      knex,
+      { dagId: 'failing' },
+      { a: {}, b: { upstream: ['a'] }, c: { upstream: ['b'] }, cleanup: { upstream: ['c'], triggerRule: 'all_done' } },
+    );
     const run = await triggerDagRun(knex, { dagId: 'failing', now: NOW });
     await schedule(NOW, ['failing']);
     await finishTask('failing', run.run_id, 'a', 'failed');
@@ -87,7 +101,16 @@ describe('scheduling decisions', () => {
   });
 
   it('skips propagate through all_success and stop at none_failed_min_one_success joins', async () => {
-    await registerDag(knex, { dagId: 'branchy' }, { pick: {}, left: { upstream: ['pick'] }, right: { upstream: ['pick'] }, join: { upstream: ['left', 'right'], triggerRule: 'none_failed_min_one_success' } });
+    await registerDag(
+      knex,
+      { dagId: 'branchy' },
+      {
+        pick: {},
+        left: { upstream: ['pick'] },
+        right: { upstream: ['pick'] },
+        join: { upstream: ['left', 'right'], triggerRule: 'none_failed_min_one_success' },
+      },
+    );
     const run = await triggerDagRun(knex, { dagId: 'branchy', now: NOW });
     await schedule(NOW, ['branchy']);
     await finishTask('branchy', run.run_id, 'pick', 'success');
@@ -135,7 +158,10 @@ describe('claiming scheduled task instances', () => {
     const claim = () => claimScheduledTaskInstances(knex, { slots: 10, maxActiveTasksPerDag: 16, jobId: null, now: NOW });
     const [first, second] = await Promise.all([claim(), claim()]);
     const claimed = [...first, ...second];
-    const pooled = claimed.filter((ti) => ti.dag_id === 'pooled').map((ti) => ti.task_id).sort();
+    const pooled = claimed
+      .filter((ti) => ti.dag_id === 'pooled')
+      .map((ti) => ti.task_id)
+      .sort();
     expect(pooled).toEqual(['t4', 't5']); // the two highest priorities fill the two slots
     expect(claimed.filter((ti) => ti.dag_id === 'limited')).toHaveLength(1);
     expect(claimed.every((ti) => ti.state === 'queued' && ti.queued_dttm !== null)).toBe(true);

@@ -16,7 +16,11 @@ function tasksOf(edges: [string, string][], extra: Record<string, { dependsOnPas
   return serializeDag(dag).tasks;
 }
 
-const decide = (tasks: SerializedTask[], states: Record<string, TiState>, opts: { retryAt?: Record<string, Date>; previous?: Record<string, TiState> | null } = {}) =>
+const decide = (
+  tasks: SerializedTask[],
+  states: Record<string, TiState>,
+  opts: { retryAt?: Record<string, Date>; previous?: Record<string, TiState> | null } = {},
+) =>
   decideTaskInstances({
     tasks,
     states: new Map(Object.entries(states)),
@@ -41,7 +45,7 @@ describe('decideTaskInstances', () => {
     expect(decide(tasks, { a: 'up_for_retry' }, { retryAt: { a: NOW } })[0]).toMatchObject({ to: 'scheduled' });
   });
 
-  it('dependsOnPast waits for the previous run\'s task to succeed (or be skipped); the first run does not wait', () => {
+  it("dependsOnPast waits for the previous run's task to succeed (or be skipped); the first run does not wait", () => {
     const tasks = tasksOf([], { a: { dependsOnPast: true } });
     expect(decide(tasks, { a: null }, { previous: null })[0]).toMatchObject({ to: 'scheduled' });
     expect(decide(tasks, { a: null }, { previous: { a: 'failed' } })[0]).toMatchObject({ to: null, waitingOnPast: true });
@@ -50,7 +54,11 @@ describe('decideTaskInstances', () => {
   });
 
   it('settles a whole chain below a failure in one pass', () => {
-    const tasks = tasksOf([['a', 'b'], ['b', 'c'], ['c', 'd']]);
+    const tasks = tasksOf([
+      ['a', 'b'],
+      ['b', 'c'],
+      ['c', 'd'],
+    ]);
     const decisions = decide(tasks, { a: 'failed', b: null, c: null, d: null });
     expect(decisions.map((d) => [d.taskId, d.to])).toEqual([
       ['b', 'upstream_failed'],
@@ -63,17 +71,53 @@ describe('decideTaskInstances', () => {
 describe('dagRunOutcome and isDeadlocked', () => {
   const tasks = tasksOf([['a', 'b']]);
   it('judges a finished run by its leaves', () => {
-    expect(dagRunOutcome(tasks, new Map([['a', 'success'], ['b', 'skipped']]))).toBe('success');
-    expect(dagRunOutcome(tasks, new Map([['a', 'failed'], ['b', 'upstream_failed']]))).toBe('failed');
-    expect(dagRunOutcome(tasks, new Map([['a', 'success'], ['b', 'running']]))).toBeNull();
+    expect(
+      dagRunOutcome(
+        tasks,
+        new Map([
+          ['a', 'success'],
+          ['b', 'skipped'],
+        ]),
+      ),
+    ).toBe('success');
+    expect(
+      dagRunOutcome(
+        tasks,
+        new Map([
+          ['a', 'failed'],
+          ['b', 'upstream_failed'],
+        ]),
+      ),
+    ).toBe('failed');
+    expect(
+      dagRunOutcome(
+        tasks,
+        new Map([
+          ['a', 'success'],
+          ['b', 'running'],
+        ]),
+      ),
+    ).toBeNull();
   });
 
   it('a run with unfinished tasks that nothing can move is deadlocked, unless it waits on the past', () => {
-    const states = new Map<string, TiState>([['a', 'removed'], ['b', null]]);
+    const states = new Map<string, TiState>([
+      ['a', 'removed'],
+      ['b', null],
+    ]);
     const waiting = [{ taskId: 'b', to: null, reason: 'waiting' }];
     expect(isDeadlocked(tasks, states, waiting)).toBe(true);
     expect(isDeadlocked(tasks, states, [{ ...waiting[0]!, waitingOnPast: true }])).toBe(false);
-    expect(isDeadlocked(tasks, new Map<string, TiState>([['a', 'running'], ['b', null]]), waiting)).toBe(false);
+    expect(
+      isDeadlocked(
+        tasks,
+        new Map<string, TiState>([
+          ['a', 'running'],
+          ['b', null],
+        ]),
+        waiting,
+      ),
+    ).toBe(false);
   });
 });
 

@@ -26,7 +26,11 @@ describe('event-driven wake-ups', () => {
     // sleeping), so that no pass already under way can pick the run up without the NOTIFY.
     await eventually('the scheduler to fall asleep', () => scheduler['wakeUp'] !== null);
     const run = await triggerDagRun(db.knex, { dagId: 'woken', now: new Date() });
-    const finished = await eventually('the run to finish', async () => (await db.knex('dag_run').where('id', run.id).whereIn('state', ['success', 'failed']).first('state')) as { state: string } | undefined, 30_000);
+    const finished = await eventually(
+      'the run to finish',
+      async () => (await db.knex('dag_run').where('id', run.id).whereIn('state', ['success', 'failed']).first('state')) as { state: string } | undefined,
+      30_000,
+    );
     expect(finished.state).toBe('success');
   });
 });

@@ -27,7 +27,12 @@ async function loggedIn(username: string): Promise<{ context: BrowserContext; pa
 
 async function formPost(context: BrowserContext, path: string, fields: Record<string, string>) {
   const cookie = (await context.cookies(server.url)).map((c) => `${c.name}=${c.value}`).join('; ');
-  const response = await fetch(`${server.url}${path}`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+  const response = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields),
+  });
   return { status: response.status, location: response.headers.get('location'), html: await response.text() };
 }
 const variable = (key: string) => getVariable(knex, fernetFor(config), key);
@@ -36,7 +41,7 @@ const csrfOf = async (page: Page) => (await page.locator('meta[name=csrf-token]'
 const SAVE = 'form.admin-form button[type=submit]';
 
 describe('web UI: admin pages', () => {
-  it('creates, edits and deletes a variable (delete after a confirmation page), through the API\'s rules and audit log', async () => {
+  it("creates, edits and deletes a variable (delete after a confirmation page), through the API's rules and audit log", async () => {
     const { context, page } = await loggedIn('op');
     await page.goto(`${server.url}/admin/variables`);
     await expect(page.locator('.list-empty').textContent()).resolves.toContain('No variables yet');
@@ -77,7 +82,11 @@ describe('web UI: admin pages', () => {
     expect(await knex('variable').where('key', 'api_base').first()).toBeTruthy();
     await Promise.all([page.waitForURL(/done=deleted/), page.click('form.admin-confirm button[type=submit]')]);
     expect(await knex('variable').where('key', 'api_base').first()).toBeUndefined();
-    expect(await knex('log').where('event', 'like', 'variable.%').orderBy('id').pluck('event')).toEqual(['variable.create', 'variable.edit', 'variable.delete']);
+    expect(await knex('log').where('event', 'like', 'variable.%').orderBy('id').pluck('event')).toEqual([
+      'variable.create',
+      'variable.edit',
+      'variable.delete',
+    ]);
 
     // Keys with slashes and spaces survive the URLs; an empty key is the API's 400.
     const _csrf = await csrfOf(page);
@@ -98,7 +107,7 @@ describe('web UI: admin pages', () => {
     await context.close();
   });
 
-  it('creates and edits a connection without ever showing its password (empty field keeps it) or extra\'s secrets', async () => {
+  it("creates and edits a connection without ever showing its password (empty field keeps it) or extra's secrets", async () => {
     const { context, page } = await loggedIn('op');
     await page.goto(`${server.url}/admin/connections/new`);
     await page.fill('input[name=connection_id]', 'warehouse_db');
@@ -228,13 +237,18 @@ describe('web UI: admin pages', () => {
     await context.close();
   });
 
-  it('hides variables and connections from Viewer and User (403, as Airflow\'s roles); pools are read-only for them', async () => {
+  it("hides variables and connections from Viewer and User (403, as Airflow's roles); pools are read-only for them", async () => {
     await knex('variable').insert({ key: 'shared_var', val: 'v' });
     await knex('connection').insert({ conn_id: 'shared_conn', conn_type: 'http', host: 'shared-host.example', password: SECRET_PASSWORD });
     for (const username of ['viewer', 'user']) {
       const { context, page } = await loggedIn(username);
       for (const section of ['variables', 'connections']) {
-        for (const path of ['', '/new', section === 'variables' ? '/shared_var/edit' : '/shared_conn/edit', section === 'variables' ? '/shared_var/delete' : '/shared_conn/delete']) {
+        for (const path of [
+          '',
+          '/new',
+          section === 'variables' ? '/shared_var/edit' : '/shared_conn/edit',
+          section === 'variables' ? '/shared_var/delete' : '/shared_conn/delete',
+        ]) {
           const response = await page.goto(`${server.url}/admin/${section}${path}`);
           expect(response?.status(), `${section}${path}`).toBe(403);
           const html = await page.content();

@@ -15,7 +15,15 @@ const start = new Date('2025-01-01T00:00:00Z');
 
 await registerDag(
   knex,
-  { dagId: 'alpha_etl', schedule: '@daily', startDate: start, catchup: false, tags: ['etl', 'daily'], description: 'Loads the warehouse', defaultArgs: { owner: 'alice' } },
+  {
+    dagId: 'alpha_etl',
+    schedule: '@daily',
+    startDate: start,
+    catchup: false,
+    tags: ['etl', 'daily'],
+    description: 'Loads the warehouse',
+    defaultArgs: { owner: 'alice' },
+  },
   { extract: {}, transform: { upstream: ['extract'] }, load: { upstream: ['transform'] } },
 );
 await registerDag(knex, { dagId: 'beta_report', tags: ['report'] }, { build: {} }, { paused: true });
@@ -58,7 +66,12 @@ const shownIds = (page: Page) => page.locator('tbody tr[data-dag-id]').evaluateA
 /** A plain form POST (what the page sends without JavaScript), made with the session cookie of `context`. */
 async function formPost(context: BrowserContext, path: string, fields: Record<string, string>) {
   const cookie = (await context.cookies(server.url)).map((c) => `${c.name}=${c.value}`).join('; ');
-  return fetch(`${server.url}${path}`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+  return fetch(`${server.url}${path}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields),
+  });
 }
 /** For a failure message: the elements sticking out of the viewport. */
 const WIDE = () =>
@@ -93,8 +106,17 @@ describe('web UI: the DAGs page', () => {
     await expect(lastRun.locator('.list-state').evaluate((el) => getComputedStyle(el, '::before').backgroundColor)).resolves.toBe('rgb(255, 0, 0)');
     await expect(lastRun.getAttribute('href')).resolves.toBe(`/dags/alpha_etl/grid?run_id=${encodeURIComponent(latest.run_id)}`);
     // Task states of the recent runs: 3 + 1 success, 1 failed, 1 upstream_failed.
-    await expect(alpha.locator('.list-count').evaluateAll((els) => els.map((e) => e.getAttribute('title')))).resolves.toEqual(['success: 4', 'failed: 1', 'upstream_failed: 1']);
-    await expect(alpha.locator('.list-count').first().evaluate((el) => getComputedStyle(el).borderTopColor)).resolves.toBe('rgb(0, 128, 0)');
+    await expect(alpha.locator('.list-count').evaluateAll((els) => els.map((e) => e.getAttribute('title')))).resolves.toEqual([
+      'success: 4',
+      'failed: 1',
+      'upstream_failed: 1',
+    ]);
+    await expect(
+      alpha
+        .locator('.list-count')
+        .first()
+        .evaluate((el) => getComputedStyle(el).borderTopColor),
+    ).resolves.toBe('rgb(0, 128, 0)');
     // Next run from the DAG's bookkeeping; a manual-only DAG has none.
     const next = (await knex('dag').where('dag_id', 'alpha_etl').first('next_dagrun')).next_dagrun as Date;
     expect(text).toContain(next.toISOString().slice(0, 19).replace('T', ' '));
@@ -162,7 +184,11 @@ describe('web UI: the DAGs page', () => {
     await expect(row(page, 'alpha_etl').locator('a.list-action').count()).resolves.toBe(0);
     const token = await csrfOf(page);
     const status = await page.evaluate(async (csrf) => {
-      const r = await fetch('/dags/alpha_etl/paused', { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': csrf }, body: JSON.stringify({ is_paused: true }) });
+      const r = await fetch('/dags/alpha_etl/paused', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': csrf },
+        body: JSON.stringify({ is_paused: true }),
+      });
       return r.status;
     }, token);
     expect(status).toBe(403);

@@ -109,7 +109,7 @@ await setStates(DAG_ID, run3.run_id, { extract: 'success', transform: 'running',
 await runState(run3, 'running', new Date(Date.now() - 10_000));
 
 describe('DAG page: grid', () => {
-  it('shows runs as columns (newest right), tasks in topological order, and squares in Airflow\'s state colours', async () => {
+  it("shows runs as columns (newest right), tasks in topological order, and squares in Airflow's state colours", async () => {
     const page = await pageAs('viewer');
     await page.goto(base('grid'));
     const runIds = await page.$$eval('table.grid tr.bars th[data-run-id]', (ths) => ths.map((th) => (th as HTMLElement).dataset.runId));
@@ -182,7 +182,9 @@ describe('DAG page: grid', () => {
 
     await page.waitForFunction(
       ({ runId, color }) => {
-        const squares = Array.from(document.querySelectorAll('a.sq')).filter((a) => (a as HTMLAnchorElement).pathname.includes(`/runs/${encodeURIComponent(runId)}/`));
+        const squares = Array.from(document.querySelectorAll('a.sq')).filter((a) =>
+          (a as HTMLAnchorElement).pathname.includes(`/runs/${encodeURIComponent(runId)}/`),
+        );
         return squares.length > 0 && squares.every((a) => getComputedStyle(a).backgroundColor === color);
       },
       { runId: run.run_id, color: green },
@@ -207,13 +209,18 @@ describe('DAG page: grid', () => {
 
   it('renders a grid of 25 runs x 100 tasks (its speed is measured by npm run bench, ui_pages)', async () => {
     const tasks: Record<string, { upstream?: string[] }> = {};
-    for (let i = 0; i < 100; i++) tasks[`task_${String(i).padStart(3, '0')}`] = i === 0 ? {} : { upstream: [`task_${String(Math.floor((i - 1) / 3)).padStart(3, '0')}`] };
+    for (let i = 0; i < 100; i++)
+      tasks[`task_${String(i).padStart(3, '0')}`] = i === 0 ? {} : { upstream: [`task_${String(Math.floor((i - 1) / 3)).padStart(3, '0')}`] };
     await registerDag(knex, { dagId: 'ui_big' }, tasks);
     const states = ['success', 'failed', 'skipped', 'upstream_failed'] as const;
     for (let r = 0; r < 30; r++) {
       const run = await trigger('ui_big');
       const ids = (await knex('task_instance').where({ dag_id: 'ui_big', run_id: run.run_id }).orderBy('task_id').pluck('id')) as number[];
-      await transitionTaskInstances(knex, ids.filter((_, i) => i % 5 !== 0), { to: states[r % states.length]!, now: new Date() });
+      await transitionTaskInstances(
+        knex,
+        ids.filter((_, i) => i % 5 !== 0),
+        { to: states[r % states.length]!, now: new Date() },
+      );
     }
     const page = await pageAs('viewer');
     const response = await page.request.get(base('grid', 'ui_big'));
@@ -236,7 +243,9 @@ describe('DAG page: graph', () => {
     await page.goto(`${base('graph')}?run_id=${enc(run2.run_id)}`);
     const boxes = await page.$$eval('svg.dag-graph .node[data-task-id]', (nodes) => nodes.map((n) => (n as SVGElement).dataset.taskId).sort());
     expect(boxes).toEqual(dag.tasks.map((t) => t.taskId).sort());
-    const edges = await page.$$eval('svg.dag-graph path.edge', (paths) => paths.map((p) => `${(p as SVGElement).dataset.from}>${(p as SVGElement).dataset.to}`).sort());
+    const edges = await page.$$eval('svg.dag-graph path.edge', (paths) =>
+      paths.map((p) => `${(p as SVGElement).dataset.from}>${(p as SVGElement).dataset.to}`).sort(),
+    );
     const expected = dag.tasks.flatMap((t) => t.downstreamTaskIds.map((d) => `${t.taskId}>${d}`)).sort();
     expect(edges).toEqual(expected);
     expect(await page.$$eval('svg.dag-graph path.edge', (paths) => paths.every((p) => p.getAttribute('marker-end') === 'url(#arrow)'))).toBe(true);
@@ -306,7 +315,18 @@ describe('DAG page: runs, code, details, durations', () => {
     const page = await pageAs('viewer');
     await page.goto(base('details'));
     const text = (await page.locator('main').textContent())!;
-    for (const expected of ['@daily', 'CronDataIntervalTimetable', 'greeting', '"hello"', dag.fileloc, 'airflow', 'etl', 'Extracts, transforms and loads', 'Docs with <b>markup</b> shown as text', '2025-01-01 00:00:00']) {
+    for (const expected of [
+      '@daily',
+      'CronDataIntervalTimetable',
+      'greeting',
+      '"hello"',
+      dag.fileloc,
+      'airflow',
+      'etl',
+      'Extracts, transforms and loads',
+      'Docs with <b>markup</b> shown as text',
+      '2025-01-01 00:00:00',
+    ]) {
       expect(text).toContain(expected);
     }
     expect(await page.locator('tr', { hasText: 'Max active runs' }).textContent()).toContain('3');
@@ -327,7 +347,9 @@ describe('DAG page: runs, code, details, durations', () => {
     expect(await page.locator('svg.task-durations .legend text').allTextContents()).toEqual(dag.tasks.map((t) => t.taskId));
     expect(await page.locator('svg.run-durations .axis.y text').count()).toBeGreaterThan(2);
     // The longest run has the tallest bar.
-    const heights = await page.$$eval('svg.run-durations rect.bar', (bars) => Object.fromEntries(bars.map((b) => [(b as SVGElement).dataset.runId, Number(b.getAttribute('height'))])));
+    const heights = await page.$$eval('svg.run-durations rect.bar', (bars) =>
+      Object.fromEntries(bars.map((b) => [(b as SVGElement).dataset.runId, Number(b.getAttribute('height'))])),
+    );
     expect(heights[run1.run_id]).toBeGreaterThan(heights[run2.run_id]!);
     await page.goto(`${base('durations')}?num_runs=2`);
     expect(await page.locator('svg.run-durations rect.bar').count()).toBe(2);
@@ -368,14 +390,22 @@ describe('DAG page: actions', () => {
     expect(posts).toHaveLength(1);
     expect(await page.locator('.flash').textContent()).toMatch(/Marked the run failed/);
     expect((await knex('dag_run').where('id', run.id).first()).state).toBe('failed');
-    const states = Object.fromEntries((await knex('task_instance').where({ dag_id: DAG_ID, run_id: run.run_id }).select('task_id', 'state')).map((t: { task_id: string; state: string }) => [t.task_id, t.state]));
+    const states = Object.fromEntries(
+      (await knex('task_instance').where({ dag_id: DAG_ID, run_id: run.run_id }).select('task_id', 'state')).map((t: { task_id: string; state: string }) => [
+        t.task_id,
+        t.state,
+      ]),
+    );
     expect(states).toMatchObject({ extract: 'success', transform: 'failed', load: 'skipped' });
 
     await Promise.all([page.waitForURL(/done=run_cleared/), page.locator(`tr[data-run-id="${run.run_id}"]`).getByRole('button', { name: 'Clear' }).click()]);
     expect((await knex('dag_run').where('id', run.id).first()).state).toBe('queued');
     expect(await knex('task_instance').where({ dag_id: DAG_ID, run_id: run.run_id }).whereNotNull('state').pluck('task_id')).toEqual([]);
 
-    await Promise.all([page.waitForURL(/done=run_success/), page.locator(`tr[data-run-id="${run.run_id}"]`).getByRole('button', { name: 'Mark success' }).click()]);
+    await Promise.all([
+      page.waitForURL(/done=run_success/),
+      page.locator(`tr[data-run-id="${run.run_id}"]`).getByRole('button', { name: 'Mark success' }).click(),
+    ]);
     expect((await knex('dag_run').where('id', run.id).first()).state).toBe('success');
 
     // From the grid's run panel, the action returns to the grid.
@@ -423,7 +453,7 @@ describe('DAG page: actions', () => {
     await user.context().close();
   });
 
-  it('deletes a DAG\'s metadata only after the DAG id is typed and confirmed', async () => {
+  it("deletes a DAG's metadata only after the DAG id is typed and confirmed", async () => {
     await registerDag(knex, { dagId: 'ui_delete_me' }, { only: {} });
     const run = await trigger('ui_delete_me');
     const page = await pageAs('user');

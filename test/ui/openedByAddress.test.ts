@@ -63,8 +63,13 @@ describe('the UI over TLS', () => {
   it('with webserver.sslCert/sslKey serves HTTPS, upgrades insecure requests and marks the session cookie Secure', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-tls-'));
     const [cert, key] = [path.join(dir, 'cert.pem'), path.join(dir, 'key.pem')];
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-    const tlsConfig = await testConfig(config.core.dagsFolder, db.url, { AIRFLOW__WEBSERVER__WEB_SERVER_SSL_CERT: cert, AIRFLOW__WEBSERVER__WEB_SERVER_SSL_KEY: key });
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '1', '-keyout', key, '-out', cert], {
+      stdio: 'ignore',
+    });
+    const tlsConfig = await testConfig(config.core.dagsFolder, db.url, {
+      AIRFLOW__WEBSERVER__WEB_SERVER_SSL_CERT: cert,
+      AIRFLOW__WEBSERVER__WEB_SERVER_SSL_KEY: key,
+    });
     const server = await startWebserver({ knex, config: tlsConfig, logger: memoryLogger(), port: 0, host: '127.0.0.1' });
     afterAll(() => server.stop());
     expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
@@ -82,10 +87,21 @@ describe('the UI over TLS', () => {
     expect(cspOf(page.headers)).toContain('upgrade-insecure-requests');
     expect(cookieOf(page.headers)).toMatch(/airflow_ts_session=[^\n]*;\s*Secure/i);
     // The client address for login limits is the proxy's X-Forwarded-For.
-    for (let i = 0; i < FAILURES_PER_ADDRESS; i++) expect((await request(`${server.url}/api/v1/dags`, { headers: { authorization: `Basic ${Buffer.from(`ghost_${i}:x`).toString('base64')}`, 'x-forwarded-for': '203.0.113.9' } })).status).toBe(401);
-    const limited = await request(`${server.url}/api/v1/dags`, { headers: { authorization: `Basic ${Buffer.from(`viewer:${PASSWORD}`).toString('base64')}`, 'x-forwarded-for': '203.0.113.9' } });
+    for (let i = 0; i < FAILURES_PER_ADDRESS; i++)
+      expect(
+        (
+          await request(`${server.url}/api/v1/dags`, {
+            headers: { authorization: `Basic ${Buffer.from(`ghost_${i}:x`).toString('base64')}`, 'x-forwarded-for': '203.0.113.9' },
+          })
+        ).status,
+      ).toBe(401);
+    const limited = await request(`${server.url}/api/v1/dags`, {
+      headers: { authorization: `Basic ${Buffer.from(`viewer:${PASSWORD}`).toString('base64')}`, 'x-forwarded-for': '203.0.113.9' },
+    });
     expect(limited.status).toBe(429);
-    const other = await request(`${server.url}/api/v1/dags`, { headers: { authorization: `Basic ${Buffer.from(`viewer:${PASSWORD}`).toString('base64')}`, 'x-forwarded-for': '203.0.113.10' } });
+    const other = await request(`${server.url}/api/v1/dags`, {
+      headers: { authorization: `Basic ${Buffer.from(`viewer:${PASSWORD}`).toString('base64')}`, 'x-forwarded-for': '203.0.113.10' },
+    });
     expect(other.status).toBe(200);
   });
 });

@@ -10,7 +10,10 @@ const db = await createTestDatabase();
 const config = await testConfig(tempDagsFolder(), db.url);
 await registerDag(db.knex, { dagId: 'unreadable' }, { only: {} });
 // A serialized form this code cannot read (written by another version, or damaged).
-await db.knex('serialized_dag').where('dag_id', 'unreadable').update({ data: JSON.stringify({ dag_id: 'unreadable' }) });
+await db
+  .knex('serialized_dag')
+  .where('dag_id', 'unreadable')
+  .update({ data: JSON.stringify({ dag_id: 'unreadable' }) });
 const server = await startTestApi(db.knex, config);
 const browser = await launchBrowser();
 

@@ -82,7 +82,10 @@ describe('web UI sessions are server-side and revocable', () => {
     expect(changed.code, changed.stderr).toBe(0);
     expect(await createVariable(session, 'by_demoted_op')).toEqual({ status: 401, created: false });
     await logIn(session.page, server.url, 'rory', PASSWORD);
-    const again = { cookie: (await session.page.context().cookies(server.url)).map((c) => `${c.name}=${c.value}`).join('; '), csrf: (await session.page.locator('meta[name=csrf-token]').getAttribute('content'))! };
+    const again = {
+      cookie: (await session.page.context().cookies(server.url)).map((c) => `${c.name}=${c.value}`).join('; '),
+      csrf: (await session.page.locator('meta[name=csrf-token]').getAttribute('content'))!,
+    };
     expect(await createVariable(again, 'by_viewer')).toEqual({ status: 403, created: false });
   });
 
@@ -121,7 +124,11 @@ describe('web UI sessions are server-side and revocable', () => {
     const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-home-'));
     const module = fileURLToPath(new URL('../../webserver/secretKey.ts', import.meta.url));
     const script = `const { webserverSecretKey } = await import(${JSON.stringify(module)}); process.stdout.write(webserverSecretKey({ airflowHome: process.argv[1], webserver: { secretKey: '' } }));`;
-    const keys = await Promise.all(Array.from({ length: 4 }, () => promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, home], { timeout: 30_000 })));
+    const keys = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, home], { timeout: 30_000 }),
+      ),
+    );
     expect(new Set(keys.map((k) => k.stdout)).size).toBe(1);
     expect(keys[0]!.stdout.length).toBeGreaterThanOrEqual(43);
     expect(readdirSync(home)).toEqual([SECRET_KEY_FILE]); // no temporary file left behind

@@ -39,7 +39,9 @@ describe('a new user with npm start', () => {
     // The grid recolours itself while the run is active: wait until every square of the run is green.
     await page.waitForFunction(
       (id) => {
-        const squares = Array.from(document.querySelectorAll('a.sq')).filter((a) => (a as HTMLAnchorElement).pathname.includes(`/runs/${encodeURIComponent(id)}/`));
+        const squares = Array.from(document.querySelectorAll('a.sq')).filter((a) =>
+          (a as HTMLAnchorElement).pathname.includes(`/runs/${encodeURIComponent(id)}/`),
+        );
         return squares.length === 5 && squares.every((a) => (a as HTMLElement).dataset.state === 'success');
       },
       runId,

@@ -26,12 +26,25 @@ const DAG_ID = 'ui_ti';
 {
   const dag = new DAG({ dagId: DAG_ID });
   const start = new EmptyOperator({ dag, taskId: 'start' });
-  const greet = new BashOperator({ dag, taskId: 'greet', bashCommand: 'echo "{{ ds }}" <script>alert(1)</script>', env: { WHO: '{{ params.who }}' }, retries: 2 });
+  const greet = new BashOperator({
+    dag,
+    taskId: 'greet',
+    bashCommand: 'echo "{{ ds }}" <script>alert(1)</script>',
+    env: { WHO: '{{ params.who }}' },
+    retries: 2,
+  });
   const after = new EmptyOperator({ dag, taskId: 'after' });
   const report = new EmptyOperator({ dag, taskId: 'report' });
   start.then(greet).then([after, report]);
   const serialized = { ...serializeDag(dag), fileloc: `/virtual/${DAG_ID}.ts` };
-  await recordParsedFile(knex, { file: serialized.fileloc, dags: [serialized], source: '// test', parsedAt: new Date(), pausedAtCreation: false, catchupByDefault: true });
+  await recordParsedFile(knex, {
+    file: serialized.fileloc,
+    dags: [serialized],
+    source: '// test',
+    parsedAt: new Date(),
+    pausedAtCreation: false,
+    catchupByDefault: true,
+  });
 }
 const server = await startTestApi(knex, config);
 const browser = await launchBrowser();
@@ -98,7 +111,13 @@ describe('task instance page', () => {
     const log = logOf(run.run_id, 'greet', 1);
     log.info('Running command: echo <b>not bold</b>');
     log.info('first line');
-    await pushXCom(knex, { dagRunId: run.id, dagId: DAG_ID, runId: run.run_id, taskId: 'greet', mapIndex: -1 }, 'return_value', { html: '<img src=x onerror=alert(1)>' }, 1_000_000);
+    await pushXCom(
+      knex,
+      { dagRunId: run.id, dagId: DAG_ID, runId: run.run_id, taskId: 'greet', mapIndex: -1 },
+      'return_value',
+      { html: '<img src=x onerror=alert(1)>' },
+      1_000_000,
+    );
 
     const page = await pageAs('viewer');
     const dialogs: string[] = [];
@@ -111,7 +130,14 @@ describe('task instance page', () => {
     await page.clock.install();
     await page.addInitScript(countLogPolls);
     await page.goto(tiUrl(run.run_id, 'greet'));
-    const kv = async (label: string) => (await page.locator('table.kv tr', { has: page.locator(`th:text-is("${label}")`) }).first().locator('td').textContent())?.trim();
+    const kv = async (label: string) =>
+      (
+        await page
+          .locator('table.kv tr', { has: page.locator(`th:text-is("${label}")`) })
+          .first()
+          .locator('td')
+          .textContent()
+      )?.trim();
     expect(await page.locator('#ti-state').textContent()).toBe('running');
     expect(await kv('Try number')).toBe('1');
     expect(await kv('Max tries')).toBe('2'); // Airflow's max_tries: the task's retries
@@ -136,9 +162,13 @@ describe('task instance page', () => {
 
     // Follow: lines appended while the page is open appear without a reload.
     log.info('a line written while the page is open');
-    await page.waitForFunction(() => document.getElementById('log-text')!.textContent!.includes('a line written while the page is open'), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => document.getElementById('log-text')!.textContent!.includes('a line written while the page is open'), undefined, {
+      timeout: 10_000,
+    });
     log.raw('[raw] <script>alert(2)</script>');
-    await page.waitForFunction(() => document.getElementById('log-text')!.textContent!.includes('[raw] <script>alert(2)</script>'), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => document.getElementById('log-text')!.textContent!.includes('[raw] <script>alert(2)</script>'), undefined, {
+      timeout: 10_000,
+    });
     expect(await page.locator('#log-text script').count()).toBe(0);
     await screenshot(page, 'task-instance');
 
@@ -151,10 +181,14 @@ describe('task instance page', () => {
     expect(await page.locator('#log-status').textContent()).toBe('The task is success.');
     // Once the page has read an answer saying the task finished with nothing left to drain, ten poll
     // intervals on its clock start no other poll.
-    await page.waitForFunction(() => {
-      const last = (window as unknown as LogPolls).lastLog;
-      return last !== null && last.finished && !last.content;
-    }, undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => {
+        const last = (window as unknown as LogPolls).lastLog;
+        return last !== null && last.finished && !last.content;
+      },
+      undefined,
+      { timeout: 10_000 },
+    );
     const polls = await page.evaluate(() => (window as unknown as LogPolls).logPolls);
     await page.clock.runFor(10_000);
     expect(await page.evaluate(() => (window as unknown as LogPolls).logPolls)).toBe(polls);

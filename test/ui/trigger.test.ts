@@ -38,7 +38,12 @@ async function loggedIn(username: string): Promise<{ context: BrowserContext; pa
 
 async function formPost(context: BrowserContext, path: string, fields: Record<string, string>) {
   const cookie = (await context.cookies(server.url)).map((c) => `${c.name}=${c.value}`).join('; ');
-  const response = await fetch(`${server.url}${path}`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) });
+  const response = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields),
+  });
   return { status: response.status, location: response.headers.get('location'), html: await response.text() };
 }
 
@@ -46,7 +51,7 @@ const SUBMIT = 'form[data-conf-form] button[type=submit]';
 const runs = (dagId: string) => knex('dag_run').where('dag_id', dagId).orderBy('id');
 
 describe('web UI: triggering a DAG', () => {
-  it('pre-fills conf from the params\' defaults and describes each param', async () => {
+  it("pre-fills conf from the params' defaults and describes each param", async () => {
     const { context, page } = await loggedIn('user');
     await page.goto(`${server.url}/dags/params_dag/trigger`);
     expect(JSON.parse(await page.inputValue('textarea[name=conf]'))).toEqual({ greeting: 'hello', count: 3 });
@@ -75,7 +80,13 @@ describe('web UI: triggering a DAG', () => {
     await Promise.all([page.waitForURL((u) => u.pathname === '/dags/params_dag/grid'), page.click(SUBMIT)]);
     expect(new URL(page.url()).searchParams.get('run_id')).toBe('my_run_1');
     const [run] = await runs('params_dag');
-    expect(run).toMatchObject({ run_id: 'my_run_1', run_type: 'manual', state: 'queued', external_trigger: true, conf: { greeting: 'hi', count: 5, target: 'db', extra: [1, 2] } });
+    expect(run).toMatchObject({
+      run_id: 'my_run_1',
+      run_type: 'manual',
+      state: 'queued',
+      external_trigger: true,
+      conf: { greeting: 'hi', count: 5, target: 'db', extra: [1, 2] },
+    });
     expect(run.logical_date.toISOString()).toBe('2025-03-04T05:06:07.000Z');
     expect(await knex('task_instance').where({ dag_id: 'params_dag', run_id: 'my_run_1' }).pluck('task_id')).toEqual(['greet']);
 
@@ -114,7 +125,7 @@ describe('web UI: triggering a DAG', () => {
     await context.close();
   });
 
-  it('re-renders the form with the server\'s error and the text entered (400) when conf breaks a param\'s schema', async () => {
+  it("re-renders the form with the server's error and the text entered (400) when conf breaks a param's schema", async () => {
     const { context, page } = await loggedIn('user');
     await page.goto(`${server.url}/dags/params_dag/trigger`);
     const entered = '{"count": 99, "target": "db"}';

@@ -120,7 +120,10 @@ describe('web UI: values that look like HTML are shown as text', () => {
     // The server's error names the bad value; the textarea gets back exactly what was typed.
     const conf = JSON.stringify({ count: payload('conf-value').img, note: `</textarea>${payload('conf-text').script}` });
     await page.fill('textarea[name=conf]', conf);
-    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.click('form[data-conf-form] button[type=submit]')]);
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.click('form[data-conf-form] button[type=submit]'),
+    ]);
     expect(response.status()).toBe(400);
     await expectInert(page);
     await expect(page.inputValue('textarea[name=conf]')).resolves.toBe(conf);

@@ -74,7 +74,10 @@ export function mountRoutes(router: Router, routes: Route<any, any, any>[], ctx:
 /** Query-string helpers: everything arrives as strings. */
 export const queryInt = (min: number, max: number, fallback: number) =>
   z.preprocess((v) => (v === undefined || v === '' ? fallback : Number(v)), z.number().int().min(min).max(max));
-export const queryBool = z.preprocess((v) => (v === undefined ? undefined : v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v), z.boolean().optional());
+export const queryBool = z.preprocess(
+  (v) => (v === undefined ? undefined : v === 'true' || v === '1' ? true : v === 'false' || v === '0' ? false : v),
+  z.boolean().optional(),
+);
 export const queryList = z.preprocess((v) => (v === undefined ? undefined : Array.isArray(v) ? v : String(v).split(',')), z.array(z.string()).optional());
 
 /** Airflow's limit/offset pagination (maximum_page_limit 100 by default; we allow up to 1000). */

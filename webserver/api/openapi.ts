@@ -18,7 +18,7 @@ export function openApiDocument(routes: Route<any, any, any>[]): Record<string, 
     for (const [status, description] of Object.entries(route.responses ?? {})) responses[status] = { description };
     if (route.permission !== 'public') {
       responses[401] = { description: 'Missing or wrong credentials' };
-      responses[403] = { description: 'The user\'s role does not allow this' };
+      responses[403] = { description: "The user's role does not allow this" };
     }
     if (route.params || route.query || route.body) responses[400] = { description: 'Invalid request' };
     (paths[route.path] ??= {})[route.method] = {
@@ -32,7 +32,7 @@ export function openApiDocument(routes: Route<any, any, any>[]): Record<string, 
   }
   return {
     openapi: '3.0.3',
-    info: { title: 'airflow-ts REST API', version: VERSION, description: 'Shaped like Apache Airflow\'s stable REST API v1.' },
+    info: { title: 'airflow-ts REST API', version: VERSION, description: "Shaped like Apache Airflow's stable REST API v1." },
     servers: [{ url: '/api/v1' }],
     security: [{ Basic: [] }],
     components: { securitySchemes: { Basic: { type: 'http', scheme: 'basic' } } },

@@ -70,7 +70,8 @@ export function toProblem(error: unknown): ApiProblem {
   const invalid = dataExceptionMessage(error);
   if (invalid) return badRequest(invalid);
   // Express's own client errors, e.g. a path with malformed percent-encoding.
-  if (error instanceof URIError || (typeof http.status === 'number' && http.status >= 400 && http.status < 500)) return badRequest(`Malformed request: ${http.message ?? 'bad URI'}`);
+  if (error instanceof URIError || (typeof http.status === 'number' && http.status >= 400 && http.status < 500))
+    return badRequest(`Malformed request: ${http.message ?? 'bad URI'}`);
   // It comes back by itself (ADR 0009): a client should try again, not report a bug.
   if (isDatabaseUnavailable(error)) return new ApiProblem(503, 'Service Unavailable', 'The metadata database is unavailable; try again in a few seconds');
   return new ApiProblem(500, 'Internal Server Error', 'An unexpected error occurred; it has been logged');
@@ -82,7 +83,10 @@ export function toProblem(error: unknown): ApiProblem {
  */
 export function logServerError(logger: Logger, req: Request, error: unknown): string {
   const errorId = randomUUID();
-  logger.error(`${req.method} ${req.originalUrl} failed (error id ${errorId})`, { errorId, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  logger.error(`${req.method} ${req.originalUrl} failed (error id ${errorId})`, {
+    errorId,
+    error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  });
   return errorId;
 }
 

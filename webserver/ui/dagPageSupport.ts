@@ -107,7 +107,13 @@ export interface ConfirmPage {
 
 /** The confirmation step for a browser without JavaScript (and for the type-the-id delete). */
 export function renderConfirm(res: Response, next: NextFunction, page: ConfirmPage): void {
-  renderTimed(res, next, 'dag/confirm', { ...page, items: page.items ?? [], danger: page.danger ?? false, typeToConfirm: page.typeToConfirm ?? null, error: page.error ?? null }, process.hrtime.bigint());
+  renderTimed(
+    res,
+    next,
+    'dag/confirm',
+    { ...page, items: page.items ?? [], danger: page.danger ?? false, typeToConfirm: page.typeToConfirm ?? null, error: page.error ?? null },
+    process.hrtime.bigint(),
+  );
 }
 
 /** Renders a view, adding `Server-Timing: app;dur=<ms>` measured from `started` (queries, model and template). */

@@ -80,7 +80,12 @@ function shortDate(date: Date): string {
   return date.toISOString().slice(5, 16).replace('T', ' ');
 }
 
-function frame(grid: GridModel, height: number, maxValue: number, legendLabels: { color: string; label: string }[]): Frame & { x: (i: number) => number; y: (v: number) => number; band: number } {
+function frame(
+  grid: GridModel,
+  height: number,
+  maxValue: number,
+  legendLabels: { color: string; label: string }[],
+): Frame & { x: (i: number) => number; y: (v: number) => number; band: number } {
   const legend = legendLayout(legendLabels, PLOT.left, CHART_WIDTH - PLOT.right);
   const legendHeight = legend.length ? legend[legend.length - 1]!.y + 18 : 0;
   const plot = { left: PLOT.left, top: PLOT.top + legendHeight, right: CHART_WIDTH - PLOT.right, bottom: height + legendHeight - PLOT.bottom };
@@ -144,7 +149,9 @@ export function taskDurationChart(grid: GridModel): TaskChart {
   const f = frame(grid, 300, max, legend);
   const lines = grid.rows.map((row, t) => {
     const dots = row.cells.flatMap((c, i) =>
-      c && c.duration !== null ? [{ x: f.x(i), y: f.y(c.duration), runId: grid.runs[i]!.runId, title: `${row.taskId} · ${grid.runs[i]!.runId} · ${viewHelpers.duration(c.duration)}` }] : [],
+      c && c.duration !== null
+        ? [{ x: f.x(i), y: f.y(c.duration), runId: grid.runs[i]!.runId, title: `${row.taskId} · ${grid.runs[i]!.runId} · ${viewHelpers.duration(c.duration)}` }]
+        : [],
     );
     return { taskId: row.taskId, color: PALETTE[t % PALETTE.length]!, points: dots.map((d) => `${d.x},${d.y}`).join(' '), dots };
   });

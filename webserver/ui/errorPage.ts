@@ -15,6 +15,8 @@ export function databaseUnavailablePage(logger: Logger): ErrorRequestHandler {
       .status(503)
       .set('Retry-After', '5')
       .type('html')
-      .send('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Database unavailable</title></head><body><h1>Database unavailable</h1><p>The metadata database cannot be reached right now; try again in a few seconds.</p></body></html>');
+      .send(
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Database unavailable</title></head><body><h1>Database unavailable</h1><p>The metadata database cannot be reached right now; try again in a few seconds.</p></body></html>',
+      );
   };
 }

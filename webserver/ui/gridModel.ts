@@ -129,7 +129,11 @@ export function buildGrid(dag: SerializedDag, runs: readonly DagRunRow[], tis: r
 
 export async function loadGrid(knex: Knex, dag: SerializedDag, numRuns: number, now: Date): Promise<GridModel> {
   const runs = await latestRuns(knex, dag.dagId, numRuns);
-  const tis = await taskInstancesOfRuns(knex, dag.dagId, runs.map((r) => r.run_id));
+  const tis = await taskInstancesOfRuns(
+    knex,
+    dag.dagId,
+    runs.map((r) => r.run_id),
+  );
   return buildGrid(dag, runs, tis, now);
 }
 

@@ -42,7 +42,12 @@ export function uiRouter(ctx: ApiContext, pages: UiPages[]): Router {
   router.get('/login', (req, res) => res.render('login', { error: null, next: safeNext(req.query.next) }));
   router.post('/login', async (req, res) => {
     const { username = '', password = '' } = req.body as { username?: string; password?: string };
-    const check = await checkPassword(ctx.knex, { username: String(username), password: String(password), address: req.ip ?? req.socket.remoteAddress ?? 'unknown', now: ctx.now() });
+    const check = await checkPassword(ctx.knex, {
+      username: String(username),
+      password: String(password),
+      address: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+      now: ctx.now(),
+    });
     if (check.outcome === 'limited') {
       res.setHeader('Retry-After', String(check.retryAfterSeconds));
       res.status(429).render('login', { error: `Too many failed logins; try again in ${check.retryAfterSeconds} s`, next: safeNext(req.body.next) });

@@ -95,11 +95,16 @@ function kubernetesEnv(extra: Record<string, string> = {}, podEnv: Record<string
     AIRFLOW__KUBERNETES__WORKER_CONTAINER_IMAGE: IMAGE,
     AIRFLOW__KUBERNETES__WORKER_PODS_PENDING_TIMEOUT: '1',
     AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC: '0.2',
-    AIRFLOW__KUBERNETES__ENV: JSON.stringify({ AIRFLOW_HOME: home, AIRFLOW__DATABASE__URL: db.url, AIRFLOW__CORE__DAGS_FOLDER: dags, AIRFLOW__CORE__LOAD_EXAMPLES: 'false', ...podEnv }),
+    AIRFLOW__KUBERNETES__ENV: JSON.stringify({
+      AIRFLOW_HOME: home,
+      AIRFLOW__DATABASE__URL: db.url,
+      AIRFLOW__CORE__DAGS_FOLDER: dags,
+      AIRFLOW__CORE__LOAD_EXAMPLES: 'false',
+      ...podEnv,
+    }),
     ...extra,
   };
 }
-
 
 /** A proxy in front of the fake that answers the first `failures` pod creations with a 500, as a struggling API server does. */
 async function flakyApiServer(failures: number): Promise<{ kubeconfig: string; failed: () => number }> {
@@ -109,7 +114,17 @@ async function flakyApiServer(failures: number): Promise<{ kubeconfig: string; f
       failed += 1;
       req.resume();
       res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'etcdserver: request timed out', reason: 'InternalError', code: 500 }));
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: 'etcdserver: request timed out',
+          reason: 'InternalError',
+          code: 500,
+        }),
+      );
       return;
     }
     const upstream = http.request(new URL(req.url!, fake.url), { method: req.method, headers: req.headers }, (answer) => {
@@ -180,7 +195,11 @@ describe('the KubernetesExecutor (against a fake API server)', () => {
     const run = await triggerDagRun(db.knex, { dagId: 'pods', now: new Date(), runId: 'flaky_api' });
     expect(await eventually('the run to finish', () => runState('pods', run.run_id))).toBe('success');
     expect(flaky.failed()).toBe(2);
-    expect(podsOf('pods', run.run_id).map((p) => p.annotations.task_id).sort()).toEqual(['first', 'second']);
+    expect(
+      podsOf('pods', run.run_id)
+        .map((p) => p.annotations.task_id)
+        .sort(),
+    ).toEqual(['first', 'second']);
   });
 
   it('sanitises pod names and labels for odd DAG and task ids (the API server rejects invalid ones)', async () => {
@@ -203,14 +222,18 @@ describe('the KubernetesExecutor (against a fake API server)', () => {
     const run = await triggerDagRun(db.knex, { dagId: 'failing', now: new Date() });
     expect(await eventually('the run to finish', () => runState('failing', run.run_id))).toBe('failed');
     expect(await taskStates('failing', run.run_id)).toEqual({ exits_1: 'failed', killed: 'failed', unschedulable: 'failed', bad_image: 'failed' });
-    const logOf = async (taskId: string) => (await readTryLog(config, memoryLogger(), { dagId: 'failing', taskId, runId: run.run_id, mapIndex: -1, tryNumber: 1 }, 0))!.content;
+    const logOf = async (taskId: string) =>
+      (await readTryLog(config, memoryLogger(), { dagId: 'failing', taskId, runId: run.run_id, mapIndex: -1, tryNumber: 1 }, 0))!.content;
     expect(await logOf('exits_1')).toContain('about to fail');
     expect(await logOf('killed')).toMatch(/pod failing-killed-[0-9a-f]{10}-1 failed: container base exited with code 137/);
     expect(await logOf('unschedulable')).toMatch(/is unschedulable: 0\/1 nodes are available.*after 1 s \(kubernetes\.workerPodsPendingTimeout\)/);
     expect(await logOf('bad_image')).toMatch(/cannot start: (ErrImagePull|ImagePullBackOff).*no-such-image:1/);
     // Failed pods are kept for inspection (deleteWorkerPodsOnFailure is off); pods that never started are deleted.
     await eventually('pods that could not start to be deleted', () => {
-      const left = fake.pods('airflow').filter((p) => p.metadata.annotations?.run_id === run.run_id).map((p) => p.metadata.annotations?.task_id);
+      const left = fake
+        .pods('airflow')
+        .filter((p) => p.metadata.annotations?.run_id === run.run_id)
+        .map((p) => p.metadata.annotations?.task_id);
       return left.sort().join() === 'exits_1,killed';
     });
   });
@@ -219,7 +242,9 @@ describe('the KubernetesExecutor (against a fake API server)', () => {
     await startScheduler(config);
     for (const expire of [false, true]) {
       const run = await triggerDagRun(db.knex, { dagId: 'waits', now: new Date(), runId: `watch_${expire ? 'expired' : 'dropped'}` });
-      await eventually('the pod to run', () => fake.pods('airflow').some((p) => p.metadata.annotations?.run_id === run.run_id && p.status?.phase === 'Running'));
+      await eventually('the pod to run', () =>
+        fake.pods('airflow').some((p) => p.metadata.annotations?.run_id === run.run_id && p.status?.phase === 'Running'),
+      );
       const watchesBefore = fake.requests.filter((r) => r.query.watch === 'true').length;
       if (expire) fake.forgetHistory();
       fake.dropWatches();
@@ -234,10 +259,16 @@ describe('the KubernetesExecutor (against a fake API server)', () => {
   });
 
   it('a successor adopts a queued try with a Pending pod once, and later orphan checks leave it alone', async () => {
-    const patient = await testConfig(dags, db.url, kubernetesEnv({ AIRFLOW__KUBERNETES__WORKER_PODS_PENDING_TIMEOUT: '600', AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL: '0.2' }));
+    const patient = await testConfig(
+      dags,
+      db.url,
+      kubernetesEnv({ AIRFLOW__KUBERNETES__WORKER_PODS_PENDING_TIMEOUT: '600', AIRFLOW__SCHEDULER__ORPHANED_TASKS_CHECK_INTERVAL: '0.2' }),
+    );
     const first = await startScheduler(patient);
     const run = await triggerDagRun(db.knex, { dagId: 'stuck', now: new Date() });
-    const pod = await eventually('the pod to wait for a node', () => fake.pods('airflow').find((p) => p.metadata.annotations?.run_id === run.run_id && p.status?.conditions?.some((c) => c.reason === 'Unschedulable')));
+    const pod = await eventually('the pod to wait for a node', () =>
+      fake.pods('airflow').find((p) => p.metadata.annotations?.run_id === run.run_id && p.status?.conditions?.some((c) => c.reason === 'Unschedulable')),
+    );
     await first.stop(5_000); // its pods stay; its job is no longer alive
     const second = await startScheduler(patient);
     await eventually('the pod to be adopted', () => livePodOf(run.run_id)?.metadata.labels?.['airflow-worker'] === String(second.id));
@@ -251,7 +282,17 @@ describe('the KubernetesExecutor (against a fake API server)', () => {
 
   it('cleans up pods of gone schedulers only when their try is no longer queued or running', async () => {
     const { api } = await kubernetesClient(config);
-    const workload = { tiId: 987_654, dagId: 'ghost', taskId: 'left_behind', runId: 'manual__ghost', mapIndex: -1, tryNumber: 1, queue: 'default', priorityWeight: 1, executorConfig: { podOverride: { spec: { nodeSelector: { pool: 'none-yet' } } } } };
+    const workload = {
+      tiId: 987_654,
+      dagId: 'ghost',
+      taskId: 'left_behind',
+      runId: 'manual__ghost',
+      mapIndex: -1,
+      tryNumber: 1,
+      queue: 'default',
+      priorityWeight: 1,
+      executorConfig: { podOverride: { spec: { nodeSelector: { pool: 'none-yet' } } } },
+    };
     const pod = buildTaskPod(workload, config, null, 424_242); // launched by a scheduler job that is gone
     await api.createNamespacedPod({ namespace: 'airflow', body: pod });
     const executor = new KubernetesExecutor(config, memoryLogger());

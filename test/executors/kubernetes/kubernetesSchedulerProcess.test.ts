@@ -70,7 +70,6 @@ function startScheduler(loadExamples = false): ChildProcess {
   return child;
 }
 
-
 async function finishedState(dagId: string, runId: string): Promise<string | undefined> {
   const row = await db.knex('dag_run').where({ dag_id: dagId, run_id: runId }).first('state');
   return row?.state === 'success' || row?.state === 'failed' ? row.state : undefined;
@@ -90,7 +89,10 @@ describe('airflow scheduler with the KubernetesExecutor', () => {
     }
     for (const run of runs) expect(await eventually(`${run.dag_id} to finish`, () => finishedState(run.dag_id, run.run_id)), run.dag_id).toBe('success');
     for (const run of runs) {
-      const ran: { task_id: string; try_number: number }[] = await db.knex('task_instance').where({ dag_id: run.dag_id, run_id: run.run_id, state: 'success' }).whereNotNull('pid');
+      const ran: { task_id: string; try_number: number }[] = await db
+        .knex('task_instance')
+        .where({ dag_id: run.dag_id, run_id: run.run_id, state: 'success' })
+        .whereNotNull('pid');
       const pods = fake.created.filter((p) => p.annotations.dag_id === run.dag_id && p.annotations.run_id === run.run_id);
       expect(ran.length, run.dag_id).toBeGreaterThan(0);
       expect(pods.map((p) => p.annotations.task_id).sort(), run.dag_id).toEqual(ran.map((t) => t.task_id).sort());
@@ -131,7 +133,12 @@ describe('airflow scheduler with the KubernetesExecutor', () => {
       unreachable,
       'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:9", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
     );
-    const result = spawnSync(process.execPath, [AIRFLOW_BIN, 'scheduler'], { cwd: home, env: { ...schedulerEnv(false), AIRFLOW__KUBERNETES__CONFIG_FILE: unreachable }, encoding: 'utf8', timeout: 120_000 });
+    const result = spawnSync(process.execPath, [AIRFLOW_BIN, 'scheduler'], {
+      cwd: home,
+      env: { ...schedulerEnv(false), AIRFLOW__KUBERNETES__CONFIG_FILE: unreachable },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(result.signal).toBeNull(); // it exited by itself
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain("cannot list pods in namespace 'airflow' through the Kubernetes API at http://127.0.0.1:9");

@@ -6,7 +6,18 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 function workload(overrides: Partial<TaskWorkload> = {}): TaskWorkload {
-  return { tiId: 7, dagId: 'etl', taskId: 'extract', runId: 'manual__2025-01-01T00:00:00+00:00', mapIndex: -1, tryNumber: 1, queue: 'default', priorityWeight: 1, executorConfig: null, ...overrides };
+  return {
+    tiId: 7,
+    dagId: 'etl',
+    taskId: 'extract',
+    runId: 'manual__2025-01-01T00:00:00+00:00',
+    mapIndex: -1,
+    tryNumber: 1,
+    queue: 'default',
+    priorityWeight: 1,
+    executorConfig: null,
+    ...overrides,
+  };
 }
 
 const ODD_IDS: Partial<TaskWorkload>[] = [
@@ -58,7 +69,7 @@ describe('pod labels', () => {
     expect(safeLabelValue('')).toBe('');
   });
 
-  it('carry the scheduler job, the try and the executor marker under Airflow\'s names', () => {
+  it("carry the scheduler job, the try and the executor marker under Airflow's names", () => {
     const labels = podLabels(workload({ tryNumber: 2, mapIndex: 4 }), 12);
     expect(labels).toMatchObject({ kubernetes_executor: 'True', 'airflow-worker': '12', dag_id: 'etl', task_id: 'extract', try_number: '2', map_index: '4' });
   });

@@ -7,7 +7,17 @@ import { ConfigError } from '../../../core/errors.ts';
 import type { TaskWorkload } from '../../../executors/base.ts';
 import { buildTaskPod, loadPodTemplate } from '../../../executors/kubernetes/podTemplate.ts';
 
-const workload: TaskWorkload = { tiId: 3, dagId: 'etl', taskId: 'load', runId: 'manual__x', mapIndex: -1, tryNumber: 2, queue: 'default', priorityWeight: 1, executorConfig: null };
+const workload: TaskWorkload = {
+  tiId: 3,
+  dagId: 'etl',
+  taskId: 'load',
+  runId: 'manual__x',
+  mapIndex: -1,
+  tryNumber: 2,
+  queue: 'default',
+  priorityWeight: 1,
+  executorConfig: null,
+};
 
 function tempFile(name: string, text: string): string {
   const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'pod-template-')), name);
@@ -39,7 +49,7 @@ spec:
 `;
 
 describe('task pods', () => {
-  it('layer the template, the kubernetes config, the task\'s podOverride and the executor\'s own fields', async () => {
+  it("layer the template, the kubernetes config, the task's podOverride and the executor's own fields", async () => {
     const cfg = await config({
       AIRFLOW__KUBERNETES__POD_TEMPLATE_FILE: tempFile('pod.yaml', TEMPLATE),
       AIRFLOW__KUBERNETES__NAMESPACE: 'airflow',
@@ -53,7 +63,12 @@ describe('task pods', () => {
     });
     const template = loadPodTemplate(cfg.kubernetes.podTemplateFile);
     const pod = buildTaskPod(
-      { ...workload, executorConfig: { podOverride: { spec: { containers: [{ name: 'base', resources: { limits: { memory: '2Gi' } }, env: [{ name: 'EXTRA', value: 'override' }] }] } } } },
+      {
+        ...workload,
+        executorConfig: {
+          podOverride: { spec: { containers: [{ name: 'base', resources: { limits: { memory: '2Gi' } }, env: [{ name: 'EXTRA', value: 'override' }] }] } },
+        },
+      },
       cfg,
       template,
       42,
@@ -88,10 +103,15 @@ describe('task pods', () => {
     ]);
   });
 
-  it('without a template use the configured image, and a task may pick another (Airflow\'s pod_override spelling too)', async () => {
+  it("without a template use the configured image, and a task may pick another (Airflow's pod_override spelling too)", async () => {
     const cfg = await config({ AIRFLOW__KUBERNETES__WORKER_CONTAINER_IMAGE: 'airflow-ts:2' });
     expect(buildTaskPod(workload, cfg, null, 1).spec!.containers[0]!.image).toBe('airflow-ts:2');
-    const custom = buildTaskPod({ ...workload, executorConfig: { pod_override: { spec: { containers: [{ name: 'base', image: 'gpu-image:1' }] } } } }, cfg, null, 1);
+    const custom = buildTaskPod(
+      { ...workload, executorConfig: { pod_override: { spec: { containers: [{ name: 'base', image: 'gpu-image:1' }] } } } },
+      cfg,
+      null,
+      1,
+    );
     expect(custom.spec!.containers[0]!.image).toBe('gpu-image:1');
   });
 

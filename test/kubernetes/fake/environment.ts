@@ -9,7 +9,12 @@ export class ContainerConfigError extends Error {}
  * (a pod must not see the test's variables), then the image's, HOSTNAME, and
  * the container's envFrom and env, in that order.
  */
-export function containerEnvironment(pod: PodJson, spec: ContainerJson, image: FakeImage, secrets: Record<string, Record<string, string>>): Record<string, string> {
+export function containerEnvironment(
+  pod: PodJson,
+  spec: ContainerJson,
+  image: FakeImage,
+  secrets: Record<string, Record<string, string>>,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of ['PATH', 'HOME']) if (process.env[name] !== undefined) env[name] = process.env[name];
   Object.assign(env, image.env, { HOSTNAME: pod.metadata.name });

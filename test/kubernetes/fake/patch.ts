@@ -100,7 +100,8 @@ const equal = (a: unknown, b: unknown): boolean => {
 
 /** RFC 6902, applied to a copy: all operations succeed or none does. */
 export function jsonPatch(target: unknown, operations: unknown): unknown {
-  if (!Array.isArray(operations)) throw badRequest('the server rejected our request due to an error in our request: a JSON patch must be an array of operations');
+  if (!Array.isArray(operations))
+    throw badRequest('the server rejected our request due to an error in our request: a JSON patch must be an array of operations');
   let doc = structuredClone(target);
   for (const raw of operations as Operation[]) {
     if (!isObject(raw) || typeof raw.op !== 'string' || typeof raw.path !== 'string') {

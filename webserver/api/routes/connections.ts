@@ -77,7 +77,15 @@ export function unmaskExtra(sent: string | null, stored: string | null): string 
 
 /** Airflow's ConnectionCollectionItem. */
 function connectionItemJson(row: ConnectionListItem) {
-  return { connection_id: row.conn_id, conn_type: row.conn_type, description: row.description, host: row.host, login: row.login, schema: row.schema, port: row.port };
+  return {
+    connection_id: row.conn_id,
+    conn_type: row.conn_type,
+    description: row.description,
+    host: row.host,
+    login: row.login,
+    schema: row.schema,
+    port: row.port,
+  };
 }
 
 /** Airflow's Connection: the item plus extra; never the password. */
@@ -103,7 +111,8 @@ const extraJson = pgText
       ctx.addIssue({ code: 'custom', message: `must be a JSON object, e.g. {"timeout": 30}; it is not valid JSON (${(error as Error).message})` });
       return;
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) ctx.addIssue({ code: 'custom', message: 'must be a JSON object, e.g. {"timeout": 30}, not a JSON array or single value' });
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object, e.g. {"timeout": 30}, not a JSON array or single value' });
   })
   .nullable()
   .optional();
@@ -148,7 +157,11 @@ export const connectionsRoutes = [
     permission: 'editConfig',
     responses: { 403: 'Testing connections is disabled' },
     handler: async () => {
-      throw new ApiProblem(403, 'Forbidden', 'Testing connections is disabled in the airflow-ts configuration (like Airflow\'s default core.test_connection = Disabled)');
+      throw new ApiProblem(
+        403,
+        'Forbidden',
+        "Testing connections is disabled in the airflow-ts configuration (like Airflow's default core.test_connection = Disabled)",
+      );
     },
   }),
   defineRoute({
@@ -196,7 +209,8 @@ export const connectionsRoutes = [
       const mask = (query.update_mask ?? []).map((f) => f.trim()).filter(Boolean);
       for (const field of mask) {
         if (field === 'connection_id') throw badRequest('update_mask: connection_id cannot be updated');
-        if (!(UPDATABLE as readonly string[]).includes(field)) throw badRequest(`update_mask: unknown field '${field}'; updatable fields are ${UPDATABLE.join(', ')}`);
+        if (!(UPDATABLE as readonly string[]).includes(field))
+          throw badRequest(`update_mask: unknown field '${field}'; updatable fields are ${UPDATABLE.join(', ')}`);
         if (body[field as Updatable] === undefined) throw badRequest(`update_mask names '${field}' but the body has no ${field}`);
       }
       const names = (mask.length > 0 ? mask : UPDATABLE.filter((f) => body[f] !== undefined)) as Updatable[];

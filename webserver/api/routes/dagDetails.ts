@@ -18,7 +18,12 @@ import { dagJson } from './dags.ts';
 export function timeDelta(ms: number | null | undefined) {
   if (ms === null || ms === undefined) return null;
   const wholeSeconds = Math.floor(ms / 1000);
-  return { __type: 'TimeDelta', days: Math.floor(wholeSeconds / 86_400), seconds: wholeSeconds % 86_400, microseconds: Math.round((ms - wholeSeconds * 1000) * 1000) };
+  return {
+    __type: 'TimeDelta',
+    days: Math.floor(wholeSeconds / 86_400),
+    seconds: wholeSeconds % 86_400,
+    microseconds: Math.round((ms - wholeSeconds * 1000) * 1000),
+  };
 }
 
 /** ISO date as the rest of the API prints them (2025-01-01T00:00:00.000+00:00). */
@@ -27,7 +32,10 @@ const isoDate = (value: string | null) => (value ? new Date(value).toISOString()
 /** Params as Airflow's Param.dump(): value (the default; null when a run must supply it), description, JSON schema. */
 function paramsJson(params: Record<string, SerializedParam>) {
   return Object.fromEntries(
-    Object.entries(params).map(([name, p]) => [name, { __class: 'airflow.models.param.Param', value: p.default ?? null, description: p.description ?? null, schema: p.schema }]),
+    Object.entries(params).map(([name, p]) => [
+      name,
+      { __class: 'airflow.models.param.Param', value: p.default ?? null, description: p.description ?? null, schema: p.schema },
+    ]),
   );
 }
 
@@ -115,8 +123,25 @@ type Scalar = string | number | boolean | null;
 /** The Task fields holding a string, number or boolean (Airflow sorts by any task attribute). */
 const SORTABLE_TASK_FIELDS: Record<string, string> = Object.fromEntries(
   [
-    'task_id', 'task_display_name', 'owner', 'start_date', 'end_date', 'trigger_rule', 'depends_on_past', 'is_mapped', 'wait_for_downstream', 'retries',
-    'queue', 'pool', 'pool_slots', 'retry_exponential_backoff', 'priority_weight', 'weight_rule', 'ui_color', 'ui_fgcolor', 'doc_md',
+    'task_id',
+    'task_display_name',
+    'owner',
+    'start_date',
+    'end_date',
+    'trigger_rule',
+    'depends_on_past',
+    'is_mapped',
+    'wait_for_downstream',
+    'retries',
+    'queue',
+    'pool',
+    'pool_slots',
+    'retry_exponential_backoff',
+    'priority_weight',
+    'weight_rule',
+    'ui_color',
+    'ui_fgcolor',
+    'doc_md',
   ].map((field) => [field, field]),
 );
 function compareScalars(a: Scalar, b: Scalar): number {
@@ -150,7 +175,7 @@ export const dagDetailsRoutes = [
   defineRoute({
     method: 'get',
     path: '/dags/{dag_id}/tasks',
-    summary: 'List a DAG\'s tasks (order_by a task field, - for descending; task_id by default)',
+    summary: "List a DAG's tasks (order_by a task field, - for descending; task_id by default)",
     tag: 'DAG',
     permission: 'read',
     params: dagParams,

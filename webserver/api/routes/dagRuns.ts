@@ -114,7 +114,7 @@ export const dagRunsRoutes = [
   defineRoute({
     method: 'get',
     path: '/dags/{dag_id}/dagRuns',
-    summary: 'List a DAG\'s runs (~ as dag_id for every DAG)',
+    summary: "List a DAG's runs (~ as dag_id for every DAG)",
     tag: 'DAGRun',
     permission: 'read',
     params: dagParams,
@@ -129,7 +129,7 @@ export const dagRunsRoutes = [
   defineRoute({
     method: 'post',
     path: '/dags/{dag_id}/dagRuns',
-    summary: 'Trigger a run (conf is checked against the DAG\'s params; a paused DAG\'s run waits in queued)',
+    summary: "Trigger a run (conf is checked against the DAG's params; a paused DAG's run waits in queued)",
     tag: 'DAGRun',
     permission: 'editDags',
     params: dagParams,
@@ -137,7 +137,7 @@ export const dagRunsRoutes = [
     responses: { 404: 'DAG not found', 409: 'A run with this run id or logical date exists' },
     handler: async ({ params, body }, { knex, now }) => {
       if (body.data_interval_start !== undefined || body.data_interval_end !== undefined) {
-        throw badRequest('data_interval_start/data_interval_end cannot be set: the DAG\'s timetable infers a manual run\'s data interval from its logical date');
+        throw badRequest("data_interval_start/data_interval_end cannot be set: the DAG's timetable infers a manual run's data interval from its logical date");
       }
       const { logical_date: logical, execution_date: execution } = body;
       if (logical && execution && logical.getTime() !== execution.getTime()) throw badRequest('logical_date and execution_date differ; give one of them');

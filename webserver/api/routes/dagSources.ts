@@ -14,7 +14,7 @@ export const dagSourcesRoutes = [
   defineRoute({
     method: 'get',
     path: '/dagSources/{file_token}',
-    summary: 'Get a DAG file\'s source: text/plain or JSON {content}, by the Accept header',
+    summary: "Get a DAG file's source: text/plain or JSON {content}, by the Accept header",
     tag: 'DAG',
     permission: 'read',
     params: z.object({ file_token: pgText }),

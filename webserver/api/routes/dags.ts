@@ -55,7 +55,13 @@ function scheduleInterval(schedule: SerializedDag['schedule']) {
 }
 
 /** order_by values and their columns; prefix - for descending. */
-const ORDERABLE: Record<string, string> = { dag_id: 'dag_id', last_parsed_time: 'last_parsed_time', next_dagrun: 'next_dagrun', is_paused: 'is_paused', fileloc: 'fileloc' };
+const ORDERABLE: Record<string, string> = {
+  dag_id: 'dag_id',
+  last_parsed_time: 'last_parsed_time',
+  next_dagrun: 'next_dagrun',
+  is_paused: 'is_paused',
+  fileloc: 'fileloc',
+};
 
 const listQuery = z.object({
   ...pagination,
@@ -150,7 +156,7 @@ export const dagRoutes = [
   defineRoute({
     method: 'delete',
     path: '/dags/{dag_id}',
-    summary: 'Delete a DAG\'s metadata (runs, task instances, XComs); the file stays and is parsed again',
+    summary: "Delete a DAG's metadata (runs, task instances, XComs); the file stays and is parsed again",
     tag: 'DAG',
     permission: 'editDags',
     params: dagIdParams,

@@ -38,7 +38,7 @@ export function poolJson(row: PoolRow) {
 const SORTABLE = { name: 'pool', slots: 'slots', description: 'description', id: 'id' };
 
 const name = pgText.min(1, 'name must not be empty').max(256, 'name must be at most 256 characters');
-const slots = z.number().int('slots must be an integer').min(0, 'slots must be 0 or more (-1, Airflow\'s unlimited, is not supported)').max(2_147_483_647);
+const slots = z.number().int('slots must be an integer').min(0, "slots must be 0 or more (-1, Airflow's unlimited, is not supported)").max(2_147_483_647);
 const fields = { name, slots, description: pgText.nullable().optional(), include_deferred: z.boolean().optional() };
 export const createBody = z.strictObject(fields);
 export const patchBody = z.strictObject({ ...fields, name: name.optional(), slots: slots.optional() });
@@ -73,7 +73,11 @@ export const poolsRoutes = [
     body: createBody,
     responses: { 409: 'A pool with this name already exists' },
     handler: async ({ body, user }, { knex, now }) => {
-      const row = await createPool(knex, { pool: body.name, slots: body.slots, description: body.description ?? null, include_deferred: body.include_deferred ?? false }, audit(user, now));
+      const row = await createPool(
+        knex,
+        { pool: body.name, slots: body.slots, description: body.description ?? null, include_deferred: body.include_deferred ?? false },
+        audit(user, now),
+      );
       if (!row) throw conflict(`Pool '${body.name}' already exists`);
       return poolJson(row);
     },
@@ -105,7 +109,8 @@ export const poolsRoutes = [
     handler: async ({ params, query, body, user }, { knex, now }) => {
       const mask = (query.update_mask ?? []).map((f) => f.trim()).filter(Boolean);
       for (const field of mask) {
-        if (!(UPDATABLE as readonly string[]).includes(field)) throw badRequest(`update_mask: unknown field '${field}'; updatable fields are ${UPDATABLE.join(', ')}`);
+        if (!(UPDATABLE as readonly string[]).includes(field))
+          throw badRequest(`update_mask: unknown field '${field}'; updatable fields are ${UPDATABLE.join(', ')}`);
         if (body[field as Updatable] === undefined) throw badRequest(`update_mask names '${field}' but the body has no ${field}`);
       }
       if (mask.length === 0) {

@@ -82,7 +82,10 @@ export const queryArray = <T extends z.ZodType>(item: T) =>
 const queryNumber = z.preprocess((v) => (v === undefined ? undefined : v === '' ? Number.NaN : Number(v)), z.number().optional());
 
 /** Airflow's state filter values: a state, or 'none' (or null in JSON bodies) for none. */
-export const tiStateFilter = z.enum([...TASK_INSTANCE_STATES, 'none']).nullable().transform((s): TiState => (s === 'none' ? null : s));
+export const tiStateFilter = z
+  .enum([...TASK_INSTANCE_STATES, 'none'])
+  .nullable()
+  .transform((s): TiState => (s === 'none' ? null : s));
 
 /** The `<field>_gte` / `<field>_lte` pairs Airflow filters dates with; logical_date_* is a synonym of execution_date_*. */
 export const dateRangeFields = {
@@ -263,7 +266,10 @@ const updateStateBody = z
     include_past: z.boolean().default(false),
     new_state: markState,
   })
-  .refine((b) => (b.dag_run_id === undefined) !== (b.execution_date === undefined), { message: 'give exactly one of dag_run_id and execution_date', path: ['dag_run_id'] });
+  .refine((b) => (b.dag_run_id === undefined) !== (b.execution_date === undefined), {
+    message: 'give exactly one of dag_run_id and execution_date',
+    path: ['dag_run_id'],
+  });
 
 function checkTasks(dag: SerializedDag, taskIds: readonly string[]): void {
   const known = new Set(dag.tasks.map((t) => t.taskId));
@@ -307,7 +313,16 @@ export const taskInstancesRoutes = [
     handler: async ({ body }, { knex }) =>
       listTaskInstances(
         knex,
-        { dagIds: body.dag_ids, runIds: body.dag_run_ids, taskIds: body.task_ids, states: body.state, pools: body.pool, queues: body.queue, duration: { gte: body.duration_gte, lte: body.duration_lte }, ...dateRanges(body) },
+        {
+          dagIds: body.dag_ids,
+          runIds: body.dag_run_ids,
+          taskIds: body.task_ids,
+          states: body.state,
+          pools: body.pool,
+          queues: body.queue,
+          duration: { gte: body.duration_gte, lte: body.duration_lte },
+          ...dateRanges(body),
+        },
         body.page_limit,
         body.page_offset,
       ),
@@ -375,11 +390,17 @@ export const taskInstancesRoutes = [
     method: 'get',
     path: '/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/logs/{task_try_number}',
     summary:
-      'A try\'s log: text with Accept: text/plain, else {continuation_token, content}; pass the token back to get only what was written since. ' +
+      "A try's log: text with Accept: text/plain, else {continuation_token, content}; pass the token back to get only what was written since. " +
       'A try whose log file does not exist (yet) reads as empty content.',
     tag: 'TaskInstance',
     permission: 'read',
-    params: tiParams.extend({ task_try_number: z.string().regex(/^\d{1,6}$/, 'task_try_number must be an integer from 1 to 999999').transform(Number).pipe(z.number().int().min(1)) }),
+    params: tiParams.extend({
+      task_try_number: z
+        .string()
+        .regex(/^\d{1,6}$/, 'task_try_number must be an integer from 1 to 999999')
+        .transform(Number)
+        .pipe(z.number().int().min(1)),
+    }),
     query: z.object({ full_content: queryBool, map_index: queryInt(-1, 1_000_000, -1), token: z.string().optional() }),
     responses: { 404: 'Task instance not found' },
     handler: async ({ params, query, req, res }, { knex, config, logger }) => {
@@ -400,7 +421,8 @@ export const taskInstancesRoutes = [
   defineRoute({
     method: 'post',
     path: '/dags/{dag_id}/clearTaskInstances',
-    summary: 'Clear task instances of a DAG so the scheduler runs them again (dry_run, true by default, only lists them; only_failed is true by default, as in Airflow)',
+    summary:
+      'Clear task instances of a DAG so the scheduler runs them again (dry_run, true by default, only lists them; only_failed is true by default, as in Airflow)',
     tag: 'DAG',
     permission: 'editDags',
     params: z.object({ dag_id: dbText }),
@@ -409,7 +431,8 @@ export const taskInstancesRoutes = [
     handler: async ({ params, body }, { knex, now }) => {
       const dag = await getSerializedDag(knex, params.dag_id);
       if (body.task_ids) checkTasks(dag, body.task_ids);
-      if (!body.reset_dag_runs) throw badRequest('reset_dag_runs=false is not supported: clearing always sends finished runs back to queued so their cleared tasks run again');
+      if (!body.reset_dag_runs)
+        throw badRequest('reset_dag_runs=false is not supported: clearing always sends finished runs back to queued so their cleared tasks run again');
       const dates = await runsToClear(knex, dag.dagId, body);
       const tis = await clearTaskInstances(knex, {
         dag,
@@ -427,7 +450,8 @@ export const taskInstancesRoutes = [
   defineRoute({
     method: 'post',
     path: '/dags/{dag_id}/updateTaskInstancesState',
-    summary: 'Mark a task (and optionally its upstream, downstream, past and future task instances) success or failed (dry_run, true by default, only lists them)',
+    summary:
+      'Mark a task (and optionally its upstream, downstream, past and future task instances) success or failed (dry_run, true by default, only lists them)',
     tag: 'DAG',
     permission: 'editDags',
     params: z.object({ dag_id: dbText }),
@@ -436,7 +460,9 @@ export const taskInstancesRoutes = [
     handler: async ({ params, body }, { knex, now }) => {
       const dag = await getSerializedDag(knex, params.dag_id);
       checkTasks(dag, [body.task_id]);
-      const run = body.dag_run_id ? await findDagRun(knex, dag.dagId, body.dag_run_id) : await knex<DagRunRow>('dag_run').where({ dag_id: dag.dagId, logical_date: body.execution_date! }).first();
+      const run = body.dag_run_id
+        ? await findDagRun(knex, dag.dagId, body.dag_run_id)
+        : await knex<DagRunRow>('dag_run').where({ dag_id: dag.dagId, logical_date: body.execution_date! }).first();
       if (!run) throw notFound(`DAG '${dag.dagId}' has no run ${body.dag_run_id ? `'${body.dag_run_id}'` : `at ${body.execution_date!.toISOString()}`}`);
       const marked = await markTaskInstances(knex, {
         dag,

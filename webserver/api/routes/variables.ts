@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { fernetFor } from '../../../core/crypto/fernetKey.ts';
 import { isSensitiveName, MASK } from '../../../core/secretsMasker.ts';
-import { createVariable, deleteVariable, getVariable, listVariables, pgText, sortFrom, updateVariable, type VariableChanges, type VariableRow } from '../../../db/configObjects.ts';
+import {
+  createVariable,
+  deleteVariable,
+  getVariable,
+  listVariables,
+  pgText,
+  sortFrom,
+  updateVariable,
+  type VariableChanges,
+  type VariableRow,
+} from '../../../db/configObjects.ts';
 import type { AuthenticatedUser } from '../auth.ts';
 import { defineRoute, pagination, queryList, Reply } from '../defineRoute.ts';
 import { badRequest, conflict, notFound } from '../problems.ts';
@@ -51,7 +61,12 @@ export const variablesRoutes = [
     body: createBody,
     responses: { 409: 'A variable with this key already exists' },
     handler: async ({ body, user }, { knex, config, logger, now }) => {
-      const row = await createVariable(knex, fernetFor(config, logger), { key: body.key, val: body.value, description: body.description ?? null }, audit(user, now));
+      const row = await createVariable(
+        knex,
+        fernetFor(config, logger),
+        { key: body.key, val: body.value, description: body.description ?? null },
+        audit(user, now),
+      );
       if (!row) throw conflict(`Variable '${body.key}' already exists; use PATCH /variables/{variable_key} to change it`);
       return variableJson(row);
     },
@@ -81,13 +96,15 @@ export const variablesRoutes = [
     body: patchBody,
     responses: { 404: 'Variable not found' },
     handler: async ({ params, query, body, user }, { knex, config, logger, now }) => {
-      if (body.key !== params.variable_key) throw badRequest(`The key in the body ('${body.key}') does not match the URL ('${params.variable_key}'); a variable's key cannot be changed`);
+      if (body.key !== params.variable_key)
+        throw badRequest(`The key in the body ('${body.key}') does not match the URL ('${params.variable_key}'); a variable's key cannot be changed`);
       const changes: VariableChanges = {};
       const mask = (query.update_mask ?? []).map((f) => f.trim()).filter(Boolean);
       if (mask.length > 0) {
         for (const field of mask) {
           if (field === 'key') throw badRequest('update_mask: key cannot be updated');
-          if (!(UPDATABLE as readonly string[]).includes(field)) throw badRequest(`update_mask: unknown field '${field}'; updatable fields are ${UPDATABLE.join(', ')}`);
+          if (!(UPDATABLE as readonly string[]).includes(field))
+            throw badRequest(`update_mask: unknown field '${field}'; updatable fields are ${UPDATABLE.join(', ')}`);
           if (body[field as (typeof UPDATABLE)[number]] === undefined) throw badRequest(`update_mask names '${field}' but the body has no ${field}`);
         }
         if (mask.includes('value')) changes.val = body.value;

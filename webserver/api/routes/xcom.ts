@@ -41,13 +41,14 @@ async function checkIds(knex: Knex, params: z.infer<typeof tiParams>): Promise<v
   if (!ti) throw notFound(`No task instance '${params.task_id}' in run '${params.dag_run_id}' of DAG '${params.dag_id}'`);
 }
 
-const byDateTaskKey = (q: Knex.QueryBuilder) => q.orderBy([{ column: 'dr.logical_date' }, { column: 'x.dag_id' }, { column: 'x.task_id' }, { column: 'x.map_index' }, { column: 'x.key' }]);
+const byDateTaskKey = (q: Knex.QueryBuilder) =>
+  q.orderBy([{ column: 'dr.logical_date' }, { column: 'x.dag_id' }, { column: 'x.task_id' }, { column: 'x.map_index' }, { column: 'x.key' }]);
 
 export const xcomRoutes = [
   defineRoute({
     method: 'get',
     path: '/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/xcomEntries',
-    summary: 'List a task instance\'s XCom entries, without values (~ as dag_id, dag_run_id or task_id for all)',
+    summary: "List a task instance's XCom entries, without values (~ as dag_id, dag_run_id or task_id for all)",
     tag: 'XCom',
     permission: 'read',
     params: tiParams,
@@ -59,7 +60,13 @@ export const xcomRoutes = [
     responses: { 404: 'DAG, run or task instance not found' },
     handler: async ({ params, query }, { knex }) => {
       await checkIds(knex, params);
-      const filters = { dagId: wildcard(params.dag_id), runId: wildcard(params.dag_run_id), taskId: wildcard(params.task_id), mapIndex: query.map_index, key: query.xcom_key };
+      const filters = {
+        dagId: wildcard(params.dag_id),
+        runId: wildcard(params.dag_run_id),
+        taskId: wildcard(params.task_id),
+        mapIndex: query.map_index,
+        key: query.xcom_key,
+      };
       const { rows, total } = await page<XComRow>(filteredXComs(knex, filters), XCOM_LIST_COLUMNS, byDateTaskKey, query.limit, query.offset);
       return { xcom_entries: rows.map(xcomJson), total_entries: total };
     },
@@ -74,8 +81,17 @@ export const xcomRoutes = [
     query: z.object({ map_index: queryInt(-1, 1_000_000, -1), deserialize: queryBool, stringify: queryBool }),
     responses: { 404: 'XCom entry not found' },
     handler: async ({ params, query }, { knex, config, logger }) => {
-      const row: XComRow | undefined = await filteredXComs(knex, { dagId: params.dag_id, runId: params.dag_run_id, taskId: params.task_id, mapIndex: query.map_index, key: params.xcom_key }).first(...XCOM_LIST_COLUMNS, 'x.value');
-      if (!row) throw notFound(`No XCom '${params.xcom_key}' for task '${params.task_id}' (map index ${query.map_index}) in run '${params.dag_run_id}' of DAG '${params.dag_id}'`);
+      const row: XComRow | undefined = await filteredXComs(knex, {
+        dagId: params.dag_id,
+        runId: params.dag_run_id,
+        taskId: params.task_id,
+        mapIndex: query.map_index,
+        key: params.xcom_key,
+      }).first(...XCOM_LIST_COLUMNS, 'x.value');
+      if (!row)
+        throw notFound(
+          `No XCom '${params.xcom_key}' for task '${params.task_id}' (map index ${query.map_index}) in run '${params.dag_run_id}' of DAG '${params.dag_id}'`,
+        );
       // Secrets (connection passwords, sensitive variables, values under sensitive keys) show as *** (ADR 0008).
       const masker = await loadSecretsMasker(knex, fernetFor(config, logger));
       return { ...xcomJson(row), value: xcomValue(masker.redact(row.value), query.stringify ?? true) };

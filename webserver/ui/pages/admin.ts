@@ -155,17 +155,48 @@ const connections: Resource<ConnectionRow, ConnectionListItem> = {
   list: ({ knex }, offset) => listConnections(knex, { ...sortBy('conn_id'), offset }),
   get: ({ knex, fernet }, id) => getConnection(knex, fernet, id),
   fields: (row, entered) => {
-    const value = (name: string, stored: string | number | null | undefined) => (entered ? text(entered, name) : stored === null || stored === undefined ? '' : String(stored));
+    const value = (name: string, stored: string | number | null | undefined) =>
+      entered ? text(entered, name) : stored === null || stored === undefined ? '' : String(stored);
     return [
-      { name: 'connection_id', label: 'Connection id', kind: 'text', value: value('connection_id', row?.conn_id), required: true, readonly: Boolean(row), code: true },
-      { name: 'conn_type', label: 'Connection type', kind: 'text', value: value('conn_type', row?.conn_type), required: true, placeholder: 'postgres, http, aws, …' },
+      {
+        name: 'connection_id',
+        label: 'Connection id',
+        kind: 'text',
+        value: value('connection_id', row?.conn_id),
+        required: true,
+        readonly: Boolean(row),
+        code: true,
+      },
+      {
+        name: 'conn_type',
+        label: 'Connection type',
+        kind: 'text',
+        value: value('conn_type', row?.conn_type),
+        required: true,
+        placeholder: 'postgres, http, aws, …',
+      },
       { name: 'description', label: 'Description', kind: 'textarea', value: value('description', row?.description) },
       { name: 'host', label: 'Host', kind: 'text', value: value('host', row?.host) },
       { name: 'schema', label: 'Schema', kind: 'text', value: value('schema', row?.schema) },
       { name: 'login', label: 'Login', kind: 'text', value: value('login', row?.login) },
       // Never the stored password, not even on a re-rendered form: empty means "keep".
-      { name: 'password', label: 'Password', kind: 'password', value: '', hint: row ? 'Leave empty to keep the stored password.' : 'Stored, never shown again.' },
-      ...(row ? [{ name: 'clear_password', label: 'Remove the stored password', kind: 'checkbox' as const, checked: entered ? checked(entered, 'clear_password') : false }] : []),
+      {
+        name: 'password',
+        label: 'Password',
+        kind: 'password',
+        value: '',
+        hint: row ? 'Leave empty to keep the stored password.' : 'Stored, never shown again.',
+      },
+      ...(row
+        ? [
+            {
+              name: 'clear_password',
+              label: 'Remove the stored password',
+              kind: 'checkbox' as const,
+              checked: entered ? checked(entered, 'clear_password') : false,
+            },
+          ]
+        : []),
       { name: 'port', label: 'Port', kind: 'number', value: value('port', row?.port) },
       {
         name: 'extra',
@@ -194,7 +225,16 @@ const connections: Resource<ConnectionRow, ConnectionListItem> = {
     else if (text(body, 'password')) raw.password = text(body, 'password');
     const input = connectionPatchBody.parse(raw);
     type Field = 'conn_type' | 'description' | 'host' | 'schema' | 'login' | 'port' | 'extra' | 'password';
-    const names: Field[] = ['conn_type', 'description', 'host', 'schema', 'login', 'port', 'extra', ...(input.password !== undefined ? (['password'] as const) : [])];
+    const names: Field[] = [
+      'conn_type',
+      'description',
+      'host',
+      'schema',
+      'login',
+      'port',
+      'extra',
+      ...(input.password !== undefined ? (['password'] as const) : []),
+    ];
     const result = await updateConnection(
       knex,
       fernet,
@@ -227,7 +267,15 @@ const pools: Resource<PoolRow> = {
   list: ({ knex }, offset) => listPools(knex, { ...sortBy('pool'), offset }),
   get: ({ knex }, name) => getPool(knex, name),
   fields: (row, entered) => [
-    { name: 'name', label: 'Name', kind: 'text', value: entered ? text(entered, 'name') : (row?.pool ?? ''), required: true, readonly: row?.pool === DEFAULT_POOL, code: true },
+    {
+      name: 'name',
+      label: 'Name',
+      kind: 'text',
+      value: entered ? text(entered, 'name') : (row?.pool ?? ''),
+      required: true,
+      readonly: row?.pool === DEFAULT_POOL,
+      code: true,
+    },
     { name: 'slots', label: 'Slots', kind: 'number', value: entered ? text(entered, 'slots') : String(row?.slots ?? 128), required: true },
     { name: 'description', label: 'Description', kind: 'textarea', value: entered ? text(entered, 'description') : (row?.description ?? '') },
     {
@@ -238,14 +286,33 @@ const pools: Resource<PoolRow> = {
     },
   ],
   async create({ knex }, body, audit) {
-    const input = poolCreateBody.parse({ name: text(body, 'name'), slots: numberOrText(text(body, 'slots')), description: orNull(body, 'description'), include_deferred: checked(body, 'include_deferred') });
-    const row = await createPool(knex, { pool: input.name, slots: input.slots, description: input.description ?? null, include_deferred: input.include_deferred ?? false }, audit);
+    const input = poolCreateBody.parse({
+      name: text(body, 'name'),
+      slots: numberOrText(text(body, 'slots')),
+      description: orNull(body, 'description'),
+      include_deferred: checked(body, 'include_deferred'),
+    });
+    const row = await createPool(
+      knex,
+      { pool: input.name, slots: input.slots, description: input.description ?? null, include_deferred: input.include_deferred ?? false },
+      audit,
+    );
     if (!row) throw conflict(`Pool '${input.name}' already exists; edit it instead`);
     return row.pool;
   },
   async update({ knex }, name, body, audit) {
-    const input = poolPatchBody.parse({ name: text(body, 'name') || name, slots: numberOrText(text(body, 'slots')), description: orNull(body, 'description'), include_deferred: checked(body, 'include_deferred') });
-    const changes: PoolChanges = { pool: input.name, slots: input.slots, description: input.description ?? null, include_deferred: input.include_deferred ?? false };
+    const input = poolPatchBody.parse({
+      name: text(body, 'name') || name,
+      slots: numberOrText(text(body, 'slots')),
+      description: orNull(body, 'description'),
+      include_deferred: checked(body, 'include_deferred'),
+    });
+    const changes: PoolChanges = {
+      pool: input.name,
+      slots: input.slots,
+      description: input.description ?? null,
+      include_deferred: input.include_deferred ?? false,
+    };
     const result = await updatePool(knex, name, changes, audit); // default_pool cannot be renamed: 400
     if ('missing' in result) throw notFound(`Pool '${name}' not found`);
     if ('duplicate' in result) throw conflict(`Pool '${changes.pool}' already exists`);

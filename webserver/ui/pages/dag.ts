@@ -87,7 +87,19 @@ export const dagPages: UiPages = (router, ctx) => {
       let selected = grid.runs.find((r) => r.runId === selectedRunId) ?? null;
       if (!selected && selectedRunId) {
         const run = await findDagRun(knex, loaded.dag.dagId, selectedRunId);
-        if (run) selected = { runId: run.run_id, state: run.state, runType: run.run_type, logicalDate: run.logical_date, dataIntervalStart: run.data_interval_start, dataIntervalEnd: run.data_interval_end, startDate: run.start_date, endDate: run.end_date, duration: runDuration(run, ctx.now()), conf: run.conf };
+        if (run)
+          selected = {
+            runId: run.run_id,
+            state: run.state,
+            runType: run.run_type,
+            logicalDate: run.logical_date,
+            dataIntervalStart: run.data_interval_start,
+            dataIntervalEnd: run.data_interval_end,
+            startDate: run.start_date,
+            endDate: run.end_date,
+            duration: runDuration(run, ctx.now()),
+            conf: run.conf,
+          };
       }
       const counts: Record<string, number> = {};
       for (const r of grid.runs) counts[r.state] = (counts[r.state] ?? 0) + 1;
@@ -123,7 +135,9 @@ export const dagPages: UiPages = (router, ctx) => {
   }
 
   async function graphStates(dagId: string, runId: string | null): Promise<{ run: DagRunRow | null; states: Record<string, string> }> {
-    const run = runId ? await findDagRun(knex, dagId, runId) : ((await knex<DagRunRow>('dag_run').where('dag_id', dagId).orderBy('logical_date', 'desc').first()) ?? null);
+    const run = runId
+      ? await findDagRun(knex, dagId, runId)
+      : ((await knex<DagRunRow>('dag_run').where('dag_id', dagId).orderBy('logical_date', 'desc').first()) ?? null);
     if (!run) return { run: null, states: {} };
     const tis = await taskInstancesOfRuns(knex, dagId, [run.run_id]);
     return { run, states: Object.fromEntries(tis.map((ti) => [ti.task_id, ti.state ?? 'none'])) };
@@ -167,7 +181,11 @@ export const dagPages: UiPages = (router, ctx) => {
       if (!loaded) return;
       const offset = typeof req.query.offset === 'string' && /^\d{1,7}$/.test(req.query.offset) ? Number(req.query.offset) : 0;
       const [counted] = await knex('dag_run').where('dag_id', loaded.dag.dagId).count({ n: '*' });
-      const runs: DagRunRow[] = await knex<DagRunRow>('dag_run').where('dag_id', loaded.dag.dagId).orderBy('logical_date', 'desc').limit(RUNS_PER_PAGE).offset(offset);
+      const runs: DagRunRow[] = await knex<DagRunRow>('dag_run')
+        .where('dag_id', loaded.dag.dagId)
+        .orderBy('logical_date', 'desc')
+        .limit(RUNS_PER_PAGE)
+        .offset(offset);
       const now = ctx.now();
       renderTimed(
         res,
@@ -248,7 +266,9 @@ export const dagPages: UiPages = (router, ctx) => {
       const started = process.hrtime.bigint();
       const loaded = await dagOr404(req, res, 'Code');
       if (!loaded) return;
-      const code: { source_code: string; last_updated: Date } | undefined = await knex('dag_code').where('fileloc', loaded.row.fileloc).first('source_code', 'last_updated');
+      const code: { source_code: string; last_updated: Date } | undefined = await knex('dag_code')
+        .where('fileloc', loaded.row.fileloc)
+        .first('source_code', 'last_updated');
       // highlight.js escapes every character of the source it does not wrap in its own <span class="hljs-…"> tags.
       const highlighted = code ? hljs.highlight(code.source_code, { language: 'typescript', ignoreIllegals: true }).value : null;
       const lineCount = code ? code.source_code.replace(/\n$/, '').split('\n').length : 0;
@@ -357,4 +377,3 @@ function detailsOf(row: DagRowFull, dag: SerializedDag, ctx: ApiContext) {
     tasks: dag.tasks,
   };
 }
-

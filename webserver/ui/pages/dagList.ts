@@ -11,7 +11,21 @@ export const DAG_LIST_PAGE_SIZE = 25;
 export const RECENT_RUNS = 5;
 
 /** Task states in the order the counters show them (Airflow's order, 'none' for not yet scheduled). */
-const TASK_STATE_ORDER = ['success', 'running', 'failed', 'upstream_failed', 'skipped', 'up_for_retry', 'up_for_reschedule', 'queued', 'scheduled', 'deferred', 'restarting', 'removed', 'none'];
+const TASK_STATE_ORDER = [
+  'success',
+  'running',
+  'failed',
+  'upstream_failed',
+  'skipped',
+  'up_for_retry',
+  'up_for_reschedule',
+  'queued',
+  'scheduled',
+  'deferred',
+  'restarting',
+  'removed',
+  'none',
+];
 
 type Status = 'all' | 'active' | 'paused';
 
@@ -72,7 +86,7 @@ async function runSummaries(knex: Knex, dagIds: string[]) {
     list.push({ state: row.state, count: row.count });
     taskCounts.set(row.dag_id, list);
   }
-  const rank = (s: string) => (TASK_STATE_ORDER.indexOf(s) + 1 || TASK_STATE_ORDER.length + 1);
+  const rank = (s: string) => TASK_STATE_ORDER.indexOf(s) + 1 || TASK_STATE_ORDER.length + 1;
   for (const list of taskCounts.values()) list.sort((a, b) => rank(a.state) - rank(b.state));
   return { lastRun, taskCounts };
 }
@@ -96,8 +110,11 @@ export const dagListPages: UiPages = (router, { knex, logger }) => {
   router.get('/', async (req, res) => {
     const filters = filtersOf(req);
     const base = { tags: filters.tags, onlyActive: true, pattern: filters.search || undefined };
-    const counts = (await filteredDags(knex, base)
-      .first(knex.raw('count(*)::int AS "all"'), knex.raw('(count(*) FILTER (WHERE NOT is_paused))::int AS active'), knex.raw('(count(*) FILTER (WHERE is_paused))::int AS paused'))) as Record<Status, number>;
+    const counts = (await filteredDags(knex, base).first(
+      knex.raw('count(*)::int AS "all"'),
+      knex.raw('(count(*) FILTER (WHERE NOT is_paused))::int AS active'),
+      knex.raw('(count(*) FILTER (WHERE is_paused))::int AS paused'),
+    )) as Record<Status, number>;
     const paused = filters.status === 'all' ? undefined : filters.status === 'paused';
     const page = pager(filters.page, counts[filters.status], DAG_LIST_PAGE_SIZE);
     filters.page = page.page;
@@ -110,7 +127,9 @@ export const dagListPages: UiPages = (router, { knex, logger }) => {
       knex,
       dags.map((d: { dag_id: string }) => d.dag_id),
     );
-    const allTags: string[] = (await knex.raw(`SELECT DISTINCT unnest(tags) AS tag FROM dag WHERE is_active ORDER BY 1`)).rows.map((r: { tag: string }) => r.tag);
+    const allTags: string[] = (await knex.raw(`SELECT DISTINCT unnest(tags) AS tag FROM dag WHERE is_active ORDER BY 1`)).rows.map(
+      (r: { tag: string }) => r.tag,
+    );
     const importErrors = await listImportErrors(knex);
     const returnTo = new URL(req.originalUrl, 'http://x').search.slice(1);
     res.render('dags', {

@@ -31,7 +31,14 @@ export function queryText(value: unknown, max = 250): string {
 /** A query-string value that may repeat (tags=a&tags=b) as a list of distinct non-empty strings. */
 export function queryTexts(value: unknown, max = 250): string[] {
   const list = Array.isArray(value) ? value : value === undefined ? [] : [value];
-  return [...new Set(list.filter((v): v is string => typeof v === 'string').map((v) => v.trim().slice(0, max)).filter(Boolean))];
+  return [
+    ...new Set(
+      list
+        .filter((v): v is string => typeof v === 'string')
+        .map((v) => v.trim().slice(0, max))
+        .filter(Boolean),
+    ),
+  ];
 }
 
 /** A 1-based page number from the query string. */

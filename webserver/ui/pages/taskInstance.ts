@@ -40,7 +40,7 @@ function parseTry(value: unknown, latest: number): number {
 
 /** A template field's value as shown: strings as they are, anything else as indented JSON. */
 function fieldText(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value, null, 2) ?? String(value);
+  return typeof value === 'string' ? value : (JSON.stringify(value, null, 2) ?? String(value));
 }
 
 export const taskInstancePages: UiPages = (router, ctx) => {
@@ -70,7 +70,9 @@ export const taskInstancePages: UiPages = (router, ctx) => {
         if (read) log = { content: read.content, token: encodeLogToken(read.next), missing: read.next === 0 };
       }
       // Rendered values when the runner stored them (Airflow's rendered_task_instance_fields), else the fields as written.
-      const renderedRow = await knex('rendered_task_instance_fields').where({ dag_id: key.dagId, run_id: key.runId, task_id: key.taskId, map_index: -1 }).first('rendered_fields');
+      const renderedRow = await knex('rendered_task_instance_fields')
+        .where({ dag_id: key.dagId, run_id: key.runId, task_id: key.taskId, map_index: -1 })
+        .first('rendered_fields');
       const rendered = (renderedRow?.rendered_fields ?? null) as Record<string, unknown> | null;
       const templateFields = task ? task.templateFields.map((name) => ({ name, value: fieldText(rendered ? rendered[name] : task.fields[name]) })) : [];
       renderTimed(

@@ -57,7 +57,11 @@ function sortedParams(params: Record<string, SerializedParam> | undefined): [str
 
 /** The conf the form starts with: every param's default. */
 function defaultConf(params: Record<string, SerializedParam>): string {
-  const conf = Object.fromEntries(sortedParams(params).filter(([, p]) => 'default' in p).map(([name, p]) => [name, p.default]));
+  const conf = Object.fromEntries(
+    sortedParams(params)
+      .filter(([, p]) => 'default' in p)
+      .map(([name, p]) => [name, p.default]),
+  );
   return JSON.stringify(conf, null, 2);
 }
 
