@@ -161,6 +161,28 @@ export class DagHasRunningTasksError extends AirflowError {
   }
 }
 
+/** Thrown when a DAG has no dag run with the given run id. */
+export class DagRunNotFoundError extends AirflowError {
+  static override readonly status = 404;
+  constructor(
+    readonly dagId: string,
+    readonly runId: string,
+  ) {
+    super(`DAG '${dagId}' has no run '${runId}'`);
+  }
+}
+
+/** Thrown when a dag run cannot be deleted because some of its task instances are running. */
+export class DagRunHasRunningTasksError extends AirflowError {
+  static override readonly status = 409;
+  constructor(
+    readonly dagId: string,
+    readonly runId: string,
+  ) {
+    super(`Run '${runId}' has running task instances; mark it failed first or wait for them`);
+  }
+}
+
 /** Thrown when a user with the same username already exists. */
 export class UserAlreadyExistsError extends AirflowError {
   static override readonly status = 409;

@@ -111,3 +111,26 @@ export async function lockDagRuns(trx: Knex.Transaction, dagId: string, where: {
   else query.where(where);
   return query.orderBy('id').forUpdate();
 }
+
+/**
+ * Whether a task instance of the DAG (of one run, with `runId`) is running,
+ * locking the one it finds so that it cannot start or finish until the
+ * caller's transaction ends. Take the runs' locks first (ADR 0011).
+ */
+export async function lockRunningTaskInstance(trx: Knex.Transaction, dagId: string, runId?: string): Promise<boolean> {
+  const where = runId === undefined ? { dag_id: dagId, state: 'running' } : { dag_id: dagId, run_id: runId, state: 'running' };
+  return Boolean(await trx('task_instance').where(where).forUpdate().first('id'));
+}
+
+/** Deletes a dag run; its task instances and XComs go with it (ON DELETE CASCADE). */
+export async function deleteDagRunRow(trx: Knex.Transaction, id: number): Promise<void> {
+  await trx('dag_run').where('id', id).delete();
+}
+
+/** The logical dates among `dates` at which the DAG already has a run. */
+export async function logicalDatesWithRuns(knex: Knex, dagId: string, dates: readonly Date[]): Promise<Date[]> {
+  return knex('dag_run')
+    .where('dag_id', dagId)
+    .whereIn('logical_date', [...dates])
+    .pluck('logical_date');
+}

@@ -23,6 +23,8 @@ const EXPECTED: Record<string, number> = {
   TaskTimeoutError: 500,
   TaskDidNotStopError: 500,
   DagHasRunningTasksError: 409,
+  DagRunNotFoundError: 404,
+  DagRunHasRunningTasksError: 409,
   UserAlreadyExistsError: 409,
   UndecryptableSecretError: 500,
   XComTooLargeError: 400,

@@ -7,10 +7,11 @@ import { filteredDagRuns, findDagRun, page, type DagRunFilters } from '../../../
 import { getSerializedDag } from '../../../db/dagQueries.ts';
 import type { DagRunRow } from '../../../db/rows.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
+import { deleteDagRun } from '../../../services/deleteDagRun.ts';
 import { setDagRunState } from '../../../services/setDagRunState.ts';
 import { triggerDagRun } from '../../../services/triggerDagRun.ts';
 import { defineRoute, pagination, Reply } from '../defineRoute.ts';
-import { badRequest, conflict, notFound } from '../problems.ts';
+import { badRequest, notFound } from '../problems.ts';
 import { checkDagAndRun, dagAndRun, dateRangeFields, dateRanges, dbText, isoDateTime, jsonbProblem, queryArray, taskInstanceJson } from './taskInstances.ts';
 
 /** Airflow's DAGRun object. */
@@ -187,13 +188,7 @@ export const dagRunsRoutes = [
     params: runParams,
     responses: { 204: 'Deleted', 404: 'Run not found', 409: 'The run has running task instances' },
     handler: async ({ params }, { knex }) => {
-      await knex.transaction(async (trx) => {
-        const run = await trx('dag_run').where({ dag_id: params.dag_id, run_id: params.dag_run_id }).forUpdate().first('id');
-        if (!run) throw notFound(`DAG '${params.dag_id}' has no run '${params.dag_run_id}'`);
-        const running = await trx('task_instance').where({ dag_id: params.dag_id, run_id: params.dag_run_id, state: 'running' }).forUpdate().first('id');
-        if (running) throw conflict(`Run '${params.dag_run_id}' has running task instances; mark it failed first or wait for them`);
-        await trx('dag_run').where('id', run.id).delete(); // cascades to task instances and XComs
-      });
+      await deleteDagRun(knex, params.dag_id, params.dag_run_id);
       return new Reply(204);
     },
   }),
