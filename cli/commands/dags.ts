@@ -6,7 +6,8 @@ import { dagAsDot, dagAsTree } from '../dagGraphText.ts';
 import { outputOption, printRows } from '../output.ts';
 import { withRuntime, type GlobalArgs, type Runtime } from '../runtime.ts';
 import { dagRunCommands } from './dagRuns.ts';
-import { runDrivingCommands } from './runDriving.ts';
+import { dagsBackfillCommand } from './dagsBackfill.ts';
+import { dagsTestCommand } from './dagsTest.ts';
 
 /**
  * Listings read what the DAG processor recorded, so they answer at once even
@@ -21,7 +22,7 @@ const localOption = {
 } as const;
 
 export function dagsCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
-  return runDrivingCommands(dagRunCommands(yargs))
+  return dagsBackfillCommand(dagsTestCommand(dagRunCommands(yargs)))
     .command(
       'list',
       'List the DAGs',

@@ -7,7 +7,7 @@ import type { ResolvedConfig } from '../../config/schema.ts';
 import { memoryLogger } from '../../core/logger.ts';
 import { InProcessExecutor } from '../../executors/inProcessExecutor.ts';
 import { createDagFileProcessor } from '../../scheduler/dagProcessing/createDagFileProcessor.ts';
-import { driveRunsToCompletion } from '../../scheduler/driveRuns.ts';
+import { runBackfillJob } from '../../scheduler/backfillJob.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 
 /** A config for tests: a temp AIRFLOW_HOME and dags folder, the test database, fast heartbeats. */
@@ -44,7 +44,7 @@ export async function parseDags(config: ResolvedConfig, knex: Knex): Promise<voi
 export async function runDagInProcess(config: ResolvedConfig, knex: Knex, dagId: string, conf: Record<string, unknown> = {}) {
   const run = await triggerDagRun(knex, { dagId, conf, now: new Date() });
   const logger = memoryLogger();
-  const [finished] = await driveRunsToCompletion({
+  const [finished] = await runBackfillJob({
     knex,
     config,
     executor: new InProcessExecutor({ knex, config, logger }),

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../core/logger.ts';
 import { connect } from '../../db/database.ts';
 import { InProcessExecutor } from '../../executors/inProcessExecutor.ts';
-import { driveRunsToCompletion } from '../../scheduler/driveRuns.ts';
+import { runBackfillJob } from '../../scheduler/backfillJob.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { tempDagsFolder, writeDag } from '../helpers/dagsFolder.ts';
@@ -53,7 +53,7 @@ describe('the task runner during a database outage', () => {
     writeFileSync(gate, '');
     const run = await triggerDagRun(db.knex, { dagId: 'outage', now: new Date() });
     // The scheduling side uses the database directly; only the runner's connections go through the proxy.
-    const finished = driveRunsToCompletion({
+    const finished = runBackfillJob({
       knex: db.knex,
       config,
       executor: new InProcessExecutor({ knex: runnerDb.knex, config, logger }),

@@ -6,18 +6,19 @@ import type { DagRunRow } from '../db/rows.ts';
 import type { Executor } from '../executors/base.ts';
 import { Scheduler } from './scheduler.ts';
 
-export interface RunProgress {
+export interface BackfillProgress {
   runs: Pick<DagRunRow, 'run_id' | 'state'>[];
   taskStates: { run_id: string; task_id: string; state: TiState }[];
 }
 
 /**
- * Runs the given dag runs of one DAG to completion with a scheduler loop of
- * their own (Airflow's BackfillJob, and `dags test`), independent of any
- * scheduler daemon: both may claim the same task instances, and SKIP LOCKED
- * claims make sure only one does. Calls `onProgress` whenever states change.
+ * Airflow's BackfillJob: runs the given dag runs of one DAG to completion with
+ * a scheduler loop of their own (`dags backfill`, and `dags test` with an
+ * in-process executor), independent of any scheduler daemon: both may claim
+ * the same task instances, and SKIP LOCKED claims make sure only one does.
+ * Calls `onProgress` whenever states change.
  */
-export async function driveRunsToCompletion(options: {
+export async function runBackfillJob(options: {
   knex: Knex;
   config: ResolvedConfig;
   executor: Executor;
@@ -25,7 +26,7 @@ export async function driveRunsToCompletion(options: {
   dagId: string;
   runIds: string[];
   ignorePause?: boolean;
-  onProgress?: (progress: RunProgress) => void;
+  onProgress?: (progress: BackfillProgress) => void;
   pollMs?: number;
 }): Promise<DagRunRow[]> {
   const { knex, dagId, runIds } = options;
