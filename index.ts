@@ -2,7 +2,7 @@
  * The public API of airflow-ts: what DAG files import from 'airflow-ts'.
  */
 export { DAG } from './core/dag.ts';
-export type { DagOptions, TaskDefaults } from './core/dag.ts';
+export type { DagOptions, TaskDefaults } from './core/dagOptions.ts';
 export { BaseOperator } from './core/baseOperator.ts';
 export type { BaseOperatorOptions, TaskCallback, TaskLike } from './core/baseOperator.ts';
 export { chain, crossDownstream } from './core/chain.ts';

@@ -4,8 +4,10 @@
  * template fields, calls execute(), stores a returned value as the
  * 'return_value' XCom, then asks tasksToSkip() which downstream tasks to skip.
  */
-import { checkId, callerLocation, constructorFrames, durationMs, isDag, TASK_DEFAULT_KEYS } from './dag.ts';
-import type { DAG, DefinedAt, TaskDefaults } from './dag.ts';
+import { isDag, type DAG } from './dag.ts';
+import { TASK_DEFAULT_KEYS, type TaskDefaults } from './dagOptions.ts';
+import { checkId, durationMs } from './definitionChecks.ts';
+import { callerLocation, constructorFrames, type DefinedAt } from './definitionSite.ts';
 import type { Duration } from './duration.ts';
 import { AirflowError, DagDefinitionError } from './errors.ts';
 import { jsonProblem, serializeParams } from './param.ts';

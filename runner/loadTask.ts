@@ -2,7 +2,8 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { BaseOperator } from '../core/baseOperator.ts';
-import { isDag, withoutDefinitionSites, type DAG } from '../core/dag.ts';
+import { isDag, type DAG } from '../core/dag.ts';
+import { withoutDefinitionSites } from '../core/definitionSite.ts';
 import { TaskNotLoadableError } from '../core/errors.ts';
 
 /**

@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
-import { isDag, takeCreatedDags, type DAG } from '../../core/dag.ts';
+import { isDag, type DAG } from '../../core/dag.ts';
+import { takeCreatedDags } from '../../core/dagRegistry.ts';
 import { serializeDag } from '../../core/serialize.ts';
 import type { ImportProblem, ParsedFile } from './parseResult.ts';
 

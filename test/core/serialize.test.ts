@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BaseOperator } from '../../core/baseOperator.ts';
-import { DAG, isDag, type DagOptions } from '../../core/dag.ts';
+import { DAG, isDag } from '../../core/dag.ts';
+import type { DagOptions } from '../../core/dagOptions.ts';
 import { DagCycleError, DagDefinitionError } from '../../core/errors.ts';
 import { Param, serializeParams } from '../../core/param.ts';
 import { dagHash, serializeDag, type SerializedDag } from '../../core/serialize.ts';

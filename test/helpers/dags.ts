@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { DAG, type DagOptions } from '../../core/dag.ts';
+import { DAG } from '../../core/dag.ts';
+import type { DagOptions } from '../../core/dagOptions.ts';
 import { serializeDag, type SerializedDag } from '../../core/serialize.ts';
 import { recordParsedFile } from '../../db/dagFileRecords.ts';
 import { EmptyOperator } from '../../operators/emptyOperator.ts';
