@@ -1,6 +1,6 @@
 import type { UiPages } from '../router.ts';
 import { adminPages } from './admin.ts';
-import { dagPages } from './dag.ts';
+import { dagPages } from './dag/index.ts';
 import { dagListPages } from './dagList.ts';
 import { taskInstancePages } from './taskInstance.ts';
 import { triggerPages } from './trigger.ts';

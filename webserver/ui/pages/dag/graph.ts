@@ -1,0 +1,63 @@
+import type { Knex } from 'knex';
+import type { SerializedDag } from '../../../../core/serialize.ts';
+import { findDagRun } from '../../../../db/apiQueries.ts';
+import type { DagRunRow } from '../../../../db/rows.ts';
+import { page, renderTimed } from '../../dagPageSupport.ts';
+import { layoutGraph, type GraphLayout } from '../../graphSvg.ts';
+import { isActiveRun, latestRuns, taskInstancesOfRuns } from '../../gridModel.ts';
+import type { UiPages } from '../../router.ts';
+import { dagOr404 } from './dagHeader.ts';
+
+/** The graph tab (tasks laid out by dagre, coloured by one run's states) and the JSON it polls while that run is active. */
+export const graphTab: UiPages = (router, ctx) => {
+  const { knex } = ctx;
+
+  /** Layouts by DAG structure: dagre takes milliseconds per hundred tasks, and the structure rarely changes. */
+  const layouts = new Map<string, GraphLayout>();
+  function layoutOf(dag: SerializedDag): GraphLayout {
+    const key = `${dag.dagId}\u0000${JSON.stringify(dag.tasks.map((t) => [t.taskId, t.operator, t.downstreamTaskIds]))}`;
+    let layout = layouts.get(key);
+    if (!layout) {
+      layout = layoutGraph(dag);
+      if (layouts.size >= 200) layouts.delete(layouts.keys().next().value!);
+      layouts.set(key, layout);
+    }
+    return layout;
+  }
+
+  router.get(
+    '/dags/:dagId/graph',
+    page(async (req, res, next) => {
+      const started = process.hrtime.bigint();
+      const loaded = await dagOr404(knex, req, res, 'Graph');
+      if (!loaded) return;
+      const { run, states } = await graphStates(knex, loaded.dag.dagId, loaded.locals.selectedRunId as string | null);
+      const recent = await latestRuns(knex, loaded.dag.dagId, 25);
+      const choices = recent.reverse();
+      if (run && !choices.some((r) => r.run_id === run.run_id)) choices.push(run);
+      const layout = layoutOf(loaded.dag);
+      renderTimed(res, next, 'dag/graph', { ...loaded.locals, layout, run, states, choices, active: run ? isActiveRun(run.state) : false }, started);
+    }),
+  );
+
+  router.get(
+    '/dags/:dagId/graph.json',
+    page(async (req, res) => {
+      const dagId = req.params.dagId as string;
+      if (!(await knex('dag').where('dag_id', dagId).first('dag_id'))) return void res.status(404).json({ error: 'DAG not found' });
+      const { run, states } = await graphStates(knex, dagId, typeof req.query.run_id === 'string' ? req.query.run_id : null);
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({ run: run ? { run_id: run.run_id, state: run.state } : null, active: run ? isActiveRun(run.state) : false, states });
+    }),
+  );
+};
+
+/** The run shown (the one asked for, else the latest) and its task instances' states by task id. */
+async function graphStates(knex: Knex, dagId: string, runId: string | null): Promise<{ run: DagRunRow | null; states: Record<string, string> }> {
+  const run = runId
+    ? await findDagRun(knex, dagId, runId)
+    : ((await knex<DagRunRow>('dag_run').where('dag_id', dagId).orderBy('logical_date', 'desc').first()) ?? null);
+  if (!run) return { run: null, states: {} };
+  const tis = await taskInstancesOfRuns(knex, dagId, [run.run_id]);
+  return { run, states: Object.fromEntries(tis.map((ti) => [ti.task_id, ti.state ?? 'none'])) };
+}
