@@ -12,7 +12,9 @@ import { setDagRunState } from '../../../services/setDagRunState.ts';
 import { triggerDagRun } from '../../../services/triggerDagRun.ts';
 import { defineRoute, pagination, Reply } from '../defineRoute.ts';
 import { badRequest, notFound } from '../problems.ts';
-import { checkDagAndRun, dagAndRun, dateRangeFields, dateRanges, dbText, isoDateTime, jsonbProblem, queryArray, taskInstanceJson } from './taskInstances.ts';
+import { checkDagAndRun, dagAndRun } from '../lookups.ts';
+import { taskInstanceJson } from '../mappers/taskInstance.ts';
+import { dateRangeFields, dateRanges, dbText, isoDateTime, jsonbProblem, queryArray } from '../schemas/fields.ts';
 
 /** Airflow's DAGRun object. */
 export function dagRunJson(run: DagRunRow) {

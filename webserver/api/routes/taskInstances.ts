@@ -1,12 +1,8 @@
-import os from 'node:os';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { IllegalStateTransitionError } from '../../../core/errors.ts';
-import { isoOrNull, parseIsoDate } from '../../../core/isoDate.ts';
 import type { SerializedDag } from '../../../core/serialize.ts';
-import { TASK_INSTANCE_STATES, type TiState } from '../../../core/state.ts';
 import {
-  dagExists,
   filteredDagRuns,
   filteredTaskInstances,
   findDagRun,
@@ -25,169 +21,14 @@ import { decodeLogToken, encodeLogToken, LOG_CHUNK_BYTES } from '../../../loggin
 import { readTryLog } from '../../tryLog.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
 import { markTaskInstances } from '../../../services/markTaskInstances.ts';
-import { defineRoute, pagination, queryBool, queryInt, Reply } from '../defineRoute.ts';
+import { defineRoute, queryBool, queryInt, Reply } from '../defineRoute.ts';
+import { checkDagAndRun, dagAndRun } from '../lookups.ts';
+import { taskInstanceJson, taskInstanceReference } from '../mappers/taskInstance.ts';
 import { badRequest, notFound } from '../problems.ts';
+import { dateRanges, dbText } from '../schemas/fields.ts';
+import { batchBody, clearBody, listQuery, markState, runParams, tiParams, updateStateBody } from '../schemas/taskInstances.ts';
 
-/*
- * Task instances, their logs, clearing and marking. Request helpers shared
- * with the dag-run routes (dates, lists, ranges) live here too: dagRuns.ts
- * imports this module, never the other way round.
- */
-
-// ---------------------------------------------------------------- request helpers
-
-/** Text Postgres can store and compare: no NUL characters (refused with a 400 rather than failing in the database). */
-export const dbText = z.string().refine((s) => !s.includes('\u0000'), 'must not contain NUL (\\u0000) characters');
-
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const MAX_JSON_DEPTH = 64;
-
-/** Why a JSON value cannot go into a jsonb column (a NUL or lone UTF-16 surrogate in a string or key, or deep nesting), or null. */
-export function jsonbProblem(value: unknown): string | null {
-  const stack: [unknown, number][] = [[value, 0]];
-  for (let item = stack.pop(); item; item = stack.pop()) {
-    const [v, depth] = item;
-    if (typeof v === 'string' && UNSTORABLE.test(v)) return 'contains a NUL (\\u0000) character or a lone UTF-16 surrogate';
-    if (v === null || typeof v !== 'object') continue;
-    if (depth >= MAX_JSON_DEPTH) return `is nested more than ${MAX_JSON_DEPTH} levels deep`;
-    for (const [key, child] of Object.entries(v)) {
-      if (UNSTORABLE.test(key)) return 'contains a NUL (\\u0000) character or a lone UTF-16 surrogate';
-      stack.push([child, depth + 1]);
-    }
-  }
-  return null;
-}
-
-/**
- * An ISO 8601 date-time; without an offset it is UTC, a bare date is midnight
- * UTC. A '+' offset sent unencoded in a query string arrives as a space, which is repaired.
- */
-export function parseApiDate(text: string): Date | null {
-  return parseIsoDate(text.trim().replace(/(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}:?\d{2})$/i, '$1+$2'));
-}
-
-export const isoDateTime = z.string().transform((text, ctx) => {
-  const date = parseApiDate(text);
-  if (!date) {
-    ctx.addIssue({ code: 'custom', message: `'${text}' is not an ISO 8601 date-time like 2025-01-31T06:00:00+00:00` });
-    return z.NEVER;
-  }
-  return date;
-});
-
-/** A query parameter that may repeat (state=a&state=b) or hold a comma-separated list. */
-export const queryArray = <T extends z.ZodType>(item: T) =>
-  z.preprocess((v) => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).flatMap((s) => String(s).split(','))), z.array(item).optional());
-
-const queryNumber = z.preprocess((v) => (v === undefined ? undefined : v === '' ? Number.NaN : Number(v)), z.number().optional());
-
-/** Airflow's state filter values: a state, or 'none' (or null in JSON bodies) for none. */
-export const tiStateFilter = z
-  .enum([...TASK_INSTANCE_STATES, 'none'])
-  .nullable()
-  .transform((s): TiState => (s === 'none' ? null : s));
-
-/** The `<field>_gte` / `<field>_lte` pairs Airflow filters dates with; logical_date_* is a synonym of execution_date_*. */
-export const dateRangeFields = {
-  execution_date_gte: isoDateTime.optional(),
-  execution_date_lte: isoDateTime.optional(),
-  logical_date_gte: isoDateTime.optional(),
-  logical_date_lte: isoDateTime.optional(),
-  start_date_gte: isoDateTime.optional(),
-  start_date_lte: isoDateTime.optional(),
-  end_date_gte: isoDateTime.optional(),
-  end_date_lte: isoDateTime.optional(),
-  updated_at_gte: isoDateTime.optional(),
-  updated_at_lte: isoDateTime.optional(),
-};
-
-type DateRangeInput = { [K in keyof typeof dateRangeFields]?: Date };
-
-const later = (a?: Date, b?: Date) => (a && b ? (a > b ? a : b) : (a ?? b));
-const earlier = (a?: Date, b?: Date) => (a && b ? (a < b ? a : b) : (a ?? b));
-
-export function dateRanges(input: DateRangeInput): { logicalDate: DateRange; startDate: DateRange; endDate: DateRange; updatedAt: DateRange } {
-  return {
-    logicalDate: { gte: later(input.execution_date_gte, input.logical_date_gte), lte: earlier(input.execution_date_lte, input.logical_date_lte) },
-    startDate: { gte: input.start_date_gte, lte: input.start_date_lte },
-    endDate: { gte: input.end_date_gte, lte: input.end_date_lte },
-    updatedAt: { gte: input.updated_at_gte, lte: input.updated_at_lte },
-  };
-}
-
-/** 404 unless the DAG (when not `~`) and the run (when not `~`) exist. */
-export async function checkDagAndRun(knex: Knex, dagId: string, runId: string): Promise<void> {
-  if (dagId !== '~' && !(await dagExists(knex, dagId))) throw notFound(`DAG '${dagId}' not found`);
-  if (runId === '~') return;
-  const run = await knex('dag_run')
-    .where('run_id', runId)
-    .modify((q) => void (dagId !== '~' && q.where('dag_id', dagId)))
-    .first('id');
-  if (!run) throw notFound(dagId === '~' ? `No DAG has a run '${runId}'` : `DAG '${dagId}' has no run '${runId}'`);
-}
-
-/** The serialized DAG and its run; 404 for either. */
-export async function dagAndRun(knex: Knex, dagId: string, runId: string): Promise<{ dag: SerializedDag; run: DagRunRow }> {
-  const dag = await getSerializedDag(knex, dagId);
-  const run = await findDagRun(knex, dagId, runId);
-  if (!run) throw notFound(`DAG '${dagId}' has no run '${runId}'`);
-  return { dag, run };
-}
-
-// ---------------------------------------------------------------- JSON
-
-let unixname: string | null = null;
-/** Who runs the tasks: runners are started by the scheduler as the same OS user the webserver runs as. */
-function unixName(): string {
-  if (unixname === null) {
-    try {
-      unixname = os.userInfo().username;
-    } catch {
-      unixname = 'airflow';
-    }
-  }
-  return unixname;
-}
-
-/** Airflow's TaskInstance object. */
-export function taskInstanceJson(ti: TaskInstanceWithDate) {
-  return {
-    task_id: ti.task_id,
-    task_display_name: ti.task_id,
-    dag_id: ti.dag_id,
-    dag_run_id: ti.run_id,
-    execution_date: isoOrNull(ti.execution_date),
-    start_date: isoOrNull(ti.start_date),
-    end_date: isoOrNull(ti.end_date),
-    duration: ti.duration,
-    state: ti.state,
-    try_number: ti.try_number,
-    map_index: ti.map_index,
-    max_tries: ti.max_tries,
-    hostname: ti.hostname ?? '',
-    unixname: unixName(),
-    pool: ti.pool,
-    pool_slots: ti.pool_slots,
-    queue: ti.queue,
-    priority_weight: ti.priority_weight,
-    operator: ti.operator,
-    queued_when: isoOrNull(ti.queued_dttm),
-    pid: ti.pid,
-    executor: null,
-    executor_config: JSON.stringify(ti.executor_config ?? {}),
-    sla_miss: null,
-    rendered_map_index: null,
-    rendered_fields: {},
-    trigger: null,
-    triggerer_job: null,
-    note: ti.note,
-  };
-}
-
-/** Airflow's TaskInstanceReference: what clear and mark return. */
-export function taskInstanceReference(ti: { task_id: string; dag_id: string; run_id: string; execution_date: Date }) {
-  return { task_id: ti.task_id, dag_id: ti.dag_id, execution_date: isoOrNull(ti.execution_date), dag_run_id: ti.run_id };
-}
+/** The task-instance routes: listing, getting, marking, clearing and a try's log. */
 
 async function listTaskInstances(knex: Knex, filters: TaskInstanceFilters, limit: number, offset: number) {
   const { rows, total } = await page<TaskInstanceWithDate>(filteredTaskInstances(knex, filters), TASK_INSTANCE_COLUMNS, orderTaskInstances, limit, offset);
@@ -205,71 +46,7 @@ function logOffset(token: string | undefined): number {
 
 // ---------------------------------------------------------------- routes
 
-const runParams = z.object({ dag_id: dbText, dag_run_id: dbText });
-const tiParams = runParams.extend({ task_id: dbText });
 const tiKey = (p: z.infer<typeof tiParams>) => ({ dagId: p.dag_id, runId: p.dag_run_id, taskId: p.task_id, mapIndex: -1 });
-const markState = z.enum(['success', 'failed'], { error: 'new_state must be success or failed' });
-
-const listQuery = z.object({
-  ...pagination,
-  ...dateRangeFields,
-  state: queryArray(tiStateFilter),
-  pool: queryArray(dbText),
-  queue: queryArray(dbText),
-  duration_gte: queryNumber,
-  duration_lte: queryNumber,
-});
-
-const batchBody = z.strictObject({
-  dag_ids: z.array(dbText).optional(),
-  dag_run_ids: z.array(dbText).optional(),
-  task_ids: z.array(dbText).optional(),
-  ...dateRangeFields,
-  duration_gte: z.number().optional(),
-  duration_lte: z.number().optional(),
-  state: z.array(tiStateFilter).optional(),
-  pool: z.array(dbText).optional(),
-  queue: z.array(dbText).optional(),
-  page_offset: z.number().int().min(0).default(0),
-  page_limit: z.number().int().min(1).max(1000).default(100),
-});
-
-const clearBody = z
-  .strictObject({
-    dry_run: z.boolean().default(true),
-    task_ids: z.array(dbText).min(1).optional(),
-    dag_run_id: dbText.nullable().optional(),
-    start_date: isoDateTime.optional(),
-    end_date: isoDateTime.optional(),
-    only_failed: z.boolean().default(true),
-    only_running: z.boolean().default(false),
-    reset_dag_runs: z.boolean().default(true),
-    include_upstream: z.boolean().default(false),
-    include_downstream: z.boolean().default(false),
-    include_future: z.boolean().default(false),
-    include_past: z.boolean().default(false),
-    // Accepted for compatibility; airflow-ts has no subDAGs.
-    include_subdags: z.boolean().optional(),
-    include_parentdag: z.boolean().optional(),
-  })
-  .refine((b) => !b.start_date || !b.end_date || b.start_date <= b.end_date, { message: 'end_date is before start_date', path: ['end_date'] });
-
-const updateStateBody = z
-  .strictObject({
-    dry_run: z.boolean().default(true),
-    task_id: dbText,
-    dag_run_id: dbText.optional(),
-    execution_date: isoDateTime.optional(),
-    include_upstream: z.boolean().default(false),
-    include_downstream: z.boolean().default(false),
-    include_future: z.boolean().default(false),
-    include_past: z.boolean().default(false),
-    new_state: markState,
-  })
-  .refine((b) => (b.dag_run_id === undefined) !== (b.execution_date === undefined), {
-    message: 'give exactly one of dag_run_id and execution_date',
-    path: ['dag_run_id'],
-  });
 
 function checkTasks(dag: SerializedDag, taskIds: readonly string[]): void {
   const known = new Set(dag.tasks.map((t) => t.taskId));

@@ -6,7 +6,8 @@ import { filteredXComs, page, XCOM_LIST_COLUMNS, type XComRow } from '../../../d
 import { loadSecretsMasker } from '../../../db/configObjects.ts';
 import { defineRoute, pagination, queryBool, queryInt } from '../defineRoute.ts';
 import { notFound } from '../problems.ts';
-import { checkDagAndRun, dbText } from './taskInstances.ts';
+import { checkDagAndRun } from '../lookups.ts';
+import { dbText } from '../schemas/fields.ts';
 
 /** Airflow's XComCollectionItem (no value: values can be large). */
 export function xcomJson(row: XComRow) {
