@@ -1,7 +1,7 @@
 /**
  * The names of Airflow's trigger rules: when a task may start, given the
- * states of its upstream tasks. Only the names live here; the evaluation is
- * done by the scheduler.
+ * states of its upstream tasks (Airflow's utils/trigger_rule.py). Only the
+ * names live here; core/ti_deps/triggerRuleDep.ts evaluates them.
  */
 export const TRIGGER_RULES = [
   'all_success',

@@ -6,7 +6,7 @@ import type { RunTi } from '../db/queries/recordSuccess.ts';
 import { startTaskInstance, type StartedTry } from '../db/queries/startTaskInstance.ts';
 import { transitionTaskInstances } from '../db/transitions.ts';
 import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
-import { decideTaskInstances } from '../core/ti_deps/taskInstanceDecisions.ts';
+import { decideTaskInstances } from '../core/taskInstanceSchedulingDecisions.ts';
 
 /**
  * Airflow's "mini scheduler", run by a worker inside the transaction that

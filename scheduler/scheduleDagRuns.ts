@@ -5,7 +5,8 @@ import { getSerializedDagCached } from '../db/serializedDagCache.ts';
 import type { TiState } from '../core/state.ts';
 import { transitionDagRun, transitionTaskInstances } from '../db/transitions.ts';
 import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
-import { dagRunOutcome, decideTaskInstances, isDeadlocked } from '../core/ti_deps/taskInstanceDecisions.ts';
+import { dagRunOutcome, isDeadlocked } from '../core/dagRunOutcome.ts';
+import { decideTaskInstances } from '../core/taskInstanceSchedulingDecisions.ts';
 
 export interface SchedulingPassResult {
   /** Task instances moved to scheduled (ready to be queued). */

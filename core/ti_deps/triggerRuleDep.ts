@@ -1,5 +1,5 @@
 import { FINISHED_TI_STATES, type TiState } from '../state.ts';
-import { TRIGGER_RULES, type TriggerRule } from '../triggerRule.ts';
+import type { TriggerRule } from '../triggerRule.ts';
 
 /**
  * Trigger-rule evaluation, as Airflow 2's TriggerRuleDep with
@@ -7,10 +7,6 @@ import { TRIGGER_RULES, type TriggerRule } from '../triggerRule.ts';
  * DIRECT upstream tasks, what the scheduler does with a task that has no state
  * yet — run it, keep waiting, or settle it as skipped / upstream_failed.
  */
-
-// The names live in core/triggerRule.ts (the authoring API); these aliases keep the evaluation's vocabulary.
-export const TRIGGER_RULE_NAMES = TRIGGER_RULES;
-export type TriggerRuleName = TriggerRule;
 
 /** How many direct upstream task instances are in each finished state; `done` is all finished ones. */
 export interface UpstreamCounts {
@@ -23,7 +19,7 @@ export interface UpstreamCounts {
 }
 
 export interface TriggerRuleInput {
-  rule: TriggerRuleName;
+  rule: TriggerRule;
   /** Number of direct upstream tasks, finished or not. */
   upstreamCount: number;
   counts: UpstreamCounts;

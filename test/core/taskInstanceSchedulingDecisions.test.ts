@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DAG } from '../../core/dag.ts';
-import { retryDelayMs } from '../../core/retryDelay.ts';
 import { serializeDag, type SerializedTask } from '../../core/serialize.ts';
 import type { TiState } from '../../core/state.ts';
 import { EmptyOperator } from '../../operators/emptyOperator.ts';
-import { dagRunOutcome, decideTaskInstances, isDeadlocked } from '../../core/ti_deps/taskInstanceDecisions.ts';
+import { decideTaskInstances } from '../../core/taskInstanceSchedulingDecisions.ts';
 
 const NOW = new Date('2025-01-01T12:00:00Z');
 
@@ -65,77 +64,5 @@ describe('decideTaskInstances', () => {
       ['c', 'upstream_failed'],
       ['d', 'upstream_failed'],
     ]);
-  });
-});
-
-describe('dagRunOutcome and isDeadlocked', () => {
-  const tasks = tasksOf([['a', 'b']]);
-  it('judges a finished run by its leaves', () => {
-    expect(
-      dagRunOutcome(
-        tasks,
-        new Map([
-          ['a', 'success'],
-          ['b', 'skipped'],
-        ]),
-      ),
-    ).toBe('success');
-    expect(
-      dagRunOutcome(
-        tasks,
-        new Map([
-          ['a', 'failed'],
-          ['b', 'upstream_failed'],
-        ]),
-      ),
-    ).toBe('failed');
-    expect(
-      dagRunOutcome(
-        tasks,
-        new Map([
-          ['a', 'success'],
-          ['b', 'running'],
-        ]),
-      ),
-    ).toBeNull();
-  });
-
-  it('a run with unfinished tasks that nothing can move is deadlocked, unless it waits on the past', () => {
-    const states = new Map<string, TiState>([
-      ['a', 'removed'],
-      ['b', null],
-    ]);
-    const waiting = [{ taskId: 'b', to: null, reason: 'waiting' }];
-    expect(isDeadlocked(tasks, states, waiting)).toBe(true);
-    expect(isDeadlocked(tasks, states, [{ ...waiting[0]!, waitingOnPast: true }])).toBe(false);
-    expect(
-      isDeadlocked(
-        tasks,
-        new Map<string, TiState>([
-          ['a', 'running'],
-          ['b', null],
-        ]),
-        waiting,
-      ),
-    ).toBe(false);
-  });
-});
-
-describe('retryDelayMs', () => {
-  const policy = { retryDelayMs: 10_000, retryExponentialBackoff: false, maxRetryDelayMs: null };
-  it('is the fixed retryDelay without backoff', () => {
-    expect([1, 2, 5].map((t) => retryDelayMs(policy, t, 'k'))).toEqual([10_000, 10_000, 10_000]);
-  });
-
-  it('with exponential backoff lies in [d*2^(try-1), 2*d*2^(try-1)), is stable per try, and respects maxRetryDelay', () => {
-    const backoff = { ...policy, retryExponentialBackoff: true };
-    for (const tryNumber of [1, 2, 3, 4]) {
-      const delay = retryDelayMs(backoff, tryNumber, 'dag#task#run');
-      const base = 10_000 * 2 ** (tryNumber - 1);
-      expect(delay).toBeGreaterThanOrEqual(base);
-      expect(delay).toBeLessThan(2 * base);
-      expect(retryDelayMs(backoff, tryNumber, 'dag#task#run')).toBe(delay);
-    }
-    expect(retryDelayMs({ ...backoff, maxRetryDelayMs: 15_000 }, 4, 'k')).toBe(15_000);
   });
 });

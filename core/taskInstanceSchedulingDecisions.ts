@@ -1,8 +1,8 @@
-import type { SerializedTask } from '../serialize.ts';
-import { FINISHED_TI_STATES, type TaskInstanceState, type TiState } from '../state.ts';
-import { notInRetryPeriod } from './notInRetryPeriodDep.ts';
-import { prevDagrunSatisfied } from './prevDagrunDep.ts';
-import { countUpstreamStates, evaluateTriggerRule } from './triggerRuleDep.ts';
+import type { SerializedTask } from './serialize.ts';
+import type { TiState } from './state.ts';
+import { notInRetryPeriod } from './ti_deps/notInRetryPeriodDep.ts';
+import { prevDagrunSatisfied } from './ti_deps/prevDagrunDep.ts';
+import { countUpstreamStates, evaluateTriggerRule } from './ti_deps/triggerRuleDep.ts';
 
 /** What the scheduler does with one task instance in this pass, and why. */
 export interface Decision {
@@ -28,8 +28,8 @@ export interface RunSnapshot {
 const SCHEDULABLE: ReadonlySet<TiState> = new Set<TiState>([null, 'up_for_retry', 'up_for_reschedule']);
 
 /**
- * Airflow's dependency checks (one rule per file in core/ti_deps/) for every
- * schedulable task instance of a run:
+ * Airflow's DagRun.task_instance_scheduling_decisions: the dependency checks
+ * (one rule per file in core/ti_deps/) for every schedulable task instance of a run:
  * not in its retry period, dependsOnPast satisfied, trigger rule met.
  * Settled outcomes (skipped, upstream_failed) propagate within the same pass,
  * so a failure at the top of a chain marks the whole chain at once.
@@ -74,32 +74,4 @@ function decide(task: SerializedTask, states: Map<string, TiState>, byId: Map<st
   const pastWait = prevDagrunSatisfied(task, run.previousRunStates);
   if (pastWait !== null) return { ...wait(pastWait), waitingOnPast: true };
   return { taskId: task.taskId, to: 'scheduled', reason: rule.reason };
-}
-
-/**
- * A run's outcome from its task states: success when every leaf succeeded or
- * was skipped, failed when a leaf failed or is upstream_failed, both only once
- * every task is finished; null while anything can still happen.
- */
-export function dagRunOutcome(tasks: readonly SerializedTask[], states: ReadonlyMap<string, TiState>): 'success' | 'failed' | null {
-  const allFinished = tasks.every((t) => FINISHED_TI_STATES.has(states.get(t.taskId) as TaskInstanceState));
-  if (!allFinished) return null;
-  const leaves = tasks.filter((t) => t.downstreamTaskIds.length === 0);
-  const failedLeaf = leaves.some((t) => {
-    const s = states.get(t.taskId);
-    return s === 'failed' || s === 'upstream_failed';
-  });
-  return failedLeaf ? 'failed' : 'success';
-}
-
-/**
- * Unfinished task instances that nothing will move any more (Airflow's
- * deadlock, e.g. a failed dependsOnPast chain): the run must fail. `states`
- * and `decisions` are after this pass's decisions were applied.
- */
-export function isDeadlocked(tasks: readonly SerializedTask[], states: ReadonlyMap<string, TiState>, decisions: readonly Decision[]): boolean {
-  const moving = new Set<TiState>(['scheduled', 'queued', 'running', 'up_for_retry', 'up_for_reschedule', 'deferred', 'restarting']);
-  const unfinished = tasks.filter((t) => !FINISHED_TI_STATES.has(states.get(t.taskId) as TaskInstanceState));
-  if (unfinished.length === 0 || decisions.some((d) => d.to !== null || d.waitingOnPast)) return false;
-  return unfinished.every((t) => !moving.has(states.get(t.taskId) ?? null));
 }
