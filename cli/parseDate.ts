@@ -17,7 +17,7 @@ export function parseConf(value: string | undefined): Record<string, unknown> {
   try {
     parsed = JSON.parse(value);
   } catch (error) {
-    throw new Error(`--conf is not valid JSON: ${(error as Error).message}`);
+    throw new Error(`--conf is not valid JSON: ${(error as Error).message}`, { cause: error });
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('--conf must be a JSON object, like \'{"key": "value"}\'');
   return parsed as Record<string, unknown>;

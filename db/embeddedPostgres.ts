@@ -326,8 +326,9 @@ async function waitUntilAccepting(url: string, failed: () => string | null): Pro
       // 28P01/28000: authentication failed -> it is up. 57P03: still starting.
       if (code === '28P01' || code === '28000') return;
       const reason = failed();
-      if (reason) throw new Error(reason);
-      if (Date.now() > deadline) throw new Error(`The embedded Postgres did not accept connections within ${READY_TIMEOUT_MS / 1000}s: ${String(error)}`);
+      if (reason) throw new Error(reason, { cause: error });
+      if (Date.now() > deadline)
+        throw new Error(`The embedded Postgres did not accept connections within ${READY_TIMEOUT_MS / 1000}s: ${String(error)}`, { cause: error });
       await new Promise((r) => setTimeout(r, 50));
     }
   }

@@ -8,20 +8,7 @@
  * runner that died without recording anything becomes a failed try.
  */
 
-import type { TaskInstanceRow } from '../db/rows.ts';
-
-/** Everything needed to run one try of one task instance; plain data, never a live DAG. */
-export interface TaskWorkload {
-  tiId: number;
-  dagId: string;
-  taskId: string;
-  runId: string;
-  mapIndex: number;
-  tryNumber: number;
-  queue: string;
-  priorityWeight: number;
-  executorConfig: Record<string, unknown> | null;
-}
+import type { TaskWorkload } from '../db/taskWorkload.ts';
 
 /** What happened to the process that ran a workload. */
 export interface ExecutorEvent {
@@ -68,20 +55,6 @@ export interface Executor {
   end(): Promise<void>;
   /** Stops now, killing running workloads. */
   terminate(): Promise<void>;
-}
-
-export function workloadOf(ti: TaskInstanceRow): TaskWorkload {
-  return {
-    tiId: ti.id,
-    dagId: ti.dag_id,
-    taskId: ti.task_id,
-    runId: ti.run_id,
-    mapIndex: ti.map_index,
-    tryNumber: ti.try_number,
-    queue: ti.queue,
-    priorityWeight: ti.priority_weight,
-    executorConfig: ti.executor_config,
-  };
 }
 
 /** The `airflow tasks run` arguments for a workload (what every executor ultimately runs). */

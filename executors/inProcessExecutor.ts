@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import { runTaskInstance } from '../runner/runTaskInstance.ts';
-import type { AdoptionContext, Executor, ExecutorEvent, TaskWorkload } from './base.ts';
+import type { TaskWorkload } from '../db/taskWorkload.ts';
+import type { AdoptionContext, Executor, ExecutorEvent } from './base.ts';
 import { EventQueue } from './eventQueue.ts';
 
 /**

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import type { Logger } from '../core/logger.ts';
-import type { AdoptionContext, Executor, ExecutorEvent, TaskWorkload } from './base.ts';
+import type { TaskWorkload } from '../db/taskWorkload.ts';
+import type { AdoptionContext, Executor, ExecutorEvent } from './base.ts';
 import { EventQueue } from './eventQueue.ts';
 import { TaskProcess, WarmWorker, type Slot, type SlotEvents } from './workerProcess.ts';
 

@@ -2,8 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { WorkerReply, WorkerRequest } from '../runner/workerProtocol.ts';
 import { STOP_GRACE_MS } from '../runner/executeTask.ts';
-import { killTryProcesses, oneTry, TRY_MARK_ENV, tryMark } from '../runner/tryProcesses.ts';
-import { taskRunArgs, type TaskWorkload } from './base.ts';
+import { TRY_MARK_ENV } from '../core/tryMark.ts';
+import { killTryProcesses, oneTry, tryMark } from '../runner/tryProcesses.ts';
+import type { TaskWorkload } from '../db/taskWorkload.ts';
+import { taskRunArgs } from './base.ts';
 
 const RUN_TS = fileURLToPath(new URL('../bin/run-ts.js', import.meta.url));
 const WORKER = fileURLToPath(new URL('../runner/workerMain.ts', import.meta.url));

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { BaseOperator, taskFail, type BaseOperatorOptions } from '../core/baseOperator.ts';
 import { AirflowError, AirflowSkipException } from '../core/errors.ts';
 import type { TaskContext } from '../core/taskContext.ts';
-import { TRY_MARK_ENV } from '../runner/tryProcesses.ts';
+import { TRY_MARK_ENV } from '../core/tryMark.ts';
 
 export interface BashOperatorOptions extends BaseOperatorOptions {
   /** Templated, e.g. 'echo "{{ ds }}"'. */

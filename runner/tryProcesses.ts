@@ -1,15 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-
-/**
- * Every process a try starts carries its try's mark in the environment, so a
- * try's processes can be found and killed even after the process that started
- * them died (kill -9, out of memory) and even when they left its process group.
- * The runner sets the mark on itself for the length of a try, so children
- * inherit it; BashOperator passes it explicitly because its `env` may replace
- * the worker's. See ADR 0007.
- */
-export const TRY_MARK_ENV = 'AIRFLOW_TS_TRY';
+import { TRY_MARK_ENV } from '../core/tryMark.ts';
 
 /**
  * `<database>:<task instance id>:<try number>`. The database part keeps two

@@ -2,7 +2,7 @@ import { resolveConfig } from '../config/resolveConfig.ts';
 import { refuseSignalsToParent } from '../core/parentGuard.ts';
 import { openDatabase } from '../db/database.ts';
 import { retryWhileUnavailable } from '../db/retryWhileUnavailable.ts';
-import { workloadOf, type TaskWorkload } from '../executors/base.ts';
+import { workloadOf, type TaskWorkload } from '../db/taskWorkload.ts';
 import { createLogger } from '../logging/winstonLogger.ts';
 import { transitionTaskInstances } from '../db/transitions.ts';
 import type { TaskInstanceRow } from '../db/rows.ts';

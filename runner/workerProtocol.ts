@@ -1,4 +1,4 @@
-import type { TaskWorkload } from '../executors/base.ts';
+import type { TaskWorkload } from '../db/taskWorkload.ts';
 import type { TryOutcome } from './runTaskInstance.ts';
 
 /**

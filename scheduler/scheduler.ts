@@ -6,7 +6,8 @@ import { WakeupListener } from '../db/notifications.ts';
 import { claimScheduledTaskInstances } from '../db/queries/claimScheduledTaskInstances.ts';
 import { transitionTaskInstances } from '../db/transitions.ts';
 import type { TaskInstanceRow } from '../db/rows.ts';
-import { workloadOf, type Executor, type ExecutorEvent } from '../executors/base.ts';
+import { workloadOf } from '../db/taskWorkload.ts';
+import type { Executor, ExecutorEvent } from '../executors/base.ts';
 import { isDatabaseUnavailable } from '../db/pgErrors.ts';
 import { retryWhileUnavailable } from '../db/retryWhileUnavailable.ts';
 import { createDueDagRuns } from './createDueDagRuns.ts';
@@ -191,7 +192,7 @@ export class Scheduler {
     let failures = 0;
     let unavailableSince: number | null = null;
     while (this.state === 'running') {
-      let busy = false;
+      let busy: boolean;
       try {
         this.woken = false;
         const full = this.fullPassRequested || this.now().getTime() - this.lastFullPass >= config.scheduler.schedulerIdleSleepTime * 1000;

@@ -16,7 +16,7 @@ export interface Body {
  * appends (atomic under O_APPEND), so they never interleave.
  */
 export function readLedger(file: string): Body[] {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {

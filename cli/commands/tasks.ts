@@ -92,7 +92,7 @@ export function taskCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
             try {
               regex = new RegExp(args.taskRegex);
             } catch (error) {
-              throw new Error(`--task-regex: ${(error as Error).message}`);
+              throw new Error(`--task-regex: ${(error as Error).message}`, { cause: error });
             }
           }
           const runsQuery = knex('dag_run').where('dag_id', args.dag_id);

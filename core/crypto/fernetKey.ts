@@ -1,12 +1,17 @@
 import { chmodSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ResolvedConfig } from '../../config/schema.ts';
 import { FernetKeyError, InvalidFernetKey } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import { Fernet, generateFernetKey, MultiFernet } from './fernet.ts';
 
 /** Where a home without core.fernet_key keeps the key it generated (ADR 0008). */
 export const FERNET_KEY_FILE = 'fernet.key';
+
+/** The two settings the key comes from (a ResolvedConfig has them; core does not import config). */
+export interface FernetKeySettings {
+  core: { fernetKey: string };
+  airflowHome: string;
+}
 
 const HOW_TO_GENERATE = `node -e "console.log(require('crypto').randomBytes(32).toString('base64url') + '=')"`;
 
@@ -17,7 +22,7 @@ const HOW_TO_GENERATE = `node -e "console.log(require('crypto').randomBytes(32).
  * the scheduler, its workers, the webserver and the CLI of one home share it. Secrets are never stored in
  * clear. One MultiFernet per config object: every process reads its key once.
  */
-export function fernetFor(config: ResolvedConfig, logger?: Logger): MultiFernet {
+export function fernetFor(config: FernetKeySettings, logger?: Logger): MultiFernet {
   let fernet = cache.get(config);
   if (!fernet) {
     fernet = loadFernet(config, logger);
@@ -26,9 +31,9 @@ export function fernetFor(config: ResolvedConfig, logger?: Logger): MultiFernet 
   return fernet;
 }
 
-const cache = new WeakMap<ResolvedConfig, MultiFernet>();
+const cache = new WeakMap<FernetKeySettings, MultiFernet>();
 
-function loadFernet(config: ResolvedConfig, logger?: Logger): MultiFernet {
+function loadFernet(config: FernetKeySettings, logger?: Logger): MultiFernet {
   if (config.core.fernetKey.trim()) return parseKeys(config.core.fernetKey, 'config core.fernet_key (env AIRFLOW__CORE__FERNET_KEY)');
   const file = path.join(config.airflowHome, FERNET_KEY_FILE);
   return parseKeys(readOrCreateKeyFile(file, logger), `${file} (used because core.fernet_key is not set)`);

@@ -2,7 +2,8 @@ import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import type { ResolvedConfig } from '../../config/schema.ts';
 import type { Logger } from '../../core/logger.ts';
 import { TaskLog, taskLogPath } from '../../logging/taskLog.ts';
-import type { AdoptionContext, Executor, ExecutorEvent, TaskWorkload } from '../base.ts';
+import type { TaskWorkload } from '../../db/taskWorkload.ts';
+import type { AdoptionContext, Executor, ExecutorEvent } from '../base.ts';
 import { EventQueue } from '../eventQueue.ts';
 import { apiMessage, apiStatus, kubernetesClient, type KubernetesClientModule } from './kubeClient.ts';
 import { podOutcome } from './podPhase.ts';
@@ -82,6 +83,7 @@ export class KubernetesExecutor implements Executor {
     } catch (error) {
       throw new Error(
         `cannot list pods in namespace '${this.namespace}' through the Kubernetes API at ${kubeConfig.getCurrentCluster()?.server}: ${apiMessage(error)}`,
+        { cause: error },
       );
     }
   }

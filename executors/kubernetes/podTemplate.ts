@@ -3,7 +3,8 @@ import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import type { ResolvedConfig } from '../../config/schema.ts';
 import { ConfigError } from '../../core/errors.ts';
-import { taskRunArgs, type TaskWorkload } from '../base.ts';
+import type { TaskWorkload } from '../../db/taskWorkload.ts';
+import { taskRunArgs } from '../base.ts';
 import { podAnnotations, podLabels, podName } from './podIdentity.ts';
 
 /**

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { createTestDatabase } from '../helpers/database.ts';

@@ -69,7 +69,7 @@ describe('a warm worker whose task hangs', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-stuck-'));
     const run = await triggerDagRun(db.knex, { dagId: 'stuck', conf: { dir }, now: new Date() });
     scheduler.wake();
-    const state = await eventually(
+    await eventually(
       'the run to finish',
       async () => {
         const row = await db.knex('dag_run').where('id', run.id).first('state');

@@ -31,7 +31,7 @@ export async function startTestApi(knex: Knex, config: ResolvedConfig) {
       body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
     });
     const text = await response.text();
-    let json: any = null;
+    let json: any;
     try {
       json = text ? JSON.parse(text) : null;
     } catch {

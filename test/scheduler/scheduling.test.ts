@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../core/logger.ts';
 import { claimScheduledTaskInstances } from '../../db/queries/claimScheduledTaskInstances.ts';
-import { transitionTaskInstance, transitionTaskInstances } from '../../db/transitions.ts';
+import { transitionTaskInstance } from '../../db/transitions.ts';
 import type { TaskInstanceRow } from '../../db/rows.ts';
 import { createDueDagRuns } from '../../scheduler/createDueDagRuns.ts';
 import { scheduleDagRuns } from '../../scheduler/scheduleDagRuns.ts';

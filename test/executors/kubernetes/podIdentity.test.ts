@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TaskWorkload } from '../../../executors/base.ts';
+import type { TaskWorkload } from '../../../db/taskWorkload.ts';
 import { podAnnotations, podKeyOf, podLabels, podName, podTaskInstance, safeLabelValue } from '../../../executors/kubernetes/podIdentity.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../../../config/resolveConfig.ts';
 import { ConfigError } from '../../../core/errors.ts';
-import type { TaskWorkload } from '../../../executors/base.ts';
+import type { TaskWorkload } from '../../../db/taskWorkload.ts';
 import { buildTaskPod, loadPodTemplate } from '../../../executors/kubernetes/podTemplate.ts';
 
 const workload: TaskWorkload = {

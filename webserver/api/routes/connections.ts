@@ -143,7 +143,7 @@ export const connectionsRoutes = [
     tag: 'Connection',
     permission: 'readConfig',
     query: z.object({ ...pagination, order_by: z.string().optional() }),
-    handler: async ({ query }, { knex, config, logger }) => {
+    handler: async ({ query }, { knex }) => {
       const sort = sortFrom(query.order_by, SORTABLE, 'id');
       const { rows, total } = await listConnections(knex, { limit: query.limit, offset: query.offset, sort });
       return { connections: rows.map(connectionItemJson), total_entries: total };

@@ -12,6 +12,7 @@ import type { DateRange } from '../../../db/apiQueries.ts';
 /** Text Postgres can store and compare: no NUL characters (refused with a 400 rather than failing in the database). */
 export const dbText = z.string().refine((s) => !s.includes('\u0000'), 'must not contain NUL (\\u0000) characters');
 
+// eslint-disable-next-line no-control-regex -- NUL is exactly what Postgres cannot store in text
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const MAX_JSON_DEPTH = 64;
 

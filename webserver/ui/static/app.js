@@ -74,7 +74,9 @@
     let required = [];
     try {
       required = JSON.parse(form.dataset.required || '[]');
-    } catch {}
+    } catch {
+      // not JSON: nothing is required
+    }
     let problem = null;
     let conf = {};
     const text = area.value.trim();

@@ -144,7 +144,7 @@
     const stateText = document.querySelector('[data-ti-state-text]');
     const initialTry = Number(new URL(log.dataset.url, location.href).searchParams.get('try'));
     const poll = async () => {
-      let again = false;
+      let again;
       let delay = POLL_MS;
       try {
         const url = new URL(log.dataset.url, location.href);
