@@ -120,13 +120,9 @@ module.exports = {
     {
       name: 'ui-pages-not-api-routes',
       comment:
-        'UI pages and API routes are siblings over services/db; what both need (request schemas, JSON mappers) lives in webserver/api/schemas/ or below.',
+        'UI pages and API routes are siblings over services/db; what both need lives in webserver/api/schemas/ (request schemas), webserver/api/mappers/ (JSON) or below.',
       severity: 'error',
-      from: {
-        path: '^webserver/ui/',
-        // being moved by issue 13: request schemas and mappers go to webserver/api/schemas/
-        pathNot: ['^webserver/ui/pages/admin\\.ts$', '^webserver/ui/pages/trigger\\.ts$'],
-      },
+      from: { path: '^webserver/ui/' },
       to: { path: '^webserver/api/routes/' },
     },
     {

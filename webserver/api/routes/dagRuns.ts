@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { isoOrNull } from '../../../core/isoDate.ts';
-import { DAG_RUN_STATES } from '../../../core/state.ts';
 import { sortFrom } from '../../../db/configObjects.ts';
 import { filteredDagRuns, findDagRun, page, type DagRunFilters } from '../../../db/apiQueries.ts';
 import { getSerializedDag } from '../../../db/dagQueries.ts';
@@ -14,7 +13,8 @@ import { defineRoute, pagination, Reply } from '../defineRoute.ts';
 import { badRequest, notFound } from '../problems.ts';
 import { checkDagAndRun, dagAndRun } from '../lookups.ts';
 import { taskInstanceJson } from '../mappers/taskInstance.ts';
-import { dateRangeFields, dateRanges, dbText, isoDateTime, jsonbProblem, queryArray } from '../schemas/fields.ts';
+import { batchBody, dagParams, runParams, runState, triggerBody } from '../schemas/dagRuns.ts';
+import { dateRangeFields, dateRanges, queryArray } from '../schemas/fields.ts';
 
 /** Airflow's DAGRun object. */
 export function dagRunJson(run: DagRunRow) {
@@ -65,43 +65,6 @@ async function getRun(knex: Knex, dagId: string, runId: string): Promise<DagRunR
   if (!run) throw notFound(`DAG '${dagId}' has no run '${runId}'`);
   return run;
 }
-
-const runState = z.enum(DAG_RUN_STATES);
-const dagParams = z.object({ dag_id: dbText });
-const runParams = dagParams.extend({ dag_run_id: dbText });
-
-/** Airflow's default scheduler.allowed_run_id_pattern; '~' alone would be the wildcard. */
-const runId = z
-  .string()
-  .max(250)
-  .regex(/^[A-Za-z0-9_.~:+-]+$/, 'dag_run_id may only contain letters, digits and _ . ~ : + -')
-  .refine((id) => id !== '~', '~ is the wildcard, not a run id');
-
-export const triggerBody = z.strictObject({
-  dag_run_id: runId.nullable().optional(),
-  logical_date: isoDateTime.nullable().optional(),
-  execution_date: isoDateTime.nullable().optional(),
-  conf: z
-    .record(z.string(), z.unknown())
-    .superRefine((conf, ctx) => {
-      const problem = jsonbProblem(conf);
-      if (problem) ctx.addIssue({ code: 'custom', message: `conf ${problem}` });
-    })
-    .nullable()
-    .optional(),
-  note: dbText.nullable().optional(),
-  data_interval_start: z.unknown().optional(),
-  data_interval_end: z.unknown().optional(),
-});
-
-const batchBody = z.strictObject({
-  order_by: z.string().optional(),
-  page_offset: z.number().int().min(0).default(0),
-  page_limit: z.number().int().min(1).max(1000).default(100),
-  dag_ids: z.array(dbText).optional(),
-  states: z.array(runState).optional(),
-  ...dateRangeFields,
-});
 
 export const dagRunsRoutes = [
   defineRoute({

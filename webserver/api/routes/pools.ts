@@ -1,8 +1,10 @@
 import { z } from 'zod';
-import { createPool, deletePool, getPool, listPools, pgText, sortFrom, updatePool, type PoolChanges, type PoolRow } from '../../../db/configObjects.ts';
+import { createPool, deletePool, getPool, listPools, sortFrom, updatePool, type PoolChanges } from '../../../db/configObjects.ts';
 import type { AuthenticatedUser } from '../auth.ts';
 import { defineRoute, pagination, queryList, Reply } from '../defineRoute.ts';
+import { poolJson } from '../mappers/pool.ts';
 import { badRequest, conflict, notFound } from '../problems.ts';
+import { createBody, nameParams, patchBody, UPDATABLE, type Updatable } from '../schemas/pools.ts';
 
 /**
  * Pools: Airflow's /pools endpoints. Slot counts sum pool_slots of the pool's
@@ -18,34 +20,9 @@ import { badRequest, conflict, notFound } from '../problems.ts';
  * that name exists again.
  */
 
-/** Airflow's Pool. */
-export function poolJson(row: PoolRow) {
-  const occupied = row.running_slots + row.queued_slots + (row.include_deferred ? row.deferred_slots : 0);
-  return {
-    name: row.pool,
-    slots: row.slots,
-    occupied_slots: occupied,
-    running_slots: row.running_slots,
-    queued_slots: row.queued_slots,
-    scheduled_slots: row.scheduled_slots,
-    deferred_slots: row.deferred_slots,
-    open_slots: row.slots - occupied,
-    description: row.description,
-    include_deferred: row.include_deferred,
-  };
-}
-
 const SORTABLE = { name: 'pool', slots: 'slots', description: 'description', id: 'id' };
 
-const name = pgText.min(1, 'name must not be empty').max(256, 'name must be at most 256 characters');
-const slots = z.number().int('slots must be an integer').min(0, "slots must be 0 or more (-1, Airflow's unlimited, is not supported)").max(2_147_483_647);
-const fields = { name, slots, description: pgText.nullable().optional(), include_deferred: z.boolean().optional() };
-export const createBody = z.strictObject(fields);
-export const patchBody = z.strictObject({ ...fields, name: name.optional(), slots: slots.optional() });
-const UPDATABLE = ['name', 'slots', 'description', 'include_deferred'] as const;
-type Updatable = (typeof UPDATABLE)[number];
 const COLUMN: Record<Updatable, keyof PoolChanges> = { name: 'pool', slots: 'slots', description: 'description', include_deferred: 'include_deferred' };
-const nameParams = z.object({ pool_name: pgText });
 
 const audit = (user: AuthenticatedUser | null, now: () => Date) => ({ owner: user?.username ?? null, at: now() });
 const missing = (pool: string) => notFound(`Pool '${pool}' not found`);

@@ -1,20 +1,11 @@
 import { z } from 'zod';
 import { fernetFor } from '../../../core/crypto/fernetKey.ts';
-import { isSensitiveName, MASK } from '../../../core/secretsMasker.ts';
-import {
-  createVariable,
-  deleteVariable,
-  getVariable,
-  listVariables,
-  pgText,
-  sortFrom,
-  updateVariable,
-  type VariableChanges,
-  type VariableRow,
-} from '../../../db/configObjects.ts';
+import { createVariable, deleteVariable, getVariable, listVariables, sortFrom, updateVariable, type VariableChanges } from '../../../db/configObjects.ts';
 import type { AuthenticatedUser } from '../auth.ts';
 import { defineRoute, pagination, queryList, Reply } from '../defineRoute.ts';
+import { variableJson } from '../mappers/variable.ts';
 import { badRequest, conflict, notFound } from '../problems.ts';
+import { createBody, keyParams, patchBody, UPDATABLE } from '../schemas/variables.ts';
 
 /**
  * Variables: Airflow's /variables endpoints. Differences from Airflow: POST of
@@ -22,18 +13,7 @@ import { badRequest, conflict, notFound } from '../problems.ts';
  * the list too (as Airflow 2 actually does, although its spec says otherwise).
  */
 
-/** Airflow's Variable; a variable whose key holds a sensitive word shows its value as '***' (as Airflow's API). */
-export function variableJson(row: VariableRow) {
-  return { key: row.key, value: isSensitiveName(row.key) ? MASK : (row.val ?? ''), description: row.description };
-}
-
 const SORTABLE = { key: 'key', value: 'val', description: 'description', id: 'id' };
-
-const keySchema = pgText.min(1, 'key must not be empty').max(250, 'key must be at most 250 characters');
-const keyParams = z.object({ variable_key: pgText });
-export const createBody = z.strictObject({ key: keySchema, value: pgText, description: pgText.nullable().optional() });
-export const patchBody = z.strictObject({ key: pgText, value: pgText.optional(), description: pgText.nullable().optional() });
-const UPDATABLE = ['value', 'description'] as const;
 
 const audit = (user: AuthenticatedUser | null, now: () => Date) => ({ owner: user?.username ?? null, at: now() });
 const missing = (key: string) => notFound(`Variable '${key}' not found`);

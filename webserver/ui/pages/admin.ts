@@ -26,14 +26,16 @@ import {
   type VariableRow,
 } from '../../../db/configObjects.ts';
 import type { MultiFernet } from '../../../core/crypto/fernet.ts';
+import { redactExtra, unmaskExtra } from '../../../core/connectionExtra.ts';
 import { fernetFor } from '../../../core/crypto/fernetKey.ts';
 import { isSensitiveName, MASK } from '../../../core/secretsMasker.ts';
 import type { Permission } from '../../api/auth.ts';
 import type { ApiContext } from '../../api/defineRoute.ts';
 import { conflict, notFound } from '../../api/problems.ts';
-import { createBody as connectionCreateBody, patchBody as connectionPatchBody, redactExtra, unmaskExtra } from '../../api/routes/connections.ts';
-import { createBody as poolCreateBody, patchBody as poolPatchBody, poolJson } from '../../api/routes/pools.ts';
-import { createBody as variableCreateBody, patchBody as variablePatchBody } from '../../api/routes/variables.ts';
+import { poolJson } from '../../api/mappers/pool.ts';
+import { createBody as connectionCreateBody, patchBody as connectionPatchBody } from '../../api/schemas/connections.ts';
+import { createBody as poolCreateBody, patchBody as poolPatchBody } from '../../api/schemas/pools.ts';
+import { createBody as variableCreateBody, patchBody as variablePatchBody } from '../../api/schemas/variables.ts';
 import { requireUiPermission, type UiPages } from '../router.ts';
 import { auditOf, can, pageNumber, pager, problemOf, queryText, renderError, renderProblem } from './listShared.ts';
 

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { SerializedParam } from '../../../core/param.ts';
 import { getSerializedDag } from '../../../db/dagQueries.ts';
 import { triggerDagRun } from '../../../services/triggerDagRun.ts';
-import { triggerBody } from '../../api/routes/dagRuns.ts';
+import { triggerBody } from '../../api/schemas/dagRuns.ts';
 import { badRequest } from '../../api/problems.ts';
 import type { ApiContext } from '../../api/defineRoute.ts';
 import { requireUiPermission, type UiPages } from '../router.ts';
