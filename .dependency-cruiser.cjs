@@ -3,7 +3,8 @@
 // import fails. Type-only imports count too: a type pulls its module's concepts into the importer.
 //
 //   core ← config ← db ← services ← scheduler / executors / runner ← webserver / cli
-//   logging (task logs) sits beside services; operators (imported by DAG files) sit on core.
+//   logging (task logs: file, reader, pod source) and kubernetes (API client, pod identity) sit beside services;
+//   operators (imported by DAG files) sit on core and logging.
 //
 // Each folder lists what it MAY import (besides itself and npm/node packages); any other folder of ours is a
 // violation of that folder's rule. bench/, test/, bin/ and the top-level config files may import anything.
@@ -15,6 +16,7 @@ const OURS = [
   'db',
   'services',
   'logging',
+  'kubernetes',
   'operators',
   'scheduler',
   'executors',
@@ -64,10 +66,16 @@ module.exports = {
       'services are the operations the webserver and the CLI share (trigger, clear, mark); they sit on db.',
     ),
     layer(
-      'logging-imports-core-config-db',
-      'logging',
+      'kubernetes-imports-core-config-db',
+      'kubernetes',
       ['core', 'config', 'db'],
-      'logging writes, reads and fetches task logs for every process (runner, executors, scheduler, webserver); it must stay below all of them.',
+      "kubernetes holds the API client and how a try's pod is named and labelled (Airflow's cncf.kubernetes kube_client and pod helpers), shared by the KubernetesExecutor and logging's pod log source.",
+    ),
+    layer(
+      'logging-imports-core-config-db-kubernetes',
+      'logging',
+      ['core', 'config', 'db', 'kubernetes'],
+      'logging writes, reads and fetches task logs (file, pod) for every process (runner, executors, scheduler, webserver); it must stay below all of them.',
     ),
     layer(
       'operators-import-core-logging',
@@ -85,7 +93,7 @@ module.exports = {
     layer(
       'executors-import-runner-not-scheduler',
       'executors',
-      ['core', 'config', 'db', 'services', 'logging', 'runner'],
+      ['core', 'config', 'db', 'services', 'logging', 'kubernetes', 'runner'],
       'an executor starts runners (worker protocol, tasks run) and reports events; it never calls back into the scheduler that owns it.',
     ),
     layer(
@@ -99,14 +107,12 @@ module.exports = {
       'webserver-imports-services-not-daemons',
       'webserver',
       ['core', 'config', 'db', 'services', 'logging'],
-      'the webserver reads the database and changes it through services; it never imports the scheduler, executors, runner or DAG files.',
-      // being moved by issue 13: the pod-log source moves into logging/
-      ['^executors/kubernetes/podLogs\\.ts$'],
+      'the webserver reads the database and changes it through services, and task logs through logging; it never imports the scheduler, executors, runner or DAG files.',
     ),
     layer(
       'cli-imports-production-code',
       'cli',
-      ['core', 'config', 'db', 'services', 'logging', 'operators', 'scheduler', 'executors', 'runner', 'webserver'],
+      ['core', 'config', 'db', 'services', 'logging', 'kubernetes', 'operators', 'scheduler', 'executors', 'runner', 'webserver'],
       'the CLI starts every daemon and command; only tests, benchmarks and example DAGs are off limits to it.',
     ),
     layer('dags-import-the-public-api', 'dags', [], "example DAG files use only `airflow-ts` (index.ts), as a user's DAG file must."),
@@ -136,7 +142,23 @@ module.exports = {
       name: 'production-not-dev-dependencies',
       comment: 'what runs in production must not need a devDependency (npm install --omit=dev leaves them out).',
       severity: 'error',
-      from: { path: under(['core', 'config', 'db', 'services', 'logging', 'operators', 'scheduler', 'executors', 'runner', 'webserver', 'cli', 'index\\.ts']) },
+      from: {
+        path: under([
+          'core',
+          'config',
+          'db',
+          'services',
+          'logging',
+          'kubernetes',
+          'operators',
+          'scheduler',
+          'executors',
+          'runner',
+          'webserver',
+          'cli',
+          'index\\.ts',
+        ]),
+      },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
   ],

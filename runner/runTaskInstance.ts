@@ -21,7 +21,7 @@ import { pullXComs, pushXCom, RETURN_VALUE, xcomJson } from '../db/xcom.ts';
 import { executeTask } from './executeTask.ts';
 import { loadDagFile, loadTask } from './loadTask.ts';
 import { claimForWorker, decideRun, startNextReserved } from './miniScheduler.ts';
-import { TaskLog, taskLogPath } from '../logging/taskLog.ts';
+import { TaskLog, taskLogPath } from '../logging/fileTaskHandler.ts';
 import { databaseIdentity, killTryProcesses, oneTry, otherTries, tryMark, withTryMark } from './tryProcesses.ts';
 
 export interface RunnerContext {

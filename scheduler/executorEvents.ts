@@ -5,7 +5,7 @@ import { getSerializedDagCached } from '../db/serializedDagCache.ts';
 import { transitionTaskInstances } from '../db/transitions.ts';
 import type { TaskInstanceRow } from '../db/rows.ts';
 import type { ExecutorEvent } from '../executors/base.ts';
-import { TaskLog, taskLogPath } from '../logging/taskLog.ts';
+import { TaskLog, taskLogPath } from '../logging/fileTaskHandler.ts';
 
 /**
  * Applies what executors report. The task runner records a try's outcome

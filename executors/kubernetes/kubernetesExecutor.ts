@@ -1,13 +1,13 @@
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import type { ResolvedConfig } from '../../config/schema.ts';
 import type { Logger } from '../../core/logger.ts';
-import { TaskLog, taskLogPath } from '../../logging/taskLog.ts';
+import { TaskLog, taskLogPath } from '../../logging/fileTaskHandler.ts';
 import type { TaskWorkload } from '../../db/taskWorkload.ts';
 import type { AdoptionContext, Executor, ExecutorEvent } from '../base.ts';
 import { EventQueue } from '../eventQueue.ts';
-import { apiMessage, apiStatus, kubernetesClient, type KubernetesClientModule } from './kubeClient.ts';
+import { apiMessage, apiStatus, kubernetesClient, type KubernetesClientModule } from '../../kubernetes/kubeClient.ts';
 import { podOutcome } from './podPhase.ts';
-import { keyOf, LABEL_EXECUTOR, LABEL_SCHEDULER, podKeyOf } from './podIdentity.ts';
+import { keyOf, LABEL_EXECUTOR, LABEL_SCHEDULER, podKeyOf } from '../../kubernetes/podIdentity.ts';
 import { buildTaskPod, loadPodTemplate } from './podTemplate.ts';
 import { PodWatcher } from './podWatcher.ts';
 

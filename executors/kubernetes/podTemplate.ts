@@ -5,7 +5,7 @@ import type { ResolvedConfig } from '../../config/schema.ts';
 import { ConfigError } from '../../core/errors.ts';
 import type { TaskWorkload } from '../../db/taskWorkload.ts';
 import { taskRunArgs } from '../base.ts';
-import { podAnnotations, podLabels, podName } from './podIdentity.ts';
+import { podAnnotations, podLabels, podName } from '../../kubernetes/podIdentity.ts';
 
 /**
  * A task pod is built in layers, later ones winning (like Airflow's pod

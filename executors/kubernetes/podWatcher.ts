@@ -1,5 +1,5 @@
 import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
-import { loadKubernetesClient } from './kubeClient.ts';
+import { loadKubernetesClient } from '../../kubernetes/kubeClient.ts';
 import type { Logger } from '../../core/logger.ts';
 
 export interface PodWatcherOptions {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { TiState } from '../../core/state.ts';
 import { transitionTaskInstance } from '../../db/transitions.ts';
-import { TaskLog, taskLogPath } from '../../logging/taskLog.ts';
+import { TaskLog, taskLogPath } from '../../logging/fileTaskHandler.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { startTestApi } from '../helpers/api.ts';
 import { createTestDatabase } from '../helpers/database.ts';

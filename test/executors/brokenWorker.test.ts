@@ -5,7 +5,7 @@ import { transitionTaskInstance } from '../../db/transitions.ts';
 import { workloadOf } from '../../db/taskWorkload.ts';
 import type { ExecutorEvent } from '../../executors/base.ts';
 import { createExecutor } from '../../executors/createExecutor.ts';
-import { taskLogPath } from '../../logging/taskLog.ts';
+import { taskLogPath } from '../../logging/fileTaskHandler.ts';
 import { applyExecutorEvents } from '../../scheduler/executorEvents.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { createTestDatabase } from '../helpers/database.ts';

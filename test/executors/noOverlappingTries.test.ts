@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../core/logger.ts';
 import { transitionTaskInstance } from '../../db/transitions.ts';
 import { runTaskInstance } from '../../runner/runTaskInstance.ts';
-import { taskLogPath } from '../../logging/taskLog.ts';
+import { taskLogPath } from '../../logging/fileTaskHandler.ts';
 import { applyExecutorEvents } from '../../scheduler/executorEvents.ts';
 import { TRY_MARK_ENV } from '../../core/tryMark.ts';
 import { tryMark } from '../../runner/tryProcesses.ts';

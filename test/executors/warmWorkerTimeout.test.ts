@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../core/logger.ts';
 import { createExecutor } from '../../executors/createExecutor.ts';
-import { taskLogPath } from '../../logging/taskLog.ts';
+import { taskLogPath } from '../../logging/fileTaskHandler.ts';
 import { Scheduler } from '../../scheduler/scheduler.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { createTestDatabase } from '../helpers/database.ts';

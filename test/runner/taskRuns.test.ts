@@ -7,7 +7,7 @@ import { transitionTaskInstance } from '../../db/transitions.ts';
 import { pullXComs } from '../../db/xcom.ts';
 import { failZombies } from '../../scheduler/executorEvents.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
-import { taskLogPath } from '../../logging/taskLog.ts';
+import { taskLogPath } from '../../logging/fileTaskHandler.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { tempDagsFolder } from '../helpers/dagsFolder.ts';
 import { parseDags, runDagInProcess, testConfig } from '../helpers/runtime.ts';

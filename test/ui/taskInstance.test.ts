@@ -9,7 +9,7 @@ import type { DagRunRow } from '../../db/rows.ts';
 import { pushXCom } from '../../db/xcom.ts';
 import { BashOperator } from '../../operators/bashOperator.ts';
 import { EmptyOperator } from '../../operators/emptyOperator.ts';
-import { TaskLog, taskLogPath } from '../../logging/taskLog.ts';
+import { TaskLog, taskLogPath } from '../../logging/fileTaskHandler.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { PASSWORD, startTestApi } from '../helpers/api.ts';
 import { launchBrowser, logIn, screenshot } from '../helpers/browser.ts';

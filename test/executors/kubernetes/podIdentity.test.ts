@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskWorkload } from '../../../db/taskWorkload.ts';
-import { podAnnotations, podKeyOf, podLabels, podName, podTaskInstance, safeLabelValue } from '../../../executors/kubernetes/podIdentity.ts';
+import { podAnnotations, podKeyOf, podLabels, podName, podTaskInstance, safeLabelValue } from '../../../kubernetes/podIdentity.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;

@@ -17,8 +17,7 @@ import {
 import { getSerializedDag } from '../../../db/dagQueries.ts';
 import { tiStatesLeadingTo } from '../../../db/transitions.ts';
 import type { DagRunRow } from '../../../db/rows.ts';
-import { decodeLogToken, encodeLogToken, LOG_CHUNK_BYTES } from '../../../logging/readTaskLog.ts';
-import { readTryLog } from '../../tryLog.ts';
+import { decodeLogToken, encodeLogToken, LOG_CHUNK_BYTES, readTryLog } from '../../../logging/taskLogReader.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
 import { markTaskInstances } from '../../../services/markTaskInstances.ts';
 import { defineRoute, queryBool, queryInt, Reply } from '../defineRoute.ts';

@@ -3,6 +3,11 @@ import path from 'node:path';
 import { secretsMasker } from '../core/secretsMasker.ts';
 
 /**
+ * Airflow's FileTaskHandler: where a try's log file lives and how the runner (and the scheduler or an executor
+ * adding why a try failed) writes it. taskLogReader.ts reads it back for the API and the UI.
+ */
+
+/**
  * Where a try's log lives, in Airflow's layout:
  * {baseLogFolder}/dag_id=D/run_id=R/task_id=T/[map_index=M/]attempt=N.log
  */
@@ -15,6 +20,17 @@ export function taskLogPath(baseLogFolder: string, ti: { dagId: string; runId: s
 /** Run ids contain ':' and '+', which are fine on Linux; only path separators must go. */
 function safeSegment(segment: string): string {
   return segment.replace(/[/\\]/g, '_');
+}
+
+/**
+ * The log file of one try, resolved under the base log folder; null when the
+ * ids would lead outside it (taskLogPath already neutralises separators, this
+ * is the second fence).
+ */
+export function taskLogFile(baseLogFolder: string, ti: { dagId: string; runId: string; taskId: string; mapIndex: number; tryNumber: number }): string | null {
+  const root = path.resolve(baseLogFolder);
+  const file = path.resolve(taskLogPath(root, ti));
+  return file.startsWith(root + path.sep) ? file : null;
 }
 
 /**

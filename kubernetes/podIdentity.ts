@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { TaskWorkload } from '../../db/taskWorkload.ts';
+import type { TaskWorkload } from '../db/taskWorkload.ts';
 
 /**
  * How a task pod is named and labelled, and how a pod leads back to its task

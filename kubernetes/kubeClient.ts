@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import type { ResolvedConfig } from '../../config/schema.ts';
-import { ConfigError } from '../../core/errors.ts';
+import type { ResolvedConfig } from '../config/schema.ts';
+import { ConfigError } from '../core/errors.ts';
 
 /** The client library, loaded on first use: it costs ~90 MB of memory that schedulers of other executors should not pay. */
 export type KubernetesClientModule = typeof import('@kubernetes/client-node');

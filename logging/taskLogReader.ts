@@ -1,11 +1,14 @@
-import { open } from 'node:fs/promises';
-import path from 'node:path';
-import { taskLogPath } from './taskLog.ts';
+import { open, stat } from 'node:fs/promises';
+import type { ResolvedConfig } from '../config/schema.ts';
+import type { Logger } from '../core/logger.ts';
+import { taskLogFile } from './fileTaskHandler.ts';
+import { readPodLog, type TryKey } from './podLogSource.ts';
 
 /**
- * Reading a try's log file in pieces, for the REST API's logs endpoint and the
- * web UI's live log: a continuation token carries the byte offset to read from,
- * so a follower gets only what was written since its last read.
+ * Airflow's TaskLogReader: a try's log for the REST API's logs endpoint and the web UI's live log, read in
+ * pieces from the log file the runner writes (fileTaskHandler.ts) or, under the KubernetesExecutor, from the
+ * try's pod (podLogSource.ts). A continuation token carries the byte offset to read from, so a follower gets
+ * only what was written since its last read.
  */
 
 /** Without full content, one read returns at most this much of the log; the token fetches the rest. */
@@ -19,17 +22,6 @@ export function decodeLogToken(token: string | undefined): number | null {
   if (token === undefined || token === '') return 0;
   const text = /^[A-Za-z0-9_-]{1,24}$/.test(token) ? Buffer.from(token, 'base64url').toString('utf8') : '';
   return /^\d{1,15}$/.test(text) ? Number(text) : null;
-}
-
-/**
- * The log file of one try, resolved under the base log folder; null when the
- * ids would lead outside it (taskLogPath already neutralises separators, this
- * is the second fence).
- */
-export function taskLogFile(baseLogFolder: string, ti: { dagId: string; runId: string; taskId: string; mapIndex: number; tryNumber: number }): string | null {
-  const root = path.resolve(baseLogFolder);
-  const file = path.resolve(taskLogPath(root, ti));
-  return file.startsWith(root + path.sep) ? file : null;
 }
 
 /** Length of `buffer` without a trailing incomplete UTF-8 sequence (a line the runner is writing right now). */
@@ -70,4 +62,38 @@ export function readLogText(text: string, offset: number, maxBytes: number = LOG
   const chunk = bytes.subarray(start, start + Math.min(bytes.length - start, maxBytes));
   const length = completeUtf8Length(chunk);
   return { content: chunk.subarray(0, length).toString('utf8'), next: start + length };
+}
+
+/**
+ * One try's log for the API and the UI, from `offset` on: the log file when
+ * it exists; with the KubernetesExecutor and no file here (the pod writes to
+ * a folder this process does not share), the log of the try's pod, running
+ * or kept. Null when the ids would lead outside the log folder.
+ */
+export async function readTryLog(
+  config: ResolvedConfig,
+  logger: Logger,
+  ti: TryKey,
+  offset: number,
+  maxBytes: number = LOG_CHUNK_BYTES,
+): Promise<{ content: string; next: number } | null> {
+  const file = taskLogFile(config.logging.baseLogFolder, ti);
+  if (!file) return null;
+  if (config.core.executor !== 'KubernetesExecutor' || (await exists(file))) return readTaskLog(file, offset, maxBytes);
+  try {
+    const podLog = await readPodLog(config, ti);
+    if (podLog !== null) return readLogText(podLog, offset, maxBytes);
+  } catch (error) {
+    logger.warn(`could not read the pod log of ${ti.dagId}.${ti.taskId} (${ti.runId}, try ${ti.tryNumber}): ${(error as Error).message}`);
+  }
+  return { content: '', next: offset };
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,7 +1,7 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
-import type { ResolvedConfig } from '../../config/schema.ts';
-import { apiStatus, kubernetesClient } from './kubeClient.ts';
-import { podSelector, podTaskInstance } from './podIdentity.ts';
+import type { ResolvedConfig } from '../config/schema.ts';
+import { apiStatus, kubernetesClient } from '../kubernetes/kubeClient.ts';
+import { podSelector, podTaskInstance } from '../kubernetes/podIdentity.ts';
 
 export interface TryKey {
   dagId: string;
