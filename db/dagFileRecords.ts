@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Knex } from 'knex';
 import { nextDagRunColumns, nextDagRunInfo, timetableOf } from '../core/nextDagRun.ts';
 import { dagHash, type SerializedDag } from '../core/serialize.ts';
-import { lastAutomatedDataInterval } from './dagRuns.ts';
+import { saveSource } from './models/dagCode.ts';
+import { lastAutomatedDataInterval } from './models/dagRun.ts';
+import type { ImportProblemRow } from './models/importError.ts';
 
 /**
  * What the DAG file processor writes: a file's DAGs, its import error, or its
@@ -11,17 +12,6 @@ import { lastAutomatedDataInterval } from './dagRuns.ts';
  * never see a file half-recorded, and two processors writing the same file
  * converge on the same rows.
  */
-
-export interface ImportProblemRow {
-  message: string;
-  line: number | null;
-  stacktrace: string;
-}
-
-/** Opaque id of a DAG file for GET /dagSources/{file_token}. */
-export function fileToken(fileloc: string): string {
-  return createHash('sha256').update(fileloc).digest('hex').slice(0, 32);
-}
 
 /**
  * Records a successfully parsed file: upserts its DAGs, rewrites serialized_dag
@@ -134,11 +124,4 @@ function dagColumns(dag: SerializedDag, file: string, parsedAt: Date) {
     max_active_runs: dag.maxActiveRuns,
     max_active_tasks: dag.maxActiveTasks,
   };
-}
-
-async function saveSource(trx: Knex.Transaction, file: string, source: string, at: Date): Promise<void> {
-  await trx('dag_code')
-    .insert({ fileloc: file, file_token: fileToken(file), source_code: source, last_updated: at })
-    .onConflict('fileloc')
-    .merge();
 }

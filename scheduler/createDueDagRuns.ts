@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.ts';
 import { nextDagRunColumns, nextDagRunInfo } from '../core/nextDagRun.ts';
 import { runIdFor } from '../core/runId.ts';
 import type { SerializedDag } from '../core/serialize.ts';
-import { createDagRun, lastAutomatedDataInterval } from '../db/dagRuns.ts';
+import { createDagRun, lastAutomatedDataInterval } from '../db/models/dagRun.ts';
 import type { DagRunRow } from '../db/rows.ts';
 
 /**

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../core/logger.ts';
-import { failTaskInstance } from '../db/failTaskInstance.ts';
-import { getSerializedDagCached } from '../db/serializedDagCache.ts';
+import { failTaskInstance } from '../db/models/taskInstance.ts';
+import { getSerializedDagCached } from '../db/models/serializedDag.ts';
 import { transitionTaskInstances } from '../db/transitions.ts';
 import type { TaskInstanceRow } from '../db/rows.ts';
 import type { ExecutorEvent } from '../executors/base.ts';

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../core/logger.ts';
 import type { SerializedDag } from '../core/serialize.ts';
-import { getSerializedDagCached } from '../db/serializedDagCache.ts';
+import { getSerializedDagCached } from '../db/models/serializedDag.ts';
 import type { TiState } from '../core/state.ts';
 import { transitionDagRun, transitionTaskInstances } from '../db/transitions.ts';
 import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';

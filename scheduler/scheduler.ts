@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
-import { endJob, heartbeatJob, liveJobIds, registerJob } from '../db/jobs.ts';
+import { endJob, heartbeatJob, liveJobIds, registerJob } from '../db/models/job.ts';
 import { WakeupListener } from '../db/notifications.ts';
 import { claimScheduledTaskInstances } from '../db/queries/claimScheduledTaskInstances.ts';
 import { transitionTaskInstances } from '../db/transitions.ts';

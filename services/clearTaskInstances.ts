@@ -2,8 +2,8 @@ import type { Knex } from 'knex';
 import { relativeTaskIds } from '../core/relatives.ts';
 import type { SerializedDag } from '../core/serialize.ts';
 import { notifyScheduler } from '../db/notifications.ts';
-import { lockDagRuns } from '../db/dagRuns.ts';
-import { clearXComs } from '../db/xcom.ts';
+import { lockDagRuns } from '../db/models/dagRun.ts';
+import { clearXComs } from '../db/models/xcom.ts';
 import { transitionDagRun, transitionTaskInstances } from '../db/transitions.ts';
 import type { TaskInstanceRow } from '../db/rows.ts';
 

@@ -3,7 +3,7 @@ import { nextDagRunInfo } from '../core/nextDagRun.ts';
 import { runIdFor } from '../core/runId.ts';
 import type { SerializedDag } from '../core/serialize.ts';
 import type { DataInterval } from '../core/timetables/index.ts';
-import { createDagRun, logicalDatesWithRuns } from '../db/dagRuns.ts';
+import { createDagRun, logicalDatesWithRuns } from '../db/models/dagRun.ts';
 import type { DagRunRow } from '../db/rows.ts';
 
 /** Intervals whose logical date (start) lies in [start, end], as Airflow's backfill picks them. */

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { DagHasRunningTasksError, DagNotFoundError } from '../core/errors.ts';
-import { lockDagRuns } from '../db/dagRuns.ts';
+import { lockDagRuns } from '../db/models/dagRun.ts';
 
 /**
  * Airflow's "delete DAG" (REST DELETE /dags/{dag_id}, the UI's details tab):

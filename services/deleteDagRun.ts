@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { DagRunHasRunningTasksError, DagRunNotFoundError } from '../core/errors.ts';
-import { deleteDagRunRow, lockDagRuns, lockRunningTaskInstance } from '../db/dagRuns.ts';
+import { deleteDagRunRow, lockDagRuns } from '../db/models/dagRun.ts';
+import { lockRunningTaskInstance } from '../db/models/taskInstance.ts';
 
 /**
  * Airflow's "delete dag run" (REST DELETE dagRuns/{id}): the run with its task

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { relativeTaskIds } from '../core/relatives.ts';
 import type { SerializedDag } from '../core/serialize.ts';
-import { lockDagRuns } from '../db/dagRuns.ts';
+import { lockDagRuns } from '../db/models/dagRun.ts';
 import { notifyScheduler } from '../db/notifications.ts';
 import { tiStatesLeadingTo, transitionTaskInstances } from '../db/transitions.ts';
 import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';

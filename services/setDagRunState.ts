@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { SerializedDag } from '../core/serialize.ts';
 import { UNFINISHED_TI_STATES, type TiState } from '../core/state.ts';
-import { lockDagRuns } from '../db/dagRuns.ts';
+import { lockDagRuns } from '../db/models/dagRun.ts';
 import { notifyScheduler } from '../db/notifications.ts';
 import { transitionDagRunOrThrow, transitionTaskInstances } from '../db/transitions.ts';
 import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';

@@ -4,7 +4,7 @@ import { timetableOf } from '../core/nextDagRun.ts';
 import { runIdFor } from '../core/runId.ts';
 import type { SerializedDag } from '../core/serialize.ts';
 import { resolveParams } from '../core/resolveParams.ts';
-import { createDagRun } from '../db/dagRuns.ts';
+import { createDagRun } from '../db/models/dagRun.ts';
 import { notifyScheduler } from '../db/notifications.ts';
 import type { DagRunRow } from '../db/rows.ts';
 

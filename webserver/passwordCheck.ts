@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { hashPassword, verifyPassword } from '../core/passwordHash.ts';
-import { releasePasswordCheck, reservePasswordCheck } from '../db/authFailures.ts';
-import { findUser, type UserRow } from '../db/users.ts';
+import { releasePasswordCheck, reservePasswordCheck } from '../db/models/authFailure.ts';
+import { findUser, type UserRow } from '../db/models/user.ts';
 
 /**
  * Rate limits for password checks (UI login and REST Basic auth alike), as

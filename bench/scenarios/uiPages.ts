@@ -4,7 +4,7 @@ import { DAG } from '../../core/dag.ts';
 import { serializeDag } from '../../core/serialize.ts';
 import { recordParsedFile } from '../../db/dagFileRecords.ts';
 import { transitionTaskInstances } from '../../db/transitions.ts';
-import { createUser } from '../../db/users.ts';
+import { createUser } from '../../db/models/user.ts';
 import { EmptyOperator } from '../../operators/emptyOperator.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { startWebserver } from '../../webserver/startWebserver.ts';

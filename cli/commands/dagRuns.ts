@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
-import { listDagRuns, dagRunFields } from '../../db/runQueries.ts';
-import { getSerializedDag } from '../../db/dagQueries.ts';
+import { listDagRuns, dagRunFields } from '../../db/models/dagRun.ts';
+import { getSerializedDag } from '../../db/models/serializedDag.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { outputOption, printRows } from '../output.ts';
 import { parseCliDate, parseConf } from '../parseDate.ts';

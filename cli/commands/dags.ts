@@ -1,5 +1,7 @@
 import type { Argv } from 'yargs';
-import { getSerializedDag, listDags, listImportErrors, setPaused } from '../../db/dagQueries.ts';
+import { getSerializedDag } from '../../db/models/serializedDag.ts';
+import { listDags, setPaused } from '../../db/models/dag.ts';
+import { listImportErrors } from '../../db/models/importError.ts';
 import { createDagFileProcessor } from '../../scheduler/dagProcessing/createDagFileProcessor.ts';
 import { refreshFromFiles } from '../refreshFromFiles.ts';
 import { dagAsDot, dagAsTree } from '../dagGraphText.ts';

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { runIdFor } from '../../core/runId.ts';
-import { getSerializedDag } from '../../db/dagQueries.ts';
+import { getSerializedDag } from '../../db/models/serializedDag.ts';
 import { createExecutor } from '../../executors/createExecutor.ts';
 import { runBackfillJob, type BackfillProgress } from '../../scheduler/backfillJob.ts';
 import { backfillIntervals, createBackfillRuns } from '../../services/createBackfillRuns.ts';

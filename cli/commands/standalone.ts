@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { Knex } from 'knex';
 import { migrateToLatest } from '../../db/migrate.ts';
-import { createUser } from '../../db/users.ts';
+import { createUser } from '../../db/models/user.ts';
 import { startWebserver } from '../../webserver/startWebserver.ts';
 import { withRuntime, type GlobalArgs } from '../runtime.ts';
 import { startSchedulerDaemon } from '../schedulerDaemon.ts';

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
-import { getSerializedDag } from '../../db/dagQueries.ts';
-import { getDagRun } from '../../db/dagRuns.ts';
-import { taskInstanceFields, taskInstancesOfRun } from '../../db/runQueries.ts';
+import { getSerializedDag } from '../../db/models/serializedDag.ts';
+import { getDagRun } from '../../db/models/dagRun.ts';
+import { taskInstanceFields, taskInstancesOfRun } from '../../db/models/taskInstance.ts';
 import { clearTaskInstances } from '../../services/clearTaskInstances.ts';
 import { outputOption, printRows } from '../output.ts';
 import { parseCliDate } from '../parseDate.ts';

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { createUser, deleteUser, ROLES, setUserRole, type Role } from '../../db/users.ts';
+import { createUser, deleteUser, ROLES, setUserRole, type Role } from '../../db/models/user.ts';
 import { outputOption, printRows } from '../output.ts';
 import { withRuntime, type GlobalArgs } from '../runtime.ts';
 

@@ -2,8 +2,8 @@ import type { Knex } from 'knex';
 import type { TiState } from '../../core/state.ts';
 import { tiTransitionSql } from '../transitions.ts';
 import type { TaskInstanceRow } from '../rows.ts';
-import { configObjectsColumns } from '../variablesAndConnections.ts';
-import { RETURN_VALUE } from '../xcom.ts';
+import { configObjectsColumns } from '../metastoreBackend.ts';
+import { RETURN_VALUE } from '../models/xcom.ts';
 import { CLAIM_LOCK_SQL } from './claimScheduledTaskInstances.ts';
 import { START_TRY_CTES, START_TRY_PARAMS, startedTryOf, startTryBindings, type StartedTry, type TryKey } from './startTaskInstance.ts';
 

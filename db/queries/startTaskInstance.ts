@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Knex } from 'knex';
 import { tiTransitionSql } from '../transitions.ts';
 import type { TaskInstanceRow } from '../rows.ts';
-import { configObjectsColumns, configObjectsOf, type StoredConfigObjects } from '../variablesAndConnections.ts';
+import { configObjectsColumns, configObjectsOf, type StoredConfigObjects } from '../metastoreBackend.ts';
 
 /**
  * Starts a try: moves one task instance, named by its key, from queued to

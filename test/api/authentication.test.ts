@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../core/logger.ts';
-import { createUser, deleteUser, setUserRole } from '../../db/users.ts';
+import { createUser, deleteUser, setUserRole } from '../../db/models/user.ts';
 import { AUTH_WINDOW_MS, FAILURES_PER_ADDRESS, FAILURES_PER_USER } from '../../webserver/passwordCheck.ts';
 import { startWebserver } from '../../webserver/startWebserver.ts';
 import { PASSWORD, startTestApi } from '../helpers/api.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fileToken } from '../../db/dagFileRecords.ts';
+import { fileToken } from '../../db/models/dagCode.ts';
 import { startTestApi } from '../helpers/api.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { registerDag } from '../helpers/dags.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fernetFor } from '../../core/crypto/fernetKey.ts';
-import { loadVariablesAndConnections } from '../../db/variablesAndConnections.ts';
+import { loadVariablesAndConnections } from '../../db/metastoreBackend.ts';
 import { startTestApi } from '../helpers/api.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { tempDagsFolder } from '../helpers/dagsFolder.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pushXCom } from '../../db/xcom.ts';
+import { pushXCom } from '../../db/models/xcom.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { startTestApi } from '../helpers/api.ts';
 import { createTestDatabase } from '../helpers/database.ts';

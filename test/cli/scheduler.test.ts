@@ -3,7 +3,7 @@ import { chmodSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pullXComs } from '../../db/xcom.ts';
+import { pullXComs } from '../../db/models/xcom.ts';
 import { AIRFLOW_BIN, runCli } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { tempDagsFolder } from '../helpers/dagsFolder.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../core/logger.ts';
-import { pullXComs } from '../../db/xcom.ts';
+import { pullXComs } from '../../db/models/xcom.ts';
 import { createExecutor } from '../../executors/createExecutor.ts';
 import { Scheduler } from '../../scheduler/scheduler.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';

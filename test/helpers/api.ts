@@ -2,7 +2,7 @@ import { afterAll } from 'vitest';
 import type { Knex } from 'knex';
 import type { ResolvedConfig } from '../../config/schema.ts';
 import { memoryLogger } from '../../core/logger.ts';
-import { createUser, ROLES, type Role } from '../../db/users.ts';
+import { createUser, ROLES, type Role } from '../../db/models/user.ts';
 import { startWebserver } from '../../webserver/startWebserver.ts';
 
 export const PASSWORD = 'correct horse battery';

@@ -3,7 +3,7 @@ import { recordSuccess } from '../../db/queries/recordSuccess.ts';
 import { startTaskInstance } from '../../db/queries/startTaskInstance.ts';
 import { transitionTaskInstance } from '../../db/transitions.ts';
 import type { TaskInstanceRow } from '../../db/rows.ts';
-import { pullXComs, pushXCom } from '../../db/xcom.ts';
+import { pullXComs, pushXCom } from '../../db/models/xcom.ts';
 import { startNextReserved } from '../../runner/miniScheduler.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { createTestDatabase } from '../helpers/database.ts';

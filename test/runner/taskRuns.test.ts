@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../core/logger.ts';
 import { transitionTaskInstance } from '../../db/transitions.ts';
-import { pullXComs } from '../../db/xcom.ts';
+import { pullXComs } from '../../db/models/xcom.ts';
 import { failZombies } from '../../scheduler/executorEvents.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { taskLogPath } from '../../logging/fileTaskHandler.ts';

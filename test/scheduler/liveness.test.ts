@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../core/logger.ts';
-import { registerJob } from '../../db/jobs.ts';
+import { registerJob } from '../../db/models/job.ts';
 import { transitionTaskInstance } from '../../db/transitions.ts';
 import { InProcessExecutor } from '../../executors/inProcessExecutor.ts';
 import { failZombies } from '../../scheduler/executorEvents.ts';

@@ -1,7 +1,8 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { fernetFor } from '../../core/crypto/fernetKey.ts';
-import { getConnection, getVariable } from '../../db/configObjects.ts';
+import { getConnection } from '../../db/models/connection.ts';
+import { getVariable } from '../../db/models/variable.ts';
 import { PASSWORD, startTestApi } from '../helpers/api.ts';
 import { launchBrowser, logIn, screenshot } from '../helpers/browser.ts';
 import { createTestDatabase } from '../helpers/database.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createUser } from '../../db/users.ts';
+import { createUser } from '../../db/models/user.ts';
 import { FAILURES_PER_ADDRESS, FAILURES_PER_USER } from '../../webserver/passwordCheck.ts';
 import { startTestApi, PASSWORD } from '../helpers/api.ts';
 import { launchBrowser, logIn, screenshot } from '../helpers/browser.ts';

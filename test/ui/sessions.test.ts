@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../core/logger.ts';
-import { createUser, type Role } from '../../db/users.ts';
+import { createUser, type Role } from '../../db/models/user.ts';
 import { SECRET_KEY_FILE } from '../../webserver/secretKey.ts';
 import { startWebserver } from '../../webserver/startWebserver.ts';
 import { PASSWORD, startTestApi } from '../helpers/api.ts';

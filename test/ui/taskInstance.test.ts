@@ -6,7 +6,7 @@ import type { TiState } from '../../core/state.ts';
 import { recordParsedFile } from '../../db/dagFileRecords.ts';
 import { transitionTaskInstances } from '../../db/transitions.ts';
 import type { DagRunRow } from '../../db/rows.ts';
-import { pushXCom } from '../../db/xcom.ts';
+import { pushXCom } from '../../db/models/xcom.ts';
 import { BashOperator } from '../../operators/bashOperator.ts';
 import { EmptyOperator } from '../../operators/emptyOperator.ts';
 import { TaskLog, taskLogPath } from '../../logging/fileTaskHandler.ts';

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import type { Knex } from 'knex';
-import { findUser, ROLES, type Role } from '../../db/users.ts';
+import { findUser, ROLES, type Role } from '../../db/models/user.ts';
 import { checkPassword } from '../passwordCheck.ts';
 import { forbidden, tooManyRequests, unauthenticated } from './problems.ts';
 

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { SerializedDag } from '../../core/serialize.ts';
-import { dagExists, findDagRun } from '../../db/apiQueries.ts';
-import { getSerializedDag } from '../../db/dagQueries.ts';
+import { dagExists } from '../../db/models/dag.ts';
+import { findDagRun } from '../../db/models/dagRun.ts';
+import { getSerializedDag } from '../../db/models/serializedDag.ts';
 import type { DagRunRow } from '../../db/rows.ts';
 import { notFound } from './problems.ts';
 

@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Knex } from 'knex';
 import type { SerializedDag } from '../../core/serialize.ts';
-import type { DagRow } from '../../db/dagQueries.ts';
+import type { DagRow } from '../../db/models/dag.ts';
 import { allows } from '../api/auth.ts';
 import { sessionOf } from './session.ts';
 

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Router } from 'express';
 import { STATE_COLORS } from '../../core/state.ts';
-import { recordLogin } from '../../db/users.ts';
+import { recordLogin } from '../../db/models/user.ts';
 import { allows, type Permission } from '../api/auth.ts';
 import type { ApiContext } from '../api/defineRoute.ts';
 import { checkPassword } from '../passwordCheck.ts';

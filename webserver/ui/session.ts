@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import cookieParser from 'cookie-parser';
 import type { CookieOptions, Request, RequestHandler, Response } from 'express';
 import type { Knex } from 'knex';
-import { createSession, deleteSession, findSessionUser, newSessionId, type SessionUser } from '../../db/sessions.ts';
+import { createSession, deleteSession, findSessionUser, newSessionId, type SessionUser } from '../../db/models/session.ts';
 
 /** Sessions end 12 hours after login (checked in the database on every request). */
 export const SESSION_LIFETIME_MS = 12 * 60 * 60 * 1000;
@@ -10,7 +10,7 @@ const COOKIE = 'airflow_ts_session';
 
 /**
  * UI sessions. The cookie holds only a random id, signed with the webserver's
- * secret key (db/sessions.ts keeps its hash and the user). Anonymous visitors
+ * secret key (db/models/session.ts keeps its hash and the user). Anonymous visitors
  * get an id too, with no row: it seeds the CSRF token of the login form. The
  * CSRF token is an HMAC of the id, so it is never stored and changes at login.
  */

@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { setPaused } from '../../../db/dagQueries.ts';
+import { setPaused } from '../../../db/models/dag.ts';
 import { triggerDagRun } from '../../../services/triggerDagRun.ts';
 import { createTestDatabase } from '../../helpers/database.ts';
 import { tempDagsFolder, writeDag } from '../../helpers/dagsFolder.ts';

@@ -1,5 +1,5 @@
 import { redactExtra } from '../../../core/connectionExtra.ts';
-import type { ConnectionListItem, ConnectionRow } from '../../../db/configObjects.ts';
+import type { ConnectionListItem, ConnectionRow } from '../../../db/models/connection.ts';
 
 /** Airflow's ConnectionCollectionItem. */
 export function connectionItemJson(row: ConnectionListItem) {

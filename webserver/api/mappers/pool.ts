@@ -1,4 +1,4 @@
-import type { PoolRow } from '../../../db/configObjects.ts';
+import type { PoolRow } from '../../../db/models/pool.ts';
 
 /** Airflow's Pool. */
 export function poolJson(row: PoolRow) {

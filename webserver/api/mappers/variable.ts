@@ -1,5 +1,5 @@
 import { isSensitiveName, MASK } from '../../../core/secretsMasker.ts';
-import type { VariableRow } from '../../../db/configObjects.ts';
+import type { VariableRow } from '../../../db/models/variable.ts';
 
 /** Airflow's Variable; a variable whose key holds a sensitive word shows its value as '***' (as Airflow's API). */
 export function variableJson(row: VariableRow) {

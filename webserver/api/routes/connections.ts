@@ -1,15 +1,8 @@
 import { z } from 'zod';
 import { unmaskExtra } from '../../../core/connectionExtra.ts';
 import { fernetFor } from '../../../core/crypto/fernetKey.ts';
-import {
-  createConnection,
-  deleteConnection,
-  getConnection,
-  listConnections,
-  sortFrom,
-  updateConnection,
-  type ConnectionChanges,
-} from '../../../db/configObjects.ts';
+import { createConnection, deleteConnection, getConnection, listConnections, updateConnection, type ConnectionChanges } from '../../../db/models/connection.ts';
+import { sortFrom } from '../../../db/models/base.ts';
 import type { AuthenticatedUser } from '../auth.ts';
 import { defineRoute, pagination, queryList, Reply } from '../defineRoute.ts';
 import { connectionItemJson, connectionJson } from '../mappers/connection.ts';

@@ -4,7 +4,7 @@ import type { ResolvedConfig } from '../../../config/schema.ts';
 import { DagNotFoundError } from '../../../core/errors.ts';
 import type { SerializedParam } from '../../../core/param.ts';
 import type { SerializedDag, SerializedTask } from '../../../core/serialize.ts';
-import { pgText, sortFrom } from '../../../db/configObjects.ts';
+import { pgText, sortFrom } from '../../../db/models/base.ts';
 import { defineRoute, queryList } from '../defineRoute.ts';
 import { badRequest, notFound } from '../problems.ts';
 import { dagJson } from './dags.ts';

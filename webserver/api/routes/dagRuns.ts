@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { isoOrNull } from '../../../core/isoDate.ts';
-import { sortFrom } from '../../../db/configObjects.ts';
-import { filteredDagRuns, findDagRun, page, type DagRunFilters } from '../../../db/apiQueries.ts';
-import { getSerializedDag } from '../../../db/dagQueries.ts';
+import { page, sortFrom } from '../../../db/models/base.ts';
+import { filteredDagRuns, findDagRun, type DagRunFilters } from '../../../db/models/dagRun.ts';
+import { getSerializedDag } from '../../../db/models/serializedDag.ts';
 import type { DagRunRow } from '../../../db/rows.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
 import { deleteDagRun } from '../../../services/deleteDagRun.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pgText } from '../../../db/configObjects.ts';
+import { pgText } from '../../../db/models/base.ts';
 import { defineRoute, Reply } from '../defineRoute.ts';
 import { ApiProblem, notFound } from '../problems.ts';
 

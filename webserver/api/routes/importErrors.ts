@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isoOrNull } from '../../../core/isoDate.ts';
-import { sortFrom } from '../../../db/configObjects.ts';
+import { sortFrom } from '../../../db/models/base.ts';
 import { defineRoute, pagination } from '../defineRoute.ts';
 import { notFound } from '../problems.ts';
 

@@ -1,6 +1,6 @@
 import { isoOrNull } from '../../../core/isoDate.ts';
 import { VERSION } from '../../../core/version.ts';
-import { latestSchedulerHeartbeat } from '../../../db/jobs.ts';
+import { latestSchedulerHeartbeat } from '../../../db/models/job.ts';
 import { defineRoute } from '../defineRoute.ts';
 
 /** GET /health and GET /version: no authentication, as in Airflow. */
@@ -21,7 +21,7 @@ export const monitoringRoutes = [
       }
       // Airflow calls a scheduler healthy if it heartbeat within scheduler_health_check_threshold (30 s by default).
       const thresholdMs = Math.max(30, config.scheduler.schedulerHeartbeatSec * 3) * 1000;
-      // Judged by the database's clock, like every liveness check (db/jobs.ts).
+      // Judged by the database's clock, like every liveness check (db/models/job.ts).
       const scheduler = latest && latest.ageMs <= thresholdMs ? 'healthy' : 'unhealthy';
       return {
         metadatabase: { status: metadatabase },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { createPool, deletePool, getPool, listPools, sortFrom, updatePool, type PoolChanges } from '../../../db/configObjects.ts';
+import { createPool, deletePool, getPool, listPools, updatePool, type PoolChanges } from '../../../db/models/pool.ts';
+import { sortFrom } from '../../../db/models/base.ts';
 import type { AuthenticatedUser } from '../auth.ts';
 import { defineRoute, pagination, queryList, Reply } from '../defineRoute.ts';
 import { poolJson } from '../mappers/pool.ts';

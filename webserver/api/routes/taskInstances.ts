@@ -2,19 +2,17 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { IllegalStateTransitionError } from '../../../core/errors.ts';
 import type { SerializedDag } from '../../../core/serialize.ts';
+import { filteredDagRuns, findDagRun } from '../../../db/models/dagRun.ts';
 import {
-  filteredDagRuns,
   filteredTaskInstances,
-  findDagRun,
   findTaskInstance,
   orderTaskInstances,
-  page,
   TASK_INSTANCE_COLUMNS,
-  type DateRange,
   type TaskInstanceFilters,
   type TaskInstanceWithDate,
-} from '../../../db/apiQueries.ts';
-import { getSerializedDag } from '../../../db/dagQueries.ts';
+} from '../../../db/models/taskInstance.ts';
+import { page, type DateRange } from '../../../db/models/base.ts';
+import { getSerializedDag } from '../../../db/models/serializedDag.ts';
 import { tiStatesLeadingTo } from '../../../db/transitions.ts';
 import type { DagRunRow } from '../../../db/rows.ts';
 import { decodeLogToken, encodeLogToken, LOG_CHUNK_BYTES, readTryLog } from '../../../logging/taskLogReader.ts';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fernetFor } from '../../../core/crypto/fernetKey.ts';
-import { createVariable, deleteVariable, getVariable, listVariables, sortFrom, updateVariable, type VariableChanges } from '../../../db/configObjects.ts';
+import { createVariable, deleteVariable, getVariable, listVariables, updateVariable, type VariableChanges } from '../../../db/models/variable.ts';
+import { sortFrom } from '../../../db/models/base.ts';
 import type { AuthenticatedUser } from '../auth.ts';
 import { defineRoute, pagination, queryList, Reply } from '../defineRoute.ts';
 import { variableJson } from '../mappers/variable.ts';

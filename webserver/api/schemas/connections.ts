@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pgText } from '../../../db/configObjects.ts';
+import { pgText } from '../../../db/models/base.ts';
 
 /** Request schemas of the connection routes (routes/connections.ts) and the UI's connection form. */
 

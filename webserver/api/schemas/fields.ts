@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseIsoDate } from '../../../core/isoDate.ts';
 import { TASK_INSTANCE_STATES, type TiState } from '../../../core/state.ts';
-import type { DateRange } from '../../../db/apiQueries.ts';
+import type { DateRange } from '../../../db/models/base.ts';
 
 /*
  * Request fields shared by the REST API's schemas: text and JSON Postgres can

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pgText } from '../../../db/configObjects.ts';
+import { pgText } from '../../../db/models/base.ts';
 
 /** Request schemas of the pool routes (routes/pools.ts) and the UI's pool form. */
 

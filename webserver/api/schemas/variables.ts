@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pgText } from '../../../db/configObjects.ts';
+import { pgText } from '../../../db/models/base.ts';
 
 /** Request schemas of the variable routes (routes/variables.ts) and the UI's variable form. */
 

@@ -2,29 +2,17 @@ import type { Request, Response, Router } from 'express';
 import type { Knex } from 'knex';
 import {
   createConnection,
-  createPool,
-  createVariable,
   deleteConnection,
-  deletePool,
-  deleteVariable,
-  DEFAULT_POOL,
   getConnection,
-  getPool,
-  getVariable,
   listConnections,
-  listPools,
-  listVariables,
   updateConnection,
-  updatePool,
-  updateVariable,
-  type Audit,
   type ConnectionChanges,
   type ConnectionListItem,
   type ConnectionRow,
-  type PoolChanges,
-  type PoolRow,
-  type VariableRow,
-} from '../../../db/configObjects.ts';
+} from '../../../db/models/connection.ts';
+import { createPool, deletePool, DEFAULT_POOL, getPool, listPools, updatePool, type PoolChanges, type PoolRow } from '../../../db/models/pool.ts';
+import { createVariable, deleteVariable, getVariable, listVariables, updateVariable, type VariableRow } from '../../../db/models/variable.ts';
+import type { Audit } from '../../../db/models/log.ts';
 import type { MultiFernet } from '../../../core/crypto/fernet.ts';
 import { redactExtra, unmaskExtra } from '../../../core/connectionExtra.ts';
 import { fernetFor } from '../../../core/crypto/fernetKey.ts';
@@ -44,7 +32,7 @@ import { auditOf, can, pageNumber, pager, problemOf, queryText, renderError, ren
  * (as Airflow's roles: they hold secrets); the pool list for every role; create, edit and delete
  * (after a confirmation page) for Op and Admin. Input
  * goes through the REST API's request schemas and the same data functions
- * (db/configObjects.ts), so the rules and the audit log are the API's.
+ * (db/models/variable.ts, connection.ts, pool.ts), so the rules and the audit log are the API's.
  * Connection passwords never reach a page: an empty password field keeps the
  * stored one; extra is shown with sensitive keys masked, and a masked value
  * sent back keeps the stored secret (as the API's PATCH does).

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { Knex } from 'knex';
-import { setPaused, listImportErrors } from '../../../db/dagQueries.ts';
-import { filteredDags } from '../../../db/dagQueries.ts';
+import { filteredDags, setPaused } from '../../../db/models/dag.ts';
+import { listImportErrors } from '../../../db/models/importError.ts';
 import { requireUiPermission, type UiPages } from '../router.ts';
 import { can, dagPath, pageNumber, pager, problemOf, queryText, queryTexts, renderError } from './listShared.ts';
 

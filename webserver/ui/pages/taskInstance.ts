@@ -1,8 +1,9 @@
 import type { Request } from 'express';
 import { fernetFor } from '../../../core/crypto/fernetKey.ts';
 import { isFinished, type TiState } from '../../../core/state.ts';
-import { findDagRun, findTaskInstance } from '../../../db/apiQueries.ts';
-import { loadSecretsMasker } from '../../../db/configObjects.ts';
+import { findDagRun } from '../../../db/models/dagRun.ts';
+import { findTaskInstance } from '../../../db/models/taskInstance.ts';
+import { loadSecretsMasker } from '../../../db/metastoreBackend.ts';
 import { decodeLogToken, encodeLogToken, readTryLog } from '../../../logging/taskLogReader.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
 import { markTaskInstances } from '../../../services/markTaskInstances.ts';

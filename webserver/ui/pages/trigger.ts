@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
 import type { SerializedParam } from '../../../core/param.ts';
-import { getSerializedDag } from '../../../db/dagQueries.ts';
+import { getSerializedDag } from '../../../db/models/serializedDag.ts';
 import { triggerDagRun } from '../../../services/triggerDagRun.ts';
 import { triggerBody } from '../../api/schemas/dagRuns.ts';
 import { badRequest } from '../../api/problems.ts';

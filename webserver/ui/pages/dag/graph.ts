@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { SerializedDag } from '../../../../core/serialize.ts';
-import { findDagRun } from '../../../../db/apiQueries.ts';
+import { findDagRun } from '../../../../db/models/dagRun.ts';
 import type { DagRunRow } from '../../../../db/rows.ts';
 import { page, renderTimed } from '../../dagPageSupport.ts';
 import { layoutGraph, type GraphLayout } from '../../graphSvg.ts';

@@ -1,4 +1,4 @@
-import { findDagRun } from '../../../../db/apiQueries.ts';
+import { findDagRun } from '../../../../db/models/dagRun.ts';
 import { loadDag, page, renderTimed } from '../../dagPageSupport.ts';
 import { gridJson, loadGrid, parseNumRuns, runDuration } from '../../gridModel.ts';
 import type { UiPages } from '../../router.ts';

@@ -1,4 +1,4 @@
-import { findDagRun } from '../../../../db/apiQueries.ts';
+import { findDagRun } from '../../../../db/models/dagRun.ts';
 import type { DagRunRow } from '../../../../db/rows.ts';
 import { clearTaskInstances } from '../../../../services/clearTaskInstances.ts';
 import { setDagRunState } from '../../../../services/setDagRunState.ts';

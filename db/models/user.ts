@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import { AirflowError, UserAlreadyExistsError } from '../core/errors.ts';
-import { hashPassword } from '../core/passwordHash.ts';
-import { deleteUserSessions } from './sessions.ts';
+import { AirflowError, UserAlreadyExistsError } from '../../core/errors.ts';
+import { hashPassword } from '../../core/passwordHash.ts';
+import { deleteUserSessions } from './session.ts';
 
 /** Airflow's built-in roles, weakest first: each can do what the ones before it can. */
 export const ROLES = ['Viewer', 'User', 'Op', 'Admin'] as const;

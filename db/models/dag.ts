@@ -1,9 +1,8 @@
 import type { Knex } from 'knex';
-import { DagNotFoundError } from '../core/errors.ts';
-import { notifyScheduler } from './notifications.ts';
-import type { SerializedDag } from '../core/serialize.ts';
+import { DagNotFoundError } from '../../core/errors.ts';
+import { notifyScheduler } from '../notifications.ts';
 
-/** Reads of DAG metadata shared by the CLI, the REST API and the web UI. */
+/** The `dag` table: one row per DAG id (Airflow's DagModel). The DAG processor writes it through db/dagFileRecords.ts. */
 
 export interface DagRow {
   dag_id: string;
@@ -35,10 +34,8 @@ export function listDags(knex: Knex, options: { includeInactive?: boolean } = {}
   );
 }
 
-export async function getSerializedDag(knex: Knex, dagId: string): Promise<SerializedDag> {
-  const row = await knex('serialized_dag').where('dag_id', dagId).first('data');
-  if (!row) throw new DagNotFoundError(dagId);
-  return row.data as SerializedDag;
+export async function dagExists(knex: Knex, dagId: string): Promise<boolean> {
+  return Boolean(await knex('dag').where('dag_id', dagId).first('dag_id'));
 }
 
 /** Pauses or unpauses a DAG; returns whether the flag changed. */
@@ -50,19 +47,6 @@ export async function setPaused(knex: Knex, dagId: string, paused: boolean): Pro
   }
   if (!(await knex('dag').where('dag_id', dagId).first('dag_id'))) throw new DagNotFoundError(dagId);
   return false;
-}
-
-export interface ImportErrorRow {
-  id: number;
-  filename: string;
-  timestamp: Date;
-  message: string;
-  line: number | null;
-  stacktrace: string;
-}
-
-export function listImportErrors(knex: Knex): Promise<ImportErrorRow[]> {
-  return knex<ImportErrorRow>('import_error').orderBy('filename').select('id', 'filename', 'timestamp', 'message', 'line', 'stacktrace');
 }
 
 /** DAG rows matching Airflow's list filters. */

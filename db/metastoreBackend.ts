@@ -1,9 +1,16 @@
 import type { Knex } from 'knex';
 import type { MultiFernet } from '../core/crypto/fernet.ts';
 import { FernetKeyError, InvalidFernetToken } from '../core/errors.ts';
-import { isSensitiveName } from '../core/secretsMasker.ts';
+import { isSensitiveName, SecretsMasker } from '../core/secretsMasker.ts';
 import type { ConnectionInfo, Lookup } from '../core/taskContext.ts';
 import { decryptColumn } from './encryptedColumns.ts';
+import { openConnection, type ConnectionRow } from './models/connection.ts';
+import { openVariable, type VariableRow } from './models/variable.ts';
+
+/**
+ * Variables and connections as tasks read them from the metadata database
+ * (Airflow's MetastoreBackend), and the secrets among them a process must mask.
+ */
 
 /** A variable as stored: its value is a Fernet token when is_encrypted (ADR 0008). */
 export interface StoredVariable {
@@ -106,6 +113,7 @@ export function openConfigObjects(stored: StoredConfigObjects, fernet: () => Mul
 
 /** Decrypted tokens of this process: a warm worker sees the same secrets every try and decrypts each once. */
 const clearByToken = new Map<string, string>();
+
 const CACHE_LIMIT = 10_000;
 
 /**
@@ -152,5 +160,30 @@ function parseExtra(extra: string | null): Record<string, unknown> {
     return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
   } catch {
     return {};
+  }
+}
+
+/**
+ * A masker that knows every connection password (and the values of sensitive keys of extras) and every
+ * value of a variable with a sensitive key: what the webserver hides in XCom values it shows, since it
+ * cannot know which of them the task read (ADR 0008).
+ */
+export async function loadSecretsMasker(knex: Knex, fernet: MultiFernet): Promise<SecretsMasker> {
+  const masker = new SecretsMasker();
+  const connections: ConnectionRow[] = await knex('connection').whereNotNull('password').orWhereNotNull('extra');
+  for (const row of connections.map((c) => openConnection(fernet, c))) {
+    if (row.password) masker.add(row.password);
+    if (row.extra) masker.add(parseJsonOrNull(row.extra));
+  }
+  const variables: VariableRow[] = await knex('variable').whereNotNull('val').select('id', 'key', 'val', 'is_encrypted');
+  for (const row of variables.filter((v) => isSensitiveName(v.key))) masker.add(openVariable(fernet, row).val, row.key);
+  return masker;
+}
+
+function parseJsonOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
 }

@@ -1,11 +1,14 @@
 import type { Knex } from 'knex';
-import { DagRunAlreadyExistsError } from '../core/errors.ts';
-import { effectivePriorityWeights } from '../core/priorityWeights.ts';
-import type { RunType } from '../core/runId.ts';
-import type { SerializedDag } from '../core/serialize.ts';
-import type { DataInterval } from '../core/timetables/index.ts';
-import { sqlState, UNIQUE_VIOLATION } from './pgErrors.ts';
-import type { DagRunRow } from './rows.ts';
+import { DagRunAlreadyExistsError } from '../../core/errors.ts';
+import type { RunType } from '../../core/runId.ts';
+import type { SerializedDag } from '../../core/serialize.ts';
+import type { DataInterval } from '../../core/timetables/index.ts';
+import { sqlState, UNIQUE_VIOLATION } from '../pgErrors.ts';
+import type { DagRunRow } from '../rows.ts';
+import { inRange, type DateRange } from './base.ts';
+import { createTaskInstances } from './taskInstance.ts';
+
+/** The `dag_run` table (Airflow's DagRun): creating, locking and reading runs. State changes go through db/transitions.ts. */
 
 export interface NewDagRun {
   dag: SerializedDag;
@@ -58,36 +61,12 @@ export async function createDagRun(trx: Knex.Transaction, run: NewDagRun): Promi
   return row;
 }
 
-/** One task instance per task of the DAG, with the scheduling attributes copied from the serialized DAG. */
-export async function createTaskInstances(trx: Knex.Transaction, dag: SerializedDag, runId: string, now: Date): Promise<void> {
-  const weights = effectivePriorityWeights(dag.tasks);
-  const rows = dag.tasks.map((task) => ({
-    dag_id: dag.dagId,
-    run_id: runId,
-    task_id: task.taskId,
-    map_index: -1,
-    state: null,
-    try_number: 0,
-    max_tries: task.retries,
-    pool: task.pool,
-    pool_slots: task.poolSlots,
-    queue: task.queue,
-    priority_weight: weights.get(task.taskId) ?? task.priorityWeight,
-    operator: task.operator,
-    executor_config: task.executorConfig ? JSON.stringify(task.executorConfig) : null,
-    updated_at: now,
-  }));
-  // Chunks keep each INSERT under Postgres's bind-parameter limit for very large DAGs.
-  for (let i = 0; i < rows.length; i += 1000) {
-    await trx('task_instance')
-      .insert(rows.slice(i, i + 1000))
-      .onConflict(['dag_id', 'run_id', 'task_id', 'map_index'])
-      .ignore();
-  }
-}
-
 export async function getDagRun(db: Knex | Knex.Transaction, dagId: string, runId: string): Promise<DagRunRow | undefined> {
   return db('dag_run').where({ dag_id: dagId, run_id: runId }).first();
+}
+
+export function findDagRun(knex: Knex | Knex.Transaction, dagId: string, runId: string): Promise<DagRunRow | undefined> {
+  return knex<DagRunRow>('dag_run').where({ dag_id: dagId, run_id: runId }).first();
 }
 
 /** The data interval of the DAG's latest scheduled run: where the timetable continues from. */
@@ -112,16 +91,6 @@ export async function lockDagRuns(trx: Knex.Transaction, dagId: string, where: {
   return query.orderBy('id').forUpdate();
 }
 
-/**
- * Whether a task instance of the DAG (of one run, with `runId`) is running,
- * locking the one it finds so that it cannot start or finish until the
- * caller's transaction ends. Take the runs' locks first (ADR 0011).
- */
-export async function lockRunningTaskInstance(trx: Knex.Transaction, dagId: string, runId?: string): Promise<boolean> {
-  const where = runId === undefined ? { dag_id: dagId, state: 'running' } : { dag_id: dagId, run_id: runId, state: 'running' };
-  return Boolean(await trx('task_instance').where(where).forUpdate().first('id'));
-}
-
 /** Deletes a dag run; its task instances and XComs go with it (ON DELETE CASCADE). */
 export async function deleteDagRunRow(trx: Knex.Transaction, id: number): Promise<void> {
   await trx('dag_run').where('id', id).delete();
@@ -133,4 +102,48 @@ export async function logicalDatesWithRuns(knex: Knex, dagId: string, dates: rea
     .where('dag_id', dagId)
     .whereIn('logical_date', [...dates])
     .pluck('logical_date');
+}
+
+export function listDagRuns(knex: Knex, dagId: string, options: { state?: string; limit?: number } = {}): Promise<DagRunRow[]> {
+  const query = knex<DagRunRow>('dag_run').where('dag_id', dagId).orderBy('logical_date', 'desc');
+  if (options.state) query.where('state', options.state);
+  if (options.limit) query.limit(options.limit);
+  return query;
+}
+
+export interface DagRunFilters {
+  /** Undefined: every DAG. */
+  dagIds?: readonly string[];
+  states?: readonly string[];
+  logicalDate?: DateRange;
+  startDate?: DateRange;
+  endDate?: DateRange;
+  updatedAt?: DateRange;
+}
+
+export function filteredDagRuns(knex: Knex, filters: DagRunFilters): Knex.QueryBuilder<DagRunRow> {
+  const query = knex<DagRunRow>('dag_run');
+  if (filters.dagIds) query.whereIn('dag_id', filters.dagIds);
+  if (filters.states) query.whereIn('state', filters.states);
+  inRange(query, 'logical_date', filters.logicalDate);
+  inRange(query, 'start_date', filters.startDate);
+  inRange(query, 'end_date', filters.endDate);
+  inRange(query, 'updated_at', filters.updatedAt);
+  return query;
+}
+
+/** Airflow's field names for a dag run (CLI JSON and REST). */
+export function dagRunFields(run: DagRunRow) {
+  return {
+    dag_id: run.dag_id,
+    run_id: run.run_id,
+    state: run.state,
+    run_type: run.run_type,
+    logical_date: run.logical_date,
+    data_interval_start: run.data_interval_start,
+    data_interval_end: run.data_interval_end,
+    start_date: run.start_date,
+    end_date: run.end_date,
+    conf: run.conf,
+  };
 }

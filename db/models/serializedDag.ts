@@ -1,5 +1,14 @@
 import type { Knex } from 'knex';
-import type { SerializedDag } from '../core/serialize.ts';
+import { DagNotFoundError } from '../../core/errors.ts';
+import type { SerializedDag } from '../../core/serialize.ts';
+
+/** The `serialized_dag` table: each DAG's JSON structure, as the DAG processor stored it. */
+
+export async function getSerializedDag(knex: Knex, dagId: string): Promise<SerializedDag> {
+  const row = await knex('serialized_dag').where('dag_id', dagId).first('data');
+  if (!row) throw new DagNotFoundError(dagId);
+  return row.data as SerializedDag;
+}
 
 /**
  * Serialized DAGs by hash. The scheduler and workers look DAGs up on every

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Role } from './users.ts';
+import type { Role } from './user.ts';
 
 /**
  * Server-side web UI sessions. The browser holds a random 256-bit id; the

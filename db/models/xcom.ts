@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { XComTooLargeError } from '../core/errors.ts';
+import { XComTooLargeError } from '../../core/errors.ts';
 
 export const RETURN_VALUE = 'return_value';
 
@@ -57,3 +57,44 @@ export async function pullXComs(
 export async function clearXComs(db: Knex | Knex.Transaction, dagRunId: number, taskIds: readonly string[], mapIndex = -1): Promise<void> {
   await db('xcom').where({ dag_run_id: dagRunId, map_index: mapIndex }).whereIn('task_id', taskIds).delete();
 }
+
+export interface XComRow {
+  dag_run_id: number;
+  dag_id: string;
+  run_id: string;
+  task_id: string;
+  map_index: number;
+  key: string;
+  value: unknown;
+  timestamp: Date;
+  execution_date: Date;
+}
+
+export interface XComFilters {
+  dagId?: string;
+  runId?: string;
+  taskId?: string;
+  mapIndex?: number;
+  key?: string;
+}
+
+export function filteredXComs(knex: Knex, filters: XComFilters): Knex.QueryBuilder {
+  const query = knex('xcom as x').join('dag_run as dr', 'dr.id', 'x.dag_run_id');
+  if (filters.dagId !== undefined) query.where('x.dag_id', filters.dagId);
+  if (filters.runId !== undefined) query.where('x.run_id', filters.runId);
+  if (filters.taskId !== undefined) query.where('x.task_id', filters.taskId);
+  if (filters.mapIndex !== undefined) query.where('x.map_index', filters.mapIndex);
+  if (filters.key !== undefined) query.where('x.key', filters.key);
+  return query;
+}
+
+export const XCOM_LIST_COLUMNS = [
+  'x.dag_run_id',
+  'x.dag_id',
+  'x.run_id',
+  'x.task_id',
+  'x.map_index',
+  'x.key',
+  'x.timestamp',
+  'dr.logical_date as execution_date',
+];

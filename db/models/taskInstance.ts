@@ -1,0 +1,149 @@
+import type { Knex } from 'knex';
+import { effectivePriorityWeights } from '../../core/priorityWeights.ts';
+import { retryDelayMs, type RetryPolicy } from '../../core/retryDelay.ts';
+import type { SerializedDag } from '../../core/serialize.ts';
+import type { TiState } from '../../core/state.ts';
+import type { TaskInstanceRow } from '../rows.ts';
+import { transitionTaskInstances } from '../transitions.ts';
+import { inRange, inStates, type DateRange } from './base.ts';
+
+/**
+ * The `task_instance` table (Airflow's TaskInstance): creating and reading task
+ * instances, and ending a failed try. State changes go through db/transitions.ts;
+ * the hot statements of the scheduler and runner are in db/queries/.
+ */
+
+/** One task instance per task of the DAG, with the scheduling attributes copied from the serialized DAG. */
+export async function createTaskInstances(trx: Knex.Transaction, dag: SerializedDag, runId: string, now: Date): Promise<void> {
+  const weights = effectivePriorityWeights(dag.tasks);
+  const rows = dag.tasks.map((task) => ({
+    dag_id: dag.dagId,
+    run_id: runId,
+    task_id: task.taskId,
+    map_index: -1,
+    state: null,
+    try_number: 0,
+    max_tries: task.retries,
+    pool: task.pool,
+    pool_slots: task.poolSlots,
+    queue: task.queue,
+    priority_weight: weights.get(task.taskId) ?? task.priorityWeight,
+    operator: task.operator,
+    executor_config: task.executorConfig ? JSON.stringify(task.executorConfig) : null,
+    updated_at: now,
+  }));
+  // Chunks keep each INSERT under Postgres's bind-parameter limit for very large DAGs.
+  for (let i = 0; i < rows.length; i += 1000) {
+    await trx('task_instance')
+      .insert(rows.slice(i, i + 1000))
+      .onConflict(['dag_id', 'run_id', 'task_id', 'map_index'])
+      .ignore();
+  }
+}
+
+/**
+ * Ends a try that failed: up_for_retry (with next_retry_at) while tries are
+ * left and retrying is allowed, failed otherwise. Shared by the task runner
+ * (the task raised), and the scheduler (the runner died, or stopped
+ * heartbeating). Returns the updated row, or null if the task instance had
+ * already left `from` (someone else settled it first).
+ */
+export async function failTaskInstance(
+  db: Knex | Knex.Transaction,
+  ti: Pick<TaskInstanceRow, 'id' | 'dag_id' | 'run_id' | 'task_id' | 'map_index' | 'try_number' | 'max_tries'>,
+  options: { policy: RetryPolicy | null; allowRetry: boolean; from: readonly TiState[]; now: Date },
+): Promise<TaskInstanceRow | null> {
+  const { policy, now } = options;
+  const retry = options.allowRetry && policy !== null && ti.try_number <= ti.max_tries;
+  if (retry) {
+    const key = `${ti.dag_id}#${ti.task_id}#${ti.run_id}#${ti.map_index}`;
+    const next = new Date(now.getTime() + retryDelayMs(policy, ti.try_number, key));
+    const [row] = await transitionTaskInstances(db, [ti.id], { to: 'up_for_retry', from: options.from, now, set: { next_retry_at: next } });
+    return row ?? null;
+  }
+  const [row] = await transitionTaskInstances(db, [ti.id], { to: 'failed', from: options.from, now });
+  return row ?? null;
+}
+
+/**
+ * Whether a task instance of the DAG (of one run, with `runId`) is running,
+ * locking the one it finds so that it cannot start or finish until the
+ * caller's transaction ends. Take the runs' locks first (ADR 0011).
+ */
+export async function lockRunningTaskInstance(trx: Knex.Transaction, dagId: string, runId?: string): Promise<boolean> {
+  const where = runId === undefined ? { dag_id: dagId, state: 'running' } : { dag_id: dagId, run_id: runId, state: 'running' };
+  return Boolean(await trx('task_instance').where(where).forUpdate().first('id'));
+}
+
+export function taskInstancesOfRun(knex: Knex, dagId: string, runId: string): Promise<TaskInstanceRow[]> {
+  return knex<TaskInstanceRow>('task_instance').where({ dag_id: dagId, run_id: runId }).orderBy(['start_date', 'task_id', 'map_index']);
+}
+
+/** A task instance with its run's logical date (Airflow's execution_date). */
+export type TaskInstanceWithDate = TaskInstanceRow & { execution_date: Date };
+
+export interface TaskInstanceFilters {
+  dagIds?: readonly string[];
+  runIds?: readonly string[];
+  taskIds?: readonly string[];
+  mapIndex?: number;
+  /** null matches none. */
+  states?: readonly (string | null)[];
+  pools?: readonly string[];
+  queues?: readonly string[];
+  logicalDate?: DateRange;
+  startDate?: DateRange;
+  endDate?: DateRange;
+  updatedAt?: DateRange;
+  duration?: { gte?: number; lte?: number };
+}
+
+export function filteredTaskInstances(knex: Knex, filters: TaskInstanceFilters): Knex.QueryBuilder {
+  const query = knex('task_instance as ti').join('dag_run as dr', (j) => j.on('dr.dag_id', 'ti.dag_id').andOn('dr.run_id', 'ti.run_id'));
+  if (filters.dagIds) query.whereIn('ti.dag_id', filters.dagIds);
+  if (filters.runIds) query.whereIn('ti.run_id', filters.runIds);
+  if (filters.taskIds) query.whereIn('ti.task_id', filters.taskIds);
+  if (filters.mapIndex !== undefined) query.where('ti.map_index', filters.mapIndex);
+  inStates(query, 'ti.state', filters.states);
+  if (filters.pools) query.whereIn('ti.pool', filters.pools);
+  if (filters.queues) query.whereIn('ti.queue', filters.queues);
+  inRange(query, 'dr.logical_date', filters.logicalDate);
+  inRange(query, 'ti.start_date', filters.startDate);
+  inRange(query, 'ti.end_date', filters.endDate);
+  inRange(query, 'ti.updated_at', filters.updatedAt);
+  if (filters.duration?.gte !== undefined) query.where('ti.duration', '>=', filters.duration.gte);
+  if (filters.duration?.lte !== undefined) query.where('ti.duration', '<=', filters.duration.lte);
+  return query;
+}
+
+/** Columns for filteredTaskInstances rows: the task instance and its run's logical date. */
+export const TASK_INSTANCE_COLUMNS = ['ti.*', 'dr.logical_date as execution_date'];
+
+/** Stable listing order: by DAG, run date, task, map index. */
+export function orderTaskInstances(query: Knex.QueryBuilder): Knex.QueryBuilder {
+  return query.orderBy([{ column: 'ti.dag_id' }, { column: 'dr.logical_date' }, { column: 'ti.task_id' }, { column: 'ti.map_index' }]);
+}
+
+export function findTaskInstance(
+  knex: Knex,
+  key: { dagId: string; runId: string; taskId: string; mapIndex: number },
+): Promise<TaskInstanceWithDate | undefined> {
+  return filteredTaskInstances(knex, { dagIds: [key.dagId], runIds: [key.runId], taskIds: [key.taskId], mapIndex: key.mapIndex }).first(
+    ...TASK_INSTANCE_COLUMNS,
+  );
+}
+
+/** Airflow's field names for a task instance (CLI JSON and REST). */
+export function taskInstanceFields(ti: TaskInstanceRow) {
+  return {
+    dag_id: ti.dag_id,
+    run_id: ti.run_id,
+    task_id: ti.task_id,
+    map_index: ti.map_index,
+    state: ti.state,
+    try_number: ti.try_number,
+    start_date: ti.start_date,
+    end_date: ti.end_date,
+    duration: ti.duration,
+  };
+}
