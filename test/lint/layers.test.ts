@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -127,15 +128,22 @@ describe('the SQL rule', () => {
   });
 });
 
-describe('tsconfig.json', () => {
-  it('includes every folder that holds TypeScript sources', () => {
+describe('every source folder', () => {
+  const hasTypeScript = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).some((e) => (e.isDirectory() ? hasTypeScript(path.join(dir, e.name)) : e.name.endsWith('.ts')));
+  const folders = readdirSync(ROOT).filter(
+    (name) => !name.startsWith('.') && name !== 'node_modules' && statSync(path.join(ROOT, name)).isDirectory() && hasTypeScript(path.join(ROOT, name)),
+  );
+
+  it('is in tsconfig.json, so tsc checks it even when nothing imports it', () => {
     const include: string[] = JSON.parse(readFileSync(path.join(ROOT, 'tsconfig.json'), 'utf8')).include;
-    const hasTypeScript = (dir: string): boolean =>
-      readdirSync(dir, { withFileTypes: true }).some((e) => (e.isDirectory() ? hasTypeScript(path.join(dir, e.name)) : e.name.endsWith('.ts')));
-    const folders = readdirSync(ROOT).filter(
-      (name) => !name.startsWith('.') && name !== 'node_modules' && statSync(path.join(ROOT, name)).isDirectory() && hasTypeScript(path.join(ROOT, name)),
-    );
     expect(folders.length).toBeGreaterThan(10);
     expect(folders.filter((folder) => !include.includes(folder))).toEqual([]);
+  });
+
+  it('has a layer rule of its own (bench/ and test/ may import anything)', () => {
+    const { forbidden } = createRequire(import.meta.url)(path.join(ROOT, '.dependency-cruiser.cjs')) as { forbidden: { from: { path?: string } }[] };
+    const ruled = (folder: string) => forbidden.some((rule) => rule.from.path !== undefined && new RegExp(rule.from.path).test(`${folder}/x.ts`));
+    expect(folders.filter((folder) => !['bench', 'test'].includes(folder) && !ruled(folder))).toEqual([]);
   });
 });
