@@ -34,12 +34,6 @@ export function taskLogFile(baseLogFolder: string, ti: { dagId: string; runId: s
 }
 
 /**
- * A try's log file: timestamped lines, appended as they come. Writes are
- * synchronous so that a line is in the file the moment it is logged (a
- * reader following the log sees it, and a worker that exits loses nothing);
- * task logs are small, so the cost is a few microseconds a line.
- */
-/**
  * In a Kubernetes task pod every line also goes to stdout: that is the pod
  * log, which the UI reads while the pod runs when the log folder is not shared.
  */
@@ -48,6 +42,12 @@ const ECHO_TO_STDOUT = process.env.AIRFLOW_IS_K8S_EXECUTOR_POD === 'True';
 /** Folders this process already created: a worker writes thousands of logs, mostly into known folders. */
 const madeFolders = new Set<string>();
 
+/**
+ * A try's log file: timestamped lines, appended as they come. Writes are
+ * synchronous so that a line is in the file the moment it is logged (a
+ * reader following the log sees it, and a worker that exits loses nothing);
+ * task logs are small, so the cost is a few microseconds a line.
+ */
 export class TaskLog {
   private fd: number | null;
 

@@ -35,7 +35,7 @@ function completeUtf8Length(buffer: Buffer): number {
 }
 
 /** The log bytes from `offset` (up to `maxBytes`) as text, and the offset after them; a missing file reads as empty. */
-export async function readTaskLog(file: string, offset: number, maxBytes: number = LOG_CHUNK_BYTES): Promise<{ content: string; next: number }> {
+async function readTaskLog(file: string, offset: number, maxBytes: number = LOG_CHUNK_BYTES): Promise<{ content: string; next: number }> {
   let handle;
   try {
     handle = await open(file, 'r');
@@ -56,7 +56,7 @@ export async function readTaskLog(file: string, offset: number, maxBytes: number
 }
 
 /** The same read over a log held in memory (a pod log fetched from Kubernetes). */
-export function readLogText(text: string, offset: number, maxBytes: number = LOG_CHUNK_BYTES): { content: string; next: number } {
+function readLogText(text: string, offset: number, maxBytes: number = LOG_CHUNK_BYTES): { content: string; next: number } {
   const bytes = Buffer.from(text, 'utf8');
   const start = Math.min(offset, bytes.length);
   const chunk = bytes.subarray(start, start + Math.min(bytes.length - start, maxBytes));
