@@ -64,9 +64,14 @@ export class InProcessExecutor implements Executor {
           runId: workload.runId,
           mapIndex: workload.mapIndex,
         });
-        event = { tiId: workload.tiId, outcome: outcome === 'failed' || outcome === 'up_for_retry' ? 'failed' : 'success', info: outcome };
+        event = {
+          tiId: workload.tiId,
+          outcome: outcome === 'failed' || outcome === 'up_for_retry' ? 'failed' : 'success',
+          info: outcome,
+          tryNumber: workload.tryNumber,
+        };
       } catch (error) {
-        event = { tiId: workload.tiId, outcome: 'failed', info: error instanceof Error ? error.message : String(error) };
+        event = { tiId: workload.tiId, outcome: 'failed', info: error instanceof Error ? error.message : String(error), tryNumber: workload.tryNumber };
       }
       this.events.push(event);
     }

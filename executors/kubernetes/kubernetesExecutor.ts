@@ -286,7 +286,7 @@ export class KubernetesExecutor implements Executor {
   private report(workload: TaskWorkload, outcome: 'success' | 'failed', info: string, writeToTaskLog: boolean): void {
     if (outcome === 'failed') this.logger.warn(`${workload.dagId}.${workload.taskId} (${workload.runId}, try ${workload.tryNumber}): ${info}`);
     if (writeToTaskLog) this.appendToTaskLog(workload, info);
-    this.events.push({ tiId: workload.tiId, outcome, info }, true);
+    this.events.push({ tiId: workload.tiId, outcome, info, tryNumber: workload.tryNumber }, true);
   }
 
   /** Adds the executor's finding to the try's log, where the person looking at a failed task reads first. */
