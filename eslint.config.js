@@ -35,11 +35,6 @@ const SQL_NOT_YET_IN_DB = [
   'scheduler/executorEvents.ts', // being moved by issue 13
   'scheduler/scheduleDagRuns.ts', // being moved by issue 13
   'scheduler/scheduler.ts', // being moved by issue 13
-  'services/clearTaskInstances.ts', // being moved by issue 13
-  'services/deleteDag.ts', // being moved by issue 13
-  'services/markTaskInstances.ts', // being moved by issue 13
-  'services/setDagRunState.ts', // being moved by issue 13
-  'services/triggerDagRun.ts', // being moved by issue 13
   'webserver/api/lookups.ts', // being moved by issue 13
   'webserver/api/routes/dagDetails.ts', // being moved by issue 13
   'webserver/api/routes/dagSources.ts', // being moved by issue 13

@@ -1,6 +1,9 @@
 import type { Knex } from 'knex';
 import { DagHasRunningTasksError, DagNotFoundError } from '../core/errors.ts';
+import { deleteDagRow, lockDag } from '../db/models/dag.ts';
 import { lockDagRuns } from '../db/models/dagRun.ts';
+import { deleteAuditLogOfDag } from '../db/models/log.ts';
+import { lockRunningTaskInstance } from '../db/models/taskInstance.ts';
 
 /**
  * Airflow's "delete DAG" (REST DELETE /dags/{dag_id}, the UI's details tab):
@@ -12,11 +15,10 @@ import { lockDagRuns } from '../db/models/dagRun.ts';
 export async function deleteDagMetadata(knex: Knex, dagId: string): Promise<void> {
   await knex.transaction(async (trx) => {
     // Locks in the one order (ADR 0011): the DAG, its runs, then their task instances.
-    if (!(await trx('dag').where('dag_id', dagId).forUpdate().first('dag_id'))) throw new DagNotFoundError(dagId);
+    if (!(await lockDag(trx, dagId))) throw new DagNotFoundError(dagId);
     await lockDagRuns(trx, dagId, () => {});
-    const running = await trx('task_instance').where({ dag_id: dagId, state: 'running' }).forUpdate().first('id');
-    if (running) throw new DagHasRunningTasksError(dagId);
-    await trx('log').where('dag_id', dagId).delete();
-    await trx('dag').where('dag_id', dagId).delete(); // cascades to runs, task instances, XComs, serialized DAG
+    if (await lockRunningTaskInstance(trx, dagId)) throw new DagHasRunningTasksError(dagId);
+    await deleteAuditLogOfDag(trx, dagId);
+    await deleteDagRow(trx, dagId); // cascades to runs, task instances, XComs, serialized DAG
   });
 }

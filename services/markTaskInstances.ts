@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { relativeTaskIds } from '../core/relatives.ts';
 import type { SerializedDag } from '../core/serialize.ts';
 import { lockDagRuns } from '../db/models/dagRun.ts';
+import { lockTaskInstances } from '../db/models/taskInstance.ts';
 import { notifyScheduler } from '../db/notifications.ts';
 import { tiStatesLeadingTo, transitionTaskInstances } from '../db/transitions.ts';
 import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
@@ -47,22 +48,13 @@ export async function markTaskInstances(knex: Knex, request: MarkRequest): Promi
     const runs = await affectedRuns(trx, request);
     const logicalDates = new Map(runs.map((r) => [r.run_id, r.logical_date]));
     const movable = tiStatesLeadingTo(request.state);
-    const query = trx<TaskInstanceRow>('task_instance')
-      .where('dag_id', request.dag.dagId)
-      .whereIn('run_id', [...logicalDates.keys()])
-      .whereIn('task_id', [...taskIds])
-      .where((q) =>
-        q
-          .whereIn(
-            'state',
-            movable.filter((s) => s !== null),
-          )
-          .orWhereNull('state'),
-      )
-      .orderBy('id')
-      .forUpdate();
-    if (request.mapIndex !== undefined) query.where('map_index', request.mapIndex);
-    const chosen: TaskInstanceRow[] = await query;
+    const chosen = await lockTaskInstances(trx, {
+      dagId: request.dag.dagId,
+      runIds: [...logicalDates.keys()],
+      taskIds: [...taskIds],
+      states: [...movable.filter((s) => s !== null), null],
+      mapIndex: request.mapIndex,
+    });
     const withDates = (rows: TaskInstanceRow[]) => rows.map((ti) => ({ ...ti, execution_date: logicalDates.get(ti.run_id)! }));
     if (request.dryRun || chosen.length === 0) return withDates(chosen).sort(byDateTaskMapIndex);
     const marked = await transitionTaskInstances(

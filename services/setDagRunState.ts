@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { SerializedDag } from '../core/serialize.ts';
-import { UNFINISHED_TI_STATES, type TiState } from '../core/state.ts';
-import { lockDagRuns } from '../db/models/dagRun.ts';
+import type { TiState } from '../core/state.ts';
+import { getDagRunById, lockDagRuns, nextClearNumber } from '../db/models/dagRun.ts';
+import { lockUnfinishedTaskInstancesOfRun } from '../db/models/taskInstance.ts';
 import { notifyScheduler } from '../db/notifications.ts';
 import { transitionDagRunOrThrow, transitionTaskInstances } from '../db/transitions.ts';
 import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
@@ -41,18 +42,7 @@ export async function setDagRunState(knex: Knex, request: SetDagRunStateRequest)
     if (!run) return null;
     if (run.state === request.state) return { run, changed: [] };
     if (request.state === 'queued') return requeue(trx, run, request.dag, now);
-    const unfinished: TaskInstanceRow[] = await trx('task_instance')
-      .where({ dag_id: run.dag_id, run_id: run.run_id })
-      .where((q) =>
-        q
-          .whereIn(
-            'state',
-            [...UNFINISHED_TI_STATES].filter((s) => s !== null),
-          )
-          .orWhereNull('state'),
-      )
-      .orderBy('id')
-      .forUpdate();
+    const unfinished = await lockUnfinishedTaskInstancesOfRun(trx, run.dag_id, run.run_id);
     const changed: TaskInstanceRow[] = [];
     if (request.state === 'success') {
       changed.push(...(await transitionTaskInstances(trx, ids(unfinished), { to: 'success', now })));
@@ -72,11 +62,11 @@ export async function setDagRunState(knex: Knex, request: SetDagRunStateRequest)
 async function requeue(trx: Knex.Transaction, run: DagRunRow, dag: SerializedDag, now: Date) {
   // The clear re-queues a finished run itself; a running one is re-queued here.
   const changed = await clearTaskInstances(trx, { dag, runIds: [run.run_id], taskIds: dag.tasks.map((t) => t.taskId), now });
-  const current: DagRunRow = await trx('dag_run').where('id', run.id).first();
+  const current = (await getDagRunById(trx, run.id))!;
   const requeued =
     current.state === 'queued'
       ? current
-      : await transitionDagRunOrThrow(trx, run.id, { to: 'queued', now, set: { clear_number: trx.raw('clear_number + 1') as never } });
+      : await transitionDagRunOrThrow(trx, run.id, { to: 'queued', now, set: { clear_number: nextClearNumber(trx) as never } });
   await notifyScheduler(trx, `re-queued ${run.dag_id} ${run.run_id}`);
   return { run: requeued, changed };
 }

@@ -1,10 +1,9 @@
 import type { Knex } from 'knex';
-import { DagNotFoundError } from '../core/errors.ts';
 import { timetableOf } from '../core/nextDagRun.ts';
 import { runIdFor } from '../core/runId.ts';
-import type { SerializedDag } from '../core/serialize.ts';
 import { resolveParams } from '../core/resolveParams.ts';
 import { createDagRun } from '../db/models/dagRun.ts';
+import { getSerializedDag } from '../db/models/serializedDag.ts';
 import { notifyScheduler } from '../db/notifications.ts';
 import type { DagRunRow } from '../db/rows.ts';
 
@@ -25,9 +24,7 @@ export interface TriggerRequest {
  * DagNotFoundError, InvalidConfError or DagRunAlreadyExistsError.
  */
 export async function triggerDagRun(knex: Knex, request: TriggerRequest): Promise<DagRunRow> {
-  const row = await knex('serialized_dag').where('dag_id', request.dagId).first('data');
-  if (!row) throw new DagNotFoundError(request.dagId);
-  const dag = row.data as SerializedDag;
+  const dag = await getSerializedDag(knex, request.dagId);
   const conf = request.conf ?? {};
   resolveParams(dag.dagId, dag.params, conf);
   const logicalDate = request.logicalDate ?? request.now;

@@ -49,6 +49,16 @@ export async function setPaused(knex: Knex, dagId: string, paused: boolean): Pro
   return false;
 }
 
+/** Locks the DAG's row (FOR UPDATE): before its runs and their task instances (ADR 0011). False when there is no such DAG. */
+export async function lockDag(trx: Knex.Transaction, dagId: string): Promise<boolean> {
+  return Boolean(await trx('dag').where('dag_id', dagId).forUpdate().first('dag_id'));
+}
+
+/** Deletes the DAG's row; its runs, task instances, XComs and serialized DAG go with it (ON DELETE CASCADE). */
+export async function deleteDagRow(trx: Knex.Transaction, dagId: string): Promise<void> {
+  await trx('dag').where('dag_id', dagId).delete();
+}
+
 /** DAG rows matching Airflow's list filters. */
 export function filteredDags(knex: Knex, filters: { tags?: string[]; onlyActive?: boolean; paused?: boolean; pattern?: string }) {
   const query = knex('dag');

@@ -65,6 +65,15 @@ export async function getDagRun(db: Knex | Knex.Transaction, dagId: string, runI
   return db('dag_run').where({ dag_id: dagId, run_id: runId }).first();
 }
 
+export async function getDagRunById(db: Knex | Knex.Transaction, id: number): Promise<DagRunRow | undefined> {
+  return db('dag_run').where('id', id).first();
+}
+
+/** clear_number + 1, as an expression for transitionDagRun's `set`: a cleared run counts its clears (Airflow's DagRun.clear_number). */
+export function nextClearNumber(db: Knex | Knex.Transaction): Knex.Raw {
+  return db.raw('clear_number + 1');
+}
+
 export function findDagRun(knex: Knex | Knex.Transaction, dagId: string, runId: string): Promise<DagRunRow | undefined> {
   return knex<DagRunRow>('dag_run').where({ dag_id: dagId, run_id: runId }).first();
 }

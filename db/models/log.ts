@@ -12,3 +12,8 @@ export interface Audit {
 export async function writeAuditLog(knex: Knex | Knex.Transaction, audit: Audit, event: string, extra: Record<string, unknown>): Promise<void> {
   await knex('log').insert({ dttm: audit.at, event, owner: audit.owner, extra: JSON.stringify(extra) });
 }
+
+/** Deletes the audit events of a DAG (with the DAG's metadata, as Airflow's delete_dag). */
+export async function deleteAuditLogOfDag(trx: Knex.Transaction, dagId: string): Promise<void> {
+  await trx('log').where('dag_id', dagId).delete();
+}

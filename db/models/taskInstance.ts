@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { effectivePriorityWeights } from '../../core/priorityWeights.ts';
 import { retryDelayMs, type RetryPolicy } from '../../core/retryDelay.ts';
 import type { SerializedDag } from '../../core/serialize.ts';
-import type { TiState } from '../../core/state.ts';
+import { UNFINISHED_TI_STATES, type TiState } from '../../core/state.ts';
 import type { TaskInstanceRow } from '../rows.ts';
 import { transitionTaskInstances } from '../transitions.ts';
 import { inRange, inStates, type DateRange } from './base.ts';
@@ -73,6 +73,50 @@ export async function failTaskInstance(
 export async function lockRunningTaskInstance(trx: Knex.Transaction, dagId: string, runId?: string): Promise<boolean> {
   const where = runId === undefined ? { dag_id: dagId, state: 'running' } : { dag_id: dagId, run_id: runId, state: 'running' };
   return Boolean(await trx('task_instance').where(where).forUpdate().first('id'));
+}
+
+/**
+ * Locks the task instances of the named runs and tasks (FOR UPDATE, in id order), only those in
+ * `states` when given (null matches none) and of one map index when given. Take the runs' locks
+ * first (ADR 0011).
+ */
+export function lockTaskInstances(
+  trx: Knex.Transaction,
+  which: { dagId: string; runIds: readonly string[]; taskIds: readonly string[]; states?: readonly (string | null)[]; mapIndex?: number },
+): Promise<TaskInstanceRow[]> {
+  const query = trx<TaskInstanceRow>('task_instance')
+    .where('dag_id', which.dagId)
+    .whereIn('run_id', [...which.runIds])
+    .whereIn('task_id', [...which.taskIds])
+    .orderBy('id')
+    .forUpdate();
+  inStates(query as Knex.QueryBuilder, 'state', which.states);
+  if (which.mapIndex !== undefined) query.where('map_index', which.mapIndex);
+  return query;
+}
+
+/** Locks a run's unfinished task instances (FOR UPDATE, in id order), after the run (ADR 0011). */
+export function lockUnfinishedTaskInstancesOfRun(trx: Knex.Transaction, dagId: string, runId: string): Promise<TaskInstanceRow[]> {
+  return trx<TaskInstanceRow>('task_instance')
+    .where({ dag_id: dagId, run_id: runId })
+    .where((q) =>
+      q
+        .whereIn(
+          'state',
+          [...UNFINISHED_TI_STATES].filter((s) => s !== null),
+        )
+        .orWhereNull('state'),
+    )
+    .orderBy('id')
+    .forUpdate();
+}
+
+/**
+ * max_tries for a clear, as an expression for transitionTaskInstances' `set`: the tries used so far
+ * plus the task's retries again (Airflow's clear gives a task its retries back). `retries`: task id → retries.
+ */
+export function maxTriesAfterClear(db: Knex | Knex.Transaction, retries: Record<string, number>): Knex.Raw {
+  return db.raw('ti.try_number + COALESCE((?::jsonb ->> ti.task_id)::int, 0)', [JSON.stringify(retries)]);
 }
 
 export function taskInstancesOfRun(knex: Knex, dagId: string, runId: string): Promise<TaskInstanceRow[]> {
