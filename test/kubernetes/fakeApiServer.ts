@@ -8,6 +8,11 @@
  * exists; no events, secrets or configmaps over the API), PUT, subresources
  * other than /log, dryRun, log timestamps/sinceSeconds. See fake/kubelet.ts
  * for how pods run.
+ *
+ * Over 400 lines on purpose: one class, the HTTP routing and the pod verbs it
+ * serves (one method each, sharing the store, watches and kubelet). Every part
+ * that stands on its own (store, watch, kubelet, patch, validation, selectors,
+ * status, pod log) is already a module of fake/.
  */
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
