@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -15,5 +15,14 @@ describe('docs/architecture.md', () => {
     const named = codeSpans(doc).filter((span) => SOURCE_FOLDERS.test(span) && !/[<>*{ ]/.test(span));
     expect(named.length).toBeGreaterThan(20);
     expect(named.filter((p) => !existsSync(path.join(root, p)))).toEqual([]);
+  });
+
+  it('names every file and folder of core/ in the core map, and only those', () => {
+    const section = /## Code map: `core\/`\n([\s\S]*?)\n## /.exec(doc)?.[1] ?? '';
+    // The first cell of each table row names the files; the rest describes them.
+    const firstCells = section.split('\n').flatMap((line) => (/^\| `/.test(line) ? [line.split('|')[1]!] : []));
+    const mapped = new Set(firstCells.flatMap(codeSpans));
+    const tree = readdirSync(path.join(root, 'core'), { withFileTypes: true }).map((e) => (e.isDirectory() ? `${e.name}/` : e.name));
+    expect([...mapped].sort()).toEqual(tree.sort());
   });
 });
