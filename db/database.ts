@@ -88,3 +88,8 @@ export function connect(
       })()),
   };
 }
+
+/** Throws unless the database answers a query (`airflow db check`). */
+export async function checkConnection(knex: Knex): Promise<void> {
+  await knex.raw('SELECT 1');
+}

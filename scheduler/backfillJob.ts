@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import type { TiState } from '../core/state.ts';
+import { dagRunsByIds } from '../db/models/dagRun.ts';
+import { taskStatesOfRuns } from '../db/models/taskInstance.ts';
 import type { DagRunRow } from '../db/rows.ts';
 import type { Executor } from '../executors/base.ts';
 import { Scheduler } from './scheduler.ts';
@@ -41,12 +43,8 @@ export async function runBackfillJob(options: {
   let last = '';
   try {
     for (;;) {
-      const runs: DagRunRow[] = await knex('dag_run').where('dag_id', dagId).whereIn('run_id', runIds).orderBy('logical_date');
-      const taskStates = await knex('task_instance')
-        .where('dag_id', dagId)
-        .whereIn('run_id', runIds)
-        .orderBy(['run_id', 'id'])
-        .select('run_id', 'task_id', 'state');
+      const runs = await dagRunsByIds(knex, dagId, runIds);
+      const taskStates = await taskStatesOfRuns(knex, dagId, runIds);
       const snapshot = JSON.stringify([runs.map((r) => r.state), taskStates]);
       if (snapshot !== last) {
         last = snapshot;

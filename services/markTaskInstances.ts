@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { IllegalStateTransitionError } from '../core/errors.ts';
 import { relativeTaskIds } from '../core/relatives.ts';
 import type { SerializedDag } from '../core/serialize.ts';
 import { lockDagRuns } from '../db/models/dagRun.ts';
@@ -92,4 +93,15 @@ async function affectedRuns(trx: Knex.Transaction, request: MarkRequest): Promis
       if (!request.future) query.where('logical_date', '<=', request.run.logical_date);
     }
   });
+}
+
+/**
+ * Throws IllegalStateTransitionError unless the task instance already has
+ * `state` or may enter it (db/transitions.ts's table): what the REST API
+ * answers 409 for, dry run or not.
+ */
+export function assertMarkable(ti: Pick<TaskInstanceRow, 'dag_id' | 'task_id' | 'state'>, state: MarkState): void {
+  if (ti.state !== state && !tiStatesLeadingTo(state).includes(ti.state)) {
+    throw new IllegalStateTransitionError(`task instance ${ti.dag_id}.${ti.task_id}`, ti.state, state);
+  }
 }

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { checkConnection } from '../../db/database.ts';
 import { LATEST_MIGRATION, migrateToLatest, rollbackAll, schemaStatus } from '../../db/migrate.ts';
 import { withRuntime, type GlobalArgs } from '../runtime.ts';
 
@@ -27,7 +28,7 @@ export function dbCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
       (args) =>
         withRuntime(args, async ({ db }) => {
           const database = await db({ migrated: false });
-          await database.knex.raw('SELECT 1');
+          await checkConnection(database.knex);
           const status = await schemaStatus(database.knex);
           console.log(`Connection to ${redact(database.url)} works.`);
           if (status.unknown.length) throw new Error(`The schema has migrations this airflow-ts does not know: ${status.unknown.join(', ')}`);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { CommandModule } from 'yargs';
 import type { Knex } from 'knex';
 import { migrateToLatest } from '../../db/migrate.ts';
-import { createUser } from '../../db/models/user.ts';
+import { createUser, deleteUser, userExists } from '../../db/models/user.ts';
 import { startWebserver } from '../../webserver/startWebserver.ts';
 import { withRuntime, type GlobalArgs } from '../runtime.ts';
 import { startSchedulerDaemon } from '../schedulerDaemon.ts';
@@ -47,10 +47,10 @@ export const standaloneCommand: CommandModule<GlobalArgs, GlobalArgs> = {
 /** Airflow standalone's admin: created once with a generated password kept in $AIRFLOW_HOME/standalone_admin_password.txt. */
 async function ensureAdmin(knex: Knex, airflowHome: string): Promise<string> {
   const file = path.join(airflowHome, 'standalone_admin_password.txt');
-  const existing = await knex('users').where('username', 'admin').first('id');
+  const existing = await userExists(knex, 'admin');
   if (existing && existsSync(file)) return readFileSync(file, 'utf8').trim();
   const password = randomBytes(12).toString('base64url');
-  if (existing) await knex('users').where('username', 'admin').delete(); // the password file was lost: issue a new one
+  if (existing) await deleteUser(knex, 'admin'); // the password file was lost: issue a new one
   await createUser(knex, { username: 'admin', password, role: 'Admin', firstName: 'Admin', lastName: 'User', email: 'admin@example.com' });
   mkdirSync(airflowHome, { recursive: true });
   writeFileSync(file, `${password}\n`, { mode: 0o600 });

@@ -4,8 +4,9 @@ import { refuseSignalsToParent } from '../../core/parentGuard.ts';
 import { maskOnRead, secretsMasker } from '../../core/secretsMasker.ts';
 import type { SerializedDag } from '../../core/serialize.ts';
 import { buildTaskContext } from '../../core/taskContext.ts';
-import { getSerializedDag } from '../../db/models/serializedDag.ts';
 import { loadVariablesAndConnections } from '../../db/metastoreBackend.ts';
+import { findDagRunAt } from '../../db/models/dagRun.ts';
+import { getSerializedDag } from '../../db/models/serializedDag.ts';
 import { pullXComs } from '../../db/models/xcom.ts';
 import { executeTask } from '../../runner/executeTask.ts';
 import { loadTask } from '../../runner/loadTask.ts';
@@ -59,7 +60,7 @@ export function taskRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           const serialized: SerializedDag = await getSerializedDag(knex, args.dag_id);
           const { dag, task } = await loadTask(serialized.fileloc, args.dag_id, args.task_id);
           const logicalDate = args.logical_date ? parseCliDate(args.logical_date, 'logical_date', config.core.defaultTimezone) : new Date();
-          const run = await knex('dag_run').where({ dag_id: args.dag_id, logical_date: logicalDate }).first();
+          const run = await findDagRunAt(knex, args.dag_id, logicalDate);
           const pushed = new Map<string, unknown>();
           const abort = new AbortController();
           const context = buildTaskContext({

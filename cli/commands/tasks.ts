@@ -1,7 +1,8 @@
 import type { Argv } from 'yargs';
+import { dagRunIds, getDagRun } from '../../db/models/dagRun.ts';
 import { getSerializedDag } from '../../db/models/serializedDag.ts';
-import { getDagRun } from '../../db/models/dagRun.ts';
-import { taskInstanceFields, taskInstancesOfRun } from '../../db/models/taskInstance.ts';
+import { taskInstanceFields, taskInstancesOfRun, taskInstanceState } from '../../db/models/taskInstance.ts';
+import { onlyStates } from '../../services/clearScope.ts';
 import { clearTaskInstances } from '../../services/clearTaskInstances.ts';
 import { outputOption, printRows } from '../output.ts';
 import { parseCliDate } from '../parseDate.ts';
@@ -44,12 +45,7 @@ export function taskCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           .option('map-index', { type: 'number', default: -1 }),
       (args) =>
         withRuntime(args, async ({ db }) => {
-          const ti = await (
-            await db()
-          )
-            .knex('task_instance')
-            .where({ dag_id: args.dag_id, task_id: args.task_id, run_id: args.run_id, map_index: args.mapIndex })
-            .first('state');
+          const ti = await taskInstanceState((await db()).knex, { dagId: args.dag_id, runId: args.run_id, taskId: args.task_id, mapIndex: args.mapIndex });
           if (!ti) throw new Error(`No task instance ${args.dag_id}.${args.task_id} in run '${args.run_id}'`);
           console.log(ti.state ?? 'None');
         }),
@@ -95,11 +91,13 @@ export function taskCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
               throw new Error(`--task-regex: ${(error as Error).message}`, { cause: error });
             }
           }
-          const runsQuery = knex('dag_run').where('dag_id', args.dag_id);
-          if (args.runId) runsQuery.where('run_id', args.runId);
-          if (args.startDate) runsQuery.where('logical_date', '>=', parseCliDate(args.startDate, '--start-date', config.core.defaultTimezone));
-          if (args.endDate) runsQuery.where('logical_date', '<=', parseCliDate(args.endDate, '--end-date', config.core.defaultTimezone));
-          const runIds: string[] = await runsQuery.pluck('run_id');
+          const runIds = await dagRunIds(knex, args.dag_id, {
+            runId: args.runId,
+            logicalDate: {
+              gte: args.startDate ? parseCliDate(args.startDate, '--start-date', config.core.defaultTimezone) : undefined,
+              lte: args.endDate ? parseCliDate(args.endDate, '--end-date', config.core.defaultTimezone) : undefined,
+            },
+          });
           const taskIds = dag.tasks.map((t) => t.taskId).filter((id) => !regex || regex.test(id));
           const request = {
             dag,
@@ -107,7 +105,7 @@ export function taskCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
             taskIds,
             downstream: args.downstream,
             upstream: args.upstream,
-            onlyStates: args.onlyFailed ? ['failed', 'upstream_failed'] : undefined,
+            onlyStates: onlyStates({ onlyFailed: args.onlyFailed, onlyRunning: false }),
             now: new Date(),
           };
           const tis = await clearTaskInstances(knex, { ...request, dryRun: !args.yes });

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { createUser, deleteUser, ROLES, setUserRole, type Role } from '../../db/models/user.ts';
+import { createUser, deleteUser, listUsers, type Role, ROLES, setUserRole } from '../../db/models/user.ts';
 import { outputOption, printRows } from '../output.ts';
 import { withRuntime, type GlobalArgs } from '../runtime.ts';
 
@@ -37,7 +37,7 @@ export function userCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
       (y) => y.option('output', outputOption),
       (args) =>
         withRuntime(args, async ({ db }) => {
-          const users = await (await db()).knex('users').orderBy('username').select('id', 'username', 'email', 'first_name', 'last_name', 'role', 'active');
+          const users = await listUsers((await db()).knex);
           printRows(users, args.output);
         }),
     )

@@ -14,3 +14,13 @@ export async function saveSource(trx: Knex.Transaction, file: string, source: st
     .onConflict('fileloc')
     .merge();
 }
+
+/** The stored source of a DAG file, by its path. */
+export function dagSourceByFileloc(knex: Knex, fileloc: string): Promise<{ source_code: string; last_updated: Date } | undefined> {
+  return knex('dag_code').where('fileloc', fileloc).first('source_code', 'last_updated');
+}
+
+/** The stored source of a DAG file, by the opaque token the API hands out for it. */
+export function dagSourceByToken(knex: Knex, fileToken: string): Promise<{ source_code: string } | undefined> {
+  return knex('dag_code').where('file_token', fileToken).first('source_code');
+}

@@ -5,7 +5,7 @@ import type { SerializedDag } from '../../core/serialize.ts';
 import type { DataInterval } from '../../core/timetables/index.ts';
 import { sqlState, UNIQUE_VIOLATION } from '../pgErrors.ts';
 import type { DagRunRow } from '../rows.ts';
-import { inRange, type DateRange } from './base.ts';
+import { inRange, page, type DateRange, type Sort } from './base.ts';
 import { createTaskInstances } from './taskInstance.ts';
 
 /** The `dag_run` table (Airflow's DagRun): creating, locking and reading runs. State changes go through db/transitions.ts. */
@@ -155,4 +155,95 @@ export function dagRunFields(run: DagRunRow) {
     end_date: run.end_date,
     conf: run.conf,
   };
+}
+
+/** Whether a run with this id exists in the DAG, or in any DAG when `dagId` is undefined. */
+export async function dagRunExists(knex: Knex, dagId: string | undefined, runId: string): Promise<boolean> {
+  const run = await knex('dag_run')
+    .where('run_id', runId)
+    .modify((q) => void (dagId !== undefined && q.where('dag_id', dagId)))
+    .first('id');
+  return Boolean(run);
+}
+
+/** The DAG's run at this logical date. */
+export function findDagRunAt(knex: Knex, dagId: string, logicalDate: Date): Promise<DagRunRow | undefined> {
+  return knex<DagRunRow>('dag_run').where({ dag_id: dagId, logical_date: logicalDate }).first();
+}
+
+/** The DAG's run with the latest logical date. */
+export function latestDagRun(knex: Knex, dagId: string): Promise<DagRunRow | undefined> {
+  return knex<DagRunRow>('dag_run').where('dag_id', dagId).orderBy('logical_date', 'desc').first();
+}
+
+/** The DAG's latest `limit` runs by logical date, newest first. */
+export function latestDagRuns(knex: Knex, dagId: string, limit: number): Promise<DagRunRow[]> {
+  return knex<DagRunRow>('dag_run').where('dag_id', dagId).orderBy('logical_date', 'desc').limit(limit);
+}
+
+/** One page of the DAG's runs, newest first, and how many runs it has. */
+export async function dagRunsPage(knex: Knex, dagId: string, limit: number, offset: number): Promise<{ runs: DagRunRow[]; total: number }> {
+  const [counted] = await knex('dag_run').where('dag_id', dagId).count({ n: '*' });
+  const runs: DagRunRow[] = await knex<DagRunRow>('dag_run').where('dag_id', dagId).orderBy('logical_date', 'desc').limit(limit).offset(offset);
+  return { runs, total: Number(counted?.n ?? 0) };
+}
+
+/** One page of the runs matching the filters, ordered by `sort` then id, and how many match. */
+export function filteredDagRunsPage(
+  knex: Knex,
+  filters: DagRunFilters,
+  sort: Sort,
+  limit: number,
+  offset: number,
+): Promise<{ rows: DagRunRow[]; total: number }> {
+  return page<DagRunRow>(filteredDagRuns(knex, filters), ['*'], (q) => q.orderBy(sort.column, sort.descending ? 'desc' : 'asc').orderBy('id'), limit, offset);
+}
+
+/** The DAG's runs whose logical date is in the range (every run for an empty range), with their logical dates. */
+export function dagRunDatesInRange(knex: Knex, dagId: string, range: DateRange): Promise<{ run_id: string; logical_date: Date }[]> {
+  return filteredDagRuns(knex, { dagIds: [dagId], logicalDate: range }).select('run_id', 'logical_date');
+}
+
+/** The ids of the DAG's runs, only `runId` when given, only those with a logical date in `logicalDate` when given. */
+export function dagRunIds(knex: Knex, dagId: string, where: { runId?: string; logicalDate?: DateRange }): Promise<string[]> {
+  const query = knex('dag_run').where('dag_id', dagId);
+  if (where.runId) query.where('run_id', where.runId);
+  if (where.logicalDate?.gte) query.where('logical_date', '>=', where.logicalDate.gte);
+  if (where.logicalDate?.lte) query.where('logical_date', '<=', where.logicalDate.lte);
+  return query.pluck('run_id');
+}
+
+export interface LatestRunSummary {
+  dag_id: string;
+  run_id: string;
+  state: string;
+  logical_date: Date;
+  start_date: Date | null;
+}
+
+/**
+ * For the DAGs list: the latest run of each DAG, and each DAG's task-instance
+ * counts by state ('none' for none) over its latest `recentRuns` runs.
+ */
+export async function dagRunSummaries(
+  knex: Knex,
+  dagIds: string[],
+  recentRuns: number,
+): Promise<{ latest: LatestRunSummary[]; taskCounts: { dag_id: string; state: string; count: number }[] }> {
+  const ranked = `SELECT id, dag_id, run_id, state, logical_date, start_date,
+      row_number() OVER (PARTITION BY dag_id ORDER BY logical_date DESC, id DESC) AS rn
+    FROM dag_run WHERE dag_id = ANY(?)`;
+  const latest = await knex.raw(`SELECT dag_id, run_id, state, logical_date, start_date FROM (${ranked}) r WHERE rn = 1`, [dagIds]);
+  const counted = await knex.raw(
+    `SELECT r.dag_id, COALESCE(ti.state, 'none') AS state, count(*)::int AS count
+       FROM (${ranked}) r JOIN task_instance ti ON ti.dag_id = r.dag_id AND ti.run_id = r.run_id
+      WHERE r.rn <= ? GROUP BY 1, 2`,
+    [dagIds, recentRuns],
+  );
+  return { latest: latest.rows, taskCounts: counted.rows };
+}
+
+/** The DAG's runs with these ids, by logical date. */
+export function dagRunsByIds(knex: Knex, dagId: string, runIds: readonly string[]): Promise<DagRunRow[]> {
+  return knex<DagRunRow>('dag_run').where('dag_id', dagId).whereIn('run_id', runIds).orderBy('logical_date');
 }

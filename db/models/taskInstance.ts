@@ -5,7 +5,7 @@ import type { SerializedDag } from '../../core/serialize.ts';
 import { UNFINISHED_TI_STATES, type TiState } from '../../core/state.ts';
 import type { TaskInstanceRow } from '../rows.ts';
 import { transitionTaskInstances } from '../transitions.ts';
-import { inRange, inStates, type DateRange } from './base.ts';
+import { inRange, inStates, page, type DateRange } from './base.ts';
 
 /**
  * The `task_instance` table (Airflow's TaskInstance): creating and reading task
@@ -190,4 +190,50 @@ export function taskInstanceFields(ti: TaskInstanceRow) {
     end_date: ti.end_date,
     duration: ti.duration,
   };
+}
+
+/** Whether the run has a task instance of this task (any map index). */
+export async function taskInstanceExists(knex: Knex, key: { dagId: string; runId: string; taskId: string }): Promise<boolean> {
+  return Boolean(await knex('task_instance').where({ dag_id: key.dagId, run_id: key.runId, task_id: key.taskId }).first('id'));
+}
+
+/** A task instance's state (null for none), or undefined when there is no such task instance. */
+export async function taskInstanceState(
+  knex: Knex,
+  key: { dagId: string; runId: string; taskId: string; mapIndex: number },
+): Promise<{ state: TiState } | undefined> {
+  return knex('task_instance').where({ dag_id: key.dagId, task_id: key.taskId, run_id: key.runId, map_index: key.mapIndex }).first('state');
+}
+
+/** One page of the task instances matching the filters (with their runs' logical dates), in listing order, and how many match. */
+export function filteredTaskInstancesPage(
+  knex: Knex,
+  filters: TaskInstanceFilters,
+  limit: number,
+  offset: number,
+): Promise<{ rows: TaskInstanceWithDate[]; total: number }> {
+  return page<TaskInstanceWithDate>(filteredTaskInstances(knex, filters), TASK_INSTANCE_COLUMNS, orderTaskInstances, limit, offset);
+}
+
+export interface TiCellRow {
+  run_id: string;
+  task_id: string;
+  state: TiState;
+  try_number: number;
+  duration: number | null;
+}
+
+/** Every task instance (map index -1) of the given runs, in one query: what the grid and graph show. */
+export function taskInstanceCellsOfRuns(knex: Knex, dagId: string, runIds: readonly string[]): Promise<TiCellRow[]> {
+  if (runIds.length === 0) return Promise.resolve([]);
+  return knex('task_instance')
+    .where('dag_id', dagId)
+    .whereIn('run_id', runIds)
+    .where('map_index', -1)
+    .select('run_id', 'task_id', 'state', 'try_number', 'duration');
+}
+
+/** The state of every task instance of the given runs, by run and id. */
+export function taskStatesOfRuns(knex: Knex, dagId: string, runIds: readonly string[]): Promise<{ run_id: string; task_id: string; state: TiState }[]> {
+  return knex('task_instance').where('dag_id', dagId).whereIn('run_id', runIds).orderBy(['run_id', 'id']).select('run_id', 'task_id', 'state');
 }

@@ -64,3 +64,15 @@ export async function setUserRole(knex: Knex, username: string, role: Role): Pro
 export async function recordLogin(knex: Knex, userId: number, at: Date): Promise<void> {
   await knex('users').where('id', userId).update({ last_login: at });
 }
+
+/** Every user (active or not) without the password hash, by username. */
+export function listUsers(
+  knex: Knex,
+): Promise<{ id: number; username: string; email: string; first_name: string; last_name: string; role: string; active: boolean }[]> {
+  return knex('users').orderBy('username').select('id', 'username', 'email', 'first_name', 'last_name', 'role', 'active');
+}
+
+/** Whether a user (active or not) has this username. */
+export async function userExists(knex: Knex, username: string): Promise<boolean> {
+  return Boolean(await knex('users').where('username', username).first('id'));
+}

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { XComTooLargeError } from '../../core/errors.ts';
+import { page } from './base.ts';
 
 export const RETURN_VALUE = 'return_value';
 
@@ -98,3 +99,26 @@ export const XCOM_LIST_COLUMNS = [
   'x.timestamp',
   'dr.logical_date as execution_date',
 ];
+
+/** A task instance's XComs, by key. */
+export function xcomsOfTaskInstance(
+  knex: Knex,
+  key: { dagId: string; runId: string; taskId: string; mapIndex: number },
+): Promise<{ key: string; value: unknown; timestamp: Date }[]> {
+  return knex('xcom')
+    .where({ dag_id: key.dagId, run_id: key.runId, task_id: key.taskId, map_index: key.mapIndex })
+    .orderBy('key')
+    .select('key', 'value', 'timestamp');
+}
+
+/** One page of the XComs matching the filters (without values), by run date, DAG, task, map index and key, and how many match. */
+export function filteredXComsPage(knex: Knex, filters: XComFilters, limit: number, offset: number): Promise<{ rows: XComRow[]; total: number }> {
+  const byDateTaskKey = (q: Knex.QueryBuilder) =>
+    q.orderBy([{ column: 'dr.logical_date' }, { column: 'x.dag_id' }, { column: 'x.task_id' }, { column: 'x.map_index' }, { column: 'x.key' }]);
+  return page<XComRow>(filteredXComs(knex, filters), XCOM_LIST_COLUMNS, byDateTaskKey, limit, offset);
+}
+
+/** The one XCom the filters name, with its value. */
+export function findXCom(knex: Knex, filters: Required<XComFilters>): Promise<XComRow | undefined> {
+  return filteredXComs(knex, filters).first(...XCOM_LIST_COLUMNS, 'x.value');
+}

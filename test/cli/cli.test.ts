@@ -105,6 +105,20 @@ describe('airflow CLI', () => {
     expect(dot.stdout).toContain('"start" -> "end";');
   });
 
+  it('users list shows every user by username, without the password hash', async () => {
+    expect((await airflow('users', 'create', '-u', 'zed', '-p', 'zed-password-1', '-r', 'Viewer', '-e', 'zed@example.com')).code).toBe(0);
+    expect((await airflow('users', 'create', '-u', 'amy', '-p', 'amy-password-1', '-r', 'Op')).code).toBe(0);
+    const listed = await airflow('users', 'list', '-o', 'json');
+    expect(listed.code, listed.stderr).toBe(0);
+    const rows = JSON.parse(listed.stdout) as Record<string, unknown>[];
+    expect(rows.map((r) => [r.username, r.role, r.active])).toEqual([
+      ['amy', 'Op', true],
+      ['zed', 'Viewer', true],
+    ]);
+    expect(Object.keys(rows[1]!).sort()).toEqual(['active', 'email', 'first_name', 'id', 'last_name', 'role', 'username']);
+    expect(rows[1]!.email).toBe('zed@example.com');
+  });
+
   it('config get-value and list show effective values in Airflow spelling', async () => {
     const value = await airflow('config', 'get-value', 'core', 'dags_folder');
     expect(value.stdout.trim()).toBe(dags);

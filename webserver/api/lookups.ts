@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { SerializedDag } from '../../core/serialize.ts';
 import { dagExists } from '../../db/models/dag.ts';
-import { findDagRun } from '../../db/models/dagRun.ts';
+import { dagRunExists, findDagRun } from '../../db/models/dagRun.ts';
 import { getSerializedDag } from '../../db/models/serializedDag.ts';
 import type { DagRunRow } from '../../db/rows.ts';
 import { notFound } from './problems.ts';
@@ -10,11 +10,8 @@ import { notFound } from './problems.ts';
 export async function checkDagAndRun(knex: Knex, dagId: string, runId: string): Promise<void> {
   if (dagId !== '~' && !(await dagExists(knex, dagId))) throw notFound(`DAG '${dagId}' not found`);
   if (runId === '~') return;
-  const run = await knex('dag_run')
-    .where('run_id', runId)
-    .modify((q) => void (dagId !== '~' && q.where('dag_id', dagId)))
-    .first('id');
-  if (!run) throw notFound(dagId === '~' ? `No DAG has a run '${runId}'` : `DAG '${dagId}' has no run '${runId}'`);
+  if (!(await dagRunExists(knex, dagId === '~' ? undefined : dagId, runId)))
+    throw notFound(dagId === '~' ? `No DAG has a run '${runId}'` : `DAG '${dagId}' has no run '${runId}'`);
 }
 
 /** The serialized DAG and its run; 404 for either. */

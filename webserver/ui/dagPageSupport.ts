@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Knex } from 'knex';
 import type { SerializedDag } from '../../core/serialize.ts';
-import type { DagRow } from '../../db/models/dag.ts';
+import { type DagRow, getDagWithSerialized } from '../../db/models/dag.ts';
 import { allows } from '../api/auth.ts';
 import { sessionOf } from './session.ts';
 
@@ -24,10 +24,8 @@ export type DagRowFull = DagRow & {
 
 /** The DAG row and its serialized form, or null when either is missing (not parsed yet, or deleted). */
 export async function loadDag(knex: Knex, dagId: string): Promise<{ row: DagRowFull; dag: SerializedDag } | null> {
-  const found = await knex('dag as d').join('serialized_dag as s', 's.dag_id', 'd.dag_id').where('d.dag_id', dagId).first('d.*', 's.data');
-  if (!found) return null;
-  const { data, ...row } = found;
-  return { row: row as DagRowFull, dag: data as SerializedDag };
+  const found = await getDagWithSerialized(knex, dagId);
+  return found ? { row: found.row as DagRowFull, dag: found.dag } : null;
 }
 
 const enc = encodeURIComponent;

@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import type { SerializedDag } from '../../core/serialize.ts';
 import type { DagRunState, TiState } from '../../core/state.ts';
+import { latestDagRuns } from '../../db/models/dagRun.ts';
+import { taskInstanceCellsOfRuns, type TiCellRow } from '../../db/models/taskInstance.ts';
 import type { DagRunRow } from '../../db/rows.ts';
 
 /**
@@ -66,26 +68,7 @@ export function isActiveRun(state: string): boolean {
 
 /** The latest `numRuns` runs of the DAG by logical date, oldest first. */
 export async function latestRuns(knex: Knex, dagId: string, numRuns: number): Promise<DagRunRow[]> {
-  const rows: DagRunRow[] = await knex<DagRunRow>('dag_run').where('dag_id', dagId).orderBy('logical_date', 'desc').limit(numRuns);
-  return rows.reverse();
-}
-
-export interface TiCellRow {
-  run_id: string;
-  task_id: string;
-  state: TiState;
-  try_number: number;
-  duration: number | null;
-}
-
-/** Every task instance (map index -1) of the given runs, in one query. */
-export function taskInstancesOfRuns(knex: Knex, dagId: string, runIds: readonly string[]): Promise<TiCellRow[]> {
-  if (runIds.length === 0) return Promise.resolve([]);
-  return knex('task_instance')
-    .where('dag_id', dagId)
-    .whereIn('run_id', runIds)
-    .where('map_index', -1)
-    .select('run_id', 'task_id', 'state', 'try_number', 'duration');
+  return (await latestDagRuns(knex, dagId, numRuns)).reverse();
 }
 
 /**
@@ -129,7 +112,7 @@ export function buildGrid(dag: SerializedDag, runs: readonly DagRunRow[], tis: r
 
 export async function loadGrid(knex: Knex, dag: SerializedDag, numRuns: number, now: Date): Promise<GridModel> {
   const runs = await latestRuns(knex, dag.dagId, numRuns);
-  const tis = await taskInstancesOfRuns(
+  const tis = await taskInstanceCellsOfRuns(
     knex,
     dag.dagId,
     runs.map((r) => r.run_id),

@@ -5,9 +5,10 @@ import { DagNotFoundError } from '../../../core/errors.ts';
 import type { SerializedParam } from '../../../core/param.ts';
 import type { SerializedDag, SerializedTask } from '../../../core/serialize.ts';
 import { pgText, sortFrom } from '../../../db/models/base.ts';
+import { getDagWithSerialized } from '../../../db/models/dag.ts';
 import { defineRoute, queryList } from '../defineRoute.ts';
+import { dagJson } from '../mappers/dag.ts';
 import { badRequest, notFound } from '../problems.ts';
-import { dagJson } from './dags.ts';
 
 /**
  * GET /dags/{dag_id}/details and the DAG's tasks, built from the serialized
@@ -113,10 +114,9 @@ export function dagDetailJson(row: Record<string, any>, dag: SerializedDag, conf
 
 /** The DAG row and its serialized form; a DAG not (yet) serialized is not found, as in Airflow's DagBag. */
 async function loadDag(knex: Knex, dagId: string): Promise<{ row: Record<string, any>; dag: SerializedDag }> {
-  const row = await knex('dag as d').join('serialized_dag as s', 's.dag_id', 'd.dag_id').where('d.dag_id', dagId).first('d.*', 's.data');
-  if (!row) throw new DagNotFoundError(dagId);
-  const { data, ...dagRow } = row;
-  return { row: dagRow, dag: data as SerializedDag };
+  const found = await getDagWithSerialized(knex, dagId);
+  if (!found) throw new DagNotFoundError(dagId);
+  return found;
 }
 
 type Scalar = string | number | boolean | null;

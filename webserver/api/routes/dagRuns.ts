@@ -1,8 +1,7 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { isoOrNull } from '../../../core/isoDate.ts';
-import { page, sortFrom } from '../../../db/models/base.ts';
-import { filteredDagRuns, findDagRun, type DagRunFilters } from '../../../db/models/dagRun.ts';
+import { sortFrom } from '../../../db/models/base.ts';
+import { type DagRunFilters, filteredDagRunsPage, findDagRun } from '../../../db/models/dagRun.ts';
 import { getSerializedDag } from '../../../db/models/serializedDag.ts';
 import type { DagRunRow } from '../../../db/rows.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
@@ -10,31 +9,12 @@ import { deleteDagRun } from '../../../services/deleteDagRun.ts';
 import { setDagRunState } from '../../../services/setDagRunState.ts';
 import { triggerDagRun } from '../../../services/triggerDagRun.ts';
 import { defineRoute, pagination, Reply } from '../defineRoute.ts';
-import { badRequest, notFound } from '../problems.ts';
 import { checkDagAndRun, dagAndRun } from '../lookups.ts';
+import { dagRunJson } from '../mappers/dagRun.ts';
 import { taskInstanceJson } from '../mappers/taskInstance.ts';
+import { badRequest, notFound } from '../problems.ts';
 import { batchBody, dagParams, runParams, runState, triggerBody } from '../schemas/dagRuns.ts';
 import { dateRangeFields, dateRanges, queryArray } from '../schemas/fields.ts';
-
-/** Airflow's DAGRun object. */
-export function dagRunJson(run: DagRunRow) {
-  return {
-    dag_run_id: run.run_id,
-    dag_id: run.dag_id,
-    logical_date: isoOrNull(run.logical_date),
-    execution_date: isoOrNull(run.logical_date),
-    start_date: isoOrNull(run.start_date),
-    end_date: isoOrNull(run.end_date),
-    data_interval_start: isoOrNull(run.data_interval_start),
-    data_interval_end: isoOrNull(run.data_interval_end),
-    last_scheduling_decision: isoOrNull(run.last_scheduling_decision),
-    run_type: run.run_type,
-    state: run.state,
-    external_trigger: run.external_trigger,
-    conf: run.conf,
-    note: run.note,
-  };
-}
 
 /** order_by values (Airflow's names) and their columns; prefix - for descending. */
 const ORDERABLE: Record<string, string> = {
@@ -50,13 +30,8 @@ const ORDERABLE: Record<string, string> = {
   external_trigger: 'external_trigger',
 };
 
-function ordering(orderBy: string | undefined): (q: Knex.QueryBuilder) => Knex.QueryBuilder {
-  const sort = sortFrom(orderBy, ORDERABLE, 'id');
-  return (q) => q.orderBy(sort.column, sort.descending ? 'desc' : 'asc').orderBy('id');
-}
-
 async function listDagRuns(knex: Knex, filters: DagRunFilters, orderBy: string | undefined, limit: number, offset: number) {
-  const { rows, total } = await page<DagRunRow>(filteredDagRuns(knex, filters), ['*'], ordering(orderBy), limit, offset);
+  const { rows, total } = await filteredDagRunsPage(knex, filters, sortFrom(orderBy, ORDERABLE, 'id'), limit, offset);
   return { dag_runs: rows.map(dagRunJson), total_entries: total };
 }
 

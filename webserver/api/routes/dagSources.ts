@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { pgText } from '../../../db/models/base.ts';
+import { dagSourceByToken } from '../../../db/models/dagCode.ts';
 import { defineRoute, Reply } from '../defineRoute.ts';
 import { ApiProblem, notFound } from '../problems.ts';
 
@@ -20,7 +21,7 @@ export const dagSourcesRoutes = [
     params: z.object({ file_token: pgText }),
     responses: { 404: 'No DAG file has this token', 406: 'The Accept header allows neither application/json nor text/plain' },
     handler: async ({ params, req }, { knex }) => {
-      const row: { source_code: string } | undefined = await knex('dag_code').where('file_token', params.file_token).first('source_code');
+      const row = await dagSourceByToken(knex, params.file_token);
       if (!row) throw notFound(`No DAG source for file token '${params.file_token}'`);
       const type = req.accepts(['application/json', 'text/plain']);
       if (type === 'text/plain') return new Reply(200, row.source_code, 'text/plain');

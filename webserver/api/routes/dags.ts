@@ -1,58 +1,12 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { DagNotFoundError } from '../../../core/errors.ts';
-import { isoOrNull } from '../../../core/isoDate.ts';
-import type { SerializedDag } from '../../../core/serialize.ts';
 import { sortFrom } from '../../../db/models/base.ts';
-import { fileToken } from '../../../db/models/dagCode.ts';
-import { filteredDags, setPaused } from '../../../db/models/dag.ts';
+import { dagRowsByIds, filteredDagIds, filteredDagsPage, getDagRow as findDagRow, setPaused } from '../../../db/models/dag.ts';
 import { deleteDagMetadata } from '../../../services/deleteDag.ts';
 import { defineRoute, pagination, queryBool, queryList, Reply } from '../defineRoute.ts';
+import { dagJson } from '../mappers/dag.ts';
 import { badRequest } from '../problems.ts';
-
-/** Airflow's DAG object. */
-export function dagJson(row: Record<string, any>) {
-  return {
-    dag_id: row.dag_id,
-    dag_display_name: row.dag_id,
-    root_dag_id: null,
-    is_paused: row.is_paused,
-    is_active: row.is_active,
-    is_subdag: false,
-    last_parsed_time: isoOrNull(row.last_parsed_time),
-    last_pickled: null,
-    last_expired: null,
-    scheduler_lock: null,
-    pickle_id: null,
-    default_view: 'grid',
-    fileloc: row.fileloc,
-    file_token: fileToken(row.fileloc),
-    owners: String(row.owners ?? '')
-      .split(',')
-      .map((o) => o.trim())
-      .filter(Boolean),
-    description: row.description,
-    schedule_interval: scheduleInterval(row.schedule),
-    timetable_description: row.timetable_summary,
-    tags: (row.tags as string[]).map((name) => ({ name })),
-    max_active_tasks: row.max_active_tasks,
-    max_active_runs: row.max_active_runs,
-    has_task_concurrency_limits: false,
-    has_import_errors: row.has_import_errors,
-    next_dagrun: isoOrNull(row.next_dagrun),
-    next_dagrun_data_interval_start: isoOrNull(row.next_dagrun_data_interval_start),
-    next_dagrun_data_interval_end: isoOrNull(row.next_dagrun_data_interval_end),
-    next_dagrun_create_after: isoOrNull(row.next_dagrun_create_after),
-  };
-}
-
-/** Airflow's ScheduleInterval: a cron expression or a TimeDelta, tagged with __type. */
-function scheduleInterval(schedule: SerializedDag['schedule']) {
-  if (schedule === null || schedule === undefined) return null;
-  if (typeof schedule === 'string') return { __type: 'CronExpression', value: schedule };
-  const seconds = Math.floor(schedule.everyMs / 1000);
-  return { __type: 'TimeDelta', days: Math.floor(seconds / 86_400), seconds: seconds % 86_400, microseconds: (schedule.everyMs % 1000) * 1000 };
-}
 
 /** order_by values and their columns; prefix - for descending. */
 const ORDERABLE: Record<string, string> = {
@@ -82,7 +36,7 @@ function checkMask(mask: string[] | undefined): void {
 }
 
 async function getDagRow(knex: Knex, dagId: string) {
-  const row = await knex('dag').where('dag_id', dagId).first();
+  const row = await findDagRow(knex, dagId);
   if (!row) throw new DagNotFoundError(dagId);
   return row;
 }
@@ -98,13 +52,8 @@ export const dagRoutes = [
     handler: async ({ query }, { knex }) => {
       const filters = { tags: query.tags, onlyActive: query.only_active, paused: query.paused, pattern: query.dag_id_pattern };
       const sort = sortFrom(query.order_by, ORDERABLE, 'dag_id');
-      const [counted] = await filteredDags(knex, filters).count({ n: '*' });
-      const rows = await filteredDags(knex, filters)
-        .orderBy(sort.column, sort.descending ? 'desc' : 'asc')
-        .orderBy('dag_id')
-        .limit(query.limit)
-        .offset(query.offset);
-      return { dags: rows.map(dagJson), total_entries: Number(counted?.n ?? 0) };
+      const { rows, total } = await filteredDagsPage(knex, filters, sort, query.limit, query.offset);
+      return { dags: rows.map(dagJson), total_entries: total };
     },
   }),
   defineRoute({
@@ -117,13 +66,9 @@ export const dagRoutes = [
     body: patchBody,
     handler: async ({ query, body }, { knex }) => {
       checkMask(query.update_mask);
-      const ids: string[] = await filteredDags(knex, { tags: query.tags, onlyActive: query.only_active, pattern: query.dag_id_pattern })
-        .orderBy('dag_id')
-        .limit(query.limit)
-        .offset(query.offset)
-        .pluck('dag_id');
+      const ids = await filteredDagIds(knex, { tags: query.tags, onlyActive: query.only_active, pattern: query.dag_id_pattern }, query.limit, query.offset);
       for (const dagId of ids) await setPaused(knex, dagId, body.is_paused);
-      const rows = await knex('dag').whereIn('dag_id', ids).orderBy('dag_id');
+      const rows = await dagRowsByIds(knex, ids);
       return { dags: rows.map(dagJson), total_entries: rows.length };
     },
   }),

@@ -1,23 +1,13 @@
 import type { Knex } from 'knex';
 import { z } from 'zod';
-import { IllegalStateTransitionError } from '../../../core/errors.ts';
 import type { SerializedDag } from '../../../core/serialize.ts';
-import { filteredDagRuns, findDagRun } from '../../../db/models/dagRun.ts';
-import {
-  filteredTaskInstances,
-  findTaskInstance,
-  orderTaskInstances,
-  TASK_INSTANCE_COLUMNS,
-  type TaskInstanceFilters,
-  type TaskInstanceWithDate,
-} from '../../../db/models/taskInstance.ts';
-import { page, type DateRange } from '../../../db/models/base.ts';
+import { findDagRun, findDagRunAt } from '../../../db/models/dagRun.ts';
 import { getSerializedDag } from '../../../db/models/serializedDag.ts';
-import { tiStatesLeadingTo } from '../../../db/transitions.ts';
-import type { DagRunRow } from '../../../db/rows.ts';
+import { filteredTaskInstancesPage, findTaskInstance, type TaskInstanceFilters } from '../../../db/models/taskInstance.ts';
 import { decodeLogToken, encodeLogToken, LOG_CHUNK_BYTES, readTryLog } from '../../../logging/taskLogReader.ts';
+import { onlyStates, runsToClear } from '../../../services/clearScope.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
-import { markTaskInstances } from '../../../services/markTaskInstances.ts';
+import { assertMarkable, markTaskInstances } from '../../../services/markTaskInstances.ts';
 import { defineRoute, queryBool, queryInt, Reply } from '../defineRoute.ts';
 import { checkDagAndRun, dagAndRun } from '../lookups.ts';
 import { taskInstanceJson, taskInstanceReference } from '../mappers/taskInstance.ts';
@@ -28,7 +18,7 @@ import { batchBody, clearBody, listQuery, markState, runParams, tiParams, update
 /** The task-instance routes: listing, getting, marking, clearing and a try's log. */
 
 async function listTaskInstances(knex: Knex, filters: TaskInstanceFilters, limit: number, offset: number) {
-  const { rows, total } = await page<TaskInstanceWithDate>(filteredTaskInstances(knex, filters), TASK_INSTANCE_COLUMNS, orderTaskInstances, limit, offset);
+  const { rows, total } = await filteredTaskInstancesPage(knex, filters, limit, offset);
   return { task_instances: rows.map(taskInstanceJson), total_entries: total };
 }
 
@@ -49,27 +39,6 @@ function checkTasks(dag: SerializedDag, taskIds: readonly string[]): void {
   const known = new Set(dag.tasks.map((t) => t.taskId));
   const unknown = taskIds.filter((id) => !known.has(id));
   if (unknown.length) throw notFound(`DAG '${dag.dagId}' has no task ${unknown.map((id) => `'${id}'`).join(', ')}`);
-}
-
-/** The runs a clear covers, with their logical dates: dag_run_id's run (or start_date..end_date), widened by include_past / include_future. */
-async function runsToClear(knex: Knex, dagId: string, body: z.infer<typeof clearBody>): Promise<Map<string, Date>> {
-  let range: DateRange = { gte: body.start_date, lte: body.end_date };
-  if (body.dag_run_id) {
-    const run = await findDagRun(knex, dagId, body.dag_run_id);
-    if (!run) throw notFound(`DAG '${dagId}' has no run '${body.dag_run_id}'`);
-    range = { gte: run.logical_date, lte: run.logical_date };
-  }
-  if (body.include_past) range.gte = undefined;
-  if (body.include_future) range.lte = undefined;
-  const runs: { run_id: string; logical_date: Date }[] = await filteredDagRuns(knex, { dagIds: [dagId], logicalDate: range }).select('run_id', 'logical_date');
-  return new Map(runs.map((r) => [r.run_id, r.logical_date]));
-}
-
-/** As Airflow: only_failed keeps failed and upstream_failed, only_running keeps running; both keep nothing. */
-function onlyStates(body: { only_failed: boolean; only_running: boolean }): string[] | undefined {
-  if (body.only_failed && body.only_running) return [];
-  if (body.only_failed) return ['failed', 'upstream_failed'];
-  return body.only_running ? ['running'] : undefined;
 }
 
 function byDateAndTask<T extends { execution_date: Date; task_id: string; map_index: number }>(rows: T[]): T[] {
@@ -150,9 +119,7 @@ export const taskInstancesRoutes = [
     handler: async ({ params, body }, { knex, now }) => {
       const ti = await findTaskInstance(knex, tiKey(params));
       if (!ti) throw notFound(`No task instance '${params.task_id}' in run '${params.dag_run_id}' of DAG '${params.dag_id}'`);
-      if (ti.state !== body.new_state && !tiStatesLeadingTo(body.new_state).includes(ti.state)) {
-        throw new IllegalStateTransitionError(`task instance ${ti.dag_id}.${ti.task_id}`, ti.state, body.new_state);
-      }
+      assertMarkable(ti, body.new_state);
       if (!body.dry_run && ti.state !== body.new_state) {
         const { dag, run } = await dagAndRun(knex, params.dag_id, params.dag_run_id);
         await markTaskInstances(knex, { dag, run, taskIds: [ti.task_id], mapIndex: ti.map_index, state: body.new_state, dryRun: false, now: now() });
@@ -207,14 +174,20 @@ export const taskInstancesRoutes = [
       if (body.task_ids) checkTasks(dag, body.task_ids);
       if (!body.reset_dag_runs)
         throw badRequest('reset_dag_runs=false is not supported: clearing always sends finished runs back to queued so their cleared tasks run again');
-      const dates = await runsToClear(knex, dag.dagId, body);
+      const dates = await runsToClear(knex, dag.dagId, {
+        runId: body.dag_run_id,
+        start: body.start_date,
+        end: body.end_date,
+        includePast: body.include_past,
+        includeFuture: body.include_future,
+      });
       const tis = await clearTaskInstances(knex, {
         dag,
         runIds: [...dates.keys()],
         taskIds: body.task_ids ?? dag.tasks.map((t) => t.taskId),
         upstream: body.include_upstream,
         downstream: body.include_downstream,
-        onlyStates: onlyStates(body),
+        onlyStates: onlyStates({ onlyFailed: body.only_failed, onlyRunning: body.only_running }),
         dryRun: body.dry_run,
         now: now(),
       });
@@ -234,9 +207,7 @@ export const taskInstancesRoutes = [
     handler: async ({ params, body }, { knex, now }) => {
       const dag = await getSerializedDag(knex, params.dag_id);
       checkTasks(dag, [body.task_id]);
-      const run = body.dag_run_id
-        ? await findDagRun(knex, dag.dagId, body.dag_run_id)
-        : await knex<DagRunRow>('dag_run').where({ dag_id: dag.dagId, logical_date: body.execution_date! }).first();
+      const run = body.dag_run_id ? await findDagRun(knex, dag.dagId, body.dag_run_id) : await findDagRunAt(knex, dag.dagId, body.execution_date!);
       if (!run) throw notFound(`DAG '${dag.dagId}' has no run ${body.dag_run_id ? `'${body.dag_run_id}'` : `at ${body.execution_date!.toISOString()}`}`);
       const marked = await markTaskInstances(knex, {
         dag,

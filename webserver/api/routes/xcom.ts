@@ -2,12 +2,12 @@ import type { Knex } from 'knex';
 import { z } from 'zod';
 import { fernetFor } from '../../../core/crypto/fernetKey.ts';
 import { isoOrNull } from '../../../core/isoDate.ts';
-import { filteredXComs, XCOM_LIST_COLUMNS, type XComRow } from '../../../db/models/xcom.ts';
-import { page } from '../../../db/models/base.ts';
 import { loadSecretsMasker } from '../../../db/metastoreBackend.ts';
+import { taskInstanceExists } from '../../../db/models/taskInstance.ts';
+import { filteredXComsPage, findXCom, type XComRow } from '../../../db/models/xcom.ts';
 import { defineRoute, pagination, queryBool, queryInt } from '../defineRoute.ts';
-import { notFound } from '../problems.ts';
 import { checkDagAndRun } from '../lookups.ts';
+import { notFound } from '../problems.ts';
 import { dbText } from '../schemas/fields.ts';
 
 /** Airflow's XComCollectionItem (no value: values can be large). */
@@ -39,12 +39,9 @@ const tiParams = z.object({ dag_id: dbText, dag_run_id: dbText, task_id: dbText 
 async function checkIds(knex: Knex, params: z.infer<typeof tiParams>): Promise<void> {
   await checkDagAndRun(knex, params.dag_id, params.dag_run_id);
   if (params.dag_id === '~' || params.dag_run_id === '~' || params.task_id === '~') return;
-  const ti = await knex('task_instance').where({ dag_id: params.dag_id, run_id: params.dag_run_id, task_id: params.task_id }).first('id');
-  if (!ti) throw notFound(`No task instance '${params.task_id}' in run '${params.dag_run_id}' of DAG '${params.dag_id}'`);
+  if (!(await taskInstanceExists(knex, { dagId: params.dag_id, runId: params.dag_run_id, taskId: params.task_id })))
+    throw notFound(`No task instance '${params.task_id}' in run '${params.dag_run_id}' of DAG '${params.dag_id}'`);
 }
-
-const byDateTaskKey = (q: Knex.QueryBuilder) =>
-  q.orderBy([{ column: 'dr.logical_date' }, { column: 'x.dag_id' }, { column: 'x.task_id' }, { column: 'x.map_index' }, { column: 'x.key' }]);
 
 export const xcomRoutes = [
   defineRoute({
@@ -69,7 +66,7 @@ export const xcomRoutes = [
         mapIndex: query.map_index,
         key: query.xcom_key,
       };
-      const { rows, total } = await page<XComRow>(filteredXComs(knex, filters), XCOM_LIST_COLUMNS, byDateTaskKey, query.limit, query.offset);
+      const { rows, total } = await filteredXComsPage(knex, filters, query.limit, query.offset);
       return { xcom_entries: rows.map(xcomJson), total_entries: total };
     },
   }),
@@ -83,13 +80,13 @@ export const xcomRoutes = [
     query: z.object({ map_index: queryInt(-1, 1_000_000, -1), deserialize: queryBool, stringify: queryBool }),
     responses: { 404: 'XCom entry not found' },
     handler: async ({ params, query }, { knex, config, logger }) => {
-      const row: XComRow | undefined = await filteredXComs(knex, {
+      const row = await findXCom(knex, {
         dagId: params.dag_id,
         runId: params.dag_run_id,
         taskId: params.task_id,
         mapIndex: query.map_index,
         key: params.xcom_key,
-      }).first(...XCOM_LIST_COLUMNS, 'x.value');
+      });
       if (!row)
         throw notFound(
           `No XCom '${params.xcom_key}' for task '${params.task_id}' (map index ${query.map_index}) in run '${params.dag_run_id}' of DAG '${params.dag_id}'`,

@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { Knex } from 'knex';
-import { filteredDags, setPaused } from '../../../db/models/dag.ts';
+import { activeDagTags, countDagsByPaused, dagListRows, setPaused } from '../../../db/models/dag.ts';
+import { dagRunSummaries } from '../../../db/models/dagRun.ts';
 import { listImportErrors } from '../../../db/models/importError.ts';
 import { requireUiPermission, type UiPages } from '../router.ts';
 import { can, dagPath, pageNumber, pager, problemOf, queryText, queryTexts, renderError } from './listShared.ts';
@@ -70,18 +71,9 @@ async function runSummaries(knex: Knex, dagIds: string[]) {
   const lastRun = new Map<string, RunSummary>();
   const taskCounts = new Map<string, { state: string; count: number }[]>();
   if (dagIds.length === 0) return { lastRun, taskCounts };
-  const ranked = `SELECT id, dag_id, run_id, state, logical_date, start_date,
-      row_number() OVER (PARTITION BY dag_id ORDER BY logical_date DESC, id DESC) AS rn
-    FROM dag_run WHERE dag_id = ANY(?)`;
-  const latest = await knex.raw(`SELECT dag_id, run_id, state, logical_date, start_date FROM (${ranked}) r WHERE rn = 1`, [dagIds]);
-  for (const row of latest.rows as (RunSummary & { dag_id: string })[]) lastRun.set(row.dag_id, row);
-  const counted = await knex.raw(
-    `SELECT r.dag_id, COALESCE(ti.state, 'none') AS state, count(*)::int AS count
-       FROM (${ranked}) r JOIN task_instance ti ON ti.dag_id = r.dag_id AND ti.run_id = r.run_id
-      WHERE r.rn <= ? GROUP BY 1, 2`,
-    [dagIds, RECENT_RUNS],
-  );
-  for (const row of counted.rows as { dag_id: string; state: string; count: number }[]) {
+  const { latest, taskCounts: counted } = await dagRunSummaries(knex, dagIds, RECENT_RUNS);
+  for (const row of latest) lastRun.set(row.dag_id, row);
+  for (const row of counted) {
     const list = taskCounts.get(row.dag_id) ?? [];
     list.push({ state: row.state, count: row.count });
     taskCounts.set(row.dag_id, list);
@@ -110,26 +102,16 @@ export const dagListPages: UiPages = (router, { knex, logger }) => {
   router.get('/', async (req, res) => {
     const filters = filtersOf(req);
     const base = { tags: filters.tags, onlyActive: true, pattern: filters.search || undefined };
-    const counts = (await filteredDags(knex, base).first(
-      knex.raw('count(*)::int AS "all"'),
-      knex.raw('(count(*) FILTER (WHERE NOT is_paused))::int AS active'),
-      knex.raw('(count(*) FILTER (WHERE is_paused))::int AS paused'),
-    )) as Record<Status, number>;
+    const counts: Record<Status, number> = await countDagsByPaused(knex, base);
     const paused = filters.status === 'all' ? undefined : filters.status === 'paused';
     const page = pager(filters.page, counts[filters.status], DAG_LIST_PAGE_SIZE);
     filters.page = page.page;
-    const dags = await filteredDags(knex, { ...base, paused })
-      .orderBy('dag_id')
-      .limit(DAG_LIST_PAGE_SIZE)
-      .offset((page.page - 1) * DAG_LIST_PAGE_SIZE)
-      .select('dag_id', 'is_paused', 'owners', 'description', 'tags', 'timetable_summary', 'next_dagrun', 'has_import_errors');
+    const dags = await dagListRows(knex, { ...base, paused }, DAG_LIST_PAGE_SIZE, (page.page - 1) * DAG_LIST_PAGE_SIZE);
     const { lastRun, taskCounts } = await runSummaries(
       knex,
       dags.map((d: { dag_id: string }) => d.dag_id),
     );
-    const allTags: string[] = (await knex.raw(`SELECT DISTINCT unnest(tags) AS tag FROM dag WHERE is_active ORDER BY 1`)).rows.map(
-      (r: { tag: string }) => r.tag,
-    );
+    const allTags = await activeDagTags(knex);
     const importErrors = await listImportErrors(knex);
     const returnTo = new URL(req.originalUrl, 'http://x').search.slice(1);
     res.render('dags', {

@@ -1,9 +1,11 @@
 import type { Request } from 'express';
 import { fernetFor } from '../../../core/crypto/fernetKey.ts';
 import { isFinished, type TiState } from '../../../core/state.ts';
-import { findDagRun } from '../../../db/models/dagRun.ts';
-import { findTaskInstance } from '../../../db/models/taskInstance.ts';
 import { loadSecretsMasker } from '../../../db/metastoreBackend.ts';
+import { findDagRun } from '../../../db/models/dagRun.ts';
+import { renderedFieldsOf } from '../../../db/models/renderedTaskInstanceFields.ts';
+import { findTaskInstance } from '../../../db/models/taskInstance.ts';
+import { xcomsOfTaskInstance } from '../../../db/models/xcom.ts';
 import { decodeLogToken, encodeLogToken, readTryLog } from '../../../logging/taskLogReader.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
 import { markTaskInstances } from '../../../services/markTaskInstances.ts';
@@ -56,10 +58,7 @@ export const taskInstancePages: UiPages = (router, ctx) => {
       if (!found || !ti) return notFoundPage(res, `No task instance '${key.taskId}' in run '${key.runId}' of DAG '${key.dagId}'.`);
       const run = await findDagRun(knex, key.dagId, key.runId);
       const task = found.dag.tasks.find((t) => t.taskId === key.taskId) ?? null;
-      const xcoms: { key: string; value: unknown; timestamp: Date }[] = await knex('xcom')
-        .where({ dag_id: key.dagId, run_id: key.runId, task_id: key.taskId, map_index: MAP_INDEX })
-        .orderBy('key')
-        .select('key', 'value', 'timestamp');
+      const xcoms = await xcomsOfTaskInstance(knex, key);
       // XCom values with secrets as *** (ADR 0008); the masker is only loaded when there is something to show.
       const masker = xcoms.length > 0 ? await loadSecretsMasker(knex, fernetFor(config, logger)) : null;
       const latestTry = ti.try_number;
@@ -70,10 +69,7 @@ export const taskInstancePages: UiPages = (router, ctx) => {
         if (read) log = { content: read.content, token: encodeLogToken(read.next), missing: read.next === 0 };
       }
       // Rendered values when the runner stored them (Airflow's rendered_task_instance_fields), else the fields as written.
-      const renderedRow = await knex('rendered_task_instance_fields')
-        .where({ dag_id: key.dagId, run_id: key.runId, task_id: key.taskId, map_index: -1 })
-        .first('rendered_fields');
-      const rendered = (renderedRow?.rendered_fields ?? null) as Record<string, unknown> | null;
+      const rendered = await renderedFieldsOf(knex, key);
       const templateFields = task ? task.templateFields.map((name) => ({ name, value: fieldText(rendered ? rendered[name] : task.fields[name]) })) : [];
       renderTimed(
         res,

@@ -1,11 +1,12 @@
 import type { Request, Response } from 'express';
 import type { Knex } from 'knex';
 import type { SerializedParam } from '../../../core/param.ts';
+import { dagFlags } from '../../../db/models/dag.ts';
 import { getSerializedDag } from '../../../db/models/serializedDag.ts';
 import { triggerDagRun } from '../../../services/triggerDagRun.ts';
-import { triggerBody } from '../../api/schemas/dagRuns.ts';
-import { badRequest } from '../../api/problems.ts';
 import type { ApiContext } from '../../api/defineRoute.ts';
+import { badRequest } from '../../api/problems.ts';
+import { triggerBody } from '../../api/schemas/dagRuns.ts';
 import { requireUiPermission, type UiPages } from '../router.ts';
 import { dagPath, problemOf, renderError, renderProblem } from './listShared.ts';
 
@@ -91,7 +92,7 @@ async function renderForm(
   form: { conf?: string; logicalDate?: string; runId?: string; error?: string | null; status?: number },
 ): Promise<void> {
   const dag = await getSerializedDag(knex, dagId); // DagNotFoundError: 404
-  const row = await knex('dag').where('dag_id', dagId).first('is_paused', 'is_active');
+  const row = await dagFlags(knex, dagId);
   const params = sortedParams(dag.params).map(([name, p]) => describeParam(name, p));
   res.status(form.status ?? 200).render('trigger', {
     title: `Trigger ${dagId}`,

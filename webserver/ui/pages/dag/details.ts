@@ -1,6 +1,7 @@
 import { DagHasRunningTasksError, DagNotFoundError } from '../../../../core/errors.ts';
 import { timetableOf } from '../../../../core/nextDagRun.ts';
 import type { SerializedDag } from '../../../../core/serialize.ts';
+import { dagExists } from '../../../../db/models/dag.ts';
 import { deleteDagMetadata } from '../../../../services/deleteDag.ts';
 import type { ApiContext } from '../../../api/defineRoute.ts';
 import { links, notFoundPage, page, redirectAfter, renderConfirm, renderTimed, type DagRowFull } from '../../dagPageSupport.ts';
@@ -29,7 +30,7 @@ export const detailsTab: UiPages = (router, ctx) => {
     page(async (req, res, next) => {
       const dagId = req.params.dagId as string;
       const body = req.body as Record<string, unknown>;
-      if (!(await knex('dag').where('dag_id', dagId).first('dag_id'))) return notFoundPage(res, `DAG '${dagId}' not found.`);
+      if (!(await dagExists(knex, dagId))) return notFoundPage(res, `DAG '${dagId}' not found.`);
       if (body.confirm_dag_id !== dagId) {
         return renderConfirm(res, next, {
           title: 'Delete DAG',

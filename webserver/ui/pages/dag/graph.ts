@@ -1,10 +1,12 @@
 import type { Knex } from 'knex';
 import type { SerializedDag } from '../../../../core/serialize.ts';
-import { findDagRun } from '../../../../db/models/dagRun.ts';
+import { dagExists } from '../../../../db/models/dag.ts';
+import { findDagRun, latestDagRun } from '../../../../db/models/dagRun.ts';
+import { taskInstanceCellsOfRuns } from '../../../../db/models/taskInstance.ts';
 import type { DagRunRow } from '../../../../db/rows.ts';
 import { page, renderTimed } from '../../dagPageSupport.ts';
 import { layoutGraph, type GraphLayout } from '../../graphSvg.ts';
-import { isActiveRun, latestRuns, taskInstancesOfRuns } from '../../gridModel.ts';
+import { isActiveRun, latestRuns } from '../../gridModel.ts';
 import type { UiPages } from '../../router.ts';
 import { dagOr404 } from './dagHeader.ts';
 
@@ -44,7 +46,7 @@ export const graphTab: UiPages = (router, ctx) => {
     '/dags/:dagId/graph.json',
     page(async (req, res) => {
       const dagId = req.params.dagId as string;
-      if (!(await knex('dag').where('dag_id', dagId).first('dag_id'))) return void res.status(404).json({ error: 'DAG not found' });
+      if (!(await dagExists(knex, dagId))) return void res.status(404).json({ error: 'DAG not found' });
       const { run, states } = await graphStates(knex, dagId, typeof req.query.run_id === 'string' ? req.query.run_id : null);
       res.setHeader('Cache-Control', 'no-store');
       res.json({ run: run ? { run_id: run.run_id, state: run.state } : null, active: run ? isActiveRun(run.state) : false, states });
@@ -54,10 +56,8 @@ export const graphTab: UiPages = (router, ctx) => {
 
 /** The run shown (the one asked for, else the latest) and its task instances' states by task id. */
 async function graphStates(knex: Knex, dagId: string, runId: string | null): Promise<{ run: DagRunRow | null; states: Record<string, string> }> {
-  const run = runId
-    ? await findDagRun(knex, dagId, runId)
-    : ((await knex<DagRunRow>('dag_run').where('dag_id', dagId).orderBy('logical_date', 'desc').first()) ?? null);
+  const run = runId ? await findDagRun(knex, dagId, runId) : ((await latestDagRun(knex, dagId)) ?? null);
   if (!run) return { run: null, states: {} };
-  const tis = await taskInstancesOfRuns(knex, dagId, [run.run_id]);
+  const tis = await taskInstanceCellsOfRuns(knex, dagId, [run.run_id]);
   return { run, states: Object.fromEntries(tis.map((ti) => [ti.task_id, ti.state ?? 'none'])) };
 }

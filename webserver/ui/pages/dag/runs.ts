@@ -1,5 +1,4 @@
-import { findDagRun } from '../../../../db/models/dagRun.ts';
-import type { DagRunRow } from '../../../../db/rows.ts';
+import { dagRunsPage, findDagRun } from '../../../../db/models/dagRun.ts';
 import { clearTaskInstances } from '../../../../services/clearTaskInstances.ts';
 import { setDagRunState } from '../../../../services/setDagRunState.ts';
 import { flag, links, loadDag, notFoundPage, page, redirectAfter, renderConfirm, renderTimed } from '../../dagPageSupport.ts';
@@ -21,18 +20,13 @@ export const runsTab: UiPages = (router, ctx) => {
       const loaded = await dagOr404(knex, req, res, 'Runs');
       if (!loaded) return;
       const offset = typeof req.query.offset === 'string' && /^\d{1,7}$/.test(req.query.offset) ? Number(req.query.offset) : 0;
-      const [counted] = await knex('dag_run').where('dag_id', loaded.dag.dagId).count({ n: '*' });
-      const runs: DagRunRow[] = await knex<DagRunRow>('dag_run')
-        .where('dag_id', loaded.dag.dagId)
-        .orderBy('logical_date', 'desc')
-        .limit(RUNS_PER_PAGE)
-        .offset(offset);
+      const { runs, total } = await dagRunsPage(knex, loaded.dag.dagId, RUNS_PER_PAGE, offset);
       const now = ctx.now();
       renderTimed(
         res,
         next,
         'dag/runs',
-        { ...loaded.locals, runs: runs.map((r) => ({ ...r, duration: runDuration(r, now) })), total: Number(counted?.n ?? 0), offset, perPage: RUNS_PER_PAGE },
+        { ...loaded.locals, runs: runs.map((r) => ({ ...r, duration: runDuration(r, now) })), total, offset, perPage: RUNS_PER_PAGE },
         started,
       );
     }),
