@@ -19,7 +19,12 @@ export interface ExecutorEvent {
    */
   outcome: 'success' | 'failed' | 'requeue';
   info: string;
-  /** The try it is about, when known: an event about an earlier try (a stale process exiting) never fails a later one. */
+  /**
+   * The try it is about: an event about an earlier try (a stale process exiting, or the report of a failed
+   * try read after its retry was queued) never fails a later one (ADR 0007). Every executor sets it on the
+   * events of the tries it ran (test/executors/conformance.test.ts checks); only the scheduler's own zombie
+   * check, which reads the current try, leaves it out.
+   */
   tryNumber?: number;
 }
 
