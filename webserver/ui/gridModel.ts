@@ -62,6 +62,22 @@ export function runDuration(run: Pick<DagRunRow, 'start_date' | 'end_date'>, now
   return Math.max(0, ((run.end_date ?? now).getTime() - run.start_date.getTime()) / 1000);
 }
 
+/** A run as the grid's header and the selected-run panel show it. */
+export function gridRunOf(run: DagRunRow, now: Date): GridRun {
+  return {
+    runId: run.run_id,
+    state: run.state,
+    runType: run.run_type,
+    logicalDate: run.logical_date,
+    dataIntervalStart: run.data_interval_start,
+    dataIntervalEnd: run.data_interval_end,
+    startDate: run.start_date,
+    endDate: run.end_date,
+    duration: runDuration(run, now),
+    conf: run.conf,
+  };
+}
+
 export function isActiveRun(state: string): boolean {
   return state === 'queued' || state === 'running';
 }
@@ -90,18 +106,7 @@ export function buildGrid(dag: SerializedDag, runs: readonly DagRunRow[], tis: r
     }
     row.cells[i] = { state: ti.state, tryNumber: ti.try_number, duration: ti.duration };
   }
-  const gridRuns = runs.map((r) => ({
-    runId: r.run_id,
-    state: r.state,
-    runType: r.run_type,
-    logicalDate: r.logical_date,
-    dataIntervalStart: r.data_interval_start,
-    dataIntervalEnd: r.data_interval_end,
-    startDate: r.start_date,
-    endDate: r.end_date,
-    duration: runDuration(r, now),
-    conf: r.conf,
-  }));
+  const gridRuns = runs.map((r) => gridRunOf(r, now));
   return {
     runs: gridRuns,
     rows,

@@ -1,6 +1,6 @@
 import { findDagRun } from '../../../../db/models/dagRun.ts';
 import { loadDag, page, renderTimed } from '../../dagPageSupport.ts';
-import { gridJson, loadGrid, parseNumRuns, runDuration } from '../../gridModel.ts';
+import { gridJson, gridRunOf, loadGrid, parseNumRuns } from '../../gridModel.ts';
 import type { UiPages } from '../../router.ts';
 import { dagOr404 } from './dagHeader.ts';
 
@@ -20,19 +20,7 @@ export const gridTab: UiPages = (router, ctx) => {
       let selected = grid.runs.find((r) => r.runId === selectedRunId) ?? null;
       if (!selected && selectedRunId) {
         const run = await findDagRun(knex, loaded.dag.dagId, selectedRunId);
-        if (run)
-          selected = {
-            runId: run.run_id,
-            state: run.state,
-            runType: run.run_type,
-            logicalDate: run.logical_date,
-            dataIntervalStart: run.data_interval_start,
-            dataIntervalEnd: run.data_interval_end,
-            startDate: run.start_date,
-            endDate: run.end_date,
-            duration: runDuration(run, ctx.now()),
-            conf: run.conf,
-          };
+        if (run) selected = gridRunOf(run, ctx.now());
       }
       const counts: Record<string, number> = {};
       for (const r of grid.runs) counts[r.state] = (counts[r.state] ?? 0) + 1;
