@@ -1,5 +1,5 @@
 import type { UiPages } from '../router.ts';
-import { adminPages } from './admin.ts';
+import { adminPages } from './admin/index.ts';
 import { dagPages } from './dag/index.ts';
 import { dagListPages } from './dagList.ts';
 import { taskInstancePages } from './taskInstance.ts';
