@@ -1,10 +1,12 @@
 import type { Knex } from 'knex';
 import { DagRunAlreadyExistsError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
-import { nextDagRunColumns, nextDagRunInfo } from '../core/nextDagRun.ts';
+import { nextDagRunInfo } from '../core/nextDagRun.ts';
 import { runIdFor } from '../core/runId.ts';
 import type { SerializedDag } from '../core/serialize.ts';
-import { createDagRun, lastAutomatedDataInterval } from '../db/models/dagRun.ts';
+import { postponeDagRunCreation, updateNextDagRun } from '../db/models/dag.ts';
+import { countActiveDagRuns, createDagRun, lastAutomatedDataInterval } from '../db/models/dagRun.ts';
+import { lockDueDags } from '../db/queries/lockDueDags.ts';
 import type { DagRunRow } from '../db/rows.ts';
 
 /**
@@ -31,17 +33,7 @@ export async function createDueDagRuns(
 ): Promise<DagRunRow[]> {
   const { now } = options;
   return knex.transaction(async (trx) => {
-    const due: { dag_id: string; max_active_runs: number | null; data: SerializedDag }[] = (
-      await trx.raw(
-        `SELECT d.dag_id, d.max_active_runs, sd.data
-           FROM dag d JOIN serialized_dag sd ON sd.dag_id = d.dag_id
-          WHERE d.is_paused = false AND d.is_active = true AND d.next_dagrun_create_after <= ?
-          ORDER BY d.next_dagrun_create_after, d.dag_id
-          LIMIT ?
-          FOR UPDATE OF d SKIP LOCKED`,
-        [now, options.limit ?? 50],
-      )
-    ).rows;
+    const due = await lockDueDags(trx, now, options.limit ?? 50);
     const created: DagRunRow[] = [];
     for (const { dag_id: dagId, max_active_runs: maxActiveRuns, data: dag } of due) {
       try {
@@ -54,9 +46,7 @@ export async function createDueDagRuns(
         });
         // Back of the queue for a while: 50 broken DAGs sorted first must not starve the others.
         // Safe to move: the next attempt recomputes the due runs from the last run, not from this column.
-        await trx('dag')
-          .where('dag_id', dagId)
-          .update({ next_dagrun_create_after: new Date(now.getTime() + RETRY_FAILED_DAG_MS) });
+        await postponeDagRunCreation(trx, dagId, new Date(now.getTime() + RETRY_FAILED_DAG_MS));
       }
     }
     return created;
@@ -72,8 +62,7 @@ async function createRunsOfDag(
 ): Promise<DagRunRow[]> {
   const { now } = options;
   const created: DagRunRow[] = [];
-  const [counted] = await trx('dag_run').where('dag_id', dagId).whereIn('state', ['queued', 'running']).count({ n: '*' });
-  let active = Number(counted?.n ?? 0);
+  let active = await countActiveDagRuns(trx, dagId);
   // Recomputed from the last run and `now` rather than trusted from the dag row, so a DAG
   // unpaused after a long pause with catchup=false gets only the latest interval.
   let info = nextDagRunInfo(dag, await lastAutomatedDataInterval(trx, dagId), now, options.catchupByDefault);
@@ -99,6 +88,6 @@ async function createRunsOfDag(
     }
     info = nextDagRunInfo(dag, info.dataInterval, now, options.catchupByDefault);
   }
-  await trx('dag').where('dag_id', dagId).update(nextDagRunColumns(info));
+  await updateNextDagRun(trx, dagId, info);
   return created;
 }

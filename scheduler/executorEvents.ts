@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../core/logger.ts';
-import { failTaskInstance } from '../db/models/taskInstance.ts';
+import { failTaskInstance, taskInstancesByIds, zombieTaskInstances } from '../db/models/taskInstance.ts';
 import { getSerializedDagCached } from '../db/models/serializedDag.ts';
 import { transitionTaskInstances } from '../db/transitions.ts';
 import type { TaskInstanceRow } from '../db/rows.ts';
@@ -21,7 +21,7 @@ export async function applyExecutorEvents(
   options: { now: Date; logger: Logger; baseLogFolder?: string },
 ): Promise<{ failed: number; touched: { dag_id: string; run_id: string }[] }> {
   if (events.length === 0) return { failed: 0, touched: [] };
-  const tis: TaskInstanceRow[] = await knex('task_instance').whereIn('id', [...new Set(events.map((e) => e.tiId))]);
+  const tis = await taskInstancesByIds(knex, [...new Set(events.map((e) => e.tiId))]);
   const byId = new Map(tis.map((ti) => [ti.id, ti]));
   let failed = 0;
   for (const event of events) {
@@ -82,9 +82,7 @@ function appendToTryLog(options: { baseLogFolder?: string; logger: Logger }, ti:
  * scheduler whose host clock runs ahead must not fail healthy tasks.
  */
 export async function failZombies(knex: Knex, options: { now: Date; thresholdMs: number; logger: Logger; baseLogFolder?: string }): Promise<number> {
-  const zombies: TaskInstanceRow[] = await knex('task_instance')
-    .where('state', 'running')
-    .andWhereRaw("last_heartbeat_at < now() - ? * interval '1 millisecond'", [options.thresholdMs]);
+  const zombies = await zombieTaskInstances(knex, options.thresholdMs);
   for (const ti of zombies) {
     await applyExecutorEvents(knex, [{ tiId: ti.id, outcome: 'failed', info: `no heartbeat since ${ti.last_heartbeat_at?.toISOString()} (zombie)` }], options);
   }

@@ -1,10 +1,21 @@
 import type { Knex } from 'knex';
 import type { Logger } from '../core/logger.ts';
 import type { SerializedDag } from '../core/serialize.ts';
+import { lockDagSkipLocked } from '../db/models/dag.ts';
+import {
+  countRunningDagRuns,
+  dagIdsWithQueuedRuns,
+  lockRunningDagRunSkipLocked,
+  oldestQueuedDagRunIds,
+  previousDagRun,
+  runningDagRunsToSchedule,
+  setLastSchedulingDecision,
+} from '../db/models/dagRun.ts';
 import { getSerializedDagCached } from '../db/models/serializedDag.ts';
+import { taskStatesOfRun, unmappedTaskInstancesOfRun } from '../db/models/taskInstance.ts';
 import type { TiState } from '../core/state.ts';
 import { transitionDagRun, transitionTaskInstances } from '../db/transitions.ts';
-import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
+import type { DagRunRow } from '../db/rows.ts';
 import { dagRunOutcome, isDeadlocked } from '../core/dagRunOutcome.ts';
 import { decideTaskInstances } from '../core/taskInstanceSchedulingDecisions.ts';
 
@@ -40,21 +51,13 @@ export async function scheduleDagRuns(
   const started = await startQueuedDagRuns(knex, options);
   const only = options.runs ? [...options.runs.map((r) => [r.dag_id, r.run_id]), ...started.map((r) => [r.dag_id, r.run_id])] : null;
   if (only && only.length === 0) return { scheduled: 0, finished: [] };
-  const runs = await knex('dag_run as dr')
-    .join('serialized_dag as sd', 'sd.dag_id', 'dr.dag_id')
-    .where('dr.state', 'running')
-    .modify((q) => {
-      if (options.dagIds) q.whereIn('dr.dag_id', options.dagIds);
-      if (only) q.whereIn(['dr.dag_id', 'dr.run_id'], only);
-    })
-    .orderBy(['dr.dag_id', 'dr.logical_date'])
-    .select('dr.id', 'dr.dag_id', 'sd.dag_hash');
+  const runs = await runningDagRunsToSchedule(knex, { dagIds: options.dagIds, only });
   const result: SchedulingPassResult = { scheduled: 0, finished: [] };
-  for (const { id, dag_id: dagId, dag_hash: hash } of runs as { id: number; dag_id: string; dag_hash: string }[]) {
+  for (const { id, dag_id: dagId, dag_hash: hash } of runs) {
     const dag = await getSerializedDagCached(knex, dagId, hash);
     if (!dag) continue;
     await knex.transaction(async (trx) => {
-      const run: DagRunRow | undefined = await trx('dag_run').where({ id, state: 'running' }).forUpdate().skipLocked().first();
+      const run = await lockRunningDagRunSkipLocked(trx, id);
       if (!run) return; // another scheduler has it, or it finished meanwhile
       const outcome = await scheduleOneRun(trx, run, dag, now, options.logger);
       result.scheduled += outcome.scheduled;
@@ -72,7 +75,7 @@ async function scheduleOneRun(
   logger: Logger,
 ): Promise<{ scheduled: number; finished: DagRunRow | null }> {
   const log = logger.child({ dagId: run.dag_id, runId: run.run_id });
-  const tis: TaskInstanceRow[] = await trx('task_instance').where({ dag_id: run.dag_id, run_id: run.run_id, map_index: -1 });
+  const tis = await unmappedTaskInstancesOfRun(trx, run.dag_id, run.run_id);
   const idOf = new Map(tis.map((ti) => [ti.task_id, ti.id]));
   const states = new Map<string, TiState>(tis.map((ti) => [ti.task_id, ti.state]));
   const tasks = dag.tasks.filter((t) => idOf.has(t.taskId));
@@ -99,7 +102,7 @@ async function scheduleOneRun(
     for (const ti of changed) states.set(ti.task_id, to);
     if (to === 'scheduled') scheduled = changed.length;
   }
-  await trx('dag_run').where('id', run.id).update({ last_scheduling_decision: now });
+  await setLastSchedulingDecision(trx, run.id, now);
 
   const outcome = dagRunOutcome(tasks, states);
   if (outcome) return { scheduled, finished: await finish(trx, run, outcome, now) };
@@ -118,15 +121,9 @@ async function finish(trx: Knex.Transaction, run: DagRunRow, state: 'success' | 
 
 /** Task states of the DAG's run just before this one (by logical date), for dependsOnPast; null if this is the first run. */
 async function previousRunTaskStates(trx: Knex.Transaction, run: DagRunRow): Promise<Map<string, TiState> | null> {
-  const previous = await trx('dag_run')
-    .where('dag_id', run.dag_id)
-    .andWhere('logical_date', '<', run.logical_date)
-    .orderBy('logical_date', 'desc')
-    .first('run_id');
+  const previous = await previousDagRun(trx, run);
   if (!previous) return null;
-  const rows: { task_id: string; state: TiState }[] = await trx('task_instance')
-    .where({ dag_id: run.dag_id, run_id: previous.run_id, map_index: -1 })
-    .select('task_id', 'state');
+  const rows = await taskStatesOfRun(trx, run.dag_id, previous.run_id);
   return new Map(rows.map((r) => [r.task_id, r.state]));
 }
 
@@ -137,23 +134,16 @@ async function previousRunTaskStates(trx: Knex.Transaction, run: DagRunRow): Pro
  */
 async function startQueuedDagRuns(knex: Knex, options: { now: Date; maxActiveRunsPerDag: number; dagIds?: string[] }): Promise<DagRunRow[]> {
   const started: DagRunRow[] = [];
-  const dagIds: string[] = await knex('dag_run')
-    .where('state', 'queued')
-    .modify((q) => {
-      if (options.dagIds) q.whereIn('dag_id', options.dagIds);
-    })
-    .distinct()
-    .pluck('dag_id');
+  const dagIds = await dagIdsWithQueuedRuns(knex, options.dagIds);
   for (const dagId of dagIds) {
     await knex.transaction(async (trx) => {
-      const dag = await trx('dag').where('dag_id', dagId).forUpdate().skipLocked().first('max_active_runs', 'is_paused');
+      const dag = await lockDagSkipLocked(trx, dagId);
       // Runs of a paused DAG wait in queued (as in Airflow), unless a backfill or `dags test` drives them.
       if (!dag || (dag.is_paused && !options.dagIds)) return;
       const max = dag.max_active_runs ?? options.maxActiveRunsPerDag;
-      const [counted] = await trx('dag_run').where({ dag_id: dagId, state: 'running' }).count({ running: '*' });
-      const free = max - Number(counted?.running ?? 0);
+      const free = max - (await countRunningDagRuns(trx, dagId));
       if (free <= 0) return;
-      const queued: { id: number }[] = await trx('dag_run').where({ dag_id: dagId, state: 'queued' }).orderBy('logical_date').limit(free).select('id');
+      const queued = await oldestQueuedDagRunIds(trx, dagId, free);
       for (const { id } of queued) {
         const run = await transitionDagRun(trx, id, { to: 'running', from: ['queued'], now: options.now });
         if (run) started.push(run);

@@ -2,10 +2,10 @@ import type { Knex } from 'knex';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import { endJob, heartbeatJob, liveJobIds, registerJob } from '../db/models/job.ts';
+import { activeTaskInstanceTries, lockOrphanedTaskInstances, setQueuedByJob } from '../db/models/taskInstance.ts';
 import { WakeupListener } from '../db/notifications.ts';
 import { claimScheduledTaskInstances } from '../db/queries/claimScheduledTaskInstances.ts';
 import { transitionTaskInstances } from '../db/transitions.ts';
-import type { TaskInstanceRow } from '../db/rows.ts';
 import { workloadOf } from '../db/taskWorkload.ts';
 import type { Executor, ExecutorEvent } from '../executors/base.ts';
 import { isDatabaseUnavailable } from '../db/pgErrors.ts';
@@ -267,18 +267,14 @@ export class Scheduler {
     if (this.jobId !== null && !alive.includes(this.jobId)) alive.push(this.jobId);
     // Row locks (SKIP LOCKED) keep two schedulers from adopting the same orphans; adopted ones become ours.
     await knex.transaction(async (trx) => {
-      const orphans: TaskInstanceRow[] = await trx('task_instance')
-        .whereIn('state', ['queued', 'running'])
-        .andWhere((q) => q.whereNull('queued_by_job_id').orWhereNotIn('queued_by_job_id', alive))
-        .forUpdate()
-        .skipLocked();
-      const active: { id: number; try_number: number }[] = await trx('task_instance').whereIn('state', ['queued', 'running']).select('id', 'try_number');
+      const orphans = await lockOrphanedTaskInstances(trx, alive);
+      const active = await activeTaskInstanceTries(trx);
       const activeTries = new Set(active.map((ti) => `${ti.id}.${ti.try_number}`));
       const context = { liveJobIds: alive, isActive: (tiId: number, tryNumber: number) => activeTries.has(`${tiId}.${tryNumber}`) };
       const notAdopted = new Set((await executor.adopt(orphans.map(workloadOf), context)).map((w) => w.tiId));
       const adopted = orphans.filter((ti) => !notAdopted.has(ti.id)).map((ti) => ti.id);
       if (adopted.length > 0) {
-        await trx('task_instance').whereIn('id', adopted).update({ queued_by_job_id: this.jobId });
+        await setQueuedByJob(trx, adopted, this.jobId);
         logger.info(`adopted ${adopted.length} task instance(s) of schedulers that are gone`);
       }
       const reset = await transitionTaskInstances(trx, [...notAdopted], { to: 'scheduled', from: ['queued'], now });

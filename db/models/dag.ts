@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import { DagNotFoundError } from '../../core/errors.ts';
 import type { SerializedDag } from '../../core/serialize.ts';
 import type { Sort } from './base.ts';
+import { nextDagRunColumns } from '../../core/nextDagRun.ts';
+import type { DagRunInfo } from '../../core/timetables/index.ts';
 import { notifyScheduler } from '../notifications.ts';
 
 /** The `dag` table: one row per DAG id (Airflow's DagModel). The DAG processor writes it through db/dagFileRecords.ts. */
@@ -67,6 +69,24 @@ export interface DagFilters {
   onlyActive?: boolean;
   paused?: boolean;
   pattern?: string;
+}
+
+/**
+ * Locks the DAG's row unless another scheduler holds it (FOR UPDATE SKIP LOCKED), for starting its
+ * queued runs: two schedulers cannot both start "the last free" run. Undefined when it is held or gone.
+ */
+export function lockDagSkipLocked(trx: Knex.Transaction, dagId: string): Promise<{ max_active_runs: number | null; is_paused: boolean } | undefined> {
+  return trx('dag').where('dag_id', dagId).forUpdate().skipLocked().first('max_active_runs', 'is_paused');
+}
+
+/** Stores when the DAG's next scheduled run is due (Airflow's next_dagrun* columns); null: never. */
+export async function updateNextDagRun(db: Knex | Knex.Transaction, dagId: string, info: DagRunInfo | null): Promise<void> {
+  await db('dag').where('dag_id', dagId).update(nextDagRunColumns(info));
+}
+
+/** Moves the DAG's next run creation to `until`, without touching when the run itself is due. */
+export async function postponeDagRunCreation(trx: Knex.Transaction, dagId: string, until: Date): Promise<void> {
+  await trx('dag').where('dag_id', dagId).update({ next_dagrun_create_after: until });
 }
 
 /** DAG rows matching Airflow's list filters. */

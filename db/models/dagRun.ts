@@ -100,6 +100,68 @@ export async function lockDagRuns(trx: Knex.Transaction, dagId: string, where: {
   return query.orderBy('id').forUpdate();
 }
 
+/**
+ * The running runs a scheduling pass decides, with their DAG's serialized hash, by DAG and logical
+ * date; only of `dagIds` and only the (dag_id, run_id) pairs of `only`, when given.
+ */
+export async function runningDagRunsToSchedule(
+  knex: Knex,
+  filter: { dagIds?: readonly string[]; only?: readonly (readonly string[])[] | null },
+): Promise<{ id: number; dag_id: string; dag_hash: string }[]> {
+  return knex('dag_run as dr')
+    .join('serialized_dag as sd', 'sd.dag_id', 'dr.dag_id')
+    .where('dr.state', 'running')
+    .modify((q) => {
+      if (filter.dagIds) q.whereIn('dr.dag_id', filter.dagIds as string[]);
+      if (filter.only) q.whereIn(['dr.dag_id', 'dr.run_id'], filter.only as string[][]);
+    })
+    .orderBy(['dr.dag_id', 'dr.logical_date'])
+    .select('dr.id', 'dr.dag_id', 'sd.dag_hash');
+}
+
+/** Locks a running run for one scheduling decision (FOR UPDATE SKIP LOCKED); undefined when another scheduler has it or it finished. */
+export function lockRunningDagRunSkipLocked(trx: Knex.Transaction, id: number): Promise<DagRunRow | undefined> {
+  return trx('dag_run').where({ id, state: 'running' }).forUpdate().skipLocked().first();
+}
+
+/** Records when the scheduler last decided the run's task instances (Airflow's last_scheduling_decision). */
+export async function setLastSchedulingDecision(trx: Knex.Transaction, id: number, at: Date): Promise<void> {
+  await trx('dag_run').where('id', id).update({ last_scheduling_decision: at });
+}
+
+/** The DAG's run just before `run` by logical date (for dependsOnPast); undefined for the first run. */
+export function previousDagRun(db: Knex | Knex.Transaction, run: Pick<DagRunRow, 'dag_id' | 'logical_date'>): Promise<{ run_id: string } | undefined> {
+  return db('dag_run').where('dag_id', run.dag_id).andWhere('logical_date', '<', run.logical_date).orderBy('logical_date', 'desc').first('run_id');
+}
+
+/** The DAGs that have queued runs (only among `dagIds`, when given). */
+export function dagIdsWithQueuedRuns(knex: Knex, dagIds?: readonly string[]): Promise<string[]> {
+  return knex('dag_run')
+    .where('state', 'queued')
+    .modify((q) => {
+      if (dagIds) q.whereIn('dag_id', dagIds as string[]);
+    })
+    .distinct()
+    .pluck('dag_id');
+}
+
+/** How many runs of the DAG are running. */
+export async function countRunningDagRuns(db: Knex | Knex.Transaction, dagId: string): Promise<number> {
+  const [counted] = await db('dag_run').where({ dag_id: dagId, state: 'running' }).count({ running: '*' });
+  return Number(counted?.running ?? 0);
+}
+
+/** How many runs of the DAG are queued or running (what max_active_runs caps when creating runs). */
+export async function countActiveDagRuns(db: Knex | Knex.Transaction, dagId: string): Promise<number> {
+  const [counted] = await db('dag_run').where('dag_id', dagId).whereIn('state', ['queued', 'running']).count({ n: '*' });
+  return Number(counted?.n ?? 0);
+}
+
+/** Ids of the DAG's queued runs, oldest logical date first, at most `limit`. */
+export function oldestQueuedDagRunIds(db: Knex | Knex.Transaction, dagId: string, limit: number): Promise<{ id: number }[]> {
+  return db('dag_run').where({ dag_id: dagId, state: 'queued' }).orderBy('logical_date').limit(limit).select('id');
+}
+
 /** Deletes a dag run; its task instances and XComs go with it (ON DELETE CASCADE). */
 export async function deleteDagRunRow(trx: Knex.Transaction, id: number): Promise<void> {
   await trx('dag_run').where('id', id).delete();

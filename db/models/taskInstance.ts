@@ -123,6 +123,52 @@ export function taskInstancesOfRun(knex: Knex, dagId: string, runId: string): Pr
   return knex<TaskInstanceRow>('task_instance').where({ dag_id: dagId, run_id: runId }).orderBy(['start_date', 'task_id', 'map_index']);
 }
 
+/** The run's unmapped task instances (map index -1), as the scheduler decides them. */
+export function unmappedTaskInstancesOfRun(db: Knex | Knex.Transaction, dagId: string, runId: string): Promise<TaskInstanceRow[]> {
+  return db('task_instance').where({ dag_id: dagId, run_id: runId, map_index: -1 });
+}
+
+/** Each unmapped task's state in a run (for dependsOnPast). */
+export function taskStatesOfRun(db: Knex | Knex.Transaction, dagId: string, runId: string): Promise<{ task_id: string; state: TiState }[]> {
+  return db('task_instance').where({ dag_id: dagId, run_id: runId, map_index: -1 }).select('task_id', 'state');
+}
+
+export function taskInstancesByIds(db: Knex | Knex.Transaction, ids: readonly number[]): Promise<TaskInstanceRow[]> {
+  return db('task_instance').whereIn('id', ids as number[]);
+}
+
+/**
+ * Running task instances whose runner has not heartbeat for `thresholdMs` (zombies), by the
+ * database's clock, which also wrote the heartbeat (ADR 0011).
+ */
+export function zombieTaskInstances(db: Knex | Knex.Transaction, thresholdMs: number): Promise<TaskInstanceRow[]> {
+  return db('task_instance').where('state', 'running').andWhereRaw("last_heartbeat_at < now() - ? * interval '1 millisecond'", [thresholdMs]);
+}
+
+/**
+ * Locks the queued and running task instances of schedulers not among `liveJobIds` (FOR UPDATE
+ * SKIP LOCKED, so two schedulers never adopt the same orphan).
+ */
+export function lockOrphanedTaskInstances(trx: Knex.Transaction, liveJobIds: readonly number[]): Promise<TaskInstanceRow[]> {
+  return trx('task_instance')
+    .whereIn('state', ['queued', 'running'])
+    .andWhere((q) => q.whereNull('queued_by_job_id').orWhereNotIn('queued_by_job_id', liveJobIds as number[]))
+    .forUpdate()
+    .skipLocked();
+}
+
+/** Id and try number of every queued or running task instance. */
+export function activeTaskInstanceTries(db: Knex | Knex.Transaction): Promise<{ id: number; try_number: number }[]> {
+  return db('task_instance').whereIn('state', ['queued', 'running']).select('id', 'try_number');
+}
+
+/** Records the scheduler job that now owns the task instances (it adopted them). */
+export async function setQueuedByJob(db: Knex | Knex.Transaction, ids: readonly number[], jobId: number | null): Promise<void> {
+  await db('task_instance')
+    .whereIn('id', ids as number[])
+    .update({ queued_by_job_id: jobId });
+}
+
 /** A task instance with its run's logical date (Airflow's execution_date). */
 export type TaskInstanceWithDate = TaskInstanceRow & { execution_date: Date };
 
