@@ -38,6 +38,20 @@ describe('commands that create and run dag runs', () => {
     expect(again.stderr).toMatch(/7 interval\(s\) already have a run/);
   });
 
+  it('dags backfill --dry-run prints the runs it would create and creates none; an end before the start is refused', async () => {
+    const dry = await airflow('dags', 'backfill', 'fixture_daily', '-s', '2025-02-01', '-e', '2025-02-03', '--dry-run');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout.trim().split('\n')).toEqual([
+      'backfill__2025-02-01T00:00:00+00:00  [2025-02-01T00:00:00.000Z, 2025-02-02T00:00:00.000Z)',
+      'backfill__2025-02-02T00:00:00+00:00  [2025-02-02T00:00:00.000Z, 2025-02-03T00:00:00.000Z)',
+      'backfill__2025-02-03T00:00:00+00:00  [2025-02-03T00:00:00.000Z, 2025-02-04T00:00:00.000Z)',
+    ]);
+    expect(await db.knex('dag_run').where('dag_id', 'fixture_daily').where('logical_date', '>=', '2025-02-01').count({ n: '*' })).toEqual([{ n: 0 }]);
+    const backwards = await airflow('dags', 'backfill', 'fixture_daily', '-s', '2025-02-03', '-e', '2025-02-01');
+    expect(backwards.code).toBe(1);
+    expect(backwards.stderr).toMatch(/--end-date is before --start-date/);
+  });
+
   it("dags trigger checks conf against the DAG's params", async () => {
     const bad = await airflow('dags', 'trigger', 'fixture_daily', '--conf', '{"size": 0}');
     expect(bad.code).toBe(1);
