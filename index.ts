@@ -6,6 +6,8 @@ export type { DagOptions, TaskDefaults } from './core/dagOptions.ts';
 export { BaseOperator } from './core/baseOperator.ts';
 export type { BaseOperatorOptions, TaskCallback, TaskLike } from './core/baseOperator.ts';
 export { chain, crossDownstream } from './core/chain.ts';
+export { TaskGroup } from './core/taskGroup.ts';
+export type { TaskGroupOptions } from './core/taskGroup.ts';
 export { Param } from './core/param.ts';
 export type { ParamOptions } from './core/param.ts';
 export { AirflowSkipException, AirflowFailException } from './core/errors.ts';

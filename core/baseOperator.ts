@@ -12,17 +12,24 @@ import type { Duration } from './duration.ts';
 import { AirflowError, DagDefinitionError } from './errors.ts';
 import { jsonProblem, serializeParams } from './param.ts';
 import type { TaskContext } from './taskContext.ts';
+import { isTaskGroup, type TaskGroup } from './taskGroup.ts';
 import { isTriggerRule, TRIGGER_RULES, type TriggerRule } from './triggerRule.ts';
 import { isXComArg, XComArg } from './xcomArg.ts';
 
 export type TaskCallback = (context: TaskContext) => void | Promise<void>;
 
-/** What then(), setUpstream() and setDownstream() accept: a task, or an XComArg standing for its task. */
-export type TaskLike = BaseOperator | XComArg;
+/**
+ * What then(), setUpstream() and setDownstream() accept: a task, an XComArg
+ * standing for its task, or a TaskGroup standing for its roots (downstream)
+ * or leaves (upstream).
+ */
+export type TaskLike = BaseOperator | XComArg | TaskGroup;
 
 export interface BaseOperatorOptions {
   dag: DAG;
   taskId: string;
+  /** The group the task belongs to; its id becomes '<groupId>.<taskId>' while the group prefixes. */
+  taskGroup?: TaskGroup;
   owner?: string;
   retries?: number;
   retryDelay?: Duration;
@@ -46,7 +53,7 @@ export interface BaseOperatorOptions {
 }
 
 const OPERATOR_BRAND: unique symbol = Symbol.for('airflow-ts.operator');
-const BASE_KEYS: readonly string[] = ['dag', 'taskId', ...TASK_DEFAULT_KEYS];
+const BASE_KEYS: readonly string[] = ['dag', 'taskId', 'taskGroup', ...TASK_DEFAULT_KEYS];
 
 export abstract class BaseOperator {
   /** Names of fields rendered as templates before the task runs. */
@@ -54,7 +61,9 @@ export abstract class BaseOperator {
 
   readonly [OPERATOR_BRAND] = true;
   readonly dag: DAG;
+  /** The id in the DAG, prefixed by its groups' ids. */
   readonly taskId: string;
+  readonly taskGroup: TaskGroup | null;
   readonly owner: string;
   readonly retries: number;
   readonly retryDelayMs: number;
@@ -67,7 +76,7 @@ export abstract class BaseOperator {
   readonly poolSlots: number;
   readonly priorityWeight: number;
   readonly queue: string;
-  /** DAG params, then defaultArgs params, then the task's own (later wins). */
+  /** DAG params, then defaultArgs params (the group's, else the DAG's), then the task's own (later wins). */
   readonly params: Record<string, unknown>;
   readonly doc: string | null;
   readonly onSuccessCallback: TaskCallback | null;
@@ -80,15 +89,27 @@ export abstract class BaseOperator {
 
   constructor(options: BaseOperatorOptions) {
     if (typeof options !== 'object' || options === null) throw new DagDefinitionError(`${new.target.name} needs an options object with dag and taskId`);
-    const { dag, taskId } = options;
+    const { dag, taskGroup } = options;
     if (!isDag(dag)) {
       throw new DagDefinitionError(
-        `task ${JSON.stringify(taskId)}: option 'dag' is required and must be a DAG, got ${typeof dag}; pass dag: myDag`,
+        `task ${JSON.stringify(options.taskId)}: option 'dag' is required and must be a DAG, got ${typeof dag}; pass dag: myDag`,
         undefined,
-        taskId,
+        options.taskId,
       );
     }
-    checkId('Task id', taskId, dag.dagId);
+    checkId('Task id', options.taskId, dag.dagId);
+    if (taskGroup !== undefined) {
+      if (!isTaskGroup(taskGroup)) taskFail(dag.dagId, options.taskId, `taskGroup must be a TaskGroup, got ${taskGroup === null ? 'null' : typeof taskGroup}`);
+      if (taskGroup.dag !== dag) {
+        taskFail(
+          dag.dagId,
+          options.taskId,
+          `taskGroup '${taskGroup.groupId}' belongs to DAG '${taskGroup.dag.dagId}'; a task and its group must be in the same DAG`,
+        );
+      }
+    }
+    const taskId = taskGroup ? taskGroup.childId(options.taskId) : options.taskId;
+    checkId('Task id', taskId, dag.dagId); // the prefixed id may pass the length limit
     const fail = (message: string): never => taskFail(dag.dagId, taskId, message);
     // Subclasses have options of their own, so only Airflow's snake_case spellings are caught here.
     for (const key of Object.keys(options)) {
@@ -96,10 +117,12 @@ export abstract class BaseOperator {
       if (camel !== key && BASE_KEYS.includes(camel)) fail(`option '${key}' is unknown; did you mean '${camel}'?`);
     }
 
-    // An option given on the task wins over the DAG's defaultArgs.
-    const opt = <K extends keyof TaskDefaults>(key: K): TaskDefaults[K] => (options[key] !== undefined ? options[key] : dag.defaultArgs[key]);
+    // An option given on the task wins over its group's defaultArgs, which win over the DAG's.
+    const defaults = taskGroup ? taskGroup.defaultArgs : dag.defaultArgs;
+    const opt = <K extends keyof TaskDefaults>(key: K): TaskDefaults[K] => (options[key] !== undefined ? options[key] : defaults[key]);
     this.dag = dag;
     this.taskId = taskId;
+    this.taskGroup = taskGroup ?? null;
     this.owner = nonEmptyString(opt('owner') ?? 'airflow', 'owner', fail);
     this.retries = integer(opt('retries') ?? 0, 'retries', 0, fail);
     this.retryDelayMs = durationMs(opt('retryDelay') ?? { minutes: 5 }, 'retryDelay', fail);
@@ -132,11 +155,12 @@ export abstract class BaseOperator {
       if (problem) fail(`executorConfig must be a JSON object: ${problem}`);
     }
     this.executorConfig = executorConfig ? { ...executorConfig } : null;
-    this.params = { ...dag.params, ...(dag.defaultArgs.params ?? {}), ...(options.params ?? {}) };
+    this.params = { ...dag.params, ...(defaults.params ?? {}), ...(options.params ?? {}) };
     serializeParams(this.params, { dagId: dag.dagId, taskId }); // fail here, at the task's line
 
     this.definedAt = callerLocation(constructorFrames(new.target));
     dag.addTask(this);
+    taskGroup?.addChild(this);
   }
 
   /** The operator's class name, e.g. 'BashOperator'. */
@@ -195,12 +219,12 @@ export abstract class BaseOperator {
 
   /** Makes `tasks` run after this one. Adding an existing edge again is a no-op. */
   setDownstream(tasks: TaskLike | readonly TaskLike[]): void {
-    for (const task of toList(tasks)) link(this, task, 'setDownstream');
+    for (const task of toList(tasks, 'roots')) link(this, task, 'setDownstream');
   }
 
   /** Makes this task run after `tasks`. */
   setUpstream(tasks: TaskLike | readonly TaskLike[]): void {
-    for (const task of toList(tasks)) link(task, this, 'setUpstream');
+    for (const task of toList(tasks, 'leaves')) link(task, this, 'setUpstream');
   }
 }
 
@@ -236,9 +260,10 @@ function link(upstream: BaseOperator, downstream: BaseOperator, method: string):
   downstream.upstreamTaskIds.add(upstream.taskId);
 }
 
-function toList(tasks: TaskLike | readonly TaskLike[]): readonly BaseOperator[] {
+/** The tasks that `tasks` stand for: an XComArg's task; a group's roots when it is downstream, its leaves when upstream. */
+function toList(tasks: TaskLike | readonly TaskLike[], groupEnd: 'roots' | 'leaves'): readonly BaseOperator[] {
   const list: readonly TaskLike[] = Array.isArray(tasks) ? tasks : [tasks as TaskLike];
-  return list.map((t) => (isXComArg(t) ? t.operator : t));
+  return list.flatMap((t) => (isXComArg(t) ? [t.operator] : isTaskGroup(t) ? t.linkedTasks(groupEnd) : [t]));
 }
 
 function nonEmptyString(value: unknown, what: string, fail: (m: string) => never): string {

@@ -8,6 +8,7 @@ import { checkDagOptions, type DagOptions, type Schedule, type TaskDefaults } fr
 import { registerCreatedDag } from './dagRegistry.ts';
 import { callerLocation, constructorFrames, type DefinedAt } from './definitionSite.ts';
 import { DagCycleError, DagDefinitionError } from './errors.ts';
+import type { TaskGroup } from './taskGroup.ts';
 
 const DAG_BRAND: unique symbol = Symbol.for('airflow-ts.dag');
 
@@ -30,6 +31,7 @@ export class DAG {
   readonly doc: string | null;
   readonly definedAt: DefinedAt;
   private readonly taskMap = new Map<string, BaseOperator>();
+  private readonly groupMap = new Map<string, TaskGroup>();
 
   constructor(options: DagOptions) {
     const fields = checkDagOptions(options);
@@ -63,6 +65,11 @@ export class DAG {
 
   get taskDict(): ReadonlyMap<string, BaseOperator> {
     return this.taskMap;
+  }
+
+  /** Every task group, nested ones too, by group id, in the order they were created (Airflow's task_group_dict). */
+  get taskGroupDict(): ReadonlyMap<string, TaskGroup> {
+    return this.groupMap;
   }
 
   hasTask(taskId: string): boolean {
@@ -99,7 +106,31 @@ export class DAG {
         task.taskId,
       );
     }
+    const group = this.groupMap.get(task.taskId);
+    if (group) {
+      throw new DagDefinitionError(
+        `Task id '${task.taskId}' in DAG '${this.dagId}' is already the id of the TaskGroup defined at ${where(group)}; task and group ids must be unique together`,
+        this.dagId,
+        task.taskId,
+      );
+    }
     this.taskMap.set(task.taskId, task);
+  }
+
+  /** Called by the TaskGroup constructor: group ids share one namespace with task ids, as in Airflow. */
+  addTaskGroup(group: TaskGroup): void {
+    if (group.dag !== this) {
+      throw new DagDefinitionError(`TaskGroup '${group.groupId}' belongs to DAG '${group.dag.dagId}', not '${this.dagId}'`, this.dagId);
+    }
+    const other = this.groupMap.get(group.groupId) ?? this.taskMap.get(group.groupId);
+    if (other) {
+      const what = this.groupMap.has(group.groupId) ? 'another TaskGroup' : 'a task';
+      throw new DagDefinitionError(
+        `Group id '${group.groupId}' in DAG '${this.dagId}' is already used by ${what} (defined at ${where(other)}); task and group ids must be unique together`,
+        this.dagId,
+      );
+    }
+    this.groupMap.set(group.groupId, group);
   }
 
   /** Whole-DAG checks that need every edge in place. Throws DagCycleError on a cycle. */
@@ -165,6 +196,11 @@ export class DAG {
 /** Brand check rather than instanceof: a DAG file may get its own copy of this module. */
 export function isDag(x: unknown): x is DAG {
   return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[DAG_BRAND] === true;
+}
+
+/** Where a task or group was written: 'file:line'. */
+function where(node: { definedAt: DefinedAt }): string {
+  return node.definedAt.line === null ? node.definedAt.file : `${node.definedAt.file}:${node.definedAt.line}`;
 }
 
 function insertSorted(sorted: number[], value: number): void {

@@ -12,7 +12,7 @@ import { CronDataIntervalTimetable } from './timetables/cronTimetable.ts';
 import { CRON_PRESETS } from './timetables/presets.ts';
 
 /** Task options a DAG may give all its tasks (Airflow's default_args). */
-export type TaskDefaults = Partial<Omit<BaseOperatorOptions, 'dag' | 'taskId'>>;
+export type TaskDefaults = Partial<Omit<BaseOperatorOptions, 'dag' | 'taskId' | 'taskGroup'>>;
 
 export interface DagOptions {
   dagId: string;

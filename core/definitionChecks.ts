@@ -10,8 +10,8 @@ export const ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
 export const MAX_ID_LENGTH = 250;
 
 /** Throws unless `id` follows Airflow's id rule (letters, digits, '_', '.', '-'; at most 250 chars). */
-export function checkId(kind: 'DAG id' | 'Task id', id: unknown, dagId?: string): asserts id is string {
-  const where = kind === 'Task id' && dagId ? ` in DAG '${dagId}'` : '';
+export function checkId(kind: 'DAG id' | 'Task id' | 'Group id', id: unknown, dagId?: string): asserts id is string {
+  const where = kind !== 'DAG id' && dagId ? ` in DAG '${dagId}'` : '';
   const err = (message: string) => new DagDefinitionError(message, kind === 'DAG id' ? undefined : dagId, undefined);
   if (typeof id !== 'string' || id === '') {
     throw err(`${kind}${where} is required and must be a non-empty string, got ${JSON.stringify(id)}`);

@@ -10,6 +10,7 @@
 import type { BaseOperatorOptions } from '../core/baseOperator.ts';
 import { isDag, type DAG } from '../core/dag.ts';
 import { DagDefinitionError } from '../core/errors.ts';
+import { isTaskGroup, type TaskGroup } from '../core/taskGroup.ts';
 import type { XComArg } from '../core/xcomArg.ts';
 import { TaskFlowOperator } from './taskFlowOperator.ts';
 
@@ -31,17 +32,26 @@ export function task<A extends unknown[]>(options: TaskFlowOptions, fn: (...args
   const call = (...args: unknown[]): XComArg => {
     const taskId = options.taskId ?? fn.name;
     if (!taskId) throw new DagDefinitionError('task(): the function has no name; use a named function or pass taskId', options.dag?.dagId);
-    const operator = new TaskFlowOperator({ ...options, taskId: uniqueTaskId(options.dag, taskId), fn: fn as (...a: never[]) => unknown, args });
+    const operator = new TaskFlowOperator({
+      ...options,
+      taskId: uniqueTaskId(options.dag, taskId, options.taskGroup),
+      fn: fn as (...a: never[]) => unknown,
+      args,
+    });
     return operator.output;
   };
   return Object.assign(call, { override: (more: Partial<TaskFlowOptions>) => task({ ...options, ...more }, fn) }) as TaskFlowTask<A>;
 }
 
-/** Airflow's rule: a repeated id gets '__1', '__2', ... (one more than the highest suffix in use). */
-function uniqueTaskId(dag: DAG, taskId: string): string {
-  if (!isDag(dag) || !dag.hasTask(taskId)) return taskId; // a bad dag option is reported by the operator
+/**
+ * Airflow's rule: a repeated id gets '__1', '__2', ... (one more than the highest suffix in use).
+ * Ids are compared as the DAG will hold them, prefixed by the task's group; the label is returned.
+ */
+function uniqueTaskId(dag: DAG, taskId: string, group: TaskGroup | undefined): string {
+  const inDag = (label: string) => (isTaskGroup(group) ? group.childId(label) : label);
+  if (!isDag(dag) || !dag.hasTask(inDag(taskId))) return taskId; // a bad dag option is reported by the operator
   const core = taskId.replace(/__\d+$/, '');
-  const pattern = new RegExp(`^${core.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}__(\\d+)$`);
+  const pattern = new RegExp(`^${inDag(core).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}__(\\d+)$`);
   const used = dag.taskIds.flatMap((id) => {
     const m = pattern.exec(id);
     return m ? [Number(m[1])] : [];
