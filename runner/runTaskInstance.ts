@@ -9,7 +9,16 @@ import { maskOnRead, secretsMasker } from '../core/secretsMasker.ts';
 import type { SerializedDag } from '../core/serialize.ts';
 import { buildTaskContext, type TaskContext } from '../core/taskContext.ts';
 import type { TiState } from '../core/state.ts';
-import { failTaskInstance } from '../db/models/taskInstance.ts';
+import { getDagRun, dagRunIdAt } from '../db/models/dagRun.ts';
+import { saveRenderedFields } from '../db/models/renderedTaskInstanceFields.ts';
+import {
+  failTaskInstance,
+  heartbeatTaskInstance,
+  stateAndTryOfTaskInstance,
+  stateOfTaskInstance,
+  taskInstanceIdsOfTasks,
+  taskInstanceState,
+} from '../db/models/taskInstance.ts';
 import { getSerializedDagCached } from '../db/models/serializedDag.ts';
 import { recordSuccess } from '../db/queries/recordSuccess.ts';
 import { retryWhileUnavailable } from '../db/retryWhileUnavailable.ts';
@@ -73,7 +82,7 @@ export async function startTry(ctx: RunnerContext, key: { dagId: string; taskId:
   const now = ctx.now ?? (() => new Date());
   const started = await startTaskInstance(ctx.knex, { dag_id: key.dagId, run_id: key.runId, task_id: key.taskId, map_index: key.mapIndex }, now());
   if (started) return started;
-  const ti = await ctx.knex('task_instance').where({ dag_id: key.dagId, task_id: key.taskId, run_id: key.runId, map_index: key.mapIndex }).first('state');
+  const ti = await taskInstanceState(ctx.knex, key);
   if (!ti) throw new Error(`No task instance ${key.dagId}.${key.taskId} in run '${key.runId}' (map index ${key.mapIndex})`);
   ctx.logger.warn(`task instance ${key.dagId}.${key.taskId} (${key.runId}) is ${ti.state ?? 'none'}, not queued: not running it`);
   return null;
@@ -113,7 +122,7 @@ export async function executeTry(
       giveUpAfterMs: config.scheduler.zombieTaskThreshold * 1000,
     });
   const reuse = options.same && options.same.run.dag_id === dagId && options.same.run.run_id === runId ? options.same : null;
-  const run: DagRunRow = reuse?.run ?? (await retry('reading its dag run', () => knex('dag_run').where({ dag_id: dagId, run_id: runId }).first()));
+  const run: DagRunRow = reuse?.run ?? (await retry('reading its dag run', () => getDagRun(knex, dagId, runId)))!;
   const dag = reuse?.dag ?? (await retry('reading its DAG', () => getSerializedDagCached(knex, dagId)))!;
   const policy = dag.tasks.find((t) => t.taskId === taskId) ?? null;
   const log = new TaskLog(taskLogPath(config.logging.baseLogFolder, { dagId, runId, taskId, mapIndex, tryNumber: started.try_number }));
@@ -163,11 +172,12 @@ export async function executeTry(
       },
       variables,
       connections,
+      // eslint-disable-next-line no-restricted-syntax -- TaskLog.raw writes a line to the try's log, not SQL
       log: (line) => log.raw(line),
       signal: abort.signal,
     });
     options.onBody?.(task.executionTimeoutMs);
-    const result = await withTryMark(mark, () => executeTask(task!, context!, abort, (rendered) => saveRenderedFields(knex, started, rendered)));
+    const result = await withTryMark(mark, () => executeTask(task!, context!, abort, (rendered) => keepRenderedFields(knex, started, rendered)));
     const skip = task.tasksToSkip(result) ?? [];
     const xcom = result === undefined ? null : xcomJson(taskId, RETURN_VALUE, result, config.core.xcomMaxSize);
     ({ outcome, next } = await recordTrySuccessRetrying(ctx, { ti: started, run, dag, xcom, skip, log, ...options }, retry));
@@ -222,19 +232,10 @@ async function recordFailure(
  * task read so far and anything under a sensitive name. Operators without
  * template content (EmptyOperator, a function without opKwargs) write nothing.
  */
-async function saveRenderedFields(knex: Knex, ti: TaskInstanceRow, rendered: Record<string, unknown>): Promise<void> {
+async function keepRenderedFields(knex: Knex, ti: TaskInstanceRow, rendered: Record<string, unknown>): Promise<void> {
   const meaningful = Object.values(rendered).some((v) => v !== null && v !== undefined && !(typeof v === 'object' && Object.keys(v as object).length === 0));
   if (!meaningful) return;
-  await knex('rendered_task_instance_fields')
-    .insert({
-      dag_id: ti.dag_id,
-      run_id: ti.run_id,
-      task_id: ti.task_id,
-      map_index: ti.map_index,
-      rendered_fields: JSON.stringify(secretsMasker.redact(rendered)),
-    })
-    .onConflict(['dag_id', 'run_id', 'task_id', 'map_index'])
-    .merge(['rendered_fields']);
+  await saveRenderedFields(knex, ti, secretsMasker.redact(rendered));
 }
 
 /**
@@ -253,7 +254,7 @@ async function recordTrySuccessRetrying(
     return recordTrySuccess(ctx, args);
   });
   if (recorded.outcome === 'discarded' && attempts > 1) {
-    const row = await retry('reading its state', () => ctx.knex('task_instance').where('id', args.ti.id).first('state', 'try_number'));
+    const row = await retry('reading its state', () => stateAndTryOfTaskInstance(ctx.knex, args.ti.id));
     if (row?.state === 'success' && row.try_number === args.ti.try_number) return { outcome: 'success', next: null };
   }
   return recorded;
@@ -302,7 +303,7 @@ async function recordTrySuccess(
   try {
     const next = await knex.transaction(async (trx) => {
       if (args.skip.length) {
-        const ids: number[] = await trx('task_instance').where({ dag_id: ti.dag_id, run_id: ti.run_id }).whereIn('task_id', args.skip).pluck('id');
+        const ids = await taskInstanceIdsOfTasks(trx, ti.dag_id, ti.run_id, args.skip);
         skipped = (await transitionTaskInstances(trx, ids, { to: 'skipped', from: [null, 'scheduled'], now: now() })).map((t) => t.task_id);
       }
       const recorded = await recordSuccess(trx, {
@@ -361,10 +362,9 @@ async function runCallback(task: BaseOperator, outcome: TryOutcome, context: Tas
 function startHeartbeat(knex: Knex, id: number, everyMs: number, onLost: (state: TiState) => void) {
   const timer = setInterval(async () => {
     try {
-      const updated = await knex('task_instance').where({ id, state: 'running' }).update({ last_heartbeat_at: knex.fn.now() }, ['id']);
-      if (updated.length === 0) {
+      if (!(await heartbeatTaskInstance(knex, id))) {
         clearInterval(timer);
-        onLost(((await knex('task_instance').where('id', id).first('state'))?.state ?? null) as TiState);
+        onLost((await stateOfTaskInstance(knex, id))?.state ?? null);
       }
     } catch {
       // A missed heartbeat is harmless; the zombie threshold is many heartbeats long.
@@ -375,7 +375,7 @@ function startHeartbeat(knex: Knex, id: number, everyMs: number, onLost: (state:
 }
 
 async function runIdAtSameDate(knex: Knex, dagId: string, run: DagRunRow): Promise<number> {
-  const other = await knex('dag_run').where({ dag_id: dagId, logical_date: run.logical_date }).first('id');
+  const other = await dagRunIdAt(knex, dagId, run.logical_date);
   return other?.id ?? -1;
 }
 

@@ -233,6 +233,11 @@ export function findDagRunAt(knex: Knex, dagId: string, logicalDate: Date): Prom
   return knex<DagRunRow>('dag_run').where({ dag_id: dagId, logical_date: logicalDate }).first();
 }
 
+/** The id of the DAG's run at a logical date (another DAG's run an XCom is pulled from), or undefined. */
+export function dagRunIdAt(db: Knex | Knex.Transaction, dagId: string, logicalDate: Date): Promise<{ id: number } | undefined> {
+  return db('dag_run').where({ dag_id: dagId, logical_date: logicalDate }).first('id');
+}
+
 /** The DAG's run with the latest logical date. */
 export function latestDagRun(knex: Knex, dagId: string): Promise<DagRunRow | undefined> {
   return knex<DagRunRow>('dag_run').where('dag_id', dagId).orderBy('logical_date', 'desc').first();

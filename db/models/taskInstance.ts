@@ -169,6 +169,33 @@ export async function setQueuedByJob(db: Knex | Knex.Transaction, ids: readonly 
     .update({ queued_by_job_id: jobId });
 }
 
+/**
+ * A runner's heartbeat: sets last_heartbeat_at by the database's clock (ADR 0011) while the task
+ * instance is running. False when it is no longer running (cleared, marked, failed as a zombie).
+ */
+export async function heartbeatTaskInstance(knex: Knex, id: number): Promise<boolean> {
+  const updated = await knex('task_instance').where({ id, state: 'running' }).update({ last_heartbeat_at: knex.fn.now() }, ['id']);
+  return updated.length > 0;
+}
+
+/** A task instance's state by id; undefined when it is gone. */
+export function stateOfTaskInstance(db: Knex | Knex.Transaction, id: number): Promise<{ state: TiState } | undefined> {
+  return db('task_instance').where('id', id).first('state');
+}
+
+/** A task instance's state and try number by id; undefined when it is gone. */
+export function stateAndTryOfTaskInstance(db: Knex | Knex.Transaction, id: number): Promise<{ state: TiState; try_number: number } | undefined> {
+  return db('task_instance').where('id', id).first('state', 'try_number');
+}
+
+/** Ids of the run's task instances of the named tasks. */
+export function taskInstanceIdsOfTasks(db: Knex | Knex.Transaction, dagId: string, runId: string, taskIds: readonly string[]): Promise<number[]> {
+  return db('task_instance')
+    .where({ dag_id: dagId, run_id: runId })
+    .whereIn('task_id', taskIds as string[])
+    .pluck('id');
+}
+
 /** A task instance with its run's logical date (Airflow's execution_date). */
 export type TaskInstanceWithDate = TaskInstanceRow & { execution_date: Date };
 
