@@ -7,6 +7,7 @@ import type { BaseOperator } from './baseOperator.ts';
 import type { DAG } from './dag.ts';
 import { DagDefinitionError } from './errors.ts';
 import { jsonProblem, serializeParams, type SerializedParam } from './param.ts';
+import type { TaskGroup } from './taskGroup.ts';
 import type { TriggerRule } from './triggerRule.ts';
 
 export interface SerializedTask {
@@ -37,6 +38,22 @@ export interface SerializedTask {
   doc: string | null;
   callbacks: { onSuccess: boolean; onFailure: boolean; onRetry: boolean };
   line: number | null;
+  /** The id of the task's innermost group; absent for tasks at the DAG's top level. */
+  taskGroupId?: string;
+}
+
+/** A task group: what the UI draws as one collapsible box and the CLI lists (Airflow's serialized task_group). */
+export interface SerializedTaskGroup {
+  /** The id in the DAG ('outer.inner'); null for the root, the DAG's top level. */
+  groupId: string | null;
+  /** The id as written, without its parent's prefix ('inner'); null for the root. */
+  label: string | null;
+  tooltip: string;
+  prefixGroupId: boolean;
+  /** Tasks directly in this group, in topological order. */
+  taskIds: string[];
+  /** Groups directly in this group, in the order they were created. */
+  groups: SerializedTaskGroup[];
 }
 
 export interface SerializedDag {
@@ -62,6 +79,12 @@ export interface SerializedDag {
   isPausedUponCreation: boolean | null;
   /** In topological order. */
   tasks: SerializedTask[];
+  /**
+   * The root task group, present only when the DAG has groups: a DAG without groups serializes (and
+   * hashes) as before groups existed, so upgrading does not make every stored DAG look changed.
+   * Read it through rootTaskGroup().
+   */
+  taskGroup?: SerializedTaskGroup;
 }
 
 /** Validates the DAG (cycles) and returns its JSON form. */
@@ -87,6 +110,24 @@ export function serializeDag(dag: DAG): SerializedDag {
     dagrunTimeoutMs: dag.dagrunTimeoutMs,
     isPausedUponCreation: dag.isPausedUponCreation ?? null,
     tasks,
+    ...(dag.taskGroupDict.size > 0 ? { taskGroup: serializeTaskGroup(null, [...dag.taskGroupDict.values()], tasks) } : {}),
+  };
+}
+
+/** The DAG's group tree; for a DAG without groups (or serialized before groups existed), a root holding every task. */
+export function rootTaskGroup(dag: SerializedDag): SerializedTaskGroup {
+  return dag.taskGroup ?? { groupId: null, label: null, tooltip: '', prefixGroupId: true, taskIds: dag.tasks.map((t) => t.taskId), groups: [] };
+}
+
+function serializeTaskGroup(group: TaskGroup | null, groups: TaskGroup[], tasks: SerializedTask[]): SerializedTaskGroup {
+  const groupId = group?.groupId ?? null;
+  return {
+    groupId,
+    label: group?.label ?? null,
+    tooltip: group?.tooltip ?? '',
+    prefixGroupId: group?.prefixGroupId ?? true,
+    taskIds: tasks.filter((t) => (t.taskGroupId ?? null) === groupId).map((t) => t.taskId),
+    groups: groups.filter((g) => g.parentGroup === group).map((g) => serializeTaskGroup(g, groups, tasks)),
   };
 }
 
@@ -123,6 +164,7 @@ function serializeTask(task: BaseOperator): SerializedTask {
     doc: task.doc,
     callbacks: { onSuccess: task.onSuccessCallback !== null, onFailure: task.onFailureCallback !== null, onRetry: task.onRetryCallback !== null },
     line: task.definedAt.line,
+    ...(task.taskGroup ? { taskGroupId: task.taskGroup.groupId } : {}),
   };
 }
 
