@@ -22,7 +22,6 @@ const SQL_OUTSIDE_DB = [
   },
 ];
 
-
 export default tseslint.config(
   { ignores: ['node_modules/', 'test/fixtures/', 'bench/results/', 'test/.tmp/', 'test/artifacts/', 'bench/.tmp/', 'logs/', '.airflow-home/'] },
   js.configs.recommended,
