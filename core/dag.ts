@@ -198,9 +198,12 @@ export function isDag(x: unknown): x is DAG {
   return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[DAG_BRAND] === true;
 }
 
-/** Where a task or group was written: 'file:line'. */
+/**
+ * Where an earlier task or group was written: 'line N of file'. Not 'file:N', which the parser would
+ * take for the line of the error itself (the later definition, found in the stack).
+ */
 function where(node: { definedAt: DefinedAt }): string {
-  return node.definedAt.line === null ? node.definedAt.file : `${node.definedAt.file}:${node.definedAt.line}`;
+  return node.definedAt.line === null ? node.definedAt.file : `line ${node.definedAt.line} of ${node.definedAt.file}`;
 }
 
 function insertSorted(sorted: number[], value: number): void {

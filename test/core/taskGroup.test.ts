@@ -67,7 +67,7 @@ describe('TaskGroup id checks', () => {
     const first = new TaskGroup({ dag, groupId: 'extract' });
     const err = definitionError(
       () => new TaskGroup({ dag, groupId: 'extract' }),
-      `Group id 'extract' in DAG 'dup' is already used by another TaskGroup (defined at ${thisFile}:${first.definedAt.line})`,
+      `Group id 'extract' in DAG 'dup' is already used by another TaskGroup (defined at line ${first.definedAt.line} of ${thisFile})`,
     );
     expect(err.dagId).toBe('dup');
     expect(first.definedAt).toEqual({ file: thisFile, line: expect.any(Number) });
@@ -80,12 +80,12 @@ describe('TaskGroup id checks', () => {
     const load = new EmptyOperator({ dag, taskId: 'load' });
     definitionError(
       () => new TaskGroup({ dag, groupId: 'load' }),
-      `Group id 'load' in DAG 'shared' is already used by a task (defined at ${thisFile}:${load.definedAt.line})`,
+      `Group id 'load' in DAG 'shared' is already used by a task (defined at line ${load.definedAt.line} of ${thisFile})`,
     );
     const g = new TaskGroup({ dag, groupId: 'extract' });
     definitionError(
       () => new EmptyOperator({ dag, taskId: 'extract' }),
-      `Task id 'extract' in DAG 'shared' is already the id of the TaskGroup defined at ${thisFile}:${g.definedAt.line}`,
+      `Task id 'extract' in DAG 'shared' is already the id of the TaskGroup defined at line ${g.definedAt.line} of ${thisFile}`,
     );
     const flat = new TaskGroup({ dag, groupId: 'flat', prefixGroupId: false });
     definitionError(() => new EmptyOperator({ dag, taskId: 'load', taskGroup: flat }), "Task id 'load' is already used in DAG 'shared'");

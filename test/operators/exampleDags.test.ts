@@ -42,6 +42,31 @@ describe('example DAGs run in-process', () => {
     });
   });
 
+  it('example_task_groups: nested groups prefix the task ids, link through roots and leaves, and give defaults', async () => {
+    const dag = await load('example_task_groups');
+    const s = serializeDag(dag);
+    expect(s.tasks.map((t) => [t.taskId, t.upstreamTaskIds, t.retries])).toEqual([
+      ['start', [], 0],
+      ['extract.orders', ['start'], 2],
+      ['extract.customers', ['start'], 2],
+      ['transform.clean.dedupe', ['extract.customers', 'extract.orders'], 0],
+      ['transform.clean.validate', ['transform.clean.dedupe'], 0],
+      ['transform.join', ['extract.customers', 'transform.clean.validate'], 0],
+      ['load', ['transform.join'], 0],
+    ]);
+    expect(s.taskGroup?.groups.map((g) => [g.groupId, g.taskIds, g.groups.map((inner) => [inner.groupId, inner.taskIds])])).toEqual([
+      ['extract', ['extract.orders', 'extract.customers'], []],
+      ['transform', ['transform.join'], [['transform.clean', ['transform.clean.dedupe', 'transform.clean.validate']]]],
+    ]);
+    const { xcom, lines } = await runDag(dag);
+    expect(xcom.get('example_task_groups', 'transform.join')).toEqual([
+      { id: 1, customer: 'Ada', amount: 9.5 },
+      { id: 2, customer: 'Grace', amount: 20 },
+    ]);
+    expect(xcom.get('example_task_groups', 'load')).toBe(2);
+    expect(lines.get('load')?.some((l) => l.endsWith('Loaded 2 orders: Ada 9.5, Grace 20'))).toBe(true);
+  });
+
   it('example_params: greets with params and conf', async () => {
     const { xcom } = await runDag(await load('example_params'), { times: 2, greeting: 'Hi' });
     expect(xcom.get('example_params', 'greet')).toBe('Hi, world on 2024-01-02');
