@@ -80,7 +80,7 @@ const livePod = (taskId: string) => fake.pods('airflow').find((p) => p.metadata.
 describe('airflow scheduler with the KubernetesExecutor', () => {
   it('runs the example DAGs to success, each task that runs in a pod of its own', async () => {
     startScheduler(true);
-    const exampleIds = ['example_etl', 'example_ml_pipeline', 'example_params', 'example_taskflow'];
+    const exampleIds = ['example_etl', 'example_ml_pipeline', 'example_params', 'example_task_groups', 'example_taskflow'];
     await eventually('the examples to be parsed', async () => (await db.knex('serialized_dag').whereIn('dag_id', exampleIds)).length === exampleIds.length);
     const runs = [];
     for (const dagId of exampleIds) {
