@@ -1,112 +1,26 @@
-import type { Page } from 'playwright-core';
+// The DAG page's grid, graph and layout in a real browser; its other tabs and actions are in dagPageTabs.test.ts.
 import { describe, expect, it } from 'vitest';
-import type { TiState } from '../../core/state.ts';
 import { transitionDagRun, transitionTaskInstances } from '../../db/transitions.ts';
 import type { DagRunRow } from '../../db/rows.ts';
-import { triggerDagRun } from '../../services/triggerDagRun.ts';
-import { PASSWORD, startTestApi } from '../helpers/api.ts';
-import { launchBrowser, logIn, screenshot } from '../helpers/browser.ts';
-import { createTestDatabase } from '../helpers/database.ts';
+import { screenshot } from '../helpers/browser.ts';
 import { registerDag } from '../helpers/dags.ts';
-import { tempDagsFolder } from '../helpers/dagsFolder.ts';
-import { testConfig } from '../helpers/runtime.ts';
-
-const db = await createTestDatabase();
-const { knex } = db;
-const config = await testConfig(tempDagsFolder(), db.url);
-const DAG_ID = 'ui_etl';
-const dag = await registerDag(
+import {
+  DAG_ID,
+  base,
+  cssColor,
+  dag,
+  enc,
   knex,
-  {
-    dagId: DAG_ID,
-    schedule: '@daily',
-    startDate: new Date('2025-01-01T00:00:00Z'),
-    tags: ['etl', 'ui'],
-    description: 'Extracts, transforms and loads',
-    doc: 'Docs with <b>markup</b> shown as text',
-    params: { greeting: 'hello' },
-    maxActiveRuns: 3,
-  },
-  {
-    extract: {},
-    transform: { upstream: ['extract'] },
-    report: { upstream: ['extract'] },
-    load: { upstream: ['transform'] },
-    notify: { upstream: ['load', 'report'] },
-  },
-);
-const server = await startTestApi(knex, config);
-const browser = await launchBrowser();
-
-const enc = encodeURIComponent;
-const base = (tab: string, dagId = DAG_ID) => `${server.url}/dags/${enc(dagId)}/${tab}`;
-
-/** The state steps from none to `to` that db/transitions.ts allows (a task must be queued before it runs). */
-const PATHS: Record<string, TiState[]> = {
-  none: [],
-  scheduled: ['scheduled'],
-  queued: ['scheduled', 'queued'],
-  running: ['scheduled', 'queued', 'running'],
-  success: ['scheduled', 'queued', 'running', 'success'],
-  failed: ['scheduled', 'queued', 'running', 'failed'],
-  up_for_retry: ['scheduled', 'queued', 'running', 'up_for_retry'],
-  upstream_failed: ['upstream_failed'],
-  skipped: ['skipped'],
-};
-
-async function setStates(dagId: string, runId: string, states: Record<string, string>, now = new Date()): Promise<void> {
-  for (const [taskId, state] of Object.entries(states)) {
-    const ti = await knex('task_instance').where({ dag_id: dagId, run_id: runId, task_id: taskId }).first('id');
-    for (const to of PATHS[state]!) await transitionTaskInstances(knex, [ti.id], { to, now });
-  }
-}
-
-let day = 0;
-async function trigger(dagId = DAG_ID, conf: Record<string, unknown> = {}): Promise<DagRunRow> {
-  day += 1;
-  return triggerDagRun(knex, { dagId, logicalDate: new Date(Date.UTC(2025, 1, day)), conf, now: new Date() });
-}
-
-async function runState(run: DagRunRow, to: 'running' | 'success' | 'failed', started?: Date, ended?: Date): Promise<void> {
-  await transitionDagRun(knex, run.id, { to: 'running', now: started ?? new Date() });
-  if (to !== 'running') await transitionDagRun(knex, run.id, { to, now: ended ?? new Date() });
-}
-
-async function pageAs(username: string, options: { width?: number; javaScript?: boolean } = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: options.width ?? 1280, height: 900 }, javaScriptEnabled: options.javaScript ?? true });
-  const page = await context.newPage();
-  await logIn(page, server.url, username, PASSWORD);
-  return page;
-}
-
-/** What the browser computes for a CSS colour name (e.g. green -> rgb(0, 128, 0)). */
-function cssColor(page: Page, name: string): Promise<string> {
-  return page.evaluate((color) => {
-    const probe = document.createElement('div');
-    probe.style.background = color;
-    document.body.append(probe);
-    const computed = getComputedStyle(probe).backgroundColor;
-    probe.remove();
-    return computed;
-  }, name);
-}
-
-const squareSelector = (runId: string, taskId: string) => `a.sq[href="/dags/${enc(DAG_ID)}/runs/${enc(runId)}/tasks/${enc(taskId)}"]`;
-
-function squareColor(page: Page, runId: string, taskId: string): Promise<string> {
-  return page.$eval(squareSelector(runId, taskId), (el) => getComputedStyle(el).backgroundColor);
-}
-
-// Three finished runs with known states, used by most tests.
-const run1 = await trigger();
-await setStates(DAG_ID, run1.run_id, { extract: 'success', transform: 'success', report: 'success', load: 'success', notify: 'success' });
-await runState(run1, 'success', new Date(Date.now() - 90_000), new Date(Date.now() - 30_000));
-const run2 = await trigger();
-await setStates(DAG_ID, run2.run_id, { extract: 'success', transform: 'failed', report: 'skipped', load: 'upstream_failed', notify: 'upstream_failed' });
-await runState(run2, 'failed', new Date(Date.now() - 50_000), new Date(Date.now() - 20_000));
-const run3 = await trigger(DAG_ID, { note: '<b>bold</b>', n: 1 });
-await setStates(DAG_ID, run3.run_id, { extract: 'success', transform: 'running', report: 'up_for_retry', load: 'none', notify: 'none' });
-await runState(run3, 'running', new Date(Date.now() - 10_000));
+  pageAs,
+  run1,
+  run2,
+  run3,
+  server,
+  setStates,
+  squareColor,
+  squareSelector,
+  trigger,
+} from '../helpers/dagPageFixture.ts';
 
 describe('DAG page: grid', () => {
   it("shows runs as columns (newest right), tasks in topological order, and squares in Airflow's state colours", async () => {
@@ -271,206 +185,6 @@ describe('DAG page: graph', () => {
     );
     expect(await page.locator('.node[data-task-id="load"] text.state').textContent()).toBe('scheduled');
     await screenshot(page, 'dag-graph');
-    await page.context().close();
-  });
-});
-
-describe('DAG page: runs, code, details, durations', () => {
-  it('lists runs with state, type, dates, duration and escaped conf', async () => {
-    const page = await pageAs('viewer');
-    await page.goto(base('runs'));
-    const row = page.locator(`tr[data-run-id="${run3.run_id}"]`);
-    const text = await row.textContent();
-    expect(text).toContain('running');
-    expect(text).toContain('manual');
-    expect(text).toContain('2025-02-03 00:00:00');
-    expect(text).toContain('"note":"<b>bold</b>"');
-    expect(await row.locator('td.conf b').count()).toBe(0);
-    expect(await page.locator('tr[data-run-id] form').count()).toBe(0); // Viewer: no actions
-    await page.context().close();
-  });
-
-  it('shows the DAG file from dag_code highlighted, with <script> in the source as text', async () => {
-    const source = `import { DAG } from 'airflow-ts';\n// <script>alert(1)</script>\nconst s = "</script><script>alert(2)</script><img src=x onerror=alert(3)>";\nexport default new DAG({ dagId: '${DAG_ID}' });\n`;
-    await knex('dag_code').where('fileloc', dag.fileloc).update({ source_code: source });
-    const page = await pageAs('viewer');
-    const dialogs: string[] = [];
-    page.on('dialog', (d) => {
-      dialogs.push(d.message());
-      void d.dismiss();
-    });
-    await page.goto(base('code'));
-    expect(await page.locator('pre.code').textContent()).toBe(source);
-    expect(await page.locator('pre.code script, pre.code img').count()).toBe(0);
-    expect(await page.locator('pre.code .hljs-keyword').count()).toBeGreaterThan(0);
-    expect(await page.locator('pre.gutter').textContent()).toBe('1\n2\n3\n4');
-    // By the load event every script in the markup has run and every image has loaded or failed (onerror);
-    // an alert() would have blocked the page, and been recorded, before it.
-    await page.waitForLoadState('load');
-    expect(dialogs).toEqual([]);
-    await page.context().close();
-  });
-
-  it('shows the details: schedule, timetable, params, next run, file, owners, tags, doc, limits, catchup, dates', async () => {
-    const page = await pageAs('viewer');
-    await page.goto(base('details'));
-    const text = (await page.locator('main').textContent())!;
-    for (const expected of [
-      '@daily',
-      'CronDataIntervalTimetable',
-      'greeting',
-      '"hello"',
-      dag.fileloc,
-      'airflow',
-      'etl',
-      'Extracts, transforms and loads',
-      'Docs with <b>markup</b> shown as text',
-      '2025-01-01 00:00:00',
-    ]) {
-      expect(text).toContain(expected);
-    }
-    expect(await page.locator('tr', { hasText: 'Max active runs' }).textContent()).toContain('3');
-    expect(await page.locator('tr', { hasText: 'Max active tasks' }).textContent()).toContain('16 (configuration default)');
-    expect(await page.locator('tr', { hasText: 'Catchup' }).textContent()).toContain('yes');
-    expect(await page.locator('pre.doc b').count()).toBe(0);
-    expect(await page.locator('.danger-zone').count()).toBe(0); // Viewer cannot delete
-    await page.context().close();
-  });
-
-  it('charts run durations (one bar per run) and task durations (a point per task instance with a duration)', async () => {
-    const page = await pageAs('viewer');
-    await page.goto(base('durations'));
-    const runs = await knex('dag_run').where('dag_id', DAG_ID).count({ n: '*' });
-    expect(await page.locator('svg.run-durations rect.bar').count()).toBe(Number(runs[0]!.n));
-    const withDuration = await knex('task_instance').where('dag_id', DAG_ID).whereNotNull('duration').count({ n: '*' });
-    expect(await page.locator('svg.task-durations circle.point').count()).toBe(Number(withDuration[0]!.n));
-    expect(await page.locator('svg.task-durations .legend text').allTextContents()).toEqual(dag.tasks.map((t) => t.taskId));
-    expect(await page.locator('svg.run-durations .axis.y text').count()).toBeGreaterThan(2);
-    // The longest run has the tallest bar.
-    const heights = await page.$$eval('svg.run-durations rect.bar', (bars) =>
-      Object.fromEntries(bars.map((b) => [(b as SVGElement).dataset.runId, Number(b.getAttribute('height'))])),
-    );
-    expect(heights[run1.run_id]).toBeGreaterThan(heights[run2.run_id]!);
-    await page.goto(`${base('durations')}?num_runs=2`);
-    expect(await page.locator('svg.run-durations rect.bar').count()).toBe(2);
-    await page.goto(base('durations'));
-    await screenshot(page, 'dag-durations');
-    await page.context().close();
-  });
-});
-
-describe('DAG page: actions', () => {
-  it('marks a run failed and success, and clears it, after a confirm() dialog (User role)', async () => {
-    const run = await trigger();
-    await setStates(DAG_ID, run.run_id, { extract: 'success', transform: 'running' });
-    await transitionDagRun(knex, run.id, { to: 'running', now: new Date() });
-    const page = await pageAs('user');
-    const dialogs: string[] = [];
-    let accept = false;
-    page.on('dialog', (d) => {
-      dialogs.push(d.message());
-      void (accept ? d.accept() : d.dismiss());
-    });
-    await page.goto(base('runs'));
-    expect(await page.getAttribute('a.trigger-link', 'href')).toBe(`/dags/${DAG_ID}/trigger`);
-    const row = page.locator(`tr[data-run-id="${run.run_id}"]`);
-
-    const posts: string[] = [];
-    page.on('request', (r) => void (r.method() === 'POST' && posts.push(r.url())));
-
-    // Dismissed: nothing happens. The click returns only once the submit handler has run, and confirm()
-    // blocks it until the dialog handler has answered.
-    await row.getByRole('button', { name: 'Mark failed' }).click();
-    expect(dialogs).toEqual([`Mark run ${run.run_id} failed?`]);
-    expect((await knex('dag_run').where('id', run.id).first()).state).toBe('running');
-
-    accept = true;
-    await Promise.all([page.waitForURL(/done=run_failed/), row.getByRole('button', { name: 'Mark failed' }).click()]);
-    // The accepted submit came after the dismissed one: had the dismissed one been sent, it would be here too.
-    expect(posts).toHaveLength(1);
-    expect(await page.locator('.flash').textContent()).toMatch(/Marked the run failed/);
-    expect((await knex('dag_run').where('id', run.id).first()).state).toBe('failed');
-    const states = Object.fromEntries(
-      (await knex('task_instance').where({ dag_id: DAG_ID, run_id: run.run_id }).select('task_id', 'state')).map((t: { task_id: string; state: string }) => [
-        t.task_id,
-        t.state,
-      ]),
-    );
-    expect(states).toMatchObject({ extract: 'success', transform: 'failed', load: 'skipped' });
-
-    await Promise.all([page.waitForURL(/done=run_cleared/), page.locator(`tr[data-run-id="${run.run_id}"]`).getByRole('button', { name: 'Clear' }).click()]);
-    expect((await knex('dag_run').where('id', run.id).first()).state).toBe('queued');
-    expect(await knex('task_instance').where({ dag_id: DAG_ID, run_id: run.run_id }).whereNotNull('state').pluck('task_id')).toEqual([]);
-
-    await Promise.all([
-      page.waitForURL(/done=run_success/),
-      page.locator(`tr[data-run-id="${run.run_id}"]`).getByRole('button', { name: 'Mark success' }).click(),
-    ]);
-    expect((await knex('dag_run').where('id', run.id).first()).state).toBe('success');
-
-    // From the grid's run panel, the action returns to the grid.
-    await page.goto(`${base('grid')}?run_id=${enc(run.run_id)}`);
-    await Promise.all([page.waitForURL(/\/grid\?.*done=run_failed/), page.locator('aside.panel').getByRole('button', { name: 'Mark failed' }).click()]);
-    expect((await knex('dag_run').where('id', run.id).first()).state).toBe('failed');
-    await page.context().close();
-  });
-
-  it('asks on a confirmation page when JavaScript is off', async () => {
-    const run = await trigger();
-    await setStates(DAG_ID, run.run_id, { extract: 'failed' });
-    const page = await pageAs('user', { javaScript: false });
-    await page.goto(base('runs'));
-    await Promise.all([page.waitForURL(/\/clear$/), page.locator(`tr[data-run-id="${run.run_id}"]`).getByRole('button', { name: 'Clear' }).click()]);
-    expect(await page.locator('h1').textContent()).toBe('Clear run');
-    expect(await page.locator('ul.affected li').count()).toBe(dag.tasks.length);
-    expect((await knex('task_instance').where({ dag_id: DAG_ID, run_id: run.run_id, task_id: 'extract' }).first()).state).toBe('failed');
-    await Promise.all([page.waitForURL(/done=run_cleared/), page.getByRole('button', { name: 'Confirm' }).click()]);
-    expect((await knex('task_instance').where({ dag_id: DAG_ID, run_id: run.run_id, task_id: 'extract' }).first()).state).toBeNull();
-    await page.context().close();
-  });
-
-  it('refuses the actions to a Viewer (403) and to a form without the CSRF token', async () => {
-    const run = await trigger();
-    const page = await pageAs('viewer');
-    await page.goto(base('runs'));
-    const csrf = await page.getAttribute('meta[name="csrf-token"]', 'content');
-    for (const [path, form] of [
-      [`runs/${enc(run.run_id)}/mark`, { state: 'failed', confirmed: '1' }],
-      [`runs/${enc(run.run_id)}/clear`, { confirmed: '1' }],
-      ['delete', { confirm_dag_id: DAG_ID }],
-    ] as const) {
-      const response = await page.request.post(base(path), { form: { _csrf: csrf!, ...form }, maxRedirects: 0 });
-      expect(response.status(), path).toBe(403);
-    }
-    expect((await knex('dag_run').where('id', run.id).first()).state).toBe('queued');
-    expect(await knex('dag').where('dag_id', DAG_ID).first('dag_id')).toBeDefined();
-
-    const user = await pageAs('user');
-    const noToken = await user.request.post(base(`runs/${enc(run.run_id)}/mark`), { form: { state: 'failed', confirmed: '1' }, maxRedirects: 0 });
-    expect(noToken.status()).toBe(403);
-    expect((await knex('dag_run').where('id', run.id).first()).state).toBe('queued');
-    await page.context().close();
-    await user.context().close();
-  });
-
-  it("deletes a DAG's metadata only after the DAG id is typed and confirmed", async () => {
-    await registerDag(knex, { dagId: 'ui_delete_me' }, { only: {} });
-    const run = await trigger('ui_delete_me');
-    const page = await pageAs('user');
-    page.on('dialog', (d) => void d.accept());
-    await page.goto(base('details', 'ui_delete_me'));
-    // A wrong id leads to the confirmation page and deletes nothing.
-    await page.fill('input[name=confirm_dag_id]', 'something_else');
-    await Promise.all([page.waitForURL(/\/delete$/), page.getByRole('button', { name: 'Delete DAG' }).click()]);
-    expect(await page.getByRole('alert').textContent()).toMatch(/does not match/);
-    expect(await knex('dag_run').where('id', run.id).first('id')).toBeDefined();
-
-    await page.fill('input[name=confirm_dag_id]', 'ui_delete_me');
-    await Promise.all([page.waitForURL((url) => url.pathname === '/'), page.getByRole('button', { name: 'Confirm' }).click()]);
-    expect(await knex('dag').where('dag_id', 'ui_delete_me').first('dag_id')).toBeUndefined();
-    expect(await knex('dag_run').where('id', run.id).first('id')).toBeUndefined();
-    const gone = await page.request.get(base('grid', 'ui_delete_me'));
-    expect(gone.status()).toBe(404);
     await page.context().close();
   });
 });
