@@ -15,7 +15,8 @@ const KNEX = '/^(knex|trx|tx|db)$/';
 const SQL_OUTSIDE_DB = [
   { selector: `CallExpression[callee.type='Identifier'][callee.name=${KNEX}][arguments.0.type=/^(Literal|TemplateLiteral)$/]`, message: SQL_MESSAGE },
   { selector: `CallExpression[callee.type='MemberExpression'][callee.property.name=/^(knex|trx|tx)$/][arguments.0.type=/^(Literal|TemplateLiteral)$/]`, message: SQL_MESSAGE },
-  { selector: `CallExpression[callee.type='MemberExpression'][callee.property.name='raw']`, message: SQL_MESSAGE },
+  { selector: `CallExpression[callee.type='MemberExpression'][callee.property.name='raw'][callee.object.name=${KNEX}]`, message: SQL_MESSAGE },
+  { selector: `CallExpression[callee.type='MemberExpression'][callee.property.name='raw'][callee.object.property.name=/^(knex|trx|tx)$/]`, message: SQL_MESSAGE },
   {
     selector: `CallExpression[callee.type='MemberExpression'][callee.object.name=${KNEX}][callee.property.name=/^(select|insert|update|del|delete|from|into|table|with|queryBuilder|schema)$/]`,
     message: SQL_MESSAGE,

@@ -172,7 +172,6 @@ export async function executeTry(
       },
       variables,
       connections,
-      // eslint-disable-next-line no-restricted-syntax -- TaskLog.raw writes a line to the try's log, not SQL
       log: (line) => log.raw(line),
       signal: abort.signal,
     });

@@ -121,6 +121,13 @@ describe('the SQL rule', () => {
     expect(
       await lint('services/lintProbe.ts', "export const now = (db: { knex: { raw(sql: string): unknown } }) => db.knex.raw('select now()');\n"),
     ).toHaveLength(1);
+    expect(
+      await lint('services/lintProbe.ts', "import type { Knex } from 'knex';\nexport const now = (knex: Knex) => knex.raw('select now()');\n"),
+    ).toHaveLength(1);
+  });
+
+  it("leaves a `.raw` that is not a knex instance's alone (a task log's raw line)", async () => {
+    expect(await lint('runner/lintProbe.ts', "export const write = (log: { raw(line: string): void }) => log.raw('hello');\n")).toEqual([]);
   });
 
   it('lets db/ build the same query', async () => {
