@@ -9,8 +9,8 @@
 // Each folder lists what it MAY import (besides itself and npm/node packages); any other folder of ours is a
 // violation of that folder's rule. bench/, test/, bin/ and the top-level config files may import anything.
 
-/** Our source folders and top-level modules: an import of any of them is checked against the lists below. */
-const OURS = [
+/** The folders and module that run in production (the package's code, without its tests and tools). */
+const PRODUCTION = [
   'core',
   'config',
   'db',
@@ -23,12 +23,11 @@ const OURS = [
   'runner',
   'webserver',
   'cli',
-  'dags',
-  'bench',
-  'test',
-  'bin',
   'index\\.ts',
 ];
+
+/** Our source folders and top-level modules: an import of any of them is checked against the lists below. */
+const OURS = [...PRODUCTION, 'dags', 'bench', 'test', 'bin'];
 
 const under = (folders) => `^(${folders.join('|')})(/|$)`;
 
@@ -143,21 +142,7 @@ module.exports = {
       comment: 'what runs in production must not need a devDependency (npm install --omit=dev leaves them out).',
       severity: 'error',
       from: {
-        path: under([
-          'core',
-          'config',
-          'db',
-          'services',
-          'logging',
-          'kubernetes',
-          'operators',
-          'scheduler',
-          'executors',
-          'runner',
-          'webserver',
-          'cli',
-          'index\\.ts',
-        ]),
+        path: under(PRODUCTION),
       },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
