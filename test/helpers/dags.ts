@@ -5,8 +5,12 @@ import { serializeDag, type SerializedDag } from '../../core/serialize.ts';
 import { recordParsedFile } from '../../db/dagFileRecords.ts';
 import { EmptyOperator } from '../../operators/emptyOperator.ts';
 import type { BaseOperatorOptions } from '../../core/baseOperator.ts';
+import { TaskGroup } from '../../core/taskGroup.ts';
 
-export type TaskSpec = Omit<BaseOperatorOptions, 'dag' | 'taskId'> & { upstream?: string[] };
+/** `upstream` and `group` name other entries of the spec by their key (a grouped task's id gets the group prefix). */
+export type TaskSpec = Omit<BaseOperatorOptions, 'dag' | 'taskId' | 'taskGroup'> & { upstream?: string[]; group?: string };
+/** Task groups by id, parents listed before their children. */
+export type GroupSpec = Record<string, { parent?: string; tooltip?: string }>;
 
 /**
  * Builds a DAG of EmptyOperators from a compact spec, serializes it and records
@@ -17,10 +21,17 @@ export async function registerDag(
   options: DagOptions,
   tasks: Record<string, TaskSpec>,
   record: { paused?: boolean; now?: Date; catchupByDefault?: boolean } = {},
+  groups: GroupSpec = {},
 ): Promise<SerializedDag> {
   const dag = new DAG(options);
+  const taskGroups = new Map<string, TaskGroup>();
+  for (const [groupId, { parent, tooltip }] of Object.entries(groups)) {
+    taskGroups.set(groupId, new TaskGroup({ dag, groupId, tooltip, ...(parent ? { parentGroup: taskGroups.get(parent)! } : {}) }));
+  }
   const ops = new Map<string, EmptyOperator>();
-  for (const [taskId, { upstream: _upstream, ...spec }] of Object.entries(tasks)) ops.set(taskId, new EmptyOperator({ dag, taskId, ...spec }));
+  for (const [taskId, { upstream: _upstream, group, ...spec }] of Object.entries(tasks)) {
+    ops.set(taskId, new EmptyOperator({ dag, taskId, ...spec, ...(group ? { taskGroup: taskGroups.get(group)! } : {}) }));
+  }
   for (const [taskId, { upstream = [] }] of Object.entries(tasks)) for (const up of upstream) ops.get(up)!.then(ops.get(taskId)!);
   const serialized = { ...serializeDag(dag), fileloc: `/virtual/${options.dagId}.ts` };
   await recordParsedFile(knex, {

@@ -127,6 +127,16 @@
           const label = node.querySelector('text.state');
           if (label) label.textContent = state;
         }
+        // A closed group's counts line, counted as the server does (most frequent first).
+        for (const node of graph.querySelectorAll('.group-node[data-task-ids]')) {
+          const counts = new Map();
+          for (const id of JSON.parse(node.dataset.taskIds)) {
+            const state = data.states[id] || 'no instance';
+            counts.set(state, (counts.get(state) || 0) + 1);
+          }
+          const line = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([s, c]) => `${c} ${s}`).join(' · ');
+          node.querySelector('text.counts').textContent = line;
+        }
       } catch {
         // retried on the next tick
       }

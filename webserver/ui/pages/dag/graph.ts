@@ -5,9 +5,10 @@ import { findDagRun, latestDagRun } from '../../../../db/models/dagRun.ts';
 import { taskInstanceCellsOfRuns } from '../../../../db/models/taskInstance.ts';
 import type { DagRunRow } from '../../../../db/rows.ts';
 import { page, renderTimed } from '../../dagPageSupport.ts';
-import { layoutGraph, type GraphLayout } from '../../graphSvg.ts';
+import { layoutGraph, stateCounts, type GraphLayout } from '../../graphSvg.ts';
 import { isActiveRun, latestRuns } from '../../gridModel.ts';
 import type { UiPages } from '../../router.ts';
+import { expandedGroups, groupsOf, toggledExpand } from '../../taskGroups.ts';
 import { dagOr404 } from './dagHeader.ts';
 
 /** The graph tab (tasks laid out by dagre, coloured by one run's states) and the JSON it polls while that run is active. */
@@ -16,11 +17,12 @@ export const graphTab: UiPages = (router, ctx) => {
 
   /** Layouts by DAG structure: dagre takes milliseconds per hundred tasks, and the structure rarely changes. */
   const layouts = new Map<string, GraphLayout>();
-  function layoutOf(dag: SerializedDag): GraphLayout {
-    const key = `${dag.dagId}\u0000${JSON.stringify(dag.tasks.map((t) => [t.taskId, t.operator, t.downstreamTaskIds]))}`;
+  function layoutOf(dag: SerializedDag, expanded: ReadonlySet<string>): GraphLayout {
+    const shape = [dag.tasks.map((t) => [t.taskId, t.operator, t.downstreamTaskIds]), dag.taskGroup ?? null, [...expanded].sort()];
+    const key = `${dag.dagId}\u0000${JSON.stringify(shape)}`;
     let layout = layouts.get(key);
     if (!layout) {
-      layout = layoutGraph(dag);
+      layout = layoutGraph(dag, groupsOf(dag), expanded);
       if (layouts.size >= 200) layouts.delete(layouts.keys().next().value!);
       layouts.set(key, layout);
     }
@@ -37,8 +39,21 @@ export const graphTab: UiPages = (router, ctx) => {
       const recent = await latestRuns(knex, loaded.dag.dagId, 25);
       const choices = recent.reverse();
       if (run && !choices.some((r) => r.run_id === run.run_id)) choices.push(run);
-      const layout = layoutOf(loaded.dag);
-      renderTimed(res, next, 'dag/graph', { ...loaded.locals, layout, run, states, choices, active: run ? isActiveRun(run.state) : false }, started);
+      const groups = groupsOf(loaded.dag);
+      const expanded = expandedGroups(loaded.dag, groups, req.query.expand);
+      const layout = layoutOf(loaded.dag, expanded);
+      // Plain links open and close groups, so the page works without JavaScript.
+      const base = `/dags/${encodeURIComponent(loaded.dag.dagId)}/graph?${run ? `run_id=${encodeURIComponent(run.run_id)}&` : ''}expand=`;
+      const toggleHref = Object.fromEntries(groups.map((g) => [g.groupId, base + encodeURIComponent(toggledExpand(expanded, g.groupId))]));
+      const counts = Object.fromEntries(layout.groups.filter((g) => g.collapsed).map((g) => [g.groupId, run ? stateCounts(g.taskIds, states) : []]));
+      const expandParam = groups.length > 0 ? [...expanded].sort().join(',') : null;
+      renderTimed(
+        res,
+        next,
+        'dag/graph',
+        { ...loaded.locals, layout, run, states, choices, active: run ? isActiveRun(run.state) : false, toggleHref, counts, expandParam },
+        started,
+      );
     }),
   );
 
