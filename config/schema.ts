@@ -88,6 +88,8 @@ export const configSchema = z.strictObject({
       workerMaxTasks: int(1).default(500),
       /** Largest XCom value in bytes (as JSON); bigger ones fail the task with a clear error. @default 1048576 */
       xcomMaxSize: int(1).default(1_048_576),
+      /** Most task instances one mapped task (expand()) may have; a longer input fails the task. @default 1024 */
+      maxMapLength: int(1).default(1024),
       /**
        * Fernet key(s) encrypting connection passwords and extras and variable values in the database;
        * comma-separated to rotate (the first encrypts, all decrypt; then `airflow rotate-fernet-key`).

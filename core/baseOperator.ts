@@ -4,6 +4,7 @@
  * template fields, calls execute(), stores a returned value as the
  * 'return_value' XCom, then asks tasksToSkip() which downstream tasks to skip.
  */
+import type { SerializedExpandInput } from './expandInput.ts';
 import { isDag, type DAG } from './dag.ts';
 import { TASK_DEFAULT_KEYS, type TaskDefaults } from './dagOptions.ts';
 import { checkId, durationMs } from './definitionChecks.ts';
@@ -170,6 +171,11 @@ export abstract class BaseOperator {
 
   get templateFields(): readonly string[] {
     return (this.constructor as { templateFields?: readonly string[] }).templateFields ?? [];
+  }
+
+  /** What a mapped task expands over (Airflow's expand()); null for a task that is not mapped. */
+  get expandInput(): SerializedExpandInput | null {
+    return null;
   }
 
   /** The operator-specific arguments, as JSON (for the serialized DAG and the UI). */

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import type { BaseOperator } from './baseOperator.ts';
 import type { DAG } from './dag.ts';
 import { DagDefinitionError } from './errors.ts';
+import type { SerializedExpandInput } from './expandInput.ts';
 import { jsonProblem, serializeParams, type SerializedParam } from './param.ts';
 import type { TaskGroup } from './taskGroup.ts';
 import type { TriggerRule } from './triggerRule.ts';
@@ -40,6 +41,8 @@ export interface SerializedTask {
   line: number | null;
   /** The id of the task's innermost group; absent for tasks at the DAG's top level. */
   taskGroupId?: string;
+  /** What a mapped task expands over; absent for unmapped tasks (so their hash is unchanged, ADR 0015). */
+  expandInput?: SerializedExpandInput;
 }
 
 /** A task group: what the UI draws as one collapsible box and the CLI lists (Airflow's serialized task_group). */
@@ -165,6 +168,7 @@ function serializeTask(task: BaseOperator): SerializedTask {
     callbacks: { onSuccess: task.onSuccessCallback !== null, onFailure: task.onFailureCallback !== null, onRetry: task.onRetryCallback !== null },
     line: task.definedAt.line,
     ...(task.taskGroup ? { taskGroupId: task.taskGroup.groupId } : {}),
+    ...(task.expandInput ? { expandInput: task.expandInput } : {}),
   };
 }
 

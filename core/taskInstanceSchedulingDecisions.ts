@@ -1,3 +1,4 @@
+import { aggregateMappedState } from './expandInput.ts';
 import type { SerializedTask } from './serialize.ts';
 import type { TiState } from './state.ts';
 import { notInRetryPeriod } from './ti_deps/notInRetryPeriodDep.ts';
@@ -23,6 +24,12 @@ export interface RunSnapshot {
   /** State of each task in the previous run of the DAG (for dependsOnPast); missing = no previous run. */
   previousRunStates: ReadonlyMap<string, TiState> | null;
   now: Date;
+  /**
+   * Expanded mapped tasks: the states of their instances (map index 0..N-1). Such a task is decided once
+   * for all its schedulable instances (the caller applies the decision to each, retry period included),
+   * and a downstream's trigger rule counts each instance.
+   */
+  expanded?: ReadonlyMap<string, readonly TiState[]>;
 }
 
 const SCHEDULABLE: ReadonlySet<TiState> = new Set<TiState>([null, 'up_for_retry', 'up_for_reschedule']);
@@ -38,6 +45,11 @@ const SCHEDULABLE: ReadonlySet<TiState> = new Set<TiState>([null, 'up_for_retry'
  */
 export function decideTaskInstances(run: RunSnapshot): Decision[] {
   const states = new Map(run.states);
+  const expanded = new Map(run.expanded ?? []);
+  const schedulable = (taskId: string) => {
+    const instances = expanded.get(taskId);
+    return instances ? instances.some((s) => SCHEDULABLE.has(s)) : SCHEDULABLE.has(states.get(taskId) ?? null);
+  };
   const decisions: Decision[] = [];
   const decided = new Set<string>();
   const byId = new Map(run.tasks.map((t) => [t.taskId, t]));
@@ -45,26 +57,40 @@ export function decideTaskInstances(run: RunSnapshot): Decision[] {
   while (changed) {
     changed = false;
     for (const task of run.tasks) {
-      if (decided.has(task.taskId) || !SCHEDULABLE.has(states.get(task.taskId) ?? null)) continue;
-      const decision = decide(task, states, byId, run);
+      if (decided.has(task.taskId) || !schedulable(task.taskId)) continue;
+      const decision = decide(task, states, expanded, byId, run);
       if (decision.to === null) continue;
       decisions.push(decision);
       decided.add(task.taskId);
       states.set(task.taskId, decision.to);
+      const instances = expanded.get(task.taskId);
+      if (instances && decision.to !== 'scheduled') {
+        expanded.set(
+          task.taskId,
+          instances.map((s) => (SCHEDULABLE.has(s) ? decision.to : s)),
+        );
+      }
       if (decision.to !== 'scheduled') changed = true; // downstream tasks may now be settled too
     }
   }
   // What is left waits; say why.
   for (const task of run.tasks) {
-    if (!decided.has(task.taskId) && SCHEDULABLE.has(states.get(task.taskId) ?? null)) decisions.push(decide(task, states, byId, run));
+    if (!decided.has(task.taskId) && schedulable(task.taskId)) decisions.push(decide(task, states, expanded, byId, run));
   }
   return decisions;
 }
 
-function decide(task: SerializedTask, states: Map<string, TiState>, byId: Map<string, SerializedTask>, run: RunSnapshot): Decision {
+function decide(
+  task: SerializedTask,
+  states: Map<string, TiState>,
+  expanded: Map<string, readonly TiState[]>,
+  byId: Map<string, SerializedTask>,
+  run: RunSnapshot,
+): Decision {
   const wait = (reason: string): Decision => ({ taskId: task.taskId, to: null, reason });
   const state = states.get(task.taskId) ?? null;
-  const upstream = task.upstreamTaskIds.filter((id) => byId.has(id)).map((id) => states.get(id) ?? null);
+  // Airflow counts every instance of a mapped upstream.
+  const upstream = task.upstreamTaskIds.filter((id) => byId.has(id)).flatMap((id) => expanded.get(id) ?? [states.get(id) ?? null]);
   const rule = evaluateTriggerRule({ rule: task.triggerRule, upstreamCount: upstream.length, counts: countUpstreamStates(upstream) });
   if (rule.decision === 'skip') return { taskId: task.taskId, to: 'skipped', reason: rule.reason };
   if (rule.decision === 'upstream_failed') return { taskId: task.taskId, to: 'upstream_failed', reason: rule.reason };
@@ -74,4 +100,50 @@ function decide(task: SerializedTask, states: Map<string, TiState>, byId: Map<st
   const pastWait = prevDagrunSatisfied(task, run.previousRunStates);
   if (pastWait !== null) return { ...wait(pastWait), waitingOnPast: true };
   return { taskId: task.taskId, to: 'scheduled', reason: rule.reason };
+}
+
+/** A task instance as the schedulers read it. */
+export interface SchedulingTi {
+  id: number;
+  task_id: string;
+  map_index: number;
+  state: TiState;
+  next_retry_at: Date | null;
+}
+
+/** A run's task instances arranged for decideTaskInstances: unexpanded ones by task, expanded ones by task. */
+export interface RunTaskInstances {
+  /** The DAG's tasks that have task instances in the run. */
+  tasks: SerializedTask[];
+  /** Id of each task's map index -1 instance (unmapped tasks, and mapped ones not yet expanded). */
+  idOf: Map<string, number>;
+  /** State per task: of its -1 instance, or for an expanded task one state for all (aggregateMappedState). */
+  states: Map<string, TiState>;
+  retryAt: Map<string, Date | null>;
+  /** Instances (map index >= 0) of each expanded task, in map-index order. */
+  expanded: Map<string, SchedulingTi[]>;
+}
+
+export function arrangeRunTaskInstances(dagTasks: readonly SerializedTask[], tis: readonly SchedulingTi[]): RunTaskInstances {
+  const idOf = new Map<string, number>();
+  const states = new Map<string, TiState>();
+  const retryAt = new Map<string, Date | null>();
+  const expanded = new Map<string, SchedulingTi[]>();
+  for (const ti of tis) {
+    if (ti.map_index < 0) {
+      idOf.set(ti.task_id, ti.id);
+      states.set(ti.task_id, ti.state);
+      retryAt.set(ti.task_id, ti.next_retry_at);
+    } else expanded.set(ti.task_id, [...(expanded.get(ti.task_id) ?? []), ti]);
+  }
+  for (const [taskId, instances] of expanded) {
+    instances.sort((a, b) => a.map_index - b.map_index);
+    states.set(taskId, aggregateMappedState(instances.map((ti) => ti.state)));
+  }
+  return { tasks: dagTasks.filter((t) => idOf.has(t.taskId) || expanded.has(t.taskId)), idOf, states, retryAt, expanded };
+}
+
+/** States of each expanded task's instances, for RunSnapshot.expanded. */
+export function expandedStates(expanded: ReadonlyMap<string, readonly SchedulingTi[]>): Map<string, TiState[]> {
+  return new Map([...expanded].map(([taskId, tis]) => [taskId, tis.map((ti) => ti.state)]));
 }

@@ -9,14 +9,18 @@ import { DagDefinitionError } from './errors.ts';
 import type { TaskInstanceHandle } from './taskContext.ts';
 
 const XCOM_ARG_BRAND: unique symbol = Symbol.for('airflow-ts.xcomArg');
+declare const VALUE_TYPE: unique symbol;
 
 /** How an XComArg is written in serialized fields. */
 export interface SerializedXComArg {
   xcomArg: { taskId: string; key: string };
 }
 
-export class XComArg {
+/** `T`: the type of the value it stands for (a TaskFlow function's result), checked by expand(); unknown for classic operators. */
+export class XComArg<T = unknown> {
   readonly [XCOM_ARG_BRAND] = true;
+  /** Type only: carries `T`; never set. */
+  declare readonly [VALUE_TYPE]?: T;
 
   constructor(
     readonly operator: BaseOperator,

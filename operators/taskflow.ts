@@ -6,6 +6,12 @@
  *   const extract = task({ dag }, function extract() { return [1, 2, 3]; });
  *   const total = task({ dag }, function total(xs: number[]) { return xs.reduce((a, b) => a + b, 0); });
  *   total(extract()); // extract -> total
+ *
+ * Mapping (Airflow's expand): one task instance per element, decided at run time:
+ *
+ *   const double = task({ dag }, function double(x: number) { return 2 * x; });
+ *   total(double.expand(extract())); // total gets [2, 4, 6]
+ *   task({ dag }, function scale(by: number, x: number) { return by * x; }).partial(10).expand([1, 2]);
  */
 import type { BaseOperatorOptions } from '../core/baseOperator.ts';
 import { isDag, type DAG } from '../core/dag.ts';
@@ -20,16 +26,30 @@ export type TaskFlowOptions = Omit<BaseOperatorOptions, 'taskId'> & { taskId?: s
 /** An argument as written in the DAG file: the value, or an XComArg standing for it, at any depth. */
 export type ArgOrXComArg<T> = T | XComArg | (T extends object ? { [K in keyof T]: ArgOrXComArg<T[K]> } : never);
 
-export interface TaskFlowTask<A extends unknown[]> {
+/** What expand() maps over: a literal list of elements, or a task output that is one. */
+export type ExpandItems<E> = readonly E[] | XComArg<readonly E[]>;
+
+type Last<A extends unknown[]> = A extends [...unknown[], infer E] ? E : never;
+type Leading<A extends unknown[]> = A extends [...infer L, unknown] ? L : [];
+type ArgsOf<A extends unknown[]> = { [K in keyof A]: ArgOrXComArg<A[K]> };
+
+export interface TaskFlowTask<A extends unknown[], R = unknown> {
   /** Adds a task to the DAG that will call the function with these arguments; returns its output. */
-  (...args: { [K in keyof A]: ArgOrXComArg<A[K]> }): XComArg;
+  (...args: ArgsOf<A>): XComArg<Awaited<R>>;
   /** The same function with some options replaced, e.g. `.override({ taskId: 'load_eu', retries: 3 })`. */
-  override(options: Partial<TaskFlowOptions>): TaskFlowTask<A>;
+  override(options: Partial<TaskFlowOptions>): TaskFlowTask<A, R>;
+  /**
+   * Adds a mapped task: one task instance per element of `items`, the function called with its element
+   * (a function of one parameter). Its output, taken by another task, is the list of results in order.
+   */
+  expand(items: A extends [unknown] ? ExpandItems<A[0]> : never): XComArg<Awaited<R>[]>;
+  /** Binds every argument but the last; `.expand(items)` then maps over the last one: `fn(a, b, element)`. */
+  partial(...args: ArgsOf<Leading<A>>): { expand(items: ExpandItems<Last<A>>): XComArg<Awaited<R>[]> };
 }
 
-export function task<A extends unknown[]>(options: TaskFlowOptions, fn: (...args: A) => unknown): TaskFlowTask<A> {
+export function task<A extends unknown[], R>(options: TaskFlowOptions, fn: (...args: A) => R): TaskFlowTask<A, R> {
   if (typeof fn !== 'function') throw new DagDefinitionError(`task(): the second argument must be the task function, got ${typeof fn}`, options?.dag?.dagId);
-  const call = (...args: unknown[]): XComArg => {
+  const add = (args: unknown[], expandInput?: readonly unknown[] | XComArg): XComArg<never> => {
     const taskId = options.taskId ?? fn.name;
     if (!taskId) throw new DagDefinitionError('task(): the function has no name; use a named function or pass taskId', options.dag?.dagId);
     const operator = new TaskFlowOperator({
@@ -37,10 +57,19 @@ export function task<A extends unknown[]>(options: TaskFlowOptions, fn: (...args
       taskId: uniqueTaskId(options.dag, taskId, options.taskGroup),
       fn: fn as (...a: never[]) => unknown,
       args,
+      ...(expandInput === undefined ? {} : { expandInput }),
     });
-    return operator.output;
+    return operator.output as XComArg<never>;
   };
-  return Object.assign(call, { override: (more: Partial<TaskFlowOptions>) => task({ ...options, ...more }, fn) }) as TaskFlowTask<A>;
+  const expand = (leading: unknown[]) => (items: unknown) => {
+    if (items === undefined) throw new DagDefinitionError(`task '${options.taskId ?? fn.name}': expand() needs a list or a task output`, options.dag?.dagId);
+    return add(leading, items as readonly unknown[] | XComArg);
+  };
+  return Object.assign((...args: unknown[]) => add(args), {
+    override: (more: Partial<TaskFlowOptions>) => task({ ...options, ...more }, fn),
+    expand: expand([]),
+    partial: (...leading: unknown[]) => ({ expand: expand(leading) }),
+  }) as unknown as TaskFlowTask<A, R>;
 }
 
 /**

@@ -1,12 +1,11 @@
 import type { Knex } from 'knex';
 import type { SerializedDag } from '../core/serialize.ts';
-import type { TiState } from '../core/state.ts';
 import { claimScheduledTaskInstances } from '../db/queries/claimScheduledTaskInstances.ts';
 import type { RunTi } from '../db/queries/recordSuccess.ts';
 import { startTaskInstance, type StartedTry } from '../db/queries/startTaskInstance.ts';
 import { transitionTaskInstances } from '../db/transitions.ts';
 import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
-import { decideTaskInstances } from '../core/taskInstanceSchedulingDecisions.ts';
+import { arrangeRunTaskInstances, decideTaskInstances, expandedStates } from '../core/taskInstanceSchedulingDecisions.ts';
 
 /**
  * Airflow's "mini scheduler", run by a worker inside the transaction that
@@ -23,21 +22,22 @@ import { decideTaskInstances } from '../core/taskInstanceSchedulingDecisions.ts'
  * (ADR 0003); the worker gives up one slot and takes one, so parallelism holds.
  */
 
-/** Decides the run's task instances, `tis` as the success left them (read under the run's lock). */
+/**
+ * Decides the run's task instances, `tis` as the success left them (read under the run's lock).
+ * Expanding a mapped task and scheduling mapped instances is the scheduler's (ADR 0016): an
+ * unexpanded mapped task is never scheduled here, and a downstream counts every mapped instance.
+ */
 export async function decideRun(trx: Knex.Transaction, dag: SerializedDag, tis: readonly RunTi[], now: Date): Promise<void> {
   if (tis.length === 0) return;
-  const idOf = new Map(tis.map((ti) => [ti.task_id, ti.id]));
-  // Whether a dependsOnPast task may start needs the previous run's states: left to the scheduler.
-  const pastDependent = new Set(dag.tasks.filter((t) => t.dependsOnPast).map((t) => t.taskId));
-  const decisions = decideTaskInstances({
-    tasks: dag.tasks.filter((t) => idOf.has(t.taskId)),
-    states: new Map<string, TiState>(tis.map((ti) => [ti.task_id, ti.state])),
-    retryAt: new Map(tis.map((ti) => [ti.task_id, ti.next_retry_at])),
-    previousRunStates: null,
-    now,
-  });
+  // Expanded tasks are decided too (a downstream counts their instances) but only the scheduler moves them.
+  const { tasks, idOf, states, retryAt, expanded } = arrangeRunTaskInstances(dag.tasks, tis);
+  // Whether a dependsOnPast task may start needs the previous run's states: left to the scheduler, as is expanding.
+  const leftToScheduler = new Set(dag.tasks.filter((t) => t.dependsOnPast || t.expandInput).map((t) => t.taskId));
+  const decisions = decideTaskInstances({ tasks, states, retryAt, previousRunStates: null, now, expanded: expandedStates(expanded) });
   for (const to of ['scheduled', 'skipped', 'upstream_failed'] as const) {
-    const ids = decisions.filter((d) => d.to === to && !(to === 'scheduled' && pastDependent.has(d.taskId))).map((d) => idOf.get(d.taskId)!);
+    const ids = decisions
+      .filter((d) => d.to === to && idOf.has(d.taskId) && !(to === 'scheduled' && leftToScheduler.has(d.taskId)))
+      .map((d) => idOf.get(d.taskId)!);
     await transitionTaskInstances(trx, ids, { to, now });
   }
 }

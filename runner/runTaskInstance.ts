@@ -166,8 +166,7 @@ export async function executeTry(
       tryNumber: started.try_number,
       mapIndex,
       xcom: {
-        pull: async ({ dagId: from, taskIds, key }) =>
-          pullXComs(knex, from === dagId ? run.id : await runIdAtSameDate(knex, from, run), taskIds, key, mapIndex),
+        pull: async ({ dagId: from, taskIds, key }) => pullXComs(knex, from === dagId ? run.id : await runIdAtSameDate(knex, from, run), taskIds, key),
         push: (key, value) => pushXCom(knex, { dagRunId: run.id, dagId, runId, taskId, mapIndex }, key, value, config.core.xcomMaxSize),
       },
       variables,

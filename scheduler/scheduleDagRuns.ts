@@ -12,12 +12,14 @@ import {
   setLastSchedulingDecision,
 } from '../db/models/dagRun.ts';
 import { getSerializedDagCached } from '../db/models/serializedDag.ts';
-import { taskStatesOfRun, unmappedTaskInstancesOfRun } from '../db/models/taskInstance.ts';
+import { taskInstancesToSchedule, taskStatesOfRun } from '../db/models/taskInstance.ts';
 import type { TiState } from '../core/state.ts';
 import { transitionDagRun, transitionTaskInstances } from '../db/transitions.ts';
 import type { DagRunRow } from '../db/rows.ts';
 import { dagRunOutcome, isDeadlocked } from '../core/dagRunOutcome.ts';
-import { decideTaskInstances } from '../core/taskInstanceSchedulingDecisions.ts';
+import { aggregateMappedState, DEFAULT_MAX_MAP_LENGTH } from '../core/expandInput.ts';
+import { arrangeRunTaskInstances, decideTaskInstances, expandedStates } from '../core/taskInstanceSchedulingDecisions.ts';
+import { decideMappedInstances, expandMappedTask } from './expandMappedTasks.ts';
 
 export interface SchedulingPassResult {
   /** Task instances moved to scheduled (ready to be queued). */
@@ -40,6 +42,8 @@ export async function scheduleDagRuns(
   options: {
     now: Date;
     maxActiveRunsPerDag: number;
+    /** core.maxMapLength: the most task instances one mapped task may expand into. */
+    maxMapLength?: number;
     logger: Logger;
     /** Only these DAGs, paused or not (backfill, `dags test`). */
     dagIds?: string[];
@@ -59,7 +63,7 @@ export async function scheduleDagRuns(
     await knex.transaction(async (trx) => {
       const run = await lockRunningDagRunSkipLocked(trx, id);
       if (!run) return; // another scheduler has it, or it finished meanwhile
-      const outcome = await scheduleOneRun(trx, run, dag, now, options.logger);
+      const outcome = await scheduleOneRun(trx, run, dag, now, options.logger, options.maxMapLength ?? DEFAULT_MAX_MAP_LENGTH);
       result.scheduled += outcome.scheduled;
       if (outcome.finished) result.finished.push(outcome.finished);
     });
@@ -73,12 +77,11 @@ async function scheduleOneRun(
   dag: SerializedDag,
   now: Date,
   logger: Logger,
+  maxMapLength: number,
 ): Promise<{ scheduled: number; finished: DagRunRow | null }> {
   const log = logger.child({ dagId: run.dag_id, runId: run.run_id });
-  const tis = await unmappedTaskInstancesOfRun(trx, run.dag_id, run.run_id);
-  const idOf = new Map(tis.map((ti) => [ti.task_id, ti.id]));
-  const states = new Map<string, TiState>(tis.map((ti) => [ti.task_id, ti.state]));
-  const tasks = dag.tasks.filter((t) => idOf.has(t.taskId));
+  const tis = await taskInstancesToSchedule(trx, run.dag_id, run.run_id);
+  const { tasks, idOf, states, retryAt, expanded } = arrangeRunTaskInstances(dag.tasks, tis);
 
   if (dag.dagrunTimeoutMs !== null && run.start_date && now.getTime() - run.start_date.getTime() > dag.dagrunTimeoutMs) {
     // Airflow: the run fails and its unfinished task instances are skipped (running ones notice and stop).
@@ -93,14 +96,28 @@ async function scheduleOneRun(
   }
 
   const previousRunStates = tasks.some((t) => t.dependsOnPast) ? await previousRunTaskStates(trx, run) : null;
-  const retryAt = new Map(tis.map((ti) => [ti.task_id, ti.next_retry_at]));
-  const decisions = decideTaskInstances({ tasks, states, retryAt, previousRunStates, now });
+  const decisions = decideTaskInstances({ tasks, states, retryAt, previousRunStates, now, expanded: expandedStates(expanded) });
+  const byId = new Map(tasks.map((t) => [t.taskId, t]));
+  const unexpanded = decisions.filter((d) => idOf.has(d.taskId));
+  const isMapped = (taskId: string) => byId.get(taskId)?.expandInput !== undefined;
   let scheduled = 0;
   for (const to of ['scheduled', 'skipped', 'upstream_failed'] as const) {
-    const ids = decisions.filter((d) => d.to === to).map((d) => idOf.get(d.taskId)!);
+    const ids = unexpanded.filter((d) => d.to === to && !(to === 'scheduled' && isMapped(d.taskId))).map((d) => idOf.get(d.taskId)!);
     const changed = await transitionTaskInstances(trx, ids, { to, now });
     for (const ti of changed) states.set(ti.task_id, to);
     if (to === 'scheduled') scheduled = changed.length;
+  }
+  // A mapped task ready to run is expanded instead; an expanded task's decision applies to each instance.
+  for (const d of unexpanded.filter((d) => d.to === 'scheduled' && isMapped(d.taskId))) {
+    const state = await expandMappedTask(trx, { run, task: byId.get(d.taskId)!, id: idOf.get(d.taskId)!, now, maxMapLength, log });
+    if (state !== null) states.set(d.taskId, state);
+    if (state === 'scheduled') scheduled++;
+  }
+  for (const d of decisions.filter((d) => d.to !== null && expanded.has(d.taskId))) {
+    const instances = expanded.get(d.taskId)!;
+    const changed = new Map((await decideMappedInstances(trx, instances, d.to!, now)).map((ti) => [ti.id, ti.state]));
+    if (d.to === 'scheduled') scheduled += changed.size;
+    states.set(d.taskId, aggregateMappedState(instances.map((ti) => (changed.has(ti.id) ? changed.get(ti.id)! : ti.state))));
   }
   await setLastSchedulingDecision(trx, run.id, now);
 

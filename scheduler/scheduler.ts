@@ -169,6 +169,7 @@ export class Scheduler {
     const pass = await scheduleDagRuns(knex, {
       now,
       maxActiveRunsPerDag: config.core.maxActiveRunsPerDag,
+      maxMapLength: config.core.maxMapLength,
       logger,
       dagIds: only?.dagIds,
       runs: kind === 'targeted' ? touched : undefined,

@@ -123,9 +123,35 @@ export function taskInstancesOfRun(knex: Knex, dagId: string, runId: string): Pr
   return knex<TaskInstanceRow>('task_instance').where({ dag_id: dagId, run_id: runId }).orderBy(['start_date', 'task_id', 'map_index']);
 }
 
-/** The run's unmapped task instances (map index -1), as the scheduler decides them. */
-export function unmappedTaskInstancesOfRun(db: Knex | Knex.Transaction, dagId: string, runId: string): Promise<TaskInstanceRow[]> {
-  return db('task_instance').where({ dag_id: dagId, run_id: runId, map_index: -1 });
+/** Every task instance of the run (all map indexes), as the scheduler decides them. */
+export function taskInstancesToSchedule(db: Knex | Knex.Transaction, dagId: string, runId: string): Promise<TaskInstanceRow[]> {
+  return db('task_instance').where({ dag_id: dagId, run_id: runId });
+}
+
+/**
+ * Expands a mapped task's map index -1 instance into `length` instances, as Airflow does: the -1 row
+ * becomes map index 0 and rows 1..length-1 are copied from it, with no state and no try yet. Returns
+ * their ids in map-index order, or [] if the row was expanded already. Run it in the transaction that
+ * holds the run's lock (ADR 0016); the caller moves the new instances on through db/transitions.ts.
+ */
+export async function expandTaskInstance(trx: Knex.Transaction, id: number, length: number, now: Date): Promise<number[]> {
+  const [first] = await trx<TaskInstanceRow>('task_instance')
+    .where({ id, map_index: -1 })
+    .update({ map_index: 0, updated_at: now }, ['id', 'dag_id', 'run_id', 'task_id']);
+  if (!first) return [];
+  const { rows } = await trx.raw(
+    `INSERT INTO task_instance (dag_id, run_id, task_id, map_index, state, try_number, max_tries, pool, pool_slots, queue,
+                                priority_weight, operator, executor_config, updated_at)
+     SELECT ti.dag_id, ti.run_id, ti.task_id, i, NULL, 0, ti.max_tries, ti.pool, ti.pool_slots, ti.queue,
+            ti.priority_weight, ti.operator, ti.executor_config, ?
+       FROM task_instance ti, generate_series(1, ?::int - 1) AS i
+      WHERE ti.id = ?
+      ORDER BY i
+     ON CONFLICT (dag_id, run_id, task_id, map_index) DO NOTHING
+     RETURNING id`,
+    [now, length, id],
+  );
+  return [first.id, ...(rows as { id: number }[]).map((r) => r.id)];
 }
 
 /** Each unmapped task's state in a run (for dependsOnPast). */

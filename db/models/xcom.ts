@@ -44,14 +44,28 @@ export async function pullXComs(
   dagRunId: number,
   taskIds: readonly string[],
   name = RETURN_VALUE,
-  mapIndex = -1,
+  mapIndex?: number,
 ): Promise<unknown[]> {
-  const rows: { task_id: string; value: unknown }[] = await db('xcom')
-    .where({ dag_run_id: dagRunId, key: name, map_index: mapIndex })
+  if (mapIndex !== undefined) {
+    const rows: { task_id: string; value: unknown }[] = await db('xcom')
+      .where({ dag_run_id: dagRunId, key: name, map_index: mapIndex })
+      .whereIn('task_id', taskIds)
+      .select('task_id', 'value');
+    const byTask = new Map(rows.map((r) => [r.task_id, r.value]));
+    return taskIds.map((id) => byTask.get(id));
+  }
+  // Map index left out (Airflow's default): an unmapped task's value, or a mapped task's values in map-index order.
+  const rows: { task_id: string; map_index: number; value: unknown }[] = await db('xcom')
+    .where({ dag_run_id: dagRunId, key: name })
     .whereIn('task_id', taskIds)
-    .select('task_id', 'value');
-  const byTask = new Map(rows.map((r) => [r.task_id, r.value]));
-  return taskIds.map((id) => byTask.get(id));
+    .orderBy('map_index')
+    .select('task_id', 'map_index', 'value');
+  return taskIds.map((id) => {
+    const mine = rows.filter((r) => r.task_id === id);
+    const unmapped = mine.find((r) => r.map_index === -1);
+    if (unmapped) return unmapped.value;
+    return mine.length > 0 ? mine.map((r) => r.value) : undefined;
+  });
 }
 
 /** Forgets a task instance's XComs: at the start of each try and when it is cleared (Airflow does both). */

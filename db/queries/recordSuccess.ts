@@ -54,17 +54,17 @@ const SQL = `WITH p AS (
 SELECT s.*,
        EXISTS (SELECT 1 FROM done) AS recorded,
        (SELECT count(*) FROM claim_locked) AS claim_locked,
-       (SELECT json_agg(json_build_object('id', ti.id, 'task_id', ti.task_id, 'state', ti.state, 'next_retry_at', ti.next_retry_at))
-          FROM locked_run r JOIN task_instance ti ON ti.dag_id = r.dag_id AND ti.run_id = r.run_id AND ti.map_index = -1) AS run_tis,
+       (SELECT json_agg(json_build_object('id', ti.id, 'task_id', ti.task_id, 'map_index', ti.map_index, 'state', ti.state, 'next_retry_at', ti.next_retry_at))
+          FROM locked_run r JOIN task_instance ti ON ti.dag_id = r.dag_id AND ti.run_id = r.run_id) AS run_tis,
        ${configObjectsColumns('EXISTS (SELECT 1 FROM started)')}
   FROM (SELECT 1) one LEFT JOIN started s ON true`;
 
-export type RunTi = Pick<TaskInstanceRow, 'id' | 'task_id' | 'state' | 'next_retry_at'>;
+export type RunTi = Pick<TaskInstanceRow, 'id' | 'task_id' | 'map_index' | 'state' | 'next_retry_at'>;
 
 export interface RecordedSuccess {
   /** False when the task instance was no longer running (someone else moved it): nothing was written. */
   recorded: boolean;
-  /** The run's task instances (map index -1) as the success left them, if the run's lock was asked for and free. */
+  /** The run's task instances (every map index) as the success left them, if the run's lock was asked for and free. */
   runTis: RunTi[] | null;
   /** The started try, if `start` was given and it was still queued. */
   started: StartedTry | null;

@@ -66,3 +66,46 @@ describe('decideTaskInstances', () => {
     ]);
   });
 });
+
+describe('decideTaskInstances over expanded mapped tasks', () => {
+  const decideExpanded = (tasks: SerializedTask[], states: Record<string, TiState>, expanded: Record<string, TiState[]>) =>
+    decideTaskInstances({
+      tasks,
+      states: new Map(Object.entries(states)),
+      retryAt: new Map(),
+      previousRunStates: null,
+      now: NOW,
+      expanded: new Map(Object.entries(expanded)),
+    });
+
+  it("a downstream's trigger rule counts every instance of a mapped upstream (Airflow's behaviour)", () => {
+    const tasks = tasksOf([['m', 'reduce']]);
+    const reduce = (instances: TiState[]) => decideExpanded(tasks, { reduce: null }, { m: instances }).find((d) => d.taskId === 'reduce');
+    expect(reduce(['success', 'running', 'success'])).toMatchObject({ to: null, reason: expect.stringContaining('3 upstream: 2 success') });
+    expect(reduce(['success', 'success', 'success'])).toMatchObject({ to: 'scheduled' });
+    expect(reduce(['success', 'failed', 'success'])).toMatchObject({ to: 'upstream_failed' });
+  });
+
+  it('decides an expanded task once for its open instances: scheduled after a clear only when its upstream is done again', () => {
+    const tasks = tasksOf([['list', 'm']]);
+    expect(decideExpanded(tasks, { list: 'success' }, { m: [null, 'success'] })).toEqual([expect.objectContaining({ taskId: 'm', to: 'scheduled' })]);
+    expect(decideExpanded(tasks, { list: null }, { m: [null, null] })).toEqual([
+      expect.objectContaining({ taskId: 'list', to: 'scheduled' }),
+      expect.objectContaining({ taskId: 'm', to: null }),
+    ]);
+    expect(decideExpanded(tasks, { list: 'failed' }, { m: [null, 'up_for_retry'] })).toEqual([expect.objectContaining({ taskId: 'm', to: 'upstream_failed' })]);
+    // Nothing open: nothing to decide.
+    expect(decideExpanded(tasks, { list: 'success' }, { m: ['running', 'success'] })).toEqual([]);
+  });
+
+  it('a settled expanded task settles its downstream in the same pass', () => {
+    const tasks = tasksOf([
+      ['list', 'm'],
+      ['m', 'reduce'],
+    ]);
+    expect(decideExpanded(tasks, { list: 'upstream_failed', reduce: null }, { m: [null, null] })).toEqual([
+      expect.objectContaining({ taskId: 'm', to: 'upstream_failed' }),
+      expect.objectContaining({ taskId: 'reduce', to: 'upstream_failed' }),
+    ]);
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * Dynamic task mapping in the scheduler (ADR 0016): a mapped task whose
+ * dependencies are met is expanded into one task instance per element of its
+ * input, or settled (skipped for an empty input, failed for a bad or too long
+ * one, with the reason in the task instance's note); expanded instances are
+ * scheduled when they have no state yet or their retry delay has passed.
+ * Runs in the transaction holding the run's lock, so two schedulers never
+ * expand the same task; no user code runs (ADR 0001): literal lists come from
+ * the serialized DAG, task outputs from their XCom.
+ */
+import type { Knex } from 'knex';
+import { expansionOf } from '../core/expandInput.ts';
+import type { Logger } from '../core/logger.ts';
+import type { SerializedTask } from '../core/serialize.ts';
+import type { TiState } from '../core/state.ts';
+import type { SchedulingTi } from '../core/taskInstanceSchedulingDecisions.ts';
+import { notInRetryPeriod } from '../core/ti_deps/notInRetryPeriodDep.ts';
+import { expandTaskInstance } from '../db/models/taskInstance.ts';
+import { pullXComs } from '../db/models/xcom.ts';
+import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
+import { transitionTaskInstances } from '../db/transitions.ts';
+
+/** Expands (or settles) the mapped task's -1 instance `id`; returns the state the task is now in. */
+export async function expandMappedTask(
+  trx: Knex.Transaction,
+  args: { run: DagRunRow; task: SerializedTask; id: number; now: Date; maxMapLength: number; log: Logger },
+): Promise<TiState> {
+  const { run, task, id, now } = args;
+  const input = task.expandInput!;
+  const values = 'literal' in input ? input.literal : (await pullXComs(trx, run.id, [input.xcomArg.taskId], input.xcomArg.key))[0];
+  const expansion = expansionOf(task.taskId, input, values, args.maxMapLength);
+  if (expansion.to !== 'expand') {
+    const [row] = await transitionTaskInstances(trx, [id], { to: expansion.to, now, set: { note: expansion.reason } });
+    if (row && expansion.to === 'failed') args.log.error(expansion.reason, { taskId: task.taskId });
+    else if (row) args.log.info(expansion.reason, { taskId: task.taskId });
+    return row ? expansion.to : null;
+  }
+  const ids = await expandTaskInstance(trx, id, expansion.length, now);
+  const scheduled = await transitionTaskInstances(trx, ids, { to: 'scheduled', now });
+  if (ids.length > 0) args.log.info(`expanded mapped task '${task.taskId}' into ${ids.length} task instances`, { taskId: task.taskId });
+  return scheduled.length > 0 ? 'scheduled' : null;
+}
+
+/**
+ * Applies the decision taken for an expanded task to its instances that have no state yet or are up for
+ * retry: scheduled (those out of their retry delay), skipped or upstream_failed. Returns the rows moved.
+ */
+export async function decideMappedInstances(
+  trx: Knex.Transaction,
+  instances: readonly SchedulingTi[],
+  to: 'scheduled' | 'skipped' | 'upstream_failed',
+  now: Date,
+): Promise<TaskInstanceRow[]> {
+  const open = instances.filter((ti) => ti.state === null || ti.state === 'up_for_retry' || ti.state === 'up_for_reschedule');
+  const ready = to === 'scheduled' ? open.filter((ti) => notInRetryPeriod(ti.state, ti.next_retry_at, now) === null) : open;
+  return transitionTaskInstances(
+    trx,
+    ready.map((ti) => ti.id),
+    { to, now },
+  );
+}

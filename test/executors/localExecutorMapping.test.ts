@@ -1,0 +1,61 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { memoryLogger } from '../../core/logger.ts';
+import { createExecutor } from '../../executors/createExecutor.ts';
+import { Scheduler } from '../../scheduler/scheduler.ts';
+import { triggerDagRun } from '../../services/triggerDagRun.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { tempDagsFolder, writeDag } from '../helpers/dagsFolder.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { parseDags, testConfig } from '../helpers/runtime.ts';
+
+const db = await createTestDatabase();
+const dags = tempDagsFolder();
+// list -> each (mapped over list's output) -> total: the worker that finishes `list` runs the mini scheduler,
+// which must leave the unexpanded `each` to the scheduler.
+writeDag(
+  dags,
+  'local_mapping.ts',
+  [
+    "import { DAG, task } from 'airflow-ts';",
+    "const dag = new DAG({ dagId: 'local_mapping' });",
+    'const list = task({ dag }, function list() { return [1, 2, 3, 4, 5]; });',
+    'const each = task({ dag }, function each(offset: number, x: number) { return offset + x * x; });',
+    'const total = task({ dag }, function total(xs: number[]) { return xs; });',
+    'total(each.partial(100).expand(list()));',
+    'export default dag;',
+    '',
+  ].join('\n'),
+);
+const config = await testConfig(dags, db.url, { AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', AIRFLOW__CORE__PARALLELISM: '2' });
+await parseDags(config, db.knex);
+const logger = memoryLogger();
+const scheduler = new Scheduler({ knex: db.knex, config, executor: createExecutor(config, db.url, logger), logger });
+await scheduler.start();
+afterAll(() => scheduler.stop(5_000));
+
+describe('dynamic task mapping under the LocalExecutor (real worker processes, mini scheduler)', () => {
+  it('expands over an upstream output, runs every instance in the workers and reduces their results in order', async () => {
+    await db.knex('dag').where('dag_id', 'local_mapping').update({ is_paused: false });
+    const run = await triggerDagRun(db.knex, { dagId: 'local_mapping', conf: {}, now: new Date() });
+    scheduler.wake();
+    const finished = await eventually(
+      'the run to finish',
+      async () => {
+        const row = await db.knex('dag_run').where('id', run.id).first();
+        return row.state === 'success' || row.state === 'failed' ? row : null;
+      },
+      60_000,
+    );
+    const each = await db.knex('task_instance').where({ dag_id: 'local_mapping', run_id: run.run_id, task_id: 'each' }).orderBy('map_index');
+    expect(each.map((ti: { map_index: number; state: string; try_number: number }) => [ti.map_index, ti.state, ti.try_number])).toEqual([
+      [0, 'success', 1],
+      [1, 'success', 1],
+      [2, 'success', 1],
+      [3, 'success', 1],
+      [4, 'success', 1],
+    ]);
+    const total = await db.knex('xcom').where({ dag_run_id: run.id, task_id: 'total' }).first();
+    expect(total.value).toEqual([101, 104, 109, 116, 125]);
+    expect(finished.state).toBe('success');
+  });
+});

@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { pullXComs } from '../../db/models/xcom.ts';
+import { createTestDatabase } from '../helpers/database.ts';
+import { tempDagsFolder, writeDag } from '../helpers/dagsFolder.ts';
+import { parseDags, runDagInProcess, testConfig } from '../helpers/runtime.ts';
+
+const db = await createTestDatabase();
+
+/** Parses `source` (a DAG file body after the import line) and runs its DAG to the end in this process. */
+async function runMappedDag(dagId: string, body: string, env: Record<string, string> = {}) {
+  const dags = tempDagsFolder();
+  writeDag(
+    dags,
+    `${dagId}.ts`,
+    ["import { DAG, getCurrentContext, task } from 'airflow-ts';", `const dag = new DAG({ dagId: '${dagId}' });`, body, 'export default dag;', ''].join('\n'),
+  );
+  const config = await testConfig(dags, db.url, env);
+  await parseDags(config, db.knex);
+  const result = await runDagInProcess(config, db.knex, dagId);
+  const instances = (taskId: string) =>
+    result.tis
+      .filter((ti: { task_id: string }) => ti.task_id === taskId)
+      .map((ti: { map_index: number; state: string; try_number: number; note: string | null }) => ti)
+      .sort((a: { map_index: number }, b: { map_index: number }) => a.map_index - b.map_index);
+  const xcoms = async (taskId: string) =>
+    (await db.knex('xcom').where({ dag_run_id: result.run.id, task_id: taskId }).orderBy('map_index').select('map_index', 'value')).map(
+      (x: { map_index: number; value: unknown }) => [x.map_index, x.value],
+    );
+  return { ...result, instances, xcoms };
+}
+
+describe('dynamic task mapping end to end (real parser, in-process executor, real database)', () => {
+  it('expand over a literal list: one instance per element, map indexes 0..N-1, each called with its element; the reduce gets the results in order', async () => {
+    const { run, instances, xcoms } = await runMappedDag(
+      'map_literal',
+      [
+        'const double = task({ dag }, function double(x: number) { return x * 2; });',
+        'const total = task({ dag }, function total(xs: number[]) { return xs; });',
+        'total(double.expand([5, 6, 7, 8]));',
+      ].join('\n'),
+    );
+    expect(run.state).toBe('success');
+    expect(instances('double').map((ti: { map_index: number; state: string }) => [ti.map_index, ti.state])).toEqual([
+      [0, 'success'],
+      [1, 'success'],
+      [2, 'success'],
+      [3, 'success'],
+    ]);
+    expect(await xcoms('double')).toEqual([
+      [0, 10],
+      [1, 12],
+      [2, 14],
+      [3, 16],
+    ]);
+    expect(await xcoms('total')).toEqual([[-1, [10, 12, 14, 16]]]);
+  });
+
+  it("expand over an upstream task's output, with partial() binding the leading arguments", async () => {
+    const { run, instances, xcoms } = await runMappedDag(
+      'map_upstream',
+      [
+        "const list = task({ dag }, function list() { return ['a', 'b', 'c']; });",
+        "const prefix = task({ dag }, function prefix() { return 'p'; });",
+        'const label = task({ dag }, function label(p: string, sep: string, name: string) { return `${p}${sep}${name}`; });',
+        "const join = task({ dag }, function join(xs: string[]) { return xs.join(','); });",
+        "join(label.partial(prefix(), '-').expand(list()));",
+      ].join('\n'),
+    );
+    expect(run.state).toBe('success');
+    expect(instances('label').map((ti: { map_index: number }) => ti.map_index)).toEqual([0, 1, 2]);
+    expect(await xcoms('label')).toEqual([
+      [0, 'p-a'],
+      [1, 'p-b'],
+      [2, 'p-c'],
+    ]);
+    expect(await pullXComs(db.knex, run.id, ['join'])).toEqual(['p-a,p-b,p-c']);
+  });
+
+  it('a zero-length input skips the mapped task (one -1 instance), and its downstream follows its trigger rule', async () => {
+    const { run, instances, states } = await runMappedDag(
+      'map_empty',
+      [
+        'const list = task({ dag }, function list(): number[] { return []; });',
+        'const each = task({ dag }, function each(x: number) { return x; });',
+        'const reduce = task({ dag }, function reduce(xs: number[]) { return xs.length; });',
+        "const anyway = task({ dag, triggerRule: 'all_done' }, function anyway(xs: number[]) { return xs ?? 'none'; });",
+        'const out = each.expand(list());',
+        'reduce(out);',
+        'anyway(out);',
+      ].join('\n'),
+    );
+    expect(instances('each').map((ti: { map_index: number; state: string; note: string | null }) => [ti.map_index, ti.state, ti.note])).toEqual([
+      [-1, 'skipped', "mapped task 'each' skipped: the output of task 'list' is empty"],
+    ]);
+    expect(states).toMatchObject({ list: 'success', reduce: 'skipped', anyway: 'success' });
+    expect(run.state).toBe('success');
+  });
+
+  it('an input over core.maxMapLength fails the mapped task with the reason in its note; the downstream is upstream_failed', async () => {
+    const { run, instances, states } = await runMappedDag(
+      'map_too_long',
+      [
+        'const each = task({ dag }, function each(x: number) { return x; });',
+        'const reduce = task({ dag }, function reduce(xs: number[]) { return xs; });',
+        'reduce(each.expand([1, 2, 3, 4]));',
+      ].join('\n'),
+      { AIRFLOW__CORE__MAX_MAP_LENGTH: '3' },
+    );
+    expect(instances('each').map((ti: { map_index: number; state: string; note: string | null }) => [ti.map_index, ti.state, ti.note])).toEqual([
+      [-1, 'failed', "cannot expand mapped task 'each': its literal list has 4 elements, over core.maxMapLength (3)"],
+    ]);
+    expect(states).toMatchObject({ reduce: 'upstream_failed' });
+    expect(run.state).toBe('failed');
+  });
+
+  it('an upstream output that is not a list fails the mapped task with the reason', async () => {
+    const { instances, run } = await runMappedDag(
+      'map_not_a_list',
+      [
+        'const one = task({ dag }, function one() { return 42; });',
+        'const each = task({ dag }, function each(x: number) { return x; });',
+        'each.expand(one() as never);',
+      ].join('\n'),
+    );
+    expect(instances('each').map((ti: { state: string; note: string | null }) => [ti.state, ti.note])).toEqual([
+      ['failed', "cannot expand mapped task 'each': the output of task 'one' must be a list, got number"],
+    ]);
+    expect(run.state).toBe('failed');
+  });
+
+  it('one instance failing with retries retries only itself; the trigger rule of the reduce counts every instance', async () => {
+    const { run, instances, xcoms } = await runMappedDag(
+      'map_retry',
+      [
+        'const flaky = task({ dag, retries: 1, retryDelay: 0 }, function flaky(x: number) {',
+        "  if (x === 2 && getCurrentContext().ti.tryNumber === 1) throw new Error('first try of element 2 fails');",
+        '  return x;',
+        '});',
+        'const reduce = task({ dag }, function reduce(xs: number[]) { return xs; });',
+        'reduce(flaky.expand([1, 2, 3]));',
+      ].join('\n'),
+    );
+    expect(run.state).toBe('success');
+    expect(instances('flaky').map((ti: { map_index: number; state: string; try_number: number }) => [ti.map_index, ti.state, ti.try_number])).toEqual([
+      [0, 'success', 1],
+      [1, 'success', 2],
+      [2, 'success', 1],
+    ]);
+    expect(await xcoms('reduce')).toEqual([[-1, [1, 2, 3]]]);
+  });
+
+  it('a mapped instance that fails for good fails the downstream reduce (all_success counts each instance), the others still succeed', async () => {
+    const { run, instances, states } = await runMappedDag(
+      'map_one_fails',
+      [
+        "const each = task({ dag }, function each(x: number) { if (x === 2) throw new Error('bad element'); return x; });",
+        'const reduce = task({ dag }, function reduce(xs: number[]) { return xs; });',
+        'reduce(each.expand([1, 2, 3]));',
+      ].join('\n'),
+    );
+    expect(instances('each').map((ti: { map_index: number; state: string }) => [ti.map_index, ti.state])).toEqual([
+      [0, 'success'],
+      [1, 'failed'],
+      [2, 'success'],
+    ]);
+    expect(states).toMatchObject({ reduce: 'upstream_failed' });
+    expect(run.state).toBe('failed');
+  });
+});
