@@ -153,3 +153,75 @@ describe('DAG page: task groups in the graph', () => {
     await page.context().close();
   });
 });
+
+const rowIds = (page: Page) =>
+  page.$$eval('table.grid tbody tr', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.taskId ?? `[${(tr as HTMLElement).dataset.groupId}]`));
+const indentOf = (page: Page, selector: string) => page.$eval(selector, (th) => parseFloat(getComputedStyle(th).paddingLeft));
+
+describe('DAG page: task groups in the grid', () => {
+  it('shows a group as a row with the worst state of its tasks per run, its tasks indented below, and collapses it without JavaScript', async () => {
+    const page = await pageAs('viewer', { javaScript: false });
+    await page.goto(`${base('grid', GROUPS_DAG)}?run_id=${enc(run.run_id)}`);
+    expect(await rowIds(page)).toEqual([
+      'start',
+      '[extract]',
+      'extract.orders',
+      'extract.customers',
+      '[transform]',
+      '[transform.clean]',
+      'transform.clean.dedupe',
+      'transform.clean.validate',
+      'transform.join',
+      'load',
+    ]);
+    const th = (row: string) => `table.grid tbody tr[${row.startsWith('[') ? `data-group-id="${row.slice(1, -1)}"` : `data-task-id="${row}"`}] th`;
+    expect(await indentOf(page, th('[transform.clean]'))).toBeGreaterThan(await indentOf(page, th('[transform]')));
+    expect(await indentOf(page, th('transform.clean.dedupe'))).toBeGreaterThan(await indentOf(page, th('[transform.clean]')));
+    expect(await indentOf(page, th('transform.join'))).toBe(await indentOf(page, th('[transform.clean]')));
+
+    // The group's square in the selected run: failed beats upstream_failed and success (Airflow's state priority).
+    const column = (await page.$$eval('table.grid tr.bars th[data-run-id]', (ths) => ths.map((t) => (t as HTMLElement).dataset.runId))).indexOf(run.run_id);
+    const groupState = (groupId: string) =>
+      page.$eval(`tr[data-group-id="${groupId}"] td:nth-of-type(${column + 1}) span.sq`, (el) => [
+        (el as HTMLElement).dataset.state,
+        getComputedStyle(el).backgroundColor,
+      ]);
+    const red = await page.evaluate(() => {
+      const probe = document.createElement('div');
+      probe.style.background = 'red';
+      document.body.append(probe);
+      return getComputedStyle(probe).backgroundColor;
+    });
+    expect(await groupState('transform')).toEqual(['failed', red]);
+    expect((await groupState('transform.clean'))[0]).toBe('failed');
+    expect((await groupState('extract'))[0]).toBe('success');
+    // Tooltip as the row's title, as text.
+    expect(await page.getAttribute(th('[extract]'), 'title')).toBe(`extract: ${TOOLTIP} (2 tasks)`);
+    expect(await page.locator('table.grid script, table.grid b').count()).toBe(0);
+
+    await Promise.all([page.waitForURL(/expand=/), page.click('tr[data-group-id="transform"] a.group-toggle')]);
+    expect(await rowIds(page)).toEqual(['start', '[extract]', 'extract.orders', 'extract.customers', '[transform]', 'load']);
+    expect(await page.locator('tr[data-group-id="transform"] a.group-toggle').textContent()).toBe('▸ transform');
+    expect(await page.getAttribute('tr[data-group-id="transform"] a.group-toggle', 'aria-expanded')).toBe('false');
+    expect((await groupState('transform'))[0]).toBe('failed'); // still aggregated while closed
+    expect(new URL(page.url()).searchParams.get('run_id')).toBe(run.run_id);
+    await Promise.all([page.waitForURL(/expand=.*transform(,|%2C)/), page.click('tr[data-group-id="transform"] a.group-toggle')]);
+    expect(await rowIds(page)).toContain('transform.clean.validate');
+    await page.context().close();
+  });
+
+  it("recolours a group's square while its run is active, keeping the open groups", async () => {
+    const active = await trigger(GROUPS_DAG);
+    const page = await pageAs('viewer');
+    await page.goto(`${base('grid', GROUPS_DAG)}?expand=transform`);
+    expect(await rowIds(page)).toEqual(['start', '[extract]', '[transform]', '[transform.clean]', 'transform.join', 'load']);
+    const square = `tr[data-group-id="transform.clean"] td:last-child span.sq`;
+    expect(await page.getAttribute(square, 'data-state')).toBe('none');
+    await setStates(GROUPS_DAG, active.run_id, { 'transform.clean.dedupe': 'running' });
+    await page.waitForFunction((sel) => (document.querySelector(sel) as HTMLElement | null)?.dataset.state === 'running', square, { timeout: 10_000 });
+    expect(await page.getAttribute(`tr[data-group-id="transform"] td:last-child span.sq`, 'data-state')).toBe('running');
+    expect(await rowIds(page)).toEqual(['start', '[extract]', '[transform]', '[transform.clean]', 'transform.join', 'load']);
+    await screenshot(page, 'dag-grid-groups');
+    await page.context().close();
+  });
+});

@@ -70,3 +70,11 @@ export function collapsedOwner(groups: readonly GroupInfo[], expanded: ReadonlyS
   }
   return owner;
 }
+
+/** `path?params&expand=...`: empty params left out, `expand` always written (empty means every group closed). */
+export function expandHref(path: string, params: Record<string, string | number | null | undefined>, expand: string): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  q.set('expand', expand);
+  return `${path}?${q.toString().replace(/%2C/g, ',')}`;
+}

@@ -64,7 +64,7 @@
         setRunBadges(run.run_id, run.state);
         data.states[i].forEach((state, r) => {
           if (state === null) return;
-          const square = rows[r].cells[i + 1].querySelector('a.sq');
+          const square = rows[r].cells[i + 1].querySelector('.sq'); // a task's link or a group's square
           if (square && square.dataset.state !== state) {
             square.dataset.state = state;
             square.style.background = colorOf(state);
@@ -77,7 +77,7 @@
     const sameShape = (data) => {
       const t = table();
       const runIds = [...t.querySelectorAll('thead tr.bars th[data-run-id]')].map((th) => th.dataset.runId);
-      const taskIds = [...t.tBodies[0].rows].map((tr) => tr.dataset.taskId);
+      const taskIds = [...t.tBodies[0].rows].map((tr) => tr.dataset.taskId || tr.dataset.groupId);
       return runIds.length === data.runs.length && data.runs.every((r, i) => r.run_id === runIds[i]) && taskIds.length === data.tasks.length && data.tasks.every((id, i) => id === taskIds[i]);
     };
 

@@ -8,7 +8,7 @@ import { page, renderTimed } from '../../dagPageSupport.ts';
 import { layoutGraph, stateCounts, type GraphLayout } from '../../graphSvg.ts';
 import { isActiveRun, latestRuns } from '../../gridModel.ts';
 import type { UiPages } from '../../router.ts';
-import { expandedGroups, groupsOf, toggledExpand } from '../../taskGroups.ts';
+import { expandedGroups, expandHref, groupsOf, toggledExpand } from '../../taskGroups.ts';
 import { dagOr404 } from './dagHeader.ts';
 
 /** The graph tab (tasks laid out by dagre, coloured by one run's states) and the JSON it polls while that run is active. */
@@ -43,8 +43,8 @@ export const graphTab: UiPages = (router, ctx) => {
       const expanded = expandedGroups(loaded.dag, groups, req.query.expand);
       const layout = layoutOf(loaded.dag, expanded);
       // Plain links open and close groups, so the page works without JavaScript.
-      const base = `/dags/${encodeURIComponent(loaded.dag.dagId)}/graph?${run ? `run_id=${encodeURIComponent(run.run_id)}&` : ''}expand=`;
-      const toggleHref = Object.fromEntries(groups.map((g) => [g.groupId, base + encodeURIComponent(toggledExpand(expanded, g.groupId))]));
+      const path = `/dags/${encodeURIComponent(loaded.dag.dagId)}/graph`;
+      const toggleHref = Object.fromEntries(groups.map((g) => [g.groupId, expandHref(path, { run_id: run?.run_id }, toggledExpand(expanded, g.groupId))]));
       const counts = Object.fromEntries(layout.groups.filter((g) => g.collapsed).map((g) => [g.groupId, run ? stateCounts(g.taskIds, states) : []]));
       const expandParam = groups.length > 0 ? [...expanded].sort().join(',') : null;
       renderTimed(
