@@ -55,7 +55,7 @@ export async function clearTaskInstances(knex: Knex, request: ClearRequest): Pro
       { to: null, now, set: { max_tries: maxTriesAfterClear(trx, retries) as never, next_retry_at: null } },
     );
     for (const run of runs) {
-      const cleared = tis.filter((t) => t.run_id === run.run_id).map((t) => t.task_id);
+      const cleared = tis.filter((t) => t.run_id === run.run_id).map((t) => ({ taskId: t.task_id, mapIndex: t.map_index }));
       if (cleared.length === 0) continue;
       await clearXComs(trx, run.id, cleared);
       if (run.state !== 'queued' && run.state !== 'running') {

@@ -68,9 +68,16 @@ export async function pullXComs(
   });
 }
 
-/** Forgets a task instance's XComs: at the start of each try and when it is cleared (Airflow does both). */
-export async function clearXComs(db: Knex | Knex.Transaction, dagRunId: number, taskIds: readonly string[], mapIndex = -1): Promise<void> {
-  await db('xcom').where({ dag_run_id: dagRunId, map_index: mapIndex }).whereIn('task_id', taskIds).delete();
+/** Forgets the XComs of task instances (task id and map index): when they are cleared (as Airflow does). */
+export async function clearXComs(db: Knex | Knex.Transaction, dagRunId: number, tis: readonly { taskId: string; mapIndex: number }[]): Promise<void> {
+  if (tis.length === 0) return;
+  await db('xcom')
+    .where({ dag_run_id: dagRunId })
+    .whereIn(
+      ['task_id', 'map_index'],
+      tis.map((ti) => [ti.taskId, ti.mapIndex]),
+    )
+    .delete();
 }
 
 export interface XComRow {

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { memoryLogger } from '../../core/logger.ts';
+import type { SerializedDag } from '../../core/serialize.ts';
 import { pullXComs } from '../../db/models/xcom.ts';
+import { InProcessExecutor } from '../../executors/inProcessExecutor.ts';
+import { runBackfillJob } from '../../scheduler/backfillJob.ts';
+import { clearTaskInstances } from '../../services/clearTaskInstances.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { tempDagsFolder, writeDag } from '../helpers/dagsFolder.ts';
 import { parseDags, runDagInProcess, testConfig } from '../helpers/runtime.ts';
@@ -26,7 +31,16 @@ async function runMappedDag(dagId: string, body: string, env: Record<string, str
     (await db.knex('xcom').where({ dag_run_id: result.run.id, task_id: taskId }).orderBy('map_index').select('map_index', 'value')).map(
       (x: { map_index: number; value: unknown }) => [x.map_index, x.value],
     );
-  return { ...result, instances, xcoms };
+  /** Clears one instance of a task and what is downstream of it, then runs the run to the end again. */
+  const clearAndRerun = async (taskId: string, onlyStates?: string[]) => {
+    const dag = (await db.knex('serialized_dag').where('dag_id', dagId).first()).data as SerializedDag;
+    await clearTaskInstances(db.knex, { dag, runIds: [result.run.run_id], taskIds: [taskId], downstream: true, onlyStates, now: new Date() });
+    const logger = memoryLogger();
+    const executor = new InProcessExecutor({ knex: db.knex, config, logger });
+    const [run] = await runBackfillJob({ knex: db.knex, config, executor, logger, dagId, runIds: [result.run.run_id], ignorePause: true, pollMs: 20 });
+    return run!;
+  };
+  return { ...result, instances, xcoms, clearAndRerun };
 }
 
 describe('dynamic task mapping end to end (real parser, in-process executor, real database)', () => {
@@ -165,5 +179,72 @@ describe('dynamic task mapping end to end (real parser, in-process executor, rea
     ]);
     expect(states).toMatchObject({ reduce: 'upstream_failed' });
     expect(run.state).toBe('failed');
+  });
+
+  it('clearing the upstream and the mapped task re-runs every instance, only after the upstream finished again', async () => {
+    const { run, instances, xcoms, clearAndRerun } = await runMappedDag(
+      'map_clear',
+      [
+        'const list = task({ dag }, function list() { return [1, 2, 3]; });',
+        'const each = task({ dag }, function each(x: number) { return { x, at: Date.now() }; });',
+        'const reduce = task({ dag }, function reduce(xs: { x: number }[]) { return xs.map((e) => e.x); });',
+        'reduce(each.expand(list()));',
+      ].join('\n'),
+    );
+    expect(run.state).toBe('success');
+    const first = await xcoms('each');
+
+    const again = await clearAndRerun('list');
+    expect(again.state).toBe('success');
+    const listTi = (await db.knex('task_instance').where({ dag_id: 'map_clear', run_id: run.run_id, task_id: 'list' }).first()) as { end_date: Date };
+    const each = (await db.knex('task_instance').where({ dag_id: 'map_clear', run_id: run.run_id, task_id: 'each' }).orderBy('map_index')) as {
+      map_index: number;
+      state: string;
+      try_number: number;
+      start_date: Date;
+    }[];
+    expect(each.map((ti) => [ti.map_index, ti.state, ti.try_number])).toEqual([
+      [0, 'success', 2],
+      [1, 'success', 2],
+      [2, 'success', 2],
+    ]);
+    for (const ti of each) expect(ti.start_date.getTime()).toBeGreaterThanOrEqual(listTi.end_date.getTime());
+    expect(await xcoms('reduce')).toEqual([[-1, [1, 2, 3]]]);
+
+    expect(await xcoms('each')).not.toEqual(first); // new XComs: every instance ran again
+  });
+
+  it('clearing the failed instance of a mapped task re-runs only it; the others keep their results and the reduce gets them all', async () => {
+    const { run, instances, xcoms, clearAndRerun } = await runMappedDag(
+      'map_clear_one',
+      [
+        'const each = task({ dag }, function each(x: number) {',
+        "  if (x === 2 && getCurrentContext().ti.tryNumber === 1) throw new Error('first try of element 2 fails');",
+        '  return { x, at: Date.now() };',
+        '});',
+        'const reduce = task({ dag }, function reduce(xs: { x: number }[]) { return xs.map((e) => e.x); });',
+        'reduce(each.expand([1, 2, 3]));',
+      ].join('\n'),
+    );
+    expect(run.state).toBe('failed');
+    const before = await xcoms('each');
+    expect(before.map(([i]) => i)).toEqual([0, 2]);
+
+    const again = await clearAndRerun('each', ['failed', 'upstream_failed']);
+    expect(again.state).toBe('success');
+    const each = (await db.knex('task_instance').where({ dag_id: 'map_clear_one', run_id: run.run_id, task_id: 'each' }).orderBy('map_index')) as {
+      map_index: number;
+      state: string;
+      try_number: number;
+    }[];
+    expect(each.map((ti) => [ti.map_index, ti.state, ti.try_number])).toEqual([
+      [0, 'success', 1],
+      [1, 'success', 2],
+      [2, 'success', 1],
+    ]);
+    const after = await xcoms('each');
+    expect([after[0], after[2]]).toEqual(before);
+    expect(await xcoms('reduce')).toEqual([[-1, [1, 2, 3]]]);
+    void instances;
   });
 });
