@@ -4,6 +4,7 @@ import { getSerializedDag } from '../../db/models/serializedDag.ts';
 import { taskInstanceFields, taskInstancesOfRun, taskInstanceState } from '../../db/models/taskInstance.ts';
 import { onlyStates } from '../../services/clearScope.ts';
 import { clearTaskInstances } from '../../services/clearTaskInstances.ts';
+import { taskGroupTree } from '../dagGraphText.ts';
 import { outputOption, printRows } from '../output.ts';
 import { parseCliDate } from '../parseDate.ts';
 import { withRuntime, type GlobalArgs } from '../runtime.ts';
@@ -17,13 +18,19 @@ export function taskCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
     .command(
       'list <dag_id>',
       'List the tasks of a DAG',
-      (y) => y.positional('dag_id', { type: 'string', demandOption: true }).option('output', outputOption),
+      (y) =>
+        y
+          .positional('dag_id', { type: 'string', demandOption: true })
+          .option('output', outputOption)
+          .option('tree', { alias: 't', type: 'boolean', default: false, describe: 'Print the task groups as a tree, their tasks under them' }),
       (args) =>
         withRuntime(args, async ({ db }) => {
           const dag = await getSerializedDag((await db()).knex, args.dag_id);
+          if (args.tree) return void process.stdout.write(taskGroupTree(dag));
           printRows(
             dag.tasks.map((t) => ({
               task_id: t.taskId,
+              task_group: t.taskGroupId ?? null,
               operator: t.operator,
               upstream_task_ids: t.upstreamTaskIds,
               trigger_rule: t.triggerRule,
