@@ -20,11 +20,11 @@ import { pullXComs } from '../db/models/xcom.ts';
 import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
 import { transitionTaskInstances } from '../db/transitions.ts';
 
-/** Expands (or settles) the mapped task's -1 instance `id`; returns the state the task is now in. */
+/** Expands (or settles) the mapped task's -1 instance `id`; returns the state the task is now in (null: unchanged) and how many instances were scheduled. */
 export async function expandMappedTask(
   trx: Knex.Transaction,
   args: { run: DagRunRow; task: SerializedTask; id: number; now: Date; maxMapLength: number; log: Logger },
-): Promise<TiState> {
+): Promise<{ state: TiState; scheduled: number }> {
   const { run, task, id, now } = args;
   const input = task.expandInput!;
   const values = 'literal' in input ? input.literal : (await pullXComs(trx, run.id, [input.xcomArg.taskId], input.xcomArg.key))[0];
@@ -33,12 +33,12 @@ export async function expandMappedTask(
     const [row] = await transitionTaskInstances(trx, [id], { to: expansion.to, now, set: { note: expansion.reason } });
     if (row && expansion.to === 'failed') args.log.error(expansion.reason, { taskId: task.taskId });
     else if (row) args.log.info(expansion.reason, { taskId: task.taskId });
-    return row ? expansion.to : null;
+    return { state: row ? expansion.to : null, scheduled: 0 };
   }
   const ids = await expandTaskInstance(trx, id, expansion.length, now);
   const scheduled = await transitionTaskInstances(trx, ids, { to: 'scheduled', now });
   if (ids.length > 0) args.log.info(`expanded mapped task '${task.taskId}' into ${ids.length} task instances`, { taskId: task.taskId });
-  return scheduled.length > 0 ? 'scheduled' : null;
+  return { state: scheduled.length > 0 ? 'scheduled' : null, scheduled: scheduled.length };
 }
 
 /**

@@ -109,9 +109,9 @@ async function scheduleOneRun(
   }
   // A mapped task ready to run is expanded instead; an expanded task's decision applies to each instance.
   for (const d of unexpanded.filter((d) => d.to === 'scheduled' && isMapped(d.taskId))) {
-    const state = await expandMappedTask(trx, { run, task: byId.get(d.taskId)!, id: idOf.get(d.taskId)!, now, maxMapLength, log });
-    if (state !== null) states.set(d.taskId, state);
-    if (state === 'scheduled') scheduled++;
+    const expansion = await expandMappedTask(trx, { run, task: byId.get(d.taskId)!, id: idOf.get(d.taskId)!, now, maxMapLength, log });
+    if (expansion.state !== null) states.set(d.taskId, expansion.state);
+    scheduled += expansion.scheduled;
   }
   for (const d of decisions.filter((d) => d.to !== null && expanded.has(d.taskId))) {
     const instances = expanded.get(d.taskId)!;
@@ -141,7 +141,10 @@ async function previousRunTaskStates(trx: Knex.Transaction, run: DagRunRow): Pro
   const previous = await previousDagRun(trx, run);
   if (!previous) return null;
   const rows = await taskStatesOfRun(trx, run.dag_id, previous.run_id);
-  return new Map(rows.map((r) => [r.task_id, r.state]));
+  // A mapped task counts as a whole: every instance must have succeeded or been skipped.
+  const byTask = new Map<string, TiState[]>();
+  for (const r of rows) byTask.set(r.task_id, [...(byTask.get(r.task_id) ?? []), r.state]);
+  return new Map([...byTask].map(([taskId, states]) => [taskId, states.length === 1 ? states[0]! : aggregateMappedState(states)]));
 }
 
 /**

@@ -154,9 +154,9 @@ export async function expandTaskInstance(trx: Knex.Transaction, id: number, leng
   return [first.id, ...(rows as { id: number }[]).map((r) => r.id)];
 }
 
-/** Each unmapped task's state in a run (for dependsOnPast). */
-export function taskStatesOfRun(db: Knex | Knex.Transaction, dagId: string, runId: string): Promise<{ task_id: string; state: TiState }[]> {
-  return db('task_instance').where({ dag_id: dagId, run_id: runId, map_index: -1 }).select('task_id', 'state');
+/** The state of every task instance of a run, all map indexes (for dependsOnPast). */
+export function taskStatesOfRun(db: Knex | Knex.Transaction, dagId: string, runId: string): Promise<{ task_id: string; map_index: number; state: TiState }[]> {
+  return db('task_instance').where({ dag_id: dagId, run_id: runId }).select('task_id', 'map_index', 'state');
 }
 
 export function taskInstancesByIds(db: Knex | Knex.Transaction, ids: readonly number[]): Promise<TaskInstanceRow[]> {

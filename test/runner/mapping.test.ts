@@ -4,6 +4,8 @@ import type { SerializedDag } from '../../core/serialize.ts';
 import { pullXComs } from '../../db/models/xcom.ts';
 import { InProcessExecutor } from '../../executors/inProcessExecutor.ts';
 import { runBackfillJob } from '../../scheduler/backfillJob.ts';
+import { scheduleDagRuns } from '../../scheduler/scheduleDagRuns.ts';
+import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { clearTaskInstances } from '../../services/clearTaskInstances.ts';
 import { createTestDatabase } from '../helpers/database.ts';
 import { tempDagsFolder, writeDag } from '../helpers/dagsFolder.ts';
@@ -245,5 +247,21 @@ describe('dynamic task mapping end to end (real parser, in-process executor, rea
     const after = await xcoms('each');
     expect([after[0], after[2]]).toEqual(before);
     expect(await xcoms('reduce')).toEqual([[-1, [1, 2, 3]]]);
+  });
+
+  it('dependsOnPast on a mapped task: an instance that failed in the previous run keeps the next run from expanding it', async () => {
+    const { run, instances } = await runMappedDag(
+      'map_past',
+      [
+        "const each = task({ dag, dependsOnPast: true }, function each(x: number) { if (x === 2) throw new Error('bad element'); return x; });",
+        'each.expand([1, 2, 3]);',
+      ].join('\n'),
+    );
+    expect(run.state).toBe('failed');
+    expect(instances('each').map((ti: { state: string }) => ti.state)).toEqual(['success', 'failed', 'success']);
+    const next = await triggerDagRun(db.knex, { dagId: 'map_past', conf: {}, now: new Date(Date.now() + 1000) });
+    await scheduleDagRuns(db.knex, { now: new Date(), maxActiveRunsPerDag: 16, logger: memoryLogger(), dagIds: ['map_past'] });
+    const waiting = await db.knex('task_instance').where({ dag_id: 'map_past', run_id: next.run_id }).select('task_id', 'map_index', 'state');
+    expect(waiting).toEqual([{ task_id: 'each', map_index: -1, state: null }]);
   });
 });
