@@ -110,6 +110,7 @@ describe('DAG page: task groups in the graph', () => {
     expect(await groupNodes(page)).toEqual(['extract', 'transform']);
     expect(await edges(page)).toEqual(['extract>transform', 'start>extract', 'transform>load']);
     expect(await page.$eval('form.toolbar input[name=expand]', (i) => (i as HTMLInputElement).value)).toBe('transform.clean');
+    await screenshot(page, 'dag-graph-groups-closed');
 
     // Clicking the closed node opens it, nested group included.
     await Promise.all([page.waitForURL(/expand=transform(%2C|,)transform\.clean/), page.click('.group-node[data-group-id="transform"]')]);

@@ -65,8 +65,8 @@ function nodeWidth(taskId: string, operator: string): number {
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
-/** Room for the closed group's counts line ('3 success · 2 running · 1 failed'). */
-const GROUP_NODE_MIN_WIDTH = 210;
+/** Room for the closed group's counts line at 10 px ('1 failed · 1 success · 1 upstream_failed'). */
+const GROUP_NODE_MIN_WIDTH = 260;
 
 export function layoutGraph(dag: Pick<SerializedDag, 'tasks'>, groups: readonly GroupInfo[] = [], expanded: ReadonlySet<string> = new Set()): GraphLayout {
   const visibleGroups = groups.filter((gr) => isVisible(gr, expanded));
