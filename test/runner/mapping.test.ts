@@ -264,4 +264,30 @@ describe('dynamic task mapping end to end (real parser, in-process executor, rea
     const waiting = await db.knex('task_instance').where({ dag_id: 'map_past', run_id: next.run_id }).select('task_id', 'map_index', 'state');
     expect(waiting).toEqual([{ task_id: 'each', map_index: -1, state: null }]);
   });
+
+  it('two schedulers passing over the same run at once expand a mapped task exactly once', async () => {
+    const dags = tempDagsFolder();
+    writeDag(
+      dags,
+      'map_twice.ts',
+      [
+        "import { DAG, task } from 'airflow-ts';",
+        "const dag = new DAG({ dagId: 'map_twice' });",
+        'task({ dag }, function each(x: number) { return x; }).expand([1, 2, 3, 4, 5, 6, 7, 8]);',
+        'export default dag;',
+        '',
+      ].join('\n'),
+    );
+    await parseDags(await testConfig(dags, db.url), db.knex);
+    const run = await triggerDagRun(db.knex, { dagId: 'map_twice', conf: {}, now: new Date() });
+    const pass = () => scheduleDagRuns(db.knex, { now: new Date(), maxActiveRunsPerDag: 16, logger: memoryLogger(), dagIds: ['map_twice'] });
+    await Promise.all([pass(), pass(), pass()]); // each may start the run and expand the task
+    await pass();
+    const rows = await db
+      .knex('task_instance')
+      .where({ dag_id: 'map_twice', run_id: run.run_id })
+      .orderBy('map_index')
+      .select('map_index', 'state', 'try_number');
+    expect(rows).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => ({ map_index: i, state: 'scheduled', try_number: 1 })));
+  });
 });
