@@ -75,7 +75,8 @@ export function serializeXComArgs(value: unknown): unknown {
 export async function resolveXComArgs(value: unknown, ti: TaskInstanceHandle): Promise<unknown> {
   const args = findXComArgs(value);
   const values = await Promise.all(args.map((arg) => ti.xcomPull({ taskIds: arg.taskId, key: arg.key })));
-  const resolved = new Map(args.map((arg, i) => [arg, values[i]]));
+  // A mapped task that pushed nothing (skipped for an empty input, or no results) stands for an empty list, as in Airflow.
+  const resolved = new Map(args.map((arg, i) => [arg, values[i] === undefined && arg.operator.expandInput ? [] : values[i]]));
   return mapXComArgs(value, (arg) => resolved.get(arg));
 }
 

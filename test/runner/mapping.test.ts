@@ -93,13 +93,13 @@ describe('dynamic task mapping end to end (real parser, in-process executor, rea
   });
 
   it('a zero-length input skips the mapped task (one -1 instance), and its downstream follows its trigger rule', async () => {
-    const { run, instances, states } = await runMappedDag(
+    const { run, instances, states, xcoms } = await runMappedDag(
       'map_empty',
       [
         'const list = task({ dag }, function list(): number[] { return []; });',
         'const each = task({ dag }, function each(x: number) { return x; });',
         'const reduce = task({ dag }, function reduce(xs: number[]) { return xs.length; });',
-        "const anyway = task({ dag, triggerRule: 'all_done' }, function anyway(xs: number[]) { return xs ?? 'none'; });",
+        "const anyway = task({ dag, triggerRule: 'all_done' }, function anyway(xs: number[]) { return { got: xs ?? 'nothing' }; });",
         'const out = each.expand(list());',
         'reduce(out);',
         'anyway(out);',
@@ -109,6 +109,7 @@ describe('dynamic task mapping end to end (real parser, in-process executor, rea
       [-1, 'skipped', "mapped task 'each' skipped: the output of task 'list' is empty"],
     ]);
     expect(states).toMatchObject({ list: 'success', reduce: 'skipped', anyway: 'success' });
+    expect(await xcoms('anyway')).toEqual([[-1, { got: [] }]]); // the reduce of a skipped mapped task is an empty list
     expect(run.state).toBe('success');
   });
 
