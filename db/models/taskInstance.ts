@@ -5,7 +5,7 @@ import type { SerializedDag } from '../../core/serialize.ts';
 import { UNFINISHED_TI_STATES, type TiState } from '../../core/state.ts';
 import type { TaskInstanceRow } from '../rows.ts';
 import { transitionTaskInstances } from '../transitions.ts';
-import { inRange, inStates, page, type DateRange } from './base.ts';
+import { inRange, inStates, page, type DateRange, type Sort } from './base.ts';
 
 /**
  * The `task_instance` table (Airflow's TaskInstance): creating and reading task
@@ -230,6 +230,8 @@ export interface TaskInstanceFilters {
   runIds?: readonly string[];
   taskIds?: readonly string[];
   mapIndex?: number;
+  /** Only the expanded instances of mapped tasks (map index 0 and up), as Airflow's listMapped. */
+  mappedOnly?: boolean;
   /** null matches none. */
   states?: readonly (string | null)[];
   pools?: readonly string[];
@@ -247,6 +249,7 @@ export function filteredTaskInstances(knex: Knex, filters: TaskInstanceFilters):
   if (filters.runIds) query.whereIn('ti.run_id', filters.runIds);
   if (filters.taskIds) query.whereIn('ti.task_id', filters.taskIds);
   if (filters.mapIndex !== undefined) query.where('ti.map_index', filters.mapIndex);
+  if (filters.mappedOnly) query.where('ti.map_index', '>=', 0);
   inStates(query, 'ti.state', filters.states);
   if (filters.pools) query.whereIn('ti.pool', filters.pools);
   if (filters.queues) query.whereIn('ti.queue', filters.queues);
@@ -312,6 +315,18 @@ export function filteredTaskInstancesPage(
   offset: number,
 ): Promise<{ rows: TaskInstanceWithDate[]; total: number }> {
   return page<TaskInstanceWithDate>(filteredTaskInstances(knex, filters), TASK_INSTANCE_COLUMNS, orderTaskInstances, limit, offset);
+}
+
+/** One page of the matching task instances sorted by `sort` (a ti column), ties by map index, and how many match. */
+export function sortedTaskInstancesPage(
+  knex: Knex,
+  filters: TaskInstanceFilters,
+  sort: Sort,
+  limit: number,
+  offset: number,
+): Promise<{ rows: TaskInstanceWithDate[]; total: number }> {
+  const order = (q: Knex.QueryBuilder) => q.orderByRaw(`ti.?? ${sort.descending ? 'DESC' : 'ASC'} NULLS LAST, ti.map_index`, [sort.column]);
+  return page<TaskInstanceWithDate>(filteredTaskInstances(knex, filters), TASK_INSTANCE_COLUMNS, order, limit, offset);
 }
 
 export interface TiCellRow {

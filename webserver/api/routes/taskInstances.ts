@@ -3,7 +3,14 @@ import { z } from 'zod';
 import type { SerializedDag } from '../../../core/serialize.ts';
 import { findDagRun, findDagRunAt } from '../../../db/models/dagRun.ts';
 import { getSerializedDag } from '../../../db/models/serializedDag.ts';
-import { filteredTaskInstancesPage, findTaskInstance, type TaskInstanceFilters } from '../../../db/models/taskInstance.ts';
+import { sortFrom } from '../../../db/models/base.ts';
+import {
+  filteredTaskInstancesPage,
+  findTaskInstance,
+  sortedTaskInstancesPage,
+  taskInstanceExists,
+  type TaskInstanceFilters,
+} from '../../../db/models/taskInstance.ts';
 import { decodeLogToken, encodeLogToken, LOG_CHUNK_BYTES, readTryLog } from '../../../logging/taskLogReader.ts';
 import { onlyStates, runsToClear } from '../../../services/clearScope.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
@@ -13,7 +20,7 @@ import { checkDagAndRun, dagAndRun } from '../lookups.ts';
 import { taskInstanceJson, taskInstanceReference } from '../mappers/taskInstance.ts';
 import { badRequest, notFound } from '../problems.ts';
 import { dateRanges, dbText } from '../schemas/fields.ts';
-import { batchBody, clearBody, listQuery, markState, runParams, tiParams, updateStateBody } from '../schemas/taskInstances.ts';
+import { batchBody, clearBody, listQuery, mappedTiParams, markState, runParams, tiParams, updateStateBody } from '../schemas/taskInstances.ts';
 
 /** The task-instance routes: listing, getting, marking, clearing and a try's log. */
 
@@ -33,7 +40,53 @@ function logOffset(token: string | undefined): number {
 
 // ---------------------------------------------------------------- routes
 
-const tiKey = (p: z.infer<typeof tiParams>) => ({ dagId: p.dag_id, runId: p.dag_run_id, taskId: p.task_id, mapIndex: -1 });
+const tiKey = (p: z.infer<typeof tiParams> & { map_index?: number }) => ({
+  dagId: p.dag_id,
+  runId: p.dag_run_id,
+  taskId: p.task_id,
+  mapIndex: p.map_index ?? -1,
+});
+
+/** listMapped's order_by values (Airflow's names) and their task_instance columns. */
+const MAPPED_ORDERABLE: Record<string, string> = {
+  map_index: 'map_index',
+  state: 'state',
+  start_date: 'start_date',
+  end_date: 'end_date',
+  duration: 'duration',
+  try_number: 'try_number',
+  updated_at: 'updated_at',
+};
+
+/**
+ * The addressed task instance, or a 404. As in Airflow, the URL without a map index names only an
+ * unmapped (or not yet expanded) instance; an expanded task's instances need the map index.
+ */
+async function taskInstanceOr404(knex: Knex, params: z.infer<typeof tiParams> & { map_index?: number }) {
+  const ti = await findTaskInstance(knex, tiKey(params));
+  if (ti) return ti;
+  const where = `in run '${params.dag_run_id}' of DAG '${params.dag_id}'`;
+  if (params.map_index === undefined && (await taskInstanceExists(knex, tiKey(params))))
+    throw notFound(`Task instance '${params.task_id}' ${where} is mapped: add the map_index to the URL`);
+  throw notFound(`No task instance '${params.task_id}'${params.map_index === undefined ? '' : ` (map index ${params.map_index})`} ${where}`);
+}
+
+/** PATCH's body and answer, for an unmapped task instance or one map index. */
+const patchTaskInstance = async (
+  knex: Knex,
+  now: () => Date,
+  params: z.infer<typeof tiParams> & { map_index?: number },
+  body: { dry_run: boolean; new_state: 'success' | 'failed' },
+) => {
+  const ti = await taskInstanceOr404(knex, params);
+  assertMarkable(ti, body.new_state);
+  if (!body.dry_run && ti.state !== body.new_state) {
+    const { dag, run } = await dagAndRun(knex, params.dag_id, params.dag_run_id);
+    await markTaskInstances(knex, { dag, run, taskIds: [ti.task_id], mapIndex: ti.map_index, state: body.new_state, dryRun: false, now: now() });
+  }
+  return taskInstanceReference(ti);
+};
+const patchBody = z.strictObject({ dry_run: z.boolean().default(true), new_state: markState });
 
 function checkTasks(dag: SerializedDag, taskIds: readonly string[]): void {
   const known = new Set(dag.tasks.map((t) => t.taskId));
@@ -96,16 +149,12 @@ export const taskInstancesRoutes = [
   defineRoute({
     method: 'get',
     path: '/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}',
-    summary: 'Get a task instance',
+    summary: 'Get a task instance (of an expanded mapped task: 404, use .../{task_id}/{map_index})',
     tag: 'TaskInstance',
     permission: 'read',
     params: tiParams,
     responses: { 404: 'Task instance not found' },
-    handler: async ({ params }, { knex }) => {
-      const ti = await findTaskInstance(knex, tiKey(params));
-      if (!ti) throw notFound(`No task instance '${params.task_id}' in run '${params.dag_run_id}' of DAG '${params.dag_id}'`);
-      return taskInstanceJson(ti);
-    },
+    handler: async ({ params }, { knex }) => taskInstanceJson(await taskInstanceOr404(knex, params)),
   }),
   defineRoute({
     method: 'patch',
@@ -114,18 +163,58 @@ export const taskInstancesRoutes = [
     tag: 'TaskInstance',
     permission: 'editDags',
     params: tiParams,
-    body: z.strictObject({ dry_run: z.boolean().default(true), new_state: markState }),
+    body: patchBody,
     responses: { 404: 'Task instance not found', 409: 'The task instance cannot enter that state (e.g. it was removed)' },
-    handler: async ({ params, body }, { knex, now }) => {
-      const ti = await findTaskInstance(knex, tiKey(params));
-      if (!ti) throw notFound(`No task instance '${params.task_id}' in run '${params.dag_run_id}' of DAG '${params.dag_id}'`);
-      assertMarkable(ti, body.new_state);
-      if (!body.dry_run && ti.state !== body.new_state) {
-        const { dag, run } = await dagAndRun(knex, params.dag_id, params.dag_run_id);
-        await markTaskInstances(knex, { dag, run, taskIds: [ti.task_id], mapIndex: ti.map_index, state: body.new_state, dryRun: false, now: now() });
-      }
-      return taskInstanceReference(ti);
+    handler: async ({ params, body }, { knex, now }) => patchTaskInstance(knex, now, params, body),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/listMapped',
+    summary: "List a mapped task's expanded instances in a run (order_by map_index by default; - for descending; filters as the run's list)",
+    tag: 'TaskInstance',
+    permission: 'read',
+    params: tiParams,
+    query: listQuery.extend({ order_by: z.string().optional() }),
+    responses: { 404: 'DAG, run or task not found' },
+    handler: async ({ params, query }, { knex }) => {
+      const { dag } = await dagAndRun(knex, params.dag_id, params.dag_run_id);
+      checkTasks(dag, [params.task_id]);
+      const filters: TaskInstanceFilters = {
+        dagIds: [params.dag_id],
+        runIds: [params.dag_run_id],
+        taskIds: [params.task_id],
+        mappedOnly: true,
+        states: query.state,
+        pools: query.pool,
+        queues: query.queue,
+        duration: { gte: query.duration_gte, lte: query.duration_lte },
+        ...dateRanges(query),
+      };
+      const sort = sortFrom(query.order_by, MAPPED_ORDERABLE, 'map_index');
+      const { rows, total } = await sortedTaskInstancesPage(knex, filters, sort, query.limit, query.offset);
+      return { task_instances: rows.map(taskInstanceJson), total_entries: total };
     },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/{map_index}',
+    summary: 'Get one instance of a mapped task',
+    tag: 'TaskInstance',
+    permission: 'read',
+    params: mappedTiParams,
+    responses: { 404: 'Task instance not found' },
+    handler: async ({ params }, { knex }) => taskInstanceJson(await taskInstanceOr404(knex, params)),
+  }),
+  defineRoute({
+    method: 'patch',
+    path: '/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/{map_index}',
+    summary: 'Mark one instance of a mapped task success or failed (dry_run, true by default, only says which)',
+    tag: 'TaskInstance',
+    permission: 'editDags',
+    params: mappedTiParams,
+    body: patchBody,
+    responses: { 404: 'Task instance not found', 409: 'The task instance cannot enter that state (e.g. it was removed)' },
+    handler: async ({ params, body }, { knex, now }) => patchTaskInstance(knex, now, params, body),
   }),
   defineRoute({
     method: 'get',

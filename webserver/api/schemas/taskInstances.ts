@@ -6,6 +6,14 @@ import { dateRangeFields, dbText, isoDateTime, queryArray, queryNumber, tiStateF
 
 export const runParams = z.object({ dag_id: dbText, dag_run_id: dbText });
 export const tiParams = runParams.extend({ task_id: dbText });
+/** A mapped task instance's address: map_index is 0 and up (-1 is the unmapped URL's). */
+export const mappedTiParams = tiParams.extend({
+  map_index: z
+    .string()
+    .regex(/^\d{1,7}$/, 'map_index must be an integer from 0 to 1000000')
+    .transform(Number)
+    .pipe(z.number().int().max(1_000_000)),
+});
 export const markState = z.enum(['success', 'failed'], { error: 'new_state must be success or failed' });
 
 export const listQuery = z.object({
