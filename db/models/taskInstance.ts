@@ -333,18 +333,29 @@ export interface TiCellRow {
   run_id: string;
   task_id: string;
   state: TiState;
+  /** How many instances of the task in the run are in this state (1 for an unmapped task). */
+  count: number;
+  /** The instances are mapped ones (map index 0..N-1). */
+  mapped: boolean;
+  /** The highest try number and longest duration among them. */
   try_number: number;
   duration: number | null;
 }
 
-/** Every task instance (map index -1) of the given runs, in one query: what the grid and graph show. */
-export function taskInstanceCellsOfRuns(knex: Knex, dagId: string, runIds: readonly string[]): Promise<TiCellRow[]> {
-  if (runIds.length === 0) return Promise.resolve([]);
-  return knex('task_instance')
+/**
+ * Every task instance of the given runs, in one query: what the grid and graph show. A mapped
+ * task's instances come counted per state (one row per task and state), so 10,000 of them stay
+ * a handful of rows; an unmapped (or not yet expanded) task is one row with count 1.
+ */
+export async function taskInstanceCellsOfRuns(knex: Knex, dagId: string, runIds: readonly string[]): Promise<TiCellRow[]> {
+  if (runIds.length === 0) return [];
+  const rows = await knex('task_instance')
     .where('dag_id', dagId)
     .whereIn('run_id', runIds)
-    .where('map_index', -1)
-    .select('run_id', 'task_id', 'state', 'try_number', 'duration');
+    .groupBy('run_id', 'task_id', 'state')
+    .select('run_id', 'task_id', 'state')
+    .select(knex.raw('count(*)::int as count, bool_or(map_index >= 0) as mapped, max(try_number) as try_number, max(duration) as duration'));
+  return rows as TiCellRow[];
 }
 
 /** The state of every task instance of the given runs, by run and id. */

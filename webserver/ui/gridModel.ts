@@ -36,12 +36,16 @@ export interface GridCell {
   state: TiState;
   tryNumber: number;
   duration: number | null;
+  /** Set on an expanded mapped task's cell: how many of its instances are in each state, most urgent first. */
+  mapped?: { counts: { state: TiState; count: number }[]; total: number; text: string };
 }
 
 export interface GridRow {
   /** The task's id; a group row's group id. */
   taskId: string;
   operator: string;
+  /** The task is mapped (expanded at run time into instances 0..N-1): one row for all its instances. */
+  mapped?: boolean;
   /** One per run, in the order of GridModel.runs; null where the run has no instance of the task. */
   cells: (GridCell | null)[];
   /** How many groups enclose the row (0 at the DAG's top level). */
@@ -117,10 +121,24 @@ const STATE_PRIORITY: readonly TiState[] = [
   'success',
 ];
 
+const rank = (state: TiState) => (STATE_PRIORITY.includes(state) ? STATE_PRIORITY.indexOf(state) : STATE_PRIORITY.indexOf(null));
+
 /** The most urgent of one or more states (a state unknown to the list counts as no state). */
 export function worstState(states: readonly [TiState, ...TiState[]]): TiState {
-  const rank = (state: TiState) => (STATE_PRIORITY.includes(state) ? STATE_PRIORITY.indexOf(state) : STATE_PRIORITY.indexOf(null));
   return states.reduce((worst, state) => (rank(state) < rank(worst) ? state : worst));
+}
+
+/** A task's cell in one run from its rows (one per state); a mapped task's shows the worst state and the counts. */
+function cellOf(rows: readonly TiCellRow[]): GridCell {
+  if (rows.length === 1 && !rows[0]!.mapped) return { state: rows[0]!.state, tryNumber: rows[0]!.try_number, duration: rows[0]!.duration };
+  const counts = rows.map((r) => ({ state: r.state, count: r.count })).sort((a, b) => rank(a.state) - rank(b.state));
+  return {
+    state: counts[0]!.state,
+    tryNumber: Math.max(...rows.map((r) => r.try_number)),
+    duration: null,
+    // "3 success · 1 failed": the square's title and the polled JSON.
+    mapped: { counts, total: counts.reduce((n, c) => n + c.count, 0), text: counts.map((c) => `${c.count} ${c.state ?? 'none'}`).join(' · ') },
+  };
 }
 
 /** How the grid shows task groups; without it, every task is a row at the top level (the duration charts). */
@@ -136,8 +154,15 @@ export interface GridGroupView {
 export function buildGrid(dag: SerializedDag, runs: readonly DagRunRow[], tis: readonly TiCellRow[], now: Date, view?: GridGroupView): GridModel {
   const column = new Map(runs.map((r, i) => [r.run_id, i]));
   const emptyCells = () => new Array<GridCell | null>(runs.length).fill(null);
-  const taskRows: GridRow[] = dag.tasks.map((t) => ({ taskId: t.taskId, operator: t.operator, cells: emptyCells(), depth: 0 }));
+  const taskRows: GridRow[] = dag.tasks.map((t) => ({
+    taskId: t.taskId,
+    operator: t.operator,
+    ...(t.expandInput ? { mapped: true } : {}),
+    cells: emptyCells(),
+    depth: 0,
+  }));
   const rowOf = new Map(taskRows.map((r) => [r.taskId, r]));
+  const cellRows = new Map<GridRow, TiCellRow[][]>(); // a task's rows per run (a mapped task has one per state)
   for (const ti of tis) {
     const i = column.get(ti.run_id);
     if (i === undefined) continue;
@@ -147,8 +172,14 @@ export function buildGrid(dag: SerializedDag, runs: readonly DagRunRow[], tis: r
       rowOf.set(ti.task_id, row);
       taskRows.push(row);
     }
-    row.cells[i] = { state: ti.state, tryNumber: ti.try_number, duration: ti.duration };
+    if (ti.mapped) row.mapped = true;
+    if (!cellRows.has(row)) cellRows.set(row, []);
+    (cellRows.get(row)![i] ??= []).push(ti);
   }
+  for (const [row, perRun] of cellRows)
+    perRun.forEach((rows, i) => {
+      row.cells[i] = cellOf(rows); // forEach skips the runs without an instance
+    });
   const gridRuns = runs.map((r) => gridRunOf(r, now));
   return {
     runs: gridRuns,
@@ -214,5 +245,7 @@ export function gridJson(grid: GridModel) {
     runs: grid.runs.map((r) => ({ run_id: r.runId, state: r.state })),
     tasks: grid.rows.map((r) => r.taskId),
     states: grid.runs.map((_, i) => grid.rows.map((row) => row.cells[i]?.state ?? (row.cells[i] ? 'none' : null))),
+    /** A mapped cell's counts ("3 success · 1 failed"), null elsewhere: the page keeps the squares' titles current. */
+    counts: grid.runs.map((_, i) => grid.rows.map((row) => row.cells[i]?.mapped?.text ?? null)),
   };
 }

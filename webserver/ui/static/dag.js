@@ -68,7 +68,12 @@
           if (square && square.dataset.state !== state) {
             square.dataset.state = state;
             square.style.background = colorOf(state);
-            square.title = square.title.replace(/ · [a-z_]+/, ` · ${state}`);
+            if (!square.dataset.counts) square.title = square.title.replace(/ · [a-z_]+/, ` · ${state}`);
+          }
+          const counts = data.counts && data.counts[i][r];
+          if (square && counts && square.dataset.counts !== counts) {
+            square.dataset.counts = counts; // a mapped task's instances per state
+            square.title = square.title.replace(/ · .*$/, ` · ${counts}`);
           }
         });
       });

@@ -1,12 +1,13 @@
 import type { Knex } from 'knex';
 import type { SerializedDag } from '../../../../core/serialize.ts';
+import type { TiState } from '../../../../core/state.ts';
 import { dagExists } from '../../../../db/models/dag.ts';
 import { findDagRun, latestDagRun } from '../../../../db/models/dagRun.ts';
 import { taskInstanceCellsOfRuns } from '../../../../db/models/taskInstance.ts';
 import type { DagRunRow } from '../../../../db/rows.ts';
 import { page, renderTimed } from '../../dagPageSupport.ts';
 import { layoutGraph, stateCounts, type GraphLayout } from '../../graphSvg.ts';
-import { isActiveRun, latestRuns } from '../../gridModel.ts';
+import { isActiveRun, latestRuns, worstState } from '../../gridModel.ts';
 import type { UiPages } from '../../router.ts';
 import { expandedGroups, expandHref, groupsOf, toggledExpand } from '../../taskGroups.ts';
 import { dagOr404 } from './dagHeader.ts';
@@ -74,5 +75,12 @@ async function graphStates(knex: Knex, dagId: string, runId: string | null): Pro
   const run = runId ? await findDagRun(knex, dagId, runId) : ((await latestDagRun(knex, dagId)) ?? null);
   if (!run) return { run: null, states: {} };
   const tis = await taskInstanceCellsOfRuns(knex, dagId, [run.run_id]);
-  return { run, states: Object.fromEntries(tis.map((ti) => [ti.task_id, ti.state ?? 'none'])) };
+  // A mapped task's instances come one row per state: its node takes the most urgent, as its grid square does.
+  const byTask = new Map<string, [TiState, ...TiState[]]>();
+  for (const ti of tis) {
+    const states = byTask.get(ti.task_id);
+    if (states) states.push(ti.state);
+    else byTask.set(ti.task_id, [ti.state]);
+  }
+  return { run, states: Object.fromEntries([...byTask].map(([taskId, states]) => [taskId, worstState(states) ?? 'none'])) };
 }

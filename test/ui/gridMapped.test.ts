@@ -1,0 +1,87 @@
+// A mapped task in the DAG page's grid, in a real browser: one row, marked "[ ]"; per run one square with the
+// worst state of its instances and their counts per state as title; kept current by the page's polling.
+import { describe, expect, it } from 'vitest';
+import { DAG } from '../../core/dag.ts';
+import { serializeDag } from '../../core/serialize.ts';
+import type { TiState } from '../../core/state.ts';
+import { recordParsedFile } from '../../db/dagFileRecords.ts';
+import { expandTaskInstance } from '../../db/models/taskInstance.ts';
+import { transitionTaskInstances } from '../../db/transitions.ts';
+import type { DagRunRow } from '../../db/rows.ts';
+import { task } from '../../operators/taskflow.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { base, enc, knex, PATHS, pageAs, runState, setStates, trigger } from '../helpers/dagPageFixture.ts';
+
+const MAPPED_DAG = 'ui_mapped';
+const dag = new DAG({ dagId: MAPPED_DAG, schedule: null });
+const list = task({ dag }, function list() {
+  return [1, 2, 3, 4];
+});
+const embed = task({ dag }, function embed(x: number) {
+  return x;
+});
+embed.expand(list());
+const serialized = { ...serializeDag(dag), fileloc: `/virtual/${MAPPED_DAG}.ts` };
+await recordParsedFile(knex, {
+  file: serialized.fileloc,
+  dags: [serialized],
+  source: '// test',
+  parsedAt: new Date(),
+  pausedAtCreation: false,
+  catchupByDefault: true,
+});
+
+/** Expands `embed` in the run (as the scheduler does) and moves its instances, by map index, to `states`. */
+async function expandInto(run: DagRunRow, states: string[]): Promise<number[]> {
+  const ti = await knex('task_instance').where({ dag_id: MAPPED_DAG, run_id: run.run_id, task_id: 'embed', map_index: -1 }).first('id');
+  const ids = await knex.transaction((trx) => expandTaskInstance(trx, ti.id, states.length, new Date()));
+  for (const [i, state] of states.entries())
+    for (const to of PATHS[state]!) await transitionTaskInstances(knex, [ids[i]!], { to: to as TiState, now: new Date() });
+  return ids;
+}
+
+const done = await trigger(MAPPED_DAG);
+await setStates(MAPPED_DAG, done.run_id, { list: 'success' });
+await expandInto(done, ['success', 'failed', 'success', 'success']);
+await runState(done, 'failed');
+const unexpanded = await trigger(MAPPED_DAG);
+await setStates(MAPPED_DAG, unexpanded.run_id, { list: 'failed', embed: 'upstream_failed' });
+await runState(unexpanded, 'failed');
+
+const square = (runId: string) => `tr[data-task-id="embed"] a.sq[href="/dags/${MAPPED_DAG}/runs/${enc(runId)}/tasks/embed"]`;
+
+describe('DAG page: a mapped task in the grid', () => {
+  it("shows one row marked [ ], and per run a square with its instances' worst state and counts per state", async () => {
+    const page = await pageAs('viewer');
+    await page.goto(base('grid', MAPPED_DAG));
+    expect(await page.$$eval('tr[data-task-id="embed"]', (rows) => rows.length)).toBe(1);
+    expect(await page.$eval('tr[data-task-id="embed"] th .mapped-mark', (el) => el.textContent)).toBe('[ ]');
+    expect(await page.$eval('tr[data-task-id="list"] th', (el) => el.querySelector('.mapped-mark'))).toBeNull();
+    const expanded = await page.$eval(square(done.run_id), (el) => [el.getAttribute('data-state'), el.getAttribute('title')]);
+    expect(expanded).toEqual(['failed', 'embed · 1 failed · 3 success']);
+    // Not expanded (its upstream failed): its map index -1 instance, as for any task.
+    const single = await page.$eval(square(unexpanded.run_id), (el) => [el.getAttribute('data-state'), el.getAttribute('title')]);
+    expect(single[0]).toBe('upstream_failed');
+    expect(single[1]).toMatch(/^embed · upstream_failed · /); // its duration follows, as for any task
+    // The graph's node takes the same worst state.
+    const states = await page.evaluate((url) => fetch(url).then((r) => r.json()), `${base('graph.json', MAPPED_DAG)}?run_id=${enc(done.run_id)}`);
+    expect(states.states).toEqual({ list: 'success', embed: 'failed' });
+    await page.context().close();
+  });
+
+  it("keeps a mapped square's state and counts current while the run goes on (the page's polling)", async () => {
+    const run = await trigger(MAPPED_DAG);
+    await setStates(MAPPED_DAG, run.run_id, { list: 'success' });
+    const ids = await expandInto(run, ['running', 'running', 'success']);
+    await runState(run, 'running');
+    const page = await pageAs('viewer');
+    await page.goto(base('grid', MAPPED_DAG));
+    const shown = () => page.$eval(square(run.run_id), (el) => `${el.getAttribute('data-state')} | ${el.getAttribute('title')}`);
+    expect(await shown()).toBe('running | embed · 2 running · 1 success');
+    await transitionTaskInstances(knex, [ids[0]!], { to: 'failed', now: new Date() });
+    await eventually('the square to show the failed instance', async () => (await shown()) === 'failed | embed · 1 failed · 1 running · 1 success');
+    await transitionTaskInstances(knex, [ids[1]!], { to: 'success', now: new Date() });
+    await eventually('the square to count the new success', async () => (await shown()) === 'failed | embed · 1 failed · 2 success');
+    await page.context().close();
+  });
+});
