@@ -251,6 +251,7 @@ describe('example DAGs', () => {
     ['example_etl', () => import('../../dags/example_etl.ts'), ['extract', 'clean_orders', 'clean_customers', 'join', 'load']],
     ['example_ml_pipeline', () => import('../../dags/example_ml_pipeline.ts'), ['load_data', 'preprocess', 'train', 'evaluate']],
     ['example_params', () => import('../../dags/example_params.ts'), ['start', 'greet', 'shout']],
+    ['example_dynamic_mapping', () => import('../../dags/example_dynamic_mapping.ts'), ['list_documents', 'chunk', 'gather_chunks', 'embed', 'build_index']],
   ] as const;
 
   for (const [dagId, load, taskIds] of examples) {
