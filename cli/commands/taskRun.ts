@@ -52,7 +52,8 @@ export function taskRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
         y
           .positional('dag_id', { type: 'string', demandOption: true })
           .positional('task_id', { type: 'string', demandOption: true })
-          .positional('logical_date', { type: 'string', describe: 'Default: now' }),
+          .positional('logical_date', { type: 'string', describe: 'Default: now' })
+          .option('map-index', { type: 'number', default: -1, describe: "A mapped task's map index: runs it on that element" }),
       (args) =>
         withRuntime(args, async ({ db, config, logger }) => {
           maskProcessOutput(); // the task's own prints, as in a real run
@@ -75,6 +76,7 @@ export function taskRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
               dataIntervalEnd: run?.data_interval_end ?? logicalDate,
             },
             tryNumber: 1,
+            mapIndex: args.mapIndex,
             xcom: {
               pull: async ({ taskIds, key }) => (run ? pullXComs(knex, run.id, taskIds, key) : taskIds.map(() => undefined)),
               push: async (key, value) => void pushed.set(key, value),

@@ -1,7 +1,9 @@
 import type { Argv } from 'yargs';
-import { dagRunIds, getDagRun } from '../../db/models/dagRun.ts';
+import type { Knex } from 'knex';
+import { dagRunIds, findDagRunAt, getDagRun } from '../../db/models/dagRun.ts';
+import { parseIsoDate } from '../../core/isoDate.ts';
 import { getSerializedDag } from '../../db/models/serializedDag.ts';
-import { taskInstanceFields, taskInstancesOfRun, taskInstanceState } from '../../db/models/taskInstance.ts';
+import { taskInstanceExists, taskInstanceFields, taskInstancesOfRun, taskInstanceState } from '../../db/models/taskInstance.ts';
 import { onlyStates } from '../../services/clearScope.ts';
 import { clearTaskInstances } from '../../services/clearTaskInstances.ts';
 import { taskGroupTree } from '../dagGraphText.ts';
@@ -11,6 +13,15 @@ import { withRuntime, type GlobalArgs } from '../runtime.ts';
 import { taskRunCommands } from './taskRun.ts';
 
 const TI_COLUMNS = ['dag_id', 'run_id', 'task_id', 'map_index', 'state', 'try_number', 'start_date', 'end_date', 'duration'];
+
+/** Airflow's execution_date_or_run_id: a run id, else the logical date of one of the DAG's runs. */
+async function runIdOf(knex: Knex, dagId: string, value: string, timeZone: string): Promise<string> {
+  if (await getDagRun(knex, dagId, value)) return value;
+  const date = parseIsoDate(value, timeZone);
+  const run = date ? await findDagRunAt(knex, dagId, date) : undefined;
+  if (!run) throw new Error(`DAG '${dagId}' has no run with run id or logical date '${value}'`);
+  return run.run_id;
+}
 
 /** `airflow tasks ...` commands that read or clear state; run/test are in taskRun.ts. */
 export function taskCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
@@ -42,19 +53,24 @@ export function taskCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
         }),
     )
     .command(
-      'state <dag_id> <task_id> <run_id>',
-      'Print the state of a task instance',
+      'state <dag_id> <task_id> <execution_date_or_run_id>',
+      'Print the state of a task instance (of one map index of a mapped task with --map-index)',
       (y) =>
         y
           .positional('dag_id', { type: 'string', demandOption: true })
           .positional('task_id', { type: 'string', demandOption: true })
-          .positional('run_id', { type: 'string', demandOption: true })
-          .option('map-index', { type: 'number', default: -1 }),
+          .positional('execution_date_or_run_id', { type: 'string', demandOption: true, describe: 'A run id, or the logical date of a run' })
+          .option('map-index', { type: 'number', default: -1, describe: 'The map index of a mapped task instance (-1: not mapped)' }),
       (args) =>
-        withRuntime(args, async ({ db }) => {
-          const ti = await taskInstanceState((await db()).knex, { dagId: args.dag_id, runId: args.run_id, taskId: args.task_id, mapIndex: args.mapIndex });
-          if (!ti) throw new Error(`No task instance ${args.dag_id}.${args.task_id} in run '${args.run_id}'`);
-          console.log(ti.state ?? 'None');
+        withRuntime(args, async ({ db, config }) => {
+          const { knex } = await db();
+          const runId = await runIdOf(knex, args.dag_id, args.execution_date_or_run_id, config.core.defaultTimezone);
+          const key = { dagId: args.dag_id, runId, taskId: args.task_id, mapIndex: args.mapIndex };
+          const ti = await taskInstanceState(knex, key);
+          if (ti) return void console.log(ti.state ?? 'None');
+          const expanded = args.mapIndex === -1 && (await taskInstanceExists(knex, key));
+          if (expanded) throw new Error(`${args.dag_id}.${args.task_id} is mapped in run '${runId}': give the instance with --map-index N`);
+          throw new Error(`No task instance ${args.dag_id}.${args.task_id} in run '${runId}'${args.mapIndex === -1 ? '' : ` with map index ${args.mapIndex}`}`);
         }),
     )
     .command(
