@@ -49,6 +49,15 @@ describe('REST API: mapped task instances', () => {
     expect(unmapped.map_index).toBe(-1);
   });
 
+  it("every task-instance JSON carries the row's map_index: the run's list, the batch list and a try's log by map index", async () => {
+    const list = (await api.call('GET', BASE)).json.task_instances.filter((t: { task_id: string }) => t.task_id === 'embed');
+    expect(mapIndexes(list)).toEqual([0, 1, 2, 3]);
+    const batch = (await api.call('POST', '/dags/~/dagRuns/~/taskInstances/list', { body: { task_ids: ['embed'] } })).json;
+    expect([batch.total_entries, mapIndexes(batch.task_instances)]).toEqual([4, [0, 1, 2, 3]]);
+    expect((await api.call('GET', `${BASE}/embed/logs/1?map_index=1`)).status).toBe(200);
+    expect((await api.call('GET', `${BASE}/embed/logs/1`)).status).toBe(404); // map index -1 is gone once expanded
+  });
+
   it('listMapped pages (limit/offset), orders (order_by, - for descending) and filters (state) as the spec lists', async () => {
     const page = await api.call('GET', `${BASE}/embed/listMapped?limit=2&offset=1`);
     expect(page.json.total_entries).toBe(4);
