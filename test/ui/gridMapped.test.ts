@@ -10,7 +10,7 @@ import { transitionTaskInstances } from '../../db/transitions.ts';
 import type { DagRunRow } from '../../db/rows.ts';
 import { task } from '../../operators/taskflow.ts';
 import { eventually } from '../helpers/eventually.ts';
-import { base, enc, knex, PATHS, pageAs, runState, setStates, trigger } from '../helpers/dagPageFixture.ts';
+import { base, enc, knex, PATHS, pageAs, runState, server, setStates, trigger } from '../helpers/dagPageFixture.ts';
 
 const MAPPED_DAG = 'ui_mapped';
 const dag = new DAG({ dagId: MAPPED_DAG, schedule: null });
@@ -82,6 +82,46 @@ describe('DAG page: a mapped task in the grid', () => {
     await eventually('the square to show the failed instance', async () => (await shown()) === 'failed | embed · 1 failed · 1 running · 1 success');
     await transitionTaskInstances(knex, [ids[1]!], { to: 'success', now: new Date() });
     await eventually('the square to count the new success', async () => (await shown()) === 'failed | embed · 1 failed · 2 success');
+    await page.context().close();
+  });
+
+  it("the square leads to the task's mapped instances (map index, state, duration), each to its own page and log; bad map_index is a clear 400", async () => {
+    const page = await pageAs('viewer');
+    await page.goto(base('grid', MAPPED_DAG));
+    await page.click(square(done.run_id));
+    await page.waitForSelector('table.mapped-tis');
+    const rows = await page.$$eval('table.mapped-tis tbody tr', (trs) =>
+      trs.map((tr) =>
+        Array.from(tr.querySelectorAll('td'))
+          .slice(0, 2)
+          .map((td) => td.textContent!.trim()),
+      ),
+    );
+    expect(rows).toEqual([
+      ['0', 'success'],
+      ['1', 'failed'],
+      ['2', 'success'],
+      ['3', 'success'],
+    ]);
+    await page.click('tr[data-map-index="1"] td a');
+    await page.waitForSelector('h1');
+    expect(page.url()).toBe(`${server.url}/dags/${MAPPED_DAG}/runs/${enc(done.run_id)}/tasks/embed?map_index=1`);
+    expect(await page.$eval('h1', (el) => el.textContent!.replace(/\s+/g, ' ').trim())).toBe('Task embed [1]');
+    expect(await page.$eval('#ti-state', (el) => el.textContent)).toBe('failed');
+    // The try tabs and the log poll stay on this instance.
+    expect(await page.$eval('#log-text', (el) => el.getAttribute('data-url'))).toBe(
+      `/dags/${MAPPED_DAG}/runs/${enc(done.run_id)}/tasks/embed/log.json?map_index=1&try=1`,
+    );
+    const log = await page.evaluate(
+      (url) => fetch(url).then((r) => r.json()),
+      `/dags/${MAPPED_DAG}/runs/${enc(done.run_id)}/tasks/embed/log.json?map_index=1&try=1`,
+    );
+    expect(log.state).toBe('failed');
+    const bad = await page.goto(`${server.url}/dags/${MAPPED_DAG}/runs/${enc(done.run_id)}/tasks/embed?map_index=x%3Cb%3E`);
+    expect(bad!.status()).toBe(400);
+    expect(await page.textContent('body')).toContain('map_index must be -1 or a map index');
+    const missing = await page.goto(`${server.url}/dags/${MAPPED_DAG}/runs/${enc(done.run_id)}/tasks/embed?map_index=9`);
+    expect(missing!.status()).toBe(404);
     await page.context().close();
   });
 });

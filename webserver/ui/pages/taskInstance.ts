@@ -4,7 +4,7 @@ import { isFinished, type TiState } from '../../../core/state.ts';
 import { loadSecretsMasker } from '../../../db/metastoreBackend.ts';
 import { findDagRun } from '../../../db/models/dagRun.ts';
 import { renderedFieldsOf } from '../../../db/models/renderedTaskInstanceFields.ts';
-import { findTaskInstance } from '../../../db/models/taskInstance.ts';
+import { filteredTaskInstancesPage, findTaskInstance } from '../../../db/models/taskInstance.ts';
 import { xcomsOfTaskInstance } from '../../../db/models/xcom.ts';
 import { decodeLogToken, encodeLogToken, readTryLog } from '../../../logging/taskLogReader.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
@@ -14,7 +14,8 @@ import { requireUiPermission, type UiPages } from '../router.ts';
 
 /**
  * The task instance page, /dags/{dag_id}/runs/{run_id}/tasks/{task_id} (map
- * index -1): the instance's state and timing, its task's template fields as
+ * index -1, or ?map_index=N for one instance of a mapped task; for an expanded
+ * mapped task without it, the list of its mapped instances): the instance's state and timing, its task's template fields as
  * rendered by its last try (or as written, before it ran), its XComs, and
  * the log of each try, followed live while the task is queued or running
  * (static/dag.js polls log.json with a continuation token). Clear and mark
@@ -30,10 +31,19 @@ export function followsLog(state: TiState): boolean {
   return FOLLOW_STATES.has(state);
 }
 
-function tiKey(req: Request) {
+function tiKey(req: Request, mapIndex = MAP_INDEX) {
   const { dagId, runId, taskId } = req.params as { dagId: string; runId: string; taskId: string };
-  return { dagId, runId, taskId, mapIndex: MAP_INDEX };
+  return { dagId, runId, taskId, mapIndex };
 }
+
+/** ?map_index=N: -1 (the default) or a mapped instance's index; null for anything else. */
+export function parseMapIndex(value: unknown): number | null {
+  if (value === undefined) return MAP_INDEX;
+  return typeof value === 'string' && /^(-1|\d{1,6})$/.test(value) ? Number(value) : null;
+}
+
+/** Most mapped instances the list shows (a task may have up to core.maxMapLength). */
+const MAPPED_LIST_LIMIT = 1000;
 
 function parseTry(value: unknown, latest: number): number {
   const n = typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : latest;
@@ -53,8 +63,25 @@ export const taskInstancePages: UiPages = (router, ctx) => {
     '/dags/:dagId/runs/:runId/tasks/:taskId',
     page(async (req, res, next) => {
       const started = process.hrtime.bigint();
-      const key = tiKey(req);
+      const mapIndex = parseMapIndex(req.query.map_index);
+      if (mapIndex === null) return void res.status(400).render('error', { title: 'Bad request', message: 'map_index must be -1 or a map index (0 or more).' });
+      const key = tiKey(req, mapIndex);
       const [found, ti] = await Promise.all([loadDag(knex, key.dagId), findTaskInstance(knex, key)]);
+      if (found && !ti && mapIndex === MAP_INDEX) {
+        // An expanded mapped task has no map index -1 instance: list its instances, as Airflow's "Mapped tasks" tab.
+        const filters = { dagIds: [key.dagId], runIds: [key.runId], taskIds: [key.taskId], mappedOnly: true };
+        const mapped = await filteredTaskInstancesPage(knex, filters, MAPPED_LIST_LIMIT, 0);
+        if (mapped.total > 0) {
+          const run = await findDagRun(knex, key.dagId, key.runId);
+          return renderTimed(
+            res,
+            next,
+            'mappedTaskInstances',
+            { title: `${key.taskId} · ${key.runId}`, styles: ['/static/dag.css'], links, dagId: key.dagId, runId: key.runId, taskId: key.taskId, run, mapped },
+            started,
+          );
+        }
+      }
       if (!found || !ti) return notFoundPage(res, `No task instance '${key.taskId}' in run '${key.runId}' of DAG '${key.dagId}'.`);
       const run = await findDagRun(knex, key.dagId, key.runId);
       const task = found.dag.tasks.find((t) => t.taskId === key.taskId) ?? null;
@@ -83,6 +110,7 @@ export const taskInstancePages: UiPages = (router, ctx) => {
           dagId: key.dagId,
           runId: key.runId,
           taskId: key.taskId,
+          mapIndex,
           ti,
           run,
           task,
@@ -106,7 +134,9 @@ export const taskInstancePages: UiPages = (router, ctx) => {
   router.get(
     '/dags/:dagId/runs/:runId/tasks/:taskId/log.json',
     page(async (req, res) => {
-      const key = tiKey(req);
+      const mapIndex = parseMapIndex(req.query.map_index);
+      if (mapIndex === null) return void res.status(400).json({ error: 'map_index must be -1 or a map index (0 or more)' });
+      const key = tiKey(req, mapIndex);
       const ti = await findTaskInstance(knex, key);
       if (!ti) return void res.status(404).json({ error: 'Task instance not found' });
       const offset = decodeLogToken(typeof req.query.token === 'string' ? req.query.token : undefined);
