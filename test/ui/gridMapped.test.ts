@@ -9,6 +9,7 @@ import { expandTaskInstance } from '../../db/models/taskInstance.ts';
 import { transitionTaskInstances } from '../../db/transitions.ts';
 import type { DagRunRow } from '../../db/rows.ts';
 import { task } from '../../operators/taskflow.ts';
+import { loadGrid } from '../../webserver/ui/gridModel.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { base, enc, knex, PATHS, pageAs, runState, server, setStates, trigger } from '../helpers/dagPageFixture.ts';
 
@@ -123,5 +124,18 @@ describe('DAG page: a mapped task in the grid', () => {
     const missing = await page.goto(`${server.url}/dags/${MAPPED_DAG}/runs/${enc(done.run_id)}/tasks/embed?map_index=9`);
     expect(missing!.status()).toBe(404);
     await page.context().close();
+  });
+
+  it('counts the instances in SQL: the grid stays two queries and one cell per mapped task whatever the fan-out', async () => {
+    const big = await trigger(MAPPED_DAG);
+    await setStates(MAPPED_DAG, big.run_id, { list: 'success' });
+    await expandInto(big, [...Array.from({ length: 498 }, () => 'success'), 'failed', 'running']);
+    const queries: string[] = [];
+    const count = (q: { sql: string }) => queries.push(q.sql);
+    knex.on('query', count);
+    const grid = await loadGrid(knex, serialized, 25, new Date()).finally(() => knex.off('query', count));
+    expect(queries).toHaveLength(2);
+    const cell = grid.rows.find((r) => r.taskId === 'embed')!.cells[grid.runs.findIndex((r) => r.runId === big.run_id)]!;
+    expect([cell.state, cell.mapped?.total, cell.mapped?.text]).toEqual(['failed', 500, '1 failed · 1 running · 498 success']);
   });
 });
