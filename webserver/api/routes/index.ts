@@ -12,14 +12,16 @@ import { variablesRoutes } from './variables.ts';
 import { xcomRoutes } from './xcom.ts';
 
 /**
- * Every REST API route. Express matches in this order, so a family's literal
- * paths (e.g. /dags/~/dagRuns/list) must come before parameterised ones in its file.
+ * Every REST API route. Express matches in this order, so a literal path (e.g.
+ * /dags/~/dagRuns/list) must come before a parameterised one that also matches it,
+ * in its file and across families (test/api/routeOrder.test.ts checks).
  */
 export const API_ROUTES: Route<any, any, any>[] = [
   ...monitoringRoutes,
   ...dagRunsRoutes,
-  ...taskInstancesRoutes,
+  // Before the task instances' `.../taskInstances/{task_id}/{map_index}`, which would take `.../{task_id}/xcomEntries`.
   ...xcomRoutes,
+  ...taskInstancesRoutes,
   ...dagDetailsRoutes,
   ...dagRoutes,
   ...dagSourcesRoutes,
