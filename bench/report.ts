@@ -73,7 +73,8 @@ export function gitCommit(cwd: string): string {
 
 export function formatValue(value: number, unit: Metric['unit']): string {
   if (!Number.isFinite(value)) return '—';
-  if (unit === 'ms') return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(1)} ms`;
+  if (unit === 'ms') return value >= 1000 ? `${(value / 1000).toFixed(2)} s` : value < 1 ? `${value.toFixed(3)} ms` : `${value.toFixed(1)} ms`;
+  if (unit === 'x') return `${value.toFixed(2)}×`;
   if (unit === 's') return `${value.toFixed(2)} s`;
   return `${value.toFixed(1)} ${unit}`;
 }

@@ -17,6 +17,7 @@ import { startEmbeddedSystem, type BenchSystem } from './embeddedSystem.ts';
 import { formatTable, formatValue, gitCommit, machineInfo, writeReport, type Report, type ScenarioResult } from './report.ts';
 import { EXECUTORS, type BenchOptions, type ExecutorName, type Plan, type Scenario } from './scenario.ts';
 import { SCENARIOS } from './scenarios/index.ts';
+import { addDrainRatios, costCurve } from './scenarios/mapped.ts';
 import { isExecutorUnavailable, startScheduler, stopAllSchedulers, type SchedulerProcess } from './schedulerProcess.ts';
 import { median } from './stats.ts';
 
@@ -97,6 +98,7 @@ try {
   rmdirIfEmpty(RUNS); // failed runs' folders stay for a look
 }
 
+addDrainRatios(results);
 const report: Report = {
   generatedAt: new Date().toISOString(),
   command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, ''),
@@ -107,7 +109,7 @@ const report: Report = {
   results,
 };
 const file = writeReport(report, path.join(BENCH_DIR, 'results'));
-console.log(formatTable(report));
+console.log([formatTable(report), ...costCurve(results).map((line, i) => `${i === 0 ? '\n' : ''}${line}`)].join('\n'));
 progress(`\nwrote ${path.relative(process.cwd(), file)} and bench/results/latest.json`);
 if (results.some((r) => r.status === 'error')) process.exitCode = 1;
 

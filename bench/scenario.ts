@@ -8,7 +8,7 @@ export type ExecutorName = (typeof EXECUTORS)[number];
 export interface Metric {
   key: string;
   label: string;
-  unit: 'ms' | 's' | 'MiB' | 'TI/s';
+  unit: 'ms' | 's' | 'MiB' | 'TI/s' | 'x';
   /** The target, for the executors it applies to. */
   target?: { op: '<=' | '>='; value: number; executors: readonly ExecutorName[] };
 }
@@ -26,7 +26,7 @@ export interface RunContext {
   db: BenchDatabase;
   home: string;
   dagsFolder: string;
-  startScheduler(options?: { readyTimeoutMs?: number }): Promise<SchedulerProcess>;
+  startScheduler(options?: { readyTimeoutMs?: number; env?: Record<string, string> }): Promise<SchedulerProcess>;
 }
 
 /** Command-line choices that change what a scenario runs (and so are stated in its plan). */

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,8 @@ export interface SchedulerOptions {
   parallelism: number;
   /** How long the initial parse of the dags folder may take. */
   readyTimeoutMs?: number;
+  /** More AIRFLOW__* settings a scenario needs (stated in its plan), e.g. a higher core.maxMapLength. */
+  env?: Record<string, string>;
 }
 
 export interface SchedulerProcess {
@@ -27,6 +29,8 @@ export interface SchedulerProcess {
   exitReason(): string | null;
   /** Resident memory of the scheduler process itself (VmRSS), in MiB. */
   rssMb(): number;
+  /** CPU time (user + system) the scheduler process itself has used so far, in ms; its children not included. */
+  cpuMs(): number;
   /** Resident memory of its child processes (parsers, task runners), in MiB: they are separate processes. */
   childrenRssMb(): number;
   /** SIGTERM, then waits for the exit (SIGKILL after 60 s); returns the exit code. */
@@ -85,6 +89,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
       AIRFLOW__CORE__PARALLELISM: String(options.parallelism),
       AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION: 'false',
       AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME: '1', // the default, stated: we measure the real system
+      ...options.env,
     },
     stdio: ['ignore', logFd, logFd],
     detached: true, // its own process group: a Ctrl-C reaches only the bench, which then stops it once
@@ -120,6 +125,7 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     spawnedAt,
     exitReason: () => (exitCode === undefined ? null : `the scheduler exited with code ${exitCode}; see ${logFile}`),
     rssMb: () => rssKb(pid) / 1024,
+    cpuMs: () => cpuMs(pid),
     childrenRssMb: () => descendants(pid).reduce((sum, p) => sum + rssKb(p), 0) / 1024,
     async stop() {
       if (exitCode !== undefined) return exitCode;
@@ -150,6 +156,21 @@ function rssKb(pid: number): number {
     return match ? Number(match[1]) : 0;
   } catch {
     return 0;
+  }
+}
+
+let clockTicks: number | null = null;
+
+/** utime + stime from /proc/<pid>/stat (in clock ticks, usually 10 ms each), as ms; NaN for a process that is gone. */
+function cpuMs(pid: number): number {
+  clockTicks ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After the command name (in parentheses): state is field 3, utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks;
+  } catch {
+    return Number.NaN;
   }
 }
 

@@ -1,16 +1,12 @@
 import type { Knex } from 'knex';
-import { memoryLogger } from '../../core/logger.ts';
 import { DAG } from '../../core/dag.ts';
 import { serializeDag } from '../../core/serialize.ts';
 import { recordParsedFile } from '../../db/dagFileRecords.ts';
 import { transitionTaskInstances } from '../../db/transitions.ts';
-import { createUser } from '../../db/models/user.ts';
 import { EmptyOperator } from '../../operators/emptyOperator.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
-import { startWebserver } from '../../webserver/startWebserver.ts';
-import { resolveConfig } from '../../config/resolveConfig.ts';
 import type { Scenario } from '../scenario.ts';
-import { median } from '../stats.ts';
+import { startBenchUi } from '../webUi.ts';
 
 const DAGS = 1000;
 const GRID_TASKS = 100;
@@ -33,28 +29,15 @@ export const uiPages: Scenario = {
   ],
   plan: () => ({ parallelism: 32, params: { dags: DAGS, gridRuns: GRID_RUNS, gridTasks: GRID_TASKS } }),
   async run(context) {
-    const { knex, url } = context.db;
-    await seed(knex);
-    const config = await resolveConfig({
-      cwd: context.home,
-      env: { AIRFLOW_HOME: context.home, AIRFLOW__DATABASE__URL: url, AIRFLOW__CORE__DAGS_FOLDER: context.dagsFolder },
-    });
-    const server = await startWebserver({ knex, config, logger: memoryLogger(), port: 0, host: '127.0.0.1' });
+    await seed(context.db.knex);
+    const ui = await startBenchUi(context);
     try {
-      const cookie = await logIn(server.url);
-      const serverTime = async (path: string) => {
-        const times: number[] = [];
-        for (let i = 0; i <= REQUESTS; i++) {
-          const response = await fetch(`${server.url}${path}`, { headers: { cookie } });
-          if (response.status !== 200) throw new Error(`${path}: HTTP ${response.status}`);
-          await response.text();
-          if (i > 0) times.push(Number(/app;dur=([\d.]+)/.exec(response.headers.get('server-timing') ?? '')?.[1]));
-        }
-        return median(times);
+      return {
+        dag_list_ms: await ui.serverTimeMs('/', REQUESTS),
+        grid_ms: await ui.serverTimeMs(`/dags/bench_grid/grid?num_runs=${GRID_RUNS}`, REQUESTS),
       };
-      return { dag_list_ms: await serverTime('/'), grid_ms: await serverTime(`/dags/bench_grid/grid?num_runs=${GRID_RUNS}`) };
     } finally {
-      await server.stop();
+      await ui.stop();
     }
   },
 };
@@ -95,21 +78,4 @@ async function seed(knex: Knex): Promise<void> {
     const ids: number[] = await knex('task_instance').where({ dag_id: 'bench_grid', run_id: run.run_id }).pluck('id');
     await transitionTaskInstances(knex, ids, { to: r % 4 === 0 ? 'failed' : 'success', now: new Date() });
   }
-  await createUser(knex, { username: 'bench', password: 'bench-password', role: 'Viewer' });
-}
-
-/** Logs in through the form (CSRF token from the page) and returns the session cookie. */
-async function logIn(baseUrl: string): Promise<string> {
-  const form = await fetch(`${baseUrl}/login`);
-  const cookie = (form.headers.getSetCookie?.() ?? []).map((c) => c.split(';')[0]).join('; ');
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
-  const response = await fetch(`${baseUrl}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrf, username: 'bench', password: 'bench-password', next: '/' }),
-  });
-  const session = (response.headers.getSetCookie?.() ?? []).map((c) => c.split(';')[0]).join('; ');
-  if (response.status !== 302 || !session) throw new Error(`could not log in to the UI (HTTP ${response.status})`);
-  return session;
 }
