@@ -11,6 +11,7 @@ import type { DAG } from './dag.ts';
 import { AirflowError } from './errors.ts';
 import { DATE_FILTERS, macros, TemplateDate, type Macros } from './macros.ts';
 import { isParam } from './param.ts';
+import { mapIndexFilter, xcomPullResult, type PulledXCom } from './xcomPull.ts';
 
 export interface XComPullArgs {
   /** One id returns one value; an array returns values in the same order. Default: the current task. */
@@ -19,12 +20,19 @@ export interface XComPullArgs {
   key?: string;
   /** Default: the current DAG. */
   dagId?: string;
+  /**
+   * One map index returns that instance's value; a list returns a list. Default: every
+   * instance (a mapped task's values as a list in map-index order), as in Airflow 2.10.
+   */
+  mapIndexes?: number | readonly number[];
+  /** Returned when a single-value pull finds nothing (Airflow's `default`). */
+  default?: unknown;
 }
 
 /** The runner's XCom storage for this task instance's run; values are JSON. */
 export interface XComAccessors {
-  /** One value per task id, in order; undefined where there is none. */
-  pull(args: { dagId: string; taskIds: string[]; key: string }): Promise<unknown[]>;
+  /** The XComs of `taskIds` under `key` in this run, at `mapIndexes` (undefined: every map index), in any order. */
+  pull(args: { dagId: string; taskIds: string[]; key: string; mapIndexes?: number[] }): Promise<PulledXCom[]>;
   /** Stores a value under `key` for the running task instance. */
   push(key: string, value: unknown): Promise<void>;
 }
@@ -37,8 +45,9 @@ export interface TaskInstanceHandle {
   /** -1 for a task that is not mapped. */
   readonly mapIndex: number;
   readonly tryNumber: number;
-  xcomPull(args: XComPullArgs & { taskIds: string }): Promise<unknown>;
+  xcomPull(args: XComPullArgs & { mapIndexes: readonly number[] }): Promise<unknown[]>;
   xcomPull(args: XComPullArgs & { taskIds: readonly string[] }): Promise<unknown[]>;
+  xcomPull(args: XComPullArgs & { taskIds: string }): Promise<unknown>;
   xcomPull(args?: XComPullArgs): Promise<unknown>;
   xcomPush(key: string, value: unknown): Promise<void>;
 }
@@ -222,12 +231,14 @@ function taskInstanceHandle(input: TaskContextInput): TaskInstanceHandle {
   const { dag, task, dagRun, xcom } = input;
   async function xcomPull(args: XComPullArgs = {}): Promise<unknown> {
     const taskIds = args.taskIds ?? task.taskId;
-    const values = await xcom.pull({
+    const mapIndexes = mapIndexFilter(args.mapIndexes);
+    const rows = await xcom.pull({
       dagId: args.dagId ?? dag.dagId,
       taskIds: typeof taskIds === 'string' ? [taskIds] : [...taskIds],
       key: args.key ?? 'return_value',
+      ...(mapIndexes && { mapIndexes }),
     });
-    return typeof taskIds === 'string' ? values[0] : values;
+    return xcomPullResult(rows, taskIds, args.mapIndexes, args.default);
   }
   return {
     dagId: dag.dagId,

@@ -97,7 +97,7 @@ function renderString(source: string, context: object, task: BaseOperator, field
   }
 }
 
-/** `xcom_pull('a')`, `xcom_pull(['a', 'b'])`, `xcom_pull(task_ids='a', key='k', dag_id='d')` (nunjucks passes keywords as a last object). */
+/** `xcom_pull('a')`, `xcom_pull(['a', 'b'])`, `xcom_pull(task_ids='a', key='k', dag_id='d', map_indexes=[0, 1], default='-')` (nunjucks passes keywords as a last object). */
 function xcomPullArgs(args: unknown[]): XComPullArgs {
   const last = args[args.length - 1];
   const keywords = isPlainObject(last) ? last : {};
@@ -105,7 +105,14 @@ function xcomPullArgs(args: unknown[]): XComPullArgs {
   const taskIds = (keywords.task_ids ?? keywords.taskIds ?? positional[0]) as string | string[] | undefined;
   const key = (keywords.key ?? positional[1]) as string | undefined;
   const dagId = (keywords.dag_id ?? keywords.dagId) as string | undefined;
-  return { ...(taskIds != null && { taskIds }), ...(key != null && { key }), ...(dagId != null && { dagId }) };
+  const mapIndexes = (keywords.map_indexes ?? keywords.mapIndexes) as number | number[] | undefined;
+  return {
+    ...(taskIds != null && { taskIds }),
+    ...(key != null && { key }),
+    ...(dagId != null && { dagId }),
+    ...(mapIndexes != null && { mapIndexes }),
+    ...(keywords.default !== undefined && { default: keywords.default }),
+  };
 }
 
 /**

@@ -26,7 +26,7 @@ import { startTaskInstance, type StartedTry } from '../db/queries/startTaskInsta
 import { transitionTaskInstances } from '../db/transitions.ts';
 import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
 import { openConfigObjects, storedSecrets } from '../db/metastoreBackend.ts';
-import { pullXComs, pushXCom, RETURN_VALUE, xcomJson } from '../db/models/xcom.ts';
+import { pushXCom, RETURN_VALUE, xcomJson, xcomsOfTasks } from '../db/models/xcom.ts';
 import { executeTask } from './executeTask.ts';
 import { loadDagFile, loadTask } from './loadTask.ts';
 import { claimForWorker, decideRun, startNextReserved } from './miniScheduler.ts';
@@ -166,7 +166,8 @@ export async function executeTry(
       tryNumber: started.try_number,
       mapIndex,
       xcom: {
-        pull: async ({ dagId: from, taskIds, key }) => pullXComs(knex, from === dagId ? run.id : await runIdAtSameDate(knex, from, run), taskIds, key),
+        pull: async ({ dagId: from, taskIds, key, mapIndexes }) =>
+          xcomsOfTasks(knex, from === dagId ? run.id : await runIdAtSameDate(knex, from, run), taskIds, key, mapIndexes),
         push: (key, value) => pushXCom(knex, { dagRunId: run.id, dagId, runId, taskId, mapIndex }, key, value, config.core.xcomMaxSize),
       },
       variables,

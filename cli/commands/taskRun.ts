@@ -7,7 +7,7 @@ import { buildTaskContext } from '../../core/taskContext.ts';
 import { loadVariablesAndConnections } from '../../db/metastoreBackend.ts';
 import { findDagRunAt } from '../../db/models/dagRun.ts';
 import { getSerializedDag } from '../../db/models/serializedDag.ts';
-import { pullXComs } from '../../db/models/xcom.ts';
+import { xcomsOfTasks } from '../../db/models/xcom.ts';
 import { executeTask } from '../../runner/executeTask.ts';
 import { loadTask } from '../../runner/loadTask.ts';
 import { maskProcessOutput } from '../../runner/maskProcessOutput.ts';
@@ -78,7 +78,7 @@ export function taskRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
             tryNumber: 1,
             mapIndex: args.mapIndex,
             xcom: {
-              pull: async ({ taskIds, key }) => (run ? pullXComs(knex, run.id, taskIds, key) : taskIds.map(() => undefined)),
+              pull: async ({ taskIds, key, mapIndexes }) => (run ? xcomsOfTasks(knex, run.id, taskIds, key, mapIndexes) : []),
               push: async (key, value) => void pushed.set(key, value),
             },
             ...(await loadVariablesAndConnections(knex, fernetFor(config, logger), maskOnRead(secretsMasker))),

@@ -68,6 +68,19 @@ export async function pullXComs(
   });
 }
 
+/** The XComs of `name` pushed by `taskIds` in the run at `mapIndexes` (every map index when undefined): for `ti.xcomPull`. */
+export async function xcomsOfTasks(
+  db: Knex | Knex.Transaction,
+  dagRunId: number,
+  taskIds: readonly string[],
+  name: string,
+  mapIndexes?: readonly number[],
+): Promise<{ taskId: string; mapIndex: number; value: unknown }[]> {
+  const query = db('xcom').where({ dag_run_id: dagRunId, key: name }).whereIn('task_id', taskIds);
+  if (mapIndexes !== undefined) query.whereIn('map_index', mapIndexes);
+  return query.select('task_id as taskId', 'map_index as mapIndex', 'value');
+}
+
 /** Forgets the XComs of task instances (task id and map index): when they are cleared (as Airflow does). */
 export async function clearXComs(db: Knex | Knex.Transaction, dagRunId: number, tis: readonly { taskId: string; mapIndex: number }[]): Promise<void> {
   if (tis.length === 0) return;

@@ -25,7 +25,11 @@ export class MemoryXCom {
   /** The TaskContextInput accessors for one task instance. */
   accessorsFor(task: BaseOperator): XComAccessors {
     return {
-      pull: async ({ dagId, taskIds, key }) => taskIds.map((id) => this.get(dagId, id, key)),
+      // Unmapped tasks only: every value is at map index -1.
+      pull: async ({ dagId, taskIds, key, mapIndexes }) =>
+        taskIds
+          .map((taskId) => ({ taskId, mapIndex: -1, value: this.get(dagId, taskId, key) }))
+          .filter((x) => x.value !== undefined && (mapIndexes?.includes(-1) ?? true)),
       push: async (key, value) => this.set(task.dag.dagId, task.taskId, key, value),
     };
   }
