@@ -76,7 +76,8 @@ export class TaskFlowOperator extends BaseOperator {
   private async element(context: TaskContext): Promise<unknown> {
     const input = this.#expandInput!;
     const { mapIndex } = context.ti;
-    const values = 'literal' in input ? input.literal : await context.ti.xcomPull({ taskIds: input.xcomArg.taskId, key: input.xcomArg.key });
+    const values =
+      'literal' in input ? input.literal : 'xcomArg' in input ? await context.ti.xcomPull({ taskIds: input.xcomArg.taskId, key: input.xcomArg.key }) : null;
     if (!Array.isArray(values) || mapIndex < 0 || mapIndex >= values.length) {
       throw new Error(`mapped task '${this.taskId}' has no element at map index ${mapIndex} (the task was not expanded, or its input changed)`);
     }

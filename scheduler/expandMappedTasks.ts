@@ -6,10 +6,10 @@
  * scheduled when they have no state yet or their retry delay has passed.
  * Runs in the transaction holding the run's lock, so two schedulers never
  * expand the same task; no user code runs (ADR 0001): literal lists come from
- * the serialized DAG, task outputs from their XCom.
+ * the serialized DAG, task outputs from their XCom; only lengths are computed here.
  */
 import type { Knex } from 'knex';
-import { expansionOf } from '../core/expandInput.ts';
+import { expansionOf, xcomRefKey, xcomRefsOf } from '../core/expandInput.ts';
 import type { Logger } from '../core/logger.ts';
 import type { SerializedTask } from '../core/serialize.ts';
 import type { TiState } from '../core/state.ts';
@@ -27,8 +27,9 @@ export async function expandMappedTask(
 ): Promise<{ state: TiState; scheduled: number }> {
   const { run, task, id, now } = args;
   const input = task.expandInput!;
-  const values = 'literal' in input ? input.literal : (await pullXComs(trx, run.id, [input.xcomArg.taskId], input.xcomArg.key))[0];
-  const expansion = expansionOf(task.taskId, input, values, args.maxMapLength);
+  const xcoms = new Map<string, unknown>();
+  for (const ref of xcomRefsOf(input)) xcoms.set(xcomRefKey(ref), (await pullXComs(trx, run.id, [ref.taskId], ref.key))[0]);
+  const expansion = expansionOf(task.taskId, input, (ref) => xcoms.get(xcomRefKey(ref)), args.maxMapLength);
   if (expansion.to !== 'expand') {
     const [row] = await transitionTaskInstances(trx, [id], { to: expansion.to, now, set: { note: expansion.reason } });
     if (row && expansion.to === 'failed') args.log.error(expansion.reason, { taskId: task.taskId });
