@@ -17,6 +17,8 @@ export { getCurrentContext } from './core/taskContext.ts';
 export type { ConnectionInfo, DagRunContext, TaskContext, TaskInstanceHandle, TaskLogger, XComPullArgs } from './core/taskContext.ts';
 export { task } from './operators/taskflow.ts';
 export type { ArgOrXComArg, TaskFlowOptions, TaskFlowTask } from './operators/taskflow.ts';
+export { taskGroup } from './operators/taskGroupDecorator.ts';
+export type { TaskGroupDecoratorOptions, TaskGroupFunction, TaskGroupResult } from './operators/taskGroupDecorator.ts';
 export type { XComArg } from './core/xcomArg.ts';
 export { BashOperator } from './operators/bashOperator.ts';
 export type { BashOperatorOptions } from './operators/bashOperator.ts';

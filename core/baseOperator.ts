@@ -13,7 +13,7 @@ import type { Duration } from './duration.ts';
 import { AirflowError, DagDefinitionError } from './errors.ts';
 import { jsonProblem, serializeParams } from './param.ts';
 import type { TaskContext } from './taskContext.ts';
-import { isTaskGroup, type TaskGroup } from './taskGroup.ts';
+import { currentTaskGroup, isTaskGroup, type TaskGroup } from './taskGroup.ts';
 import { isTriggerRule, TRIGGER_RULES, type TriggerRule } from './triggerRule.ts';
 import { isXComArg, XComArg } from './xcomArg.ts';
 
@@ -90,7 +90,7 @@ export abstract class BaseOperator {
 
   constructor(options: BaseOperatorOptions) {
     if (typeof options !== 'object' || options === null) throw new DagDefinitionError(`${new.target.name} needs an options object with dag and taskId`);
-    const { dag, taskGroup } = options;
+    const { dag } = options;
     if (!isDag(dag)) {
       throw new DagDefinitionError(
         `task ${JSON.stringify(options.taskId)}: option 'dag' is required and must be a DAG, got ${typeof dag}; pass dag: myDag`,
@@ -98,6 +98,8 @@ export abstract class BaseOperator {
         options.taskId,
       );
     }
+    // Inside a taskGroup() function, a task without a taskGroup option joins the group being built.
+    const taskGroup = options.taskGroup === undefined ? currentTaskGroup(dag) : options.taskGroup;
     checkId('Task id', options.taskId, dag.dagId);
     if (taskGroup !== undefined) {
       if (!isTaskGroup(taskGroup)) taskFail(dag.dagId, options.taskId, `taskGroup must be a TaskGroup, got ${taskGroup === null ? 'null' : typeof taskGroup}`);

@@ -47,7 +47,7 @@ export class TaskGroup {
   constructor(options: TaskGroupOptions) {
     if (typeof options !== 'object' || options === null)
       throw new DagDefinitionError('new TaskGroup() needs an options object: new TaskGroup({ dag, groupId: "extract" })');
-    const { dag, groupId: label, parentGroup } = options;
+    const { dag, groupId: label } = options;
     if (!isDag(dag)) {
       throw new DagDefinitionError(`TaskGroup ${JSON.stringify(label)}: option 'dag' is required and must be a DAG, got ${typeof dag}; pass dag: myDag`);
     }
@@ -63,6 +63,8 @@ export class TaskGroup {
       fail(`group id cannot contain '.' while prefixGroupId is true; use '_' or '-' (e.g. '${label.replace(/\./g, '_')}')`);
     const tooltip = options.tooltip ?? '';
     if (typeof tooltip !== 'string') fail(`tooltip must be a string, got ${typeof tooltip}`);
+    // Inside a taskGroup() function, a group without parentGroup nests in the group being built (Airflow's TaskGroupContext).
+    const parentGroup = options.parentGroup === undefined ? currentTaskGroup(dag) : options.parentGroup;
     if (parentGroup !== undefined) {
       if (!isTaskGroup(parentGroup)) fail(`parentGroup must be a TaskGroup, got ${parentGroup === null ? 'null' : typeof parentGroup}`);
       if (parentGroup.dag !== dag)
@@ -152,6 +154,32 @@ export class TaskGroup {
     }
     return tasks;
   }
+}
+
+// On globalThis, like the brands: a DAG file in a CommonJS folder gets its own copy of this module.
+const CURRENT_GROUPS = Symbol.for('airflow-ts.currentTaskGroups');
+const holder = globalThis as { [CURRENT_GROUPS]?: TaskGroup[] };
+
+/**
+ * Runs `build` with `group` as the group that tasks and groups of its DAG join when they name none
+ * (Airflow's `with TaskGroup(...)`); what taskGroup() functions run in. Must be synchronous: the
+ * group is current only until `build` returns.
+ */
+export function withinTaskGroup<T>(group: TaskGroup, build: () => T): T {
+  const stack = (holder[CURRENT_GROUPS] ??= []);
+  stack.push(group);
+  try {
+    return build();
+  } finally {
+    stack.splice(stack.lastIndexOf(group), 1);
+  }
+}
+
+/** The innermost group being built for `dag` (withinTaskGroup), if any. */
+export function currentTaskGroup(dag: DAG): TaskGroup | undefined {
+  const stack = holder[CURRENT_GROUPS] ?? [];
+  for (let i = stack.length - 1; i >= 0; i--) if (stack[i]!.dag === dag) return stack[i];
+  return undefined;
 }
 
 /** Brand check rather than instanceof, so groups from a second copy of this module still count. */

@@ -16,7 +16,7 @@
 import type { BaseOperatorOptions } from '../core/baseOperator.ts';
 import { isDag, type DAG } from '../core/dag.ts';
 import { DagDefinitionError } from '../core/errors.ts';
-import { isTaskGroup, type TaskGroup } from '../core/taskGroup.ts';
+import { currentTaskGroup, isTaskGroup, type TaskGroup } from '../core/taskGroup.ts';
 import type { XComArg } from '../core/xcomArg.ts';
 import { TaskFlowOperator } from './taskFlowOperator.ts';
 
@@ -29,9 +29,9 @@ export type ArgOrXComArg<T> = T | XComArg | (T extends object ? { [K in keyof T]
 /** What expand() maps over: a literal list of elements, or a task output that is one. */
 export type ExpandItems<E> = readonly E[] | XComArg<readonly E[]>;
 
-type Last<A extends unknown[]> = A extends [...unknown[], infer E] ? E : never;
-type Leading<A extends unknown[]> = A extends [...infer L, unknown] ? L : [];
-type ArgsOf<A extends unknown[]> = { [K in keyof A]: ArgOrXComArg<A[K]> };
+export type Last<A extends unknown[]> = A extends [...unknown[], infer E] ? E : never;
+export type Leading<A extends unknown[]> = A extends [...infer L, unknown] ? L : [];
+export type ArgsOf<A extends unknown[]> = { [K in keyof A]: ArgOrXComArg<A[K]> };
 
 export interface TaskFlowTask<A extends unknown[], R = unknown> {
   /** Adds a task to the DAG that will call the function with these arguments; returns its output. */
@@ -54,7 +54,7 @@ export function task<A extends unknown[], R>(options: TaskFlowOptions, fn: (...a
     if (!taskId) throw new DagDefinitionError('task(): the function has no name; use a named function or pass taskId', options.dag?.dagId);
     const operator = new TaskFlowOperator({
       ...options,
-      taskId: uniqueTaskId(options.dag, taskId, options.taskGroup),
+      taskId: uniqueTaskId(options.dag, taskId, options.taskGroup ?? (isDag(options.dag) ? currentTaskGroup(options.dag) : undefined)),
       fn: fn as (...a: never[]) => unknown,
       args,
       ...(expandInput === undefined ? {} : { expandInput }),

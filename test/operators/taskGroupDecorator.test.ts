@@ -1,0 +1,146 @@
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { DAG } from '../../core/dag.ts';
+import { TaskGroup } from '../../core/taskGroup.ts';
+import type { XComArg } from '../../core/xcomArg.ts';
+import { EmptyOperator } from '../../operators/emptyOperator.ts';
+import { task } from '../../operators/taskflow.ts';
+import { taskGroup } from '../../operators/taskGroupDecorator.ts';
+import { definitionError } from '../helpers/definitionError.ts';
+import * as publicApi from '../../index.ts';
+
+const thisFile = fileURLToPath(import.meta.url);
+
+function edges(dag: DAG): string[] {
+  return dag.tasks.flatMap((t) => [...t.downstreamTaskIds].map((d) => `${t.taskId}->${d}`)).sort();
+}
+
+describe('taskGroup(): the TaskFlow-style task group (Airflow @task_group)', () => {
+  it('a call adds a group named after the function; tasks created inside join it and its output wires the next task', () => {
+    const dag = new DAG({ dagId: 'decorated' });
+    const extract = task({ dag }, function extract() {
+      return [3, 1, 3];
+    });
+    const dedupe = task({ dag }, function dedupe(xs: number[]) {
+      return [...new Set(xs)];
+    });
+    const sort = task({ dag }, function sort(xs: number[]) {
+      return [...xs].sort();
+    });
+    const load = task({ dag }, function load(xs: number[]) {
+      return xs.length;
+    });
+    const clean = taskGroup({ dag, tooltip: 'Dedupe, then sort' }, function clean(rows: XComArg<number[]>) {
+      return sort(dedupe(rows));
+    });
+    const out = load(clean(extract()));
+    expect(dag.taskIds).toEqual(['extract', 'clean.dedupe', 'clean.sort', 'load']);
+    expect(edges(dag)).toEqual(['clean.dedupe->clean.sort', 'clean.sort->load', 'extract->clean.dedupe']);
+    const group = dag.taskGroupDict.get('clean')!;
+    expect([group.tooltip, group.tasks.map((t) => t.taskId)]).toEqual(['Dedupe, then sort', ['clean.dedupe', 'clean.sort']]);
+    expect(out.operator.taskGroup).toBeNull(); // a task made after the call is outside the group
+    expect(group.definedAt).toEqual({ file: thisFile, line: expect.any(Number) });
+  });
+
+  it('a second call gets a unique id as in Airflow (name__1, name__2), and groupId / override() name it', () => {
+    const dag = new DAG({ dagId: 'repeated' });
+    const section = taskGroup({ dag }, function section() {
+      new EmptyOperator({ dag, taskId: 'step' });
+    });
+    const groups = [section(), section(), section.override({ groupId: 'named' })(), section()] as TaskGroup[];
+    expect(groups.map((g) => g.groupId)).toEqual(['section', 'section__1', 'named', 'section__2']);
+    expect(dag.taskIds).toEqual(['section.step', 'section__1.step', 'named.step', 'section__2.step']);
+  });
+
+  it('nested calls nest, groups made with new TaskGroup inside nest too, and defaultArgs apply inner over outer', () => {
+    const dag = new DAG({ dagId: 'nested', defaultArgs: { retries: 1 } });
+    const inner = taskGroup({ dag, defaultArgs: { pool: 'inner_pool' } }, function inner() {
+      return new EmptyOperator({ dag, taskId: 'leaf' });
+    });
+    const outer = taskGroup({ dag, defaultArgs: { retries: 3, pool: 'outer_pool' } }, function outer() {
+      const leaf = inner();
+      const plain = new TaskGroup({ dag, groupId: 'plain' });
+      new EmptyOperator({ dag, taskId: 'in_plain', taskGroup: plain });
+      const own = new EmptyOperator({ dag, taskId: 'own', taskGroup: plain, retries: 0 });
+      return [leaf, own] as const;
+    });
+    const [leaf, own] = outer();
+    expect([...dag.taskGroupDict.keys()]).toEqual(['outer', 'outer.inner', 'outer.plain']);
+    expect(dag.taskGroupDict.get('outer.inner')!.parentGroup!.groupId).toBe('outer');
+    expect(dag.taskIds).toEqual(['outer.inner.leaf', 'outer.plain.in_plain', 'outer.plain.own']);
+    expect([leaf.retries, leaf.pool, own.retries, own.pool]).toEqual([3, 'inner_pool', 0, 'outer_pool']);
+  });
+
+  it('a task with an explicit taskGroup keeps it; parentGroup places the decorated group; a task of another DAG is untouched', () => {
+    const dag = new DAG({ dagId: 'explicit' });
+    const other = new DAG({ dagId: 'other' });
+    const elsewhere = new TaskGroup({ dag, groupId: 'elsewhere' });
+    const parent = new TaskGroup({ dag, groupId: 'parent' });
+    const g = taskGroup({ dag, parentGroup: parent }, function g() {
+      new EmptyOperator({ dag, taskId: 'mine' });
+      new EmptyOperator({ dag, taskId: 'theirs', taskGroup: elsewhere });
+      new EmptyOperator({ dag: other, taskId: 'foreign' });
+    });
+    g();
+    expect(dag.taskIds).toEqual(['parent.g.mine', 'elsewhere.theirs']);
+    expect(other.taskIds).toEqual(['foreign']);
+  });
+
+  it('a group function that returns nothing gives the group, linked as a whole; the group is current only during the call', () => {
+    const dag = new DAG({ dagId: 'as_whole' });
+    const start = new EmptyOperator({ dag, taskId: 'start' });
+    const pair = taskGroup({ dag }, function pair() {
+      new EmptyOperator({ dag, taskId: 'a' });
+      new EmptyOperator({ dag, taskId: 'b' });
+    });
+    start.then(pair()).then(new EmptyOperator({ dag, taskId: 'end' }));
+    expect(edges(dag)).toEqual(['pair.a->end', 'pair.b->end', 'start->pair.a', 'start->pair.b']);
+  });
+
+  it('an error inside the function leaves no group current; an async function, a nameless one or a bad second argument are clear errors', () => {
+    const dag = new DAG({ dagId: 'errors' });
+    const broken = taskGroup({ dag }, function broken() {
+      new EmptyOperator({ dag, taskId: 'first' });
+      throw new Error('boom');
+    });
+    expect(() => broken()).toThrow('boom');
+    expect(new EmptyOperator({ dag, taskId: 'after' }).taskGroup).toBeNull();
+    const later = taskGroup({ dag }, async function later() {
+      new EmptyOperator({ dag, taskId: 'x' });
+    });
+    definitionError(() => later(), "taskGroup 'later': the group function must be synchronous");
+    definitionError(() => taskGroup({ dag }, () => undefined)(), 'taskGroup(): the function has no name; use a named function or pass groupId');
+    // @ts-expect-error the second argument is the group function
+    definitionError(() => taskGroup({ dag }, 'nope'), 'taskGroup(): the second argument must be the group function, got string');
+    // @ts-expect-error options are TaskGroup's
+    definitionError(() => taskGroup({ dag, group_id: 'x' }, function g() {})(), "option 'group_id'");
+  });
+
+  it('arguments and results are checked by tsc', () => {
+    const dag = new DAG({ dagId: 'typed' });
+    const numbers = task({ dag }, function numbers() {
+      return [1, 2];
+    });
+    const words = task({ dag }, function words() {
+      return 'a b';
+    });
+    const total = task({ dag }, function total(xs: number[]) {
+      return xs.reduce((a, b) => a + b, 0);
+    });
+    const sum = taskGroup({ dag }, function sum(xs: XComArg<number[]>, _label: string) {
+      return total(xs);
+    });
+    const out: XComArg<number> = sum(numbers(), 'n');
+    // @ts-expect-error a task output of a string does not feed a number[] parameter
+    sum(words(), 'w');
+    // @ts-expect-error the second parameter is a string
+    sum(numbers(), 2);
+    // @ts-expect-error a group function returning nothing gives the TaskGroup, not an XComArg
+    const wrong: XComArg = taskGroup({ dag }, function nothing() {})();
+    expect([out.taskId, wrong instanceof TaskGroup]).toEqual(['sum.total', true]);
+  });
+
+  it('is part of the public API', () => {
+    expect(publicApi.taskGroup).toBe(taskGroup);
+  });
+});
