@@ -12,6 +12,8 @@ export interface ClearRequest {
   dag: SerializedDag;
   runIds: readonly string[];
   taskIds: readonly string[];
+  /** Only this map index of the named tasks (default: every map index); their upstream / downstream tasks at every map index. */
+  mapIndex?: number;
   /** Also clear everything downstream / upstream of the named tasks. */
   downstream?: boolean;
   upstream?: boolean;
@@ -40,6 +42,8 @@ export async function clearTaskInstances(knex: Knex, request: ClearRequest): Pro
       runIds: runs.map((r) => r.run_id),
       taskIds: [...taskIds],
       states: request.onlyStates,
+      mapIndex: request.mapIndex,
+      mapIndexOf: request.taskIds,
     });
     if (request.dryRun || tis.length === 0) return tis;
     const { now } = request;

@@ -16,7 +16,7 @@ export interface MarkRequest {
   /** The run the named tasks are marked in. */
   run: DagRunRow;
   taskIds: readonly string[];
-  /** Only this map index (default: every map index of the tasks). */
+  /** Only this map index of the named tasks (default: every map index); their upstream / downstream tasks at every map index. */
   mapIndex?: number;
   /** Also the tasks upstream / downstream of the named ones. */
   upstream?: boolean;
@@ -55,6 +55,7 @@ export async function markTaskInstances(knex: Knex, request: MarkRequest): Promi
       taskIds: [...taskIds],
       states: [...movable.filter((s) => s !== null), null],
       mapIndex: request.mapIndex,
+      mapIndexOf: request.taskIds,
     });
     const withDates = (rows: TaskInstanceRow[]) => rows.map((ti) => ({ ...ti, execution_date: logicalDates.get(ti.run_id)! }));
     if (request.dryRun || chosen.length === 0) return withDates(chosen).sort(byDateTaskMapIndex);

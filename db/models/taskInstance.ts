@@ -77,12 +77,20 @@ export async function lockRunningTaskInstance(trx: Knex.Transaction, dagId: stri
 
 /**
  * Locks the task instances of the named runs and tasks (FOR UPDATE, in id order), only those in
- * `states` when given (null matches none) and of one map index when given. Take the runs' locks
+ * `states` when given (null matches none) and of one map index when given: of the tasks in
+ * `mapIndexOf` only (the others at every map index), else of every task. Take the runs' locks
  * first (ADR 0011).
  */
 export function lockTaskInstances(
   trx: Knex.Transaction,
-  which: { dagId: string; runIds: readonly string[]; taskIds: readonly string[]; states?: readonly (string | null)[]; mapIndex?: number },
+  which: {
+    dagId: string;
+    runIds: readonly string[];
+    taskIds: readonly string[];
+    states?: readonly (string | null)[];
+    mapIndex?: number;
+    mapIndexOf?: readonly string[];
+  },
 ): Promise<TaskInstanceRow[]> {
   const query = trx<TaskInstanceRow>('task_instance')
     .where('dag_id', which.dagId)
@@ -91,7 +99,9 @@ export function lockTaskInstances(
     .orderBy('id')
     .forUpdate();
   inStates(query as Knex.QueryBuilder, 'state', which.states);
-  if (which.mapIndex !== undefined) query.where('map_index', which.mapIndex);
+  const { mapIndex, mapIndexOf } = which;
+  if (mapIndex !== undefined && mapIndexOf === undefined) query.where('map_index', mapIndex);
+  if (mapIndex !== undefined && mapIndexOf !== undefined) query.where((q) => q.whereNotIn('task_id', [...mapIndexOf]).orWhere('map_index', mapIndex));
   return query;
 }
 

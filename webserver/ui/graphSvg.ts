@@ -14,6 +14,8 @@ import { collapsedOwner, isVisible, type GroupInfo } from './taskGroups.ts';
 export interface GraphNode {
   taskId: string;
   operator: string;
+  /** A mapped task: its label is followed by its instance count in the shown run ("[8]", "[ ]" before it expands). */
+  mapped: boolean;
   /** Top-left corner and size. */
   x: number;
   y: number;
@@ -57,10 +59,14 @@ const CHAR_WIDTH = 7.2;
 const PADDING = 16;
 const MARGIN = 12;
 
+/** Room after a mapped task's label for its count, up to ' [10000]'. */
+const MAPPED_MARK_CHARS = 8;
+
 /** Text width estimate for the 12-13 px sans-serif labels (no font metrics on the server). */
-function nodeWidth(taskId: string, operator: string): number {
+function nodeWidth(taskId: string, operator: string, mapped = false): number {
   // Third line: the state, at most 'up_for_reschedule' (17 characters).
-  return Math.ceil(Math.max(120, taskId.length * CHAR_WIDTH + 2 * PADDING, Math.max(operator.length, 17) * 6.2 + 2 * PADDING));
+  const label = taskId.length + (mapped ? MAPPED_MARK_CHARS : 0);
+  return Math.ceil(Math.max(120, label * CHAR_WIDTH + 2 * PADDING, Math.max(operator.length, 17) * 6.2 + 2 * PADDING));
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
@@ -98,7 +104,7 @@ export function layoutGraph(dag: Pick<SerializedDag, 'tasks'>, groups: readonly 
   }
   const shown = dag.tasks.filter((t) => !owner.has(t.taskId));
   for (const t of shown) {
-    g.setNode(t.taskId, { width: nodeWidth(t.taskId, t.operator), height: NODE_HEIGHT });
+    g.setNode(t.taskId, { width: nodeWidth(t.taskId, t.operator, Boolean(t.expandInput)), height: NODE_HEIGHT });
     const parent = parentOf.get(t.taskId);
     if (parent && grouped) g.setParent(t.taskId, parent);
   }
@@ -117,7 +123,7 @@ export function layoutGraph(dag: Pick<SerializedDag, 'tasks'>, groups: readonly 
     const n = g.node(id);
     return { x: round(n.x - n.width / 2), y: round(n.y - n.height / 2), width: round(n.width), height: round(n.height) };
   };
-  const nodes = shown.map((t) => ({ taskId: t.taskId, operator: t.operator, ...box(t.taskId) }));
+  const nodes = shown.map((t) => ({ taskId: t.taskId, operator: t.operator, mapped: Boolean(t.expandInput), ...box(t.taskId) }));
   const groupBoxes = [...open, ...closed].map((gr) => ({
     groupId: gr.groupId,
     label: gr.label,

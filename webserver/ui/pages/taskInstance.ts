@@ -4,13 +4,15 @@ import { isFinished, type TiState } from '../../../core/state.ts';
 import { loadSecretsMasker } from '../../../db/metastoreBackend.ts';
 import { findDagRun } from '../../../db/models/dagRun.ts';
 import { renderedFieldsOf } from '../../../db/models/renderedTaskInstanceFields.ts';
-import { filteredTaskInstancesPage, findTaskInstance } from '../../../db/models/taskInstance.ts';
+import { mappedTaskInstancesPage } from '../../../db/models/mappedTaskInstances.ts';
+import { findTaskInstance, taskInstanceExists } from '../../../db/models/taskInstance.ts';
 import { xcomsOfTaskInstance } from '../../../db/models/xcom.ts';
 import { decodeLogToken, encodeLogToken, readTryLog } from '../../../logging/taskLogReader.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
 import { markTaskInstances } from '../../../services/markTaskInstances.ts';
 import { canEdit, flag, links, loadDag, notFoundPage, outcomeMessage, page, redirectAfter, renderConfirm, renderTimed } from '../dagPageSupport.ts';
 import { requireUiPermission, type UiPages } from '../router.ts';
+import { pageNumber, pager } from './listShared.ts';
 
 /**
  * The task instance page, /dags/{dag_id}/runs/{run_id}/tasks/{task_id} (map
@@ -19,7 +21,8 @@ import { requireUiPermission, type UiPages } from '../router.ts';
  * rendered by its last try (or as written, before it ran), its XComs, and
  * the log of each try, followed live while the task is queued or running
  * (static/dag.js polls log.json with a continuation token). Clear and mark
- * actions for User or higher, through services/.
+ * actions for User or higher, through services/: on one mapped instance's page
+ * they act on that instance, on a mapped task's list on all its instances.
  */
 
 const MAP_INDEX = -1;
@@ -42,8 +45,18 @@ export function parseMapIndex(value: unknown): number | null {
   return typeof value === 'string' && /^(-1|\d{1,6})$/.test(value) ? Number(value) : null;
 }
 
-/** Most mapped instances the list shows (a task may have up to core.maxMapLength). */
-const MAPPED_LIST_LIMIT = 1000;
+/** Mapped instances per page of the list (a task may have up to core.maxMapLength). */
+export const MAPPED_PAGE_SIZE = 100;
+
+/** A task instance page's address: ?map_index=N for one mapped instance. */
+function tiHref(key: { dagId: string; runId: string; taskId: string; mapIndex: number }): string {
+  return `${links.ti(key.dagId, key.runId, key.taskId)}${key.mapIndex >= 0 ? `?map_index=${key.mapIndex}` : ''}`;
+}
+
+/** `task [2]` for a mapped instance, the task id otherwise. */
+function tiLabel(ti: { task_id: string; map_index: number }): string {
+  return ti.map_index >= 0 ? `${ti.task_id} [${ti.map_index}]` : ti.task_id;
+}
 
 function parseTry(value: unknown, latest: number): number {
   const n = typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : latest;
@@ -59,6 +72,16 @@ export const taskInstancePages: UiPages = (router, ctx) => {
   const { knex, config, logger } = ctx;
   const editDags = requireUiPermission('editDags');
 
+  /**
+   * What clear and mark act on: the addressed instance (one map index), or, for an expanded mapped
+   * task addressed without one (its list page), all its instances; null when there is none.
+   */
+  async function actionTarget(key: ReturnType<typeof tiKey>): Promise<{ mapIndex?: number } | null> {
+    if (await findTaskInstance(knex, key)) return { mapIndex: key.mapIndex };
+    if (key.mapIndex === MAP_INDEX && (await taskInstanceExists(knex, key))) return {};
+    return null;
+  }
+
   router.get(
     '/dags/:dagId/runs/:runId/tasks/:taskId',
     page(async (req, res, next) => {
@@ -69,15 +92,33 @@ export const taskInstancePages: UiPages = (router, ctx) => {
       const [found, ti] = await Promise.all([loadDag(knex, key.dagId), findTaskInstance(knex, key)]);
       if (found && !ti && mapIndex === MAP_INDEX) {
         // An expanded mapped task has no map index -1 instance: list its instances, as Airflow's "Mapped tasks" tab.
-        const filters = { dagIds: [key.dagId], runIds: [key.runId], taskIds: [key.taskId], mappedOnly: true };
-        const mapped = await filteredTaskInstancesPage(knex, filters, MAPPED_LIST_LIMIT, 0);
+        const requested = pageNumber(req.query.page);
+        let mapped = await mappedTaskInstancesPage(knex, key, MAPPED_PAGE_SIZE, (requested - 1) * MAPPED_PAGE_SIZE);
         if (mapped.total > 0) {
+          const shown = pager(requested, mapped.total, MAPPED_PAGE_SIZE);
+          // A page past the end shows the last one.
+          if (shown.page !== requested) mapped = await mappedTaskInstancesPage(knex, key, MAPPED_PAGE_SIZE, (shown.page - 1) * MAPPED_PAGE_SIZE);
           const run = await findDagRun(knex, key.dagId, key.runId);
+          const here = links.ti(key.dagId, key.runId, key.taskId);
           return renderTimed(
             res,
             next,
             'mappedTaskInstances',
-            { title: `${key.taskId} · ${key.runId}`, styles: ['/static/dag.css'], links, dagId: key.dagId, runId: key.runId, taskId: key.taskId, run, mapped },
+            {
+              title: `${key.taskId} · ${key.runId}`,
+              styles: ['/static/dag.css'],
+              scripts: ['/static/dag.js'],
+              links,
+              dagId: key.dagId,
+              runId: key.runId,
+              taskId: key.taskId,
+              run,
+              mapped,
+              page: shown,
+              pageHref: (n: number) => `${here}?page=${n}`,
+              canEdit: canEdit(req),
+              message: outcomeMessage(req.query),
+            },
             started,
           );
         }
@@ -159,25 +200,26 @@ export const taskInstancePages: UiPages = (router, ctx) => {
     '/dags/:dagId/runs/:runId/tasks/:taskId/clear',
     editDags,
     page(async (req, res, next) => {
-      const key = tiKey(req);
       const body = req.body as Record<string, unknown>;
-      const [found, ti] = await Promise.all([loadDag(knex, key.dagId), findTaskInstance(knex, key)]);
-      if (!found || !ti) return notFoundPage(res, `No task instance '${key.taskId}' in run '${key.runId}' of DAG '${key.dagId}'.`);
+      const key = tiKey(req, parseMapIndex(body.map_index) ?? MAP_INDEX);
+      const [found, target] = await Promise.all([loadDag(knex, key.dagId), actionTarget(key)]);
+      if (!found || !target) return notFoundPage(res, `No task instance '${key.taskId}' in run '${key.runId}' of DAG '${key.dagId}'.`);
       const downstream = flag(body.downstream);
       const upstream = flag(body.upstream);
-      const request = { dag: found.dag, runIds: [key.runId], taskIds: [key.taskId], downstream, upstream, now: ctx.now() };
-      const here = links.ti(key.dagId, key.runId, key.taskId);
+      const request = { dag: found.dag, runIds: [key.runId], taskIds: [key.taskId], ...target, downstream, upstream, now: ctx.now() };
+      const here = tiHref(key);
       if (!flag(body.confirmed)) {
         const tis = await clearTaskInstances(knex, { ...request, dryRun: true });
         const fields: Record<string, string> = {};
+        if (key.mapIndex >= 0) fields.map_index = String(key.mapIndex);
         if (downstream) fields.downstream = '1';
         if (upstream) fields.upstream = '1';
         return renderConfirm(res, next, {
           title: 'Clear task instance',
           message: `Clear ${tis.length} task instance(s) of run ${key.runId}: they go back to none and the scheduler runs them again.`,
-          action: `${here}/clear`,
+          action: `${links.ti(key.dagId, key.runId, key.taskId)}/clear`,
           fields,
-          items: tis.sort((a, b) => a.task_id.localeCompare(b.task_id)).map((t) => ({ label: t.task_id, state: t.state })),
+          items: tis.sort((a, b) => a.task_id.localeCompare(b.task_id) || a.map_index - b.map_index).map((t) => ({ label: tiLabel(t), state: t.state })),
           cancelHref: here,
         });
       }
@@ -191,21 +233,22 @@ export const taskInstancePages: UiPages = (router, ctx) => {
     '/dags/:dagId/runs/:runId/tasks/:taskId/mark',
     editDags,
     page(async (req, res, next) => {
-      const key = tiKey(req);
       const body = req.body as Record<string, unknown>;
+      const key = tiKey(req, parseMapIndex(body.map_index) ?? MAP_INDEX);
       const state = body.state === 'success' || body.state === 'failed' ? body.state : null;
       if (!state) return void res.status(400).render('error', { title: 'Bad request', message: 'state must be success or failed.' });
       const found = await loadDag(knex, key.dagId);
       const run = found && (await findDagRun(knex, key.dagId, key.runId));
-      const ti = run && (await findTaskInstance(knex, key));
-      if (!found || !run || !ti) return notFoundPage(res, `No task instance '${key.taskId}' in run '${key.runId}' of DAG '${key.dagId}'.`);
+      const target = run && (await actionTarget(key));
+      if (!found || !run || !target) return notFoundPage(res, `No task instance '${key.taskId}' in run '${key.runId}' of DAG '${key.dagId}'.`);
       const downstream = flag(body.downstream);
       const upstream = flag(body.upstream);
-      const request = { dag: found.dag, run, taskIds: [key.taskId], mapIndex: MAP_INDEX, downstream, upstream, state, now: ctx.now() } as const;
-      const here = links.ti(key.dagId, key.runId, key.taskId);
+      const request = { dag: found.dag, run, taskIds: [key.taskId], ...target, downstream, upstream, state, now: ctx.now() } as const;
+      const here = tiHref(key);
       if (!flag(body.confirmed)) {
         const tis = await markTaskInstances(knex, { ...request, dryRun: true });
         const fields: Record<string, string> = { state };
+        if (key.mapIndex >= 0) fields.map_index = String(key.mapIndex);
         if (downstream) fields.downstream = '1';
         if (upstream) fields.upstream = '1';
         return renderConfirm(res, next, {
@@ -213,9 +256,9 @@ export const taskInstancePages: UiPages = (router, ctx) => {
           message: tis.length
             ? `Mark ${tis.length} task instance(s) of run ${key.runId} ${state}.`
             : `No task instance can be marked ${state} (already ${state}, or not allowed from its state).`,
-          action: `${here}/mark`,
+          action: `${links.ti(key.dagId, key.runId, key.taskId)}/mark`,
           fields,
-          items: tis.map((t) => ({ label: t.task_id, state: t.state })),
+          items: tis.map((t) => ({ label: tiLabel(t), state: t.state })),
           cancelHref: here,
           danger: state === 'failed',
         });

@@ -122,6 +122,11 @@
         const data = await getJson(graph.dataset.json);
         active = data.active;
         if (data.run) setRunBadges(data.run.run_id, data.run.state);
+        // A mapped task's instance count, once it has expanded in the run.
+        for (const count of graph.querySelectorAll('.node[data-task-id] .mapped-count')) {
+          const n = data.mapped && data.mapped[count.closest('.node').dataset.taskId];
+          if (n !== undefined) count.textContent = ` [${n}]`;
+        }
         for (const node of graph.querySelectorAll('.node[data-task-id]')) {
           const state = data.states[node.dataset.taskId];
           if (!state) continue;

@@ -19,7 +19,7 @@ export const graphTab: UiPages = (router, ctx) => {
   /** Layouts by DAG structure: dagre takes milliseconds per hundred tasks, and the structure rarely changes. */
   const layouts = new Map<string, GraphLayout>();
   function layoutOf(dag: SerializedDag, expanded: ReadonlySet<string>): GraphLayout {
-    const shape = [dag.tasks.map((t) => [t.taskId, t.operator, t.downstreamTaskIds]), dag.taskGroup ?? null, [...expanded].sort()];
+    const shape = [dag.tasks.map((t) => [t.taskId, t.operator, t.downstreamTaskIds, Boolean(t.expandInput)]), dag.taskGroup ?? null, [...expanded].sort()];
     const key = `${dag.dagId}\u0000${JSON.stringify(shape)}`;
     let layout = layouts.get(key);
     if (!layout) {
@@ -36,7 +36,7 @@ export const graphTab: UiPages = (router, ctx) => {
       const started = process.hrtime.bigint();
       const loaded = await dagOr404(knex, req, res, 'Graph');
       if (!loaded) return;
-      const { run, states } = await graphStates(knex, loaded.dag.dagId, loaded.locals.selectedRunId as string | null);
+      const { run, states, mapped } = await graphStates(knex, loaded.dag.dagId, loaded.locals.selectedRunId as string | null);
       const recent = await latestRuns(knex, loaded.dag.dagId, 25);
       const choices = recent.reverse();
       if (run && !choices.some((r) => r.run_id === run.run_id)) choices.push(run);
@@ -52,7 +52,7 @@ export const graphTab: UiPages = (router, ctx) => {
         res,
         next,
         'dag/graph',
-        { ...loaded.locals, layout, run, states, choices, active: run ? isActiveRun(run.state) : false, toggleHref, counts, expandParam },
+        { ...loaded.locals, layout, run, states, mapped, choices, active: run ? isActiveRun(run.state) : false, toggleHref, counts, expandParam },
         started,
       );
     }),
@@ -63,24 +63,34 @@ export const graphTab: UiPages = (router, ctx) => {
     page(async (req, res) => {
       const dagId = req.params.dagId as string;
       if (!(await dagExists(knex, dagId))) return void res.status(404).json({ error: 'DAG not found' });
-      const { run, states } = await graphStates(knex, dagId, typeof req.query.run_id === 'string' ? req.query.run_id : null);
+      const { run, states, mapped } = await graphStates(knex, dagId, typeof req.query.run_id === 'string' ? req.query.run_id : null);
       res.setHeader('Cache-Control', 'no-store');
-      res.json({ run: run ? { run_id: run.run_id, state: run.state } : null, active: run ? isActiveRun(run.state) : false, states });
+      res.json({ run: run ? { run_id: run.run_id, state: run.state } : null, active: run ? isActiveRun(run.state) : false, states, mapped });
     }),
   );
 };
 
-/** The run shown (the one asked for, else the latest) and its task instances' states by task id. */
-async function graphStates(knex: Knex, dagId: string, runId: string | null): Promise<{ run: DagRunRow | null; states: Record<string, string> }> {
+interface GraphStates {
+  run: DagRunRow | null;
+  /** Task id → state (a mapped task's worst). */
+  states: Record<string, string>;
+  /** Expanded mapped task id → how many instances it has in the run. */
+  mapped: Record<string, number>;
+}
+
+/** The run shown (the one asked for, else the latest), its task instances' states by task id, and its mapped tasks' instance counts. */
+async function graphStates(knex: Knex, dagId: string, runId: string | null): Promise<GraphStates> {
   const run = runId ? await findDagRun(knex, dagId, runId) : ((await latestDagRun(knex, dagId)) ?? null);
-  if (!run) return { run: null, states: {} };
+  if (!run) return { run: null, states: {}, mapped: {} };
   const tis = await taskInstanceCellsOfRuns(knex, dagId, [run.run_id]);
   // A mapped task's instances come one row per state: its node takes the most urgent, as its grid square does.
   const byTask = new Map<string, [TiState, ...TiState[]]>();
+  const mapped: Record<string, number> = {};
   for (const ti of tis) {
     const states = byTask.get(ti.task_id);
     if (states) states.push(ti.state);
     else byTask.set(ti.task_id, [ti.state]);
+    if (ti.mapped) mapped[ti.task_id] = (mapped[ti.task_id] ?? 0) + ti.count;
   }
-  return { run, states: Object.fromEntries([...byTask].map(([taskId, states]) => [taskId, worstState(states) ?? 'none'])) };
+  return { run, states: Object.fromEntries([...byTask].map(([taskId, states]) => [taskId, worstState(states) ?? 'none'])), mapped };
 }
