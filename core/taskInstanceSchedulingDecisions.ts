@@ -134,7 +134,12 @@ export function arrangeRunTaskInstances(dagTasks: readonly SerializedTask[], tis
       idOf.set(ti.task_id, ti.id);
       states.set(ti.task_id, ti.state);
       retryAt.set(ti.task_id, ti.next_retry_at);
-    } else expanded.set(ti.task_id, [...(expanded.get(ti.task_id) ?? []), ti]);
+    } else {
+      // Appended in place: copying the list per instance made a run of N mapped instances cost O(N²).
+      const instances = expanded.get(ti.task_id);
+      if (instances) instances.push(ti);
+      else expanded.set(ti.task_id, [ti]);
+    }
   }
   for (const [taskId, instances] of expanded) {
     instances.sort((a, b) => a.map_index - b.map_index);

@@ -143,7 +143,11 @@ async function previousRunTaskStates(trx: Knex.Transaction, run: DagRunRow): Pro
   const rows = await taskStatesOfRun(trx, run.dag_id, previous.run_id);
   // A mapped task counts as a whole: every instance must have succeeded or been skipped.
   const byTask = new Map<string, TiState[]>();
-  for (const r of rows) byTask.set(r.task_id, [...(byTask.get(r.task_id) ?? []), r.state]);
+  for (const r of rows) {
+    const states = byTask.get(r.task_id);
+    if (states) states.push(r.state);
+    else byTask.set(r.task_id, [r.state]);
+  }
   return new Map([...byTask].map(([taskId, states]) => [taskId, states.length === 1 ? states[0]! : aggregateMappedState(states)]));
 }
 

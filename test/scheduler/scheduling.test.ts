@@ -167,4 +167,31 @@ describe('claiming scheduled task instances', () => {
     expect(claimed.every((ti) => ti.state === 'queued' && ti.queued_dttm !== null)).toBe(true);
     expect(await claim()).toEqual([]); // all caps are full
   });
+
+  it('takes the highest priority first, then the run with the earlier logical date, then the lower id, across runs and DAGs', async () => {
+    // Each run's candidates come from its own index range (db/migrations/0006); the order across runs must stay the claim's.
+    await registerDag(knex, { dagId: 'order_a' }, { low: {}, high: { priorityWeight: 5 }, mid: { priorityWeight: 3 } });
+    await registerDag(knex, { dagId: 'order_b' }, { only: { priorityWeight: 3 } });
+    const runs = [
+      await triggerDagRun(knex, { dagId: 'order_a', runId: 'later', logicalDate: new Date('2025-06-03T00:00:00Z'), now: NOW }),
+      await triggerDagRun(knex, { dagId: 'order_a', runId: 'earlier', logicalDate: new Date('2025-06-02T00:00:00Z'), now: NOW }),
+      await triggerDagRun(knex, { dagId: 'order_b', runId: 'middle', logicalDate: new Date('2025-06-02T12:00:00Z'), now: NOW }),
+    ];
+    expect(runs).toHaveLength(3);
+    await schedule(NOW, ['order_a', 'order_b']);
+    const order: string[] = [];
+    for (;;) {
+      const [ti, ...more] = await claimScheduledTaskInstances(knex, {
+        slots: 1,
+        maxActiveTasksPerDag: 16,
+        jobId: null,
+        now: NOW,
+        dagIds: ['order_a', 'order_b'],
+      });
+      expect(more).toEqual([]);
+      if (!ti) break;
+      order.push(`${ti.run_id}.${ti.task_id}`);
+    }
+    expect(order).toEqual(['earlier.high', 'later.high', 'earlier.mid', 'middle.only', 'later.mid', 'earlier.low', 'later.low']);
+  });
 });
