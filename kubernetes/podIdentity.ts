@@ -75,14 +75,15 @@ export function podLabels(w: TaskWorkload, schedulerJobId: number | null): Recor
   };
 }
 
-/** The label selector of one try's pod (for reading its log). */
-export function podSelector(ti: { dagId: string; taskId: string; runId: string; tryNumber: number }): string {
+/** The label selector of one try's pod (for reading its log): one mapped instance's, or (no map_index label) an unmapped one's. */
+export function podSelector(ti: { dagId: string; taskId: string; runId: string; mapIndex: number; tryNumber: number }): string {
   return [
     `${LABEL_EXECUTOR}=True`,
     `dag_id=${safeLabelValue(ti.dagId)}`,
     `task_id=${safeLabelValue(ti.taskId)}`,
     `run_id=${safeLabelValue(ti.runId)}`,
     `try_number=${ti.tryNumber}`,
+    ti.mapIndex >= 0 ? `map_index=${ti.mapIndex}` : '!map_index',
   ].join(',');
 }
 

@@ -52,6 +52,8 @@ export interface CreatedPod {
   name: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  /** The args of the task container ("base", else the first). */
+  args: string[];
   at: Date;
 }
 
@@ -322,6 +324,7 @@ export class FakeKubernetes {
       name,
       labels: { ...stored.metadata.labels },
       annotations: { ...stored.metadata.annotations },
+      args: [...((stored.spec.containers.find((c) => c.name === 'base') ?? stored.spec.containers[0])?.args ?? [])],
       at: new Date(),
     });
     this.kubelet.admit(stored);

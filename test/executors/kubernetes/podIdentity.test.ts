@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskWorkload } from '../../../db/taskWorkload.ts';
-import { podAnnotations, podKeyOf, podLabels, podName, podTaskInstance, safeLabelValue } from '../../../kubernetes/podIdentity.ts';
+import { podAnnotations, podKeyOf, podLabels, podName, podSelector, podTaskInstance, safeLabelValue } from '../../../kubernetes/podIdentity.ts';
+import { parseLabelSelector } from '../../kubernetes/fake/selectors.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -80,5 +81,18 @@ describe('pod labels', () => {
     expect(podKeyOf(pod)).toEqual({ tiId: 99, tryNumber: 5 });
     expect(podTaskInstance(pod)).toEqual({ dagId: 'dág_ünïcode', taskId: 'extract', runId: 'manual__2025-01-01T00:00:00+00:00', mapIndex: 2 });
     expect(podKeyOf({ metadata: { annotations: {} } })).toBeNull();
+  });
+});
+
+describe("pod selector (reading a try's log from its pod)", () => {
+  it("selects one mapped instance's pod among its task's, and an unmapped task's pod only", () => {
+    const pods = [-1, 0, 1, 2].map((mapIndex) => ({ mapIndex, labels: podLabels(workload({ mapIndex }), 3) }));
+    const selected = (mapIndex: number) => {
+      const matches = parseLabelSelector(podSelector({ ...workload(), mapIndex }));
+      return pods.filter((p) => matches(p.labels)).map((p) => p.mapIndex);
+    };
+    expect(selected(1)).toEqual([1]);
+    expect(selected(2)).toEqual([2]);
+    expect(selected(-1)).toEqual([-1]);
   });
 });
