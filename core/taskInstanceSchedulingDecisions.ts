@@ -32,7 +32,8 @@ export interface RunSnapshot {
   expanded?: ReadonlyMap<string, readonly TiState[]>;
 }
 
-const SCHEDULABLE: ReadonlySet<TiState> = new Set<TiState>([null, 'up_for_retry', 'up_for_reschedule']);
+/** States the scheduler may move a task instance out of: none yet, or waiting to try again. */
+export const SCHEDULABLE: ReadonlySet<TiState> = new Set<TiState>([null, 'up_for_retry', 'up_for_reschedule']);
 
 /**
  * Airflow's DagRun.task_instance_scheduling_decisions: the dependency checks
@@ -120,11 +121,24 @@ export interface RunTaskInstances {
   /** State per task: of its -1 instance, or for an expanded task one state for all (aggregateMappedState). */
   states: Map<string, TiState>;
   retryAt: Map<string, Date | null>;
-  /** Instances (map index >= 0) of each expanded task, in map-index order. */
+  /**
+   * Instances (map index >= 0) of each expanded task given, in map-index order: all of them, or with
+   * mappedCounts only those read (the scheduler reads the ones it may move).
+   */
   expanded: Map<string, SchedulingTi[]>;
+  /** The state of every instance of each expanded task (from mappedCounts when given), for RunSnapshot.expanded. */
+  instanceStates: Map<string, TiState[]>;
 }
 
-export function arrangeRunTaskInstances(dagTasks: readonly SerializedTask[], tis: readonly SchedulingTi[]): RunTaskInstances {
+/**
+ * `mappedCounts`: how many instances each expanded task has in each state, when `tis` holds only some
+ * of its instances (db/models/taskInstance.ts taskInstancesToSchedule); without it, `tis` holds them all.
+ */
+export function arrangeRunTaskInstances(
+  dagTasks: readonly SerializedTask[],
+  tis: readonly SchedulingTi[],
+  mappedCounts?: readonly { task_id: string; state: TiState; n: number }[],
+): RunTaskInstances {
   const idOf = new Map<string, number>();
   const states = new Map<string, TiState>();
   const retryAt = new Map<string, Date | null>();
@@ -141,11 +155,23 @@ export function arrangeRunTaskInstances(dagTasks: readonly SerializedTask[], tis
       else expanded.set(ti.task_id, [ti]);
     }
   }
-  for (const [taskId, instances] of expanded) {
-    instances.sort((a, b) => a.map_index - b.map_index);
-    states.set(taskId, aggregateMappedState(instances.map((ti) => ti.state)));
-  }
-  return { tasks: dagTasks.filter((t) => idOf.has(t.taskId) || expanded.has(t.taskId)), idOf, states, retryAt, expanded };
+  for (const instances of expanded.values()) instances.sort((a, b) => a.map_index - b.map_index);
+  const instanceStates = new Map<string, TiState[]>();
+  if (mappedCounts) {
+    for (const { task_id: taskId, state, n } of mappedCounts) {
+      if (!expanded.has(taskId)) expanded.set(taskId, []);
+      const all = instanceStates.get(taskId) ?? [];
+      for (let i = 0; i < n; i++) all.push(state);
+      instanceStates.set(taskId, all);
+    }
+  } else
+    for (const [taskId, instances] of expanded)
+      instanceStates.set(
+        taskId,
+        instances.map((ti) => ti.state),
+      );
+  for (const [taskId, all] of instanceStates) states.set(taskId, aggregateMappedState(all));
+  return { tasks: dagTasks.filter((t) => idOf.has(t.taskId) || expanded.has(t.taskId)), idOf, states, retryAt, expanded, instanceStates };
 }
 
 /** States of each expanded task's instances, for RunSnapshot.expanded. */

@@ -12,13 +12,13 @@ import {
   setLastSchedulingDecision,
 } from '../db/models/dagRun.ts';
 import { getSerializedDagCached } from '../db/models/serializedDag.ts';
-import { taskInstancesToSchedule, taskStatesOfRun } from '../db/models/taskInstance.ts';
+import { taskInstancesToSchedule, taskStatesOfRun, unfinishedTaskInstanceIds } from '../db/models/taskInstance.ts';
 import type { TiState } from '../core/state.ts';
 import { transitionDagRun, transitionTaskInstances } from '../db/transitions.ts';
 import type { DagRunRow } from '../db/rows.ts';
 import { dagRunOutcome, isDeadlocked } from '../core/dagRunOutcome.ts';
 import { aggregateMappedState, DEFAULT_MAX_MAP_LENGTH } from '../core/expandInput.ts';
-import { arrangeRunTaskInstances, decideTaskInstances, expandedStates } from '../core/taskInstanceSchedulingDecisions.ts';
+import { arrangeRunTaskInstances, decideTaskInstances, SCHEDULABLE } from '../core/taskInstanceSchedulingDecisions.ts';
 import { decideMappedInstances, expandMappedTask } from './expandMappedTasks.ts';
 
 export interface SchedulingPassResult {
@@ -80,23 +80,19 @@ async function scheduleOneRun(
   maxMapLength: number,
 ): Promise<{ scheduled: number; finished: DagRunRow | null }> {
   const log = logger.child({ dagId: run.dag_id, runId: run.run_id });
-  const tis = await taskInstancesToSchedule(trx, run.dag_id, run.run_id);
-  const { tasks, idOf, states, retryAt, expanded } = arrangeRunTaskInstances(dag.tasks, tis);
+  // Unmapped task instances, the mapped ones this pass may move, and per-state counts of the rest.
+  const { tis, mappedCounts } = await taskInstancesToSchedule(trx, run.dag_id, run.run_id);
+  const { tasks, idOf, states, retryAt, expanded, instanceStates } = arrangeRunTaskInstances(dag.tasks, tis, mappedCounts);
 
   if (dag.dagrunTimeoutMs !== null && run.start_date && now.getTime() - run.start_date.getTime() > dag.dagrunTimeoutMs) {
     // Airflow: the run fails and its unfinished task instances are skipped (running ones notice and stop).
-    const unfinished = tis.filter((ti) => !['success', 'failed', 'skipped', 'upstream_failed', 'removed'].includes(ti.state ?? ''));
-    await transitionTaskInstances(
-      trx,
-      unfinished.map((ti) => ti.id),
-      { to: 'skipped', now },
-    );
+    await transitionTaskInstances(trx, await unfinishedTaskInstanceIds(trx, run.dag_id, run.run_id), { to: 'skipped', now });
     log.warn(`dag run timed out after ${dag.dagrunTimeoutMs / 1000} s (dagrunTimeout)`);
     return { scheduled: 0, finished: await finish(trx, run, 'failed', now) };
   }
 
   const previousRunStates = tasks.some((t) => t.dependsOnPast) ? await previousRunTaskStates(trx, run) : null;
-  const decisions = decideTaskInstances({ tasks, states, retryAt, previousRunStates, now, expanded: expandedStates(expanded) });
+  const decisions = decideTaskInstances({ tasks, states, retryAt, previousRunStates, now, expanded: instanceStates });
   const byId = new Map(tasks.map((t) => [t.taskId, t]));
   const unexpanded = decisions.filter((d) => idOf.has(d.taskId));
   const isMapped = (taskId: string) => byId.get(taskId)?.expandInput !== undefined;
@@ -114,10 +110,15 @@ async function scheduleOneRun(
     scheduled += expansion.scheduled;
   }
   for (const d of decisions.filter((d) => d.to !== null && expanded.has(d.taskId))) {
-    const instances = expanded.get(d.taskId)!;
-    const changed = new Map((await decideMappedInstances(trx, instances, d.to!, now)).map((ti) => [ti.id, ti.state]));
+    const open = expanded.get(d.taskId)!; // the instances read: those the decision may move
+    const changed = new Map((await decideMappedInstances(trx, open, d.to!, now)).map((ti) => [ti.id, ti.state]));
     if (d.to === 'scheduled') scheduled += changed.size;
-    states.set(d.taskId, aggregateMappedState(instances.map((ti) => (changed.has(ti.id) ? changed.get(ti.id)! : ti.state))));
+    // `open` is every instance in a schedulable state (read in the same snapshot as the counts).
+    const after = [
+      ...instanceStates.get(d.taskId)!.filter((s) => !SCHEDULABLE.has(s)),
+      ...open.map((ti) => (changed.has(ti.id) ? changed.get(ti.id)! : ti.state)),
+    ];
+    states.set(d.taskId, aggregateMappedState(after));
   }
   await setLastSchedulingDecision(trx, run.id, now);
 
