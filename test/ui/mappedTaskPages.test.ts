@@ -130,6 +130,25 @@ describe('UI: a mapped task', () => {
     await page.context().close();
   });
 
+  it('refuses a garbled map_index with 400 and changes nothing (it is never read as "all instances")', async () => {
+    const run = await trigger(DAG_ID);
+    await setStates(DAG_ID, run.run_id, { list: 'success' });
+    await expandInto(run, ['failed', 'failed']);
+    const page = await pageAs('user');
+    await page.goto(tiUrl(run, '?map_index=0'));
+    const csrf = await page.getAttribute('meta[name="csrf-token"]', 'content');
+    for (const [action, form] of [
+      ['mark', { state: 'success', confirmed: '1', map_index: '0; drop' }],
+      ['clear', { confirmed: '1', map_index: '-2' }],
+    ] as const) {
+      const response = await page.request.post(tiUrl(run, `/${action}`), { form: { _csrf: csrf!, ...form }, maxRedirects: 0 });
+      expect(response.status(), action).toBe(400);
+      expect(await response.text()).toContain('map_index must be -1 or a map index');
+    }
+    expect(await embedStates(run)).toEqual(['failed', 'failed']);
+    await page.context().close();
+  });
+
   it('the graph marks a mapped task with its instance count in the shown run, [ ] before it expands, and updates it while the run goes on', async () => {
     const expanded = await trigger(DAG_ID);
     await setStates(DAG_ID, expanded.run_id, { list: 'success' });

@@ -201,7 +201,10 @@ export const taskInstancePages: UiPages = (router, ctx) => {
     editDags,
     page(async (req, res, next) => {
       const body = req.body as Record<string, unknown>;
-      const key = tiKey(req, parseMapIndex(body.map_index) ?? MAP_INDEX);
+      const mapIndex = parseMapIndex(body.map_index);
+      // A garbled map index is refused, never read as "no map index" (which means all instances of a mapped task).
+      if (mapIndex === null) return void res.status(400).render('error', { title: 'Bad request', message: 'map_index must be -1 or a map index (0 or more).' });
+      const key = tiKey(req, mapIndex);
       const [found, target] = await Promise.all([loadDag(knex, key.dagId), actionTarget(key)]);
       if (!found || !target) return notFoundPage(res, `No task instance '${key.taskId}' in run '${key.runId}' of DAG '${key.dagId}'.`);
       const downstream = flag(body.downstream);
@@ -234,7 +237,10 @@ export const taskInstancePages: UiPages = (router, ctx) => {
     editDags,
     page(async (req, res, next) => {
       const body = req.body as Record<string, unknown>;
-      const key = tiKey(req, parseMapIndex(body.map_index) ?? MAP_INDEX);
+      const mapIndex = parseMapIndex(body.map_index);
+      // A garbled map index is refused, never read as "no map index" (which means all instances of a mapped task).
+      if (mapIndex === null) return void res.status(400).render('error', { title: 'Bad request', message: 'map_index must be -1 or a map index (0 or more).' });
+      const key = tiKey(req, mapIndex);
       const state = body.state === 'success' || body.state === 'failed' ? body.state : null;
       if (!state) return void res.status(400).render('error', { title: 'Bad request', message: 'state must be success or failed.' });
       const found = await loadDag(knex, key.dagId);
