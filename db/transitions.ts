@@ -95,6 +95,16 @@ export function tiTransitionSql(to: 'running' | 'success', now: string, from: re
   return { set: tiEnteringSql(to, now), from: allowed };
 }
 
+/**
+ * For a task instance created straight into `scheduled` (a mapped task's expansion inserts thousands in
+ * one statement): the columns that the move from none to scheduled writes and their values (a first
+ * try), `now` the SQL time. Such a row is the one an insert with no state and that move would leave,
+ * without writing a second version of every row (test/db/expandTaskInstance.test.ts compares the two).
+ */
+export function tiCreatedScheduledSql(now: string): { columns: string; values: string } {
+  return { columns: 'state, try_number, next_retry_at, updated_at', values: `'scheduled', 1, NULL, ${now}` };
+}
+
 /** Like transitionTaskInstances for one row, but throws IllegalStateTransitionError when the row could not move. */
 export async function transitionTaskInstance(db: Db, id: number, change: TiChange): Promise<TaskInstanceRow> {
   const [row] = await transitionTaskInstances(db, [id], change);

@@ -36,10 +36,12 @@ export async function expandMappedTask(
     else if (row) args.log.info(expansion.reason, { taskId: task.taskId });
     return { state: row ? expansion.to : null, scheduled: 0 };
   }
-  const ids = await expandTaskInstance(trx, id, expansion.length, now);
-  const scheduled = await transitionTaskInstances(trx, ids, { to: 'scheduled', now });
-  if (ids.length > 0) args.log.info(`expanded mapped task '${task.taskId}' into ${ids.length} task instances`, { taskId: task.taskId });
-  return { state: scheduled.length > 0 ? 'scheduled' : null, scheduled: scheduled.length };
+  // Rows 1..N-1 are created scheduled: one insert, not an insert and then an update of each (10,000 rows).
+  const ids = await expandTaskInstance(trx, id, expansion.length, now, 'scheduled');
+  if (ids.length === 0) return { state: null, scheduled: 0 };
+  const first = await transitionTaskInstances(trx, [ids[0]!], { to: 'scheduled', now });
+  args.log.info(`expanded mapped task '${task.taskId}' into ${ids.length} task instances`, { taskId: task.taskId });
+  return { state: 'scheduled', scheduled: first.length + ids.length - 1 };
 }
 
 /**

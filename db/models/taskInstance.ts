@@ -5,7 +5,7 @@ import type { SerializedDag } from '../../core/serialize.ts';
 import { SCHEDULABLE } from '../../core/taskInstanceSchedulingDecisions.ts';
 import { UNFINISHED_TI_STATES, type TiState } from '../../core/state.ts';
 import type { TaskInstanceRow } from '../rows.ts';
-import { transitionTaskInstances } from '../transitions.ts';
+import { tiCreatedScheduledSql, transitionTaskInstances } from '../transitions.ts';
 import { inRange, inStates, page, type DateRange, type Sort } from './base.ts';
 
 /**
@@ -188,17 +188,26 @@ export function unfinishedTaskInstanceIds(db: Knex | Knex.Transaction, dagId: st
  * their ids in map-index order, or [] if the row was expanded already. Run it in the transaction that
  * holds the run's lock (ADR 0016); the caller moves the new instances on through db/transitions.ts.
  */
-export async function expandTaskInstance(trx: Knex.Transaction, id: number, length: number, now: Date): Promise<number[]> {
+export async function expandTaskInstance(
+  trx: Knex.Transaction,
+  id: number,
+  length: number,
+  now: Date,
+  /** `scheduled`: rows 1..length-1 are created scheduled (db/transitions.ts), not with no state; row 0 is the caller's to move. */
+  createdAs: 'none' | 'scheduled' = 'none',
+): Promise<number[]> {
   const [first] = await trx<TaskInstanceRow>('task_instance')
     .where({ id, map_index: -1 })
     .update({ map_index: 0, updated_at: now }, ['id', 'dag_id', 'run_id', 'task_id']);
   if (!first) return [];
+  const created = createdAs === 'scheduled' ? tiCreatedScheduledSql('p.now') : { columns: 'state, try_number, updated_at', values: 'NULL, 0, p.now' };
   const { rows } = await trx.raw(
-    `INSERT INTO task_instance (dag_id, run_id, task_id, map_index, state, try_number, max_tries, pool, pool_slots, queue,
-                                priority_weight, operator, executor_config, updated_at)
-     SELECT ti.dag_id, ti.run_id, ti.task_id, i, NULL, 0, ti.max_tries, ti.pool, ti.pool_slots, ti.queue,
-            ti.priority_weight, ti.operator, ti.executor_config, ?
-       FROM task_instance ti, generate_series(1, ?::int - 1) AS i
+    `WITH p AS (SELECT ?::timestamptz AS now)
+     INSERT INTO task_instance (dag_id, run_id, task_id, map_index, max_tries, pool, pool_slots, queue,
+                                priority_weight, operator, executor_config, ${created.columns})
+     SELECT ti.dag_id, ti.run_id, ti.task_id, i, ti.max_tries, ti.pool, ti.pool_slots, ti.queue,
+            ti.priority_weight, ti.operator, ti.executor_config, ${created.values}
+       FROM task_instance ti, generate_series(1, ?::int - 1) AS i, p
       WHERE ti.id = ?
       ORDER BY i
      ON CONFLICT (dag_id, run_id, task_id, map_index) DO NOTHING
