@@ -19,7 +19,7 @@ export { task } from './operators/taskflow.ts';
 export type { ArgOrXComArg, TaskFlowOptions, TaskFlowTask } from './operators/taskflow.ts';
 export { taskGroup } from './operators/taskGroupDecorator.ts';
 export type { TaskGroupDecoratorOptions, TaskGroupFunction, TaskGroupResult } from './operators/taskGroupDecorator.ts';
-export type { XComArg } from './core/xcomArg.ts';
+export type { PlainXComArg, XComArg } from './core/xcomArg.ts';
 export { BashOperator } from './operators/bashOperator.ts';
 export type { BashOperatorOptions } from './operators/bashOperator.ts';
 export { FunctionOperator } from './operators/functionOperator.ts';

@@ -15,7 +15,8 @@ import { jsonProblem, serializeParams } from './param.ts';
 import type { TaskContext } from './taskContext.ts';
 import { currentTaskGroup, isTaskGroup, type TaskGroup } from './taskGroup.ts';
 import { isTriggerRule, TRIGGER_RULES, type TriggerRule } from './triggerRule.ts';
-import { isXComArg, XComArg } from './xcomArg.ts';
+import { operatorPartial, type OperatorClass, type OperatorPartial, type PartialOptions } from './mappedOperator.ts';
+import { isXComArg, PlainXComArg, type XComArg } from './xcomArg.ts';
 
 export type TaskCallback = (context: TaskContext) => void | Promise<void>;
 
@@ -54,6 +55,8 @@ export interface BaseOperatorOptions {
 }
 
 const OPERATOR_BRAND: unique symbol = Symbol.for('airflow-ts.operator');
+/** Set while the worker builds a mapped instance's operator (mappedOperator.ts), which must not join its DAG. */
+let buildingDetached = 0;
 const BASE_KEYS: readonly string[] = ['dag', 'taskId', 'taskGroup', ...TASK_DEFAULT_KEYS];
 
 export abstract class BaseOperator {
@@ -162,8 +165,30 @@ export abstract class BaseOperator {
     serializeParams(this.params, { dagId: dag.dagId, taskId }); // fail here, at the task's line
 
     this.definedAt = callerLocation(constructorFrames(new.target));
+    if (buildingDetached > 0) return;
     dag.addTask(this);
     taskGroup?.addChild(this);
+  }
+
+  /**
+   * Airflow's partial(): `BashOperator.partial({ dag, taskId, ...shared }).expand({ bashCommand: [...] })`
+   * adds a mapped task, one instance per element; `.expandKwargs([...options])` one per option object.
+   * TypeScript checks the mapped options' names and element types against the operator's options.
+   */
+  static partial<O extends BaseOperatorOptions, K extends keyof PartialOptions<O>>(
+    this: OperatorClass<O>,
+    // K: the options given, inferred from their names (a name not in O fails K's constraint), for expand()'s type.
+    options: PartialOptions<O> & { [k in K]: unknown },
+  ): OperatorPartial<O, Pick<PartialOptions<O>, K>> {
+    const detached = <T>(build: () => T): T => {
+      buildingDetached++;
+      try {
+        return build();
+      } finally {
+        buildingDetached--;
+      }
+    };
+    return operatorPartial({ BaseOperator, detached }, this as OperatorClass<never>, options) as unknown as OperatorPartial<O, Pick<PartialOptions<O>, K>>;
   }
 
   /** The operator's class name, e.g. 'BashOperator'. */
@@ -178,6 +203,14 @@ export abstract class BaseOperator {
   /** What a mapped task expands over (Airflow's expand()); null for a task that is not mapped. */
   get expandInput(): SerializedExpandInput | null {
     return null;
+  }
+
+  /**
+   * The operator that runs a task instance: this one; for a mapped classic operator, one built with the
+   * instance's values. Wrapped: an operator has then(), so a promise cannot resolve to one.
+   */
+  unmap(_context: TaskContext): Promise<{ operator: BaseOperator }> {
+    return Promise.resolve({ operator: this });
   }
 
   /** The operator-specific arguments, as JSON (for the serialized DAG and the UI). */
@@ -203,8 +236,8 @@ export abstract class BaseOperator {
   }
 
   /** This task's return value, to pass to TaskFlow tasks (Airflow's `.output`). */
-  get output(): XComArg {
-    return new XComArg(this);
+  get output(): PlainXComArg {
+    return new PlainXComArg(this);
   }
 
   /**
@@ -271,7 +304,7 @@ function link(upstream: BaseOperator, downstream: BaseOperator, method: string):
 /** The tasks that `tasks` stand for: an XComArg's task; a group's roots when it is downstream, its leaves when upstream. */
 function toList(tasks: TaskLike | readonly TaskLike[], groupEnd: 'roots' | 'leaves'): readonly BaseOperator[] {
   const list: readonly TaskLike[] = Array.isArray(tasks) ? tasks : [tasks as TaskLike];
-  return list.flatMap((t) => (isXComArg(t) ? [t.operator] : isTaskGroup(t) ? t.linkedTasks(groupEnd) : [t]));
+  return list.flatMap((t) => (isXComArg(t) ? t.operators : isTaskGroup(t) ? t.linkedTasks(groupEnd) : [t]));
 }
 
 function nonEmptyString(value: unknown, what: string, fail: (m: string) => never): string {

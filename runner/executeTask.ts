@@ -7,7 +7,7 @@ import { renderTemplateFields } from '../core/templating.ts';
 export const STOP_GRACE_MS = 5_000;
 
 /**
- * Runs one try of a task in this process: render its template fields, call
+ * Runs one try of a task in this process: build a mapped instance's operator, render its template fields, call
  * execute() under its executionTimeout, and return the result. The context's
  * AbortController is fired on timeout, so operators that honour the signal
  * (BashOperator kills its process group) stop; the timeout is reported once the
@@ -19,9 +19,11 @@ export async function executeTask(
   abort: AbortController,
   onRendered: (rendered: Record<string, unknown>) => Promise<void> = async () => {},
 ): Promise<unknown> {
-  const rendered = await renderTemplateFields(task, context);
+  // A mapped classic operator runs as the operator built with its map index's values (context.task from here on).
+  const runnable = (context.task = (await task.unmap(context)).operator);
+  const rendered = await renderTemplateFields(runnable, context);
   await onRendered(rendered);
-  const execution = runWithContext(context, () => task.execute(context, rendered));
+  const execution = runWithContext(context, () => runnable.execute(context, rendered));
   if (task.executionTimeoutMs === null) return execution;
   const timeoutMs = task.executionTimeoutMs;
   const settled = execution.then(

@@ -177,7 +177,7 @@ export async function executeTry(
     });
     options.onBody?.(task.executionTimeoutMs);
     const result = await withTryMark(mark, () => executeTask(task!, context!, abort, (rendered) => keepRenderedFields(knex, started, rendered)));
-    const skip = task.tasksToSkip(result) ?? [];
+    const skip = context.task.tasksToSkip(result) ?? []; // context.task: a mapped instance's own operator
     const xcom = result === undefined ? null : xcomJson(taskId, RETURN_VALUE, result, config.core.xcomMaxSize);
     ({ outcome, next } = await recordTrySuccessRetrying(ctx, { ti: started, run, dag, xcom, skip, log, ...options }, retry));
     if (result !== undefined) log.info(`Returned value (XCom return_value): ${preview(secretsMasker.redact(result))}`);

@@ -26,12 +26,41 @@ writeDag(
     '',
   ].join('\n'),
 );
+// A classic operator mapped over a product, one field a task output transformed by .map() in the worker.
+writeDag(
+  dags,
+  'local_mapped_bash.ts',
+  [
+    "import { BashOperator, DAG, task } from 'airflow-ts';",
+    "const dag = new DAG({ dagId: 'local_mapped_bash' });",
+    "const names = task({ dag }, function names() { return ['ann', 'bob']; });",
+    "BashOperator.partial({ dag, taskId: 'say', appendEnv: true })",
+    '  .expand({ bashCommand: [\'echo "hi $WHO"\', \'echo "bye $WHO {{ ti.map_index }}"\'], env: names().map((n) => ({ WHO: n.toUpperCase() })) });',
+    'export default dag;',
+    '',
+  ].join('\n'),
+);
 const config = await testConfig(dags, db.url, { AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', AIRFLOW__CORE__PARALLELISM: '2' });
 await parseDags(config, db.knex);
 const logger = memoryLogger();
 const scheduler = new Scheduler({ knex: db.knex, config, executor: createExecutor(config, db.url, logger), logger });
 await scheduler.start();
 afterAll(() => scheduler.stop(5_000));
+
+/** Triggers the DAG and waits for its run to finish. */
+async function runToEnd(dagId: string) {
+  await db.knex('dag').where('dag_id', dagId).update({ is_paused: false });
+  const run = await triggerDagRun(db.knex, { dagId, conf: {}, now: new Date() });
+  scheduler.wake();
+  return eventually(
+    'the run to finish',
+    async () => {
+      const row = await db.knex('dag_run').where('id', run.id).first();
+      return row.state === 'success' || row.state === 'failed' ? row : null;
+    },
+    60_000,
+  );
+}
 
 describe('dynamic task mapping under the LocalExecutor (real worker processes, mini scheduler)', () => {
   it('expands over an upstream output, runs every instance in the workers and reduces their results in order', async () => {
@@ -56,6 +85,18 @@ describe('dynamic task mapping under the LocalExecutor (real worker processes, m
     ]);
     const total = await db.knex('xcom').where({ dag_run_id: run.id, task_id: 'total' }).first();
     expect(total.value).toEqual([101, 104, 109, 116, 125]);
+    expect(finished.state).toBe('success');
+  });
+
+  it('runs a mapped BashOperator in the workers: each builds its operator from its combination, the .map() function applied there', async () => {
+    const finished = await runToEnd('local_mapped_bash');
+    const xcoms = await db.knex('xcom').where({ dag_run_id: finished.id, task_id: 'say' }).orderBy('map_index').select('map_index', 'value');
+    expect(xcoms.map((x: { map_index: number; value: unknown }) => [x.map_index, x.value])).toEqual([
+      [0, 'hi ANN'],
+      [1, 'hi BOB'],
+      [2, 'bye ANN 2'],
+      [3, 'bye BOB 3'],
+    ]);
     expect(finished.state).toBe('success');
   });
 });

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DAG } from '../../core/dag.ts';
 import { TaskGroup } from '../../core/taskGroup.ts';
-import type { XComArg } from '../../core/xcomArg.ts';
+import type { PlainXComArg, XComArg } from '../../core/xcomArg.ts';
 import { EmptyOperator } from '../../operators/emptyOperator.ts';
 import { task } from '../../operators/taskflow.ts';
 import { taskGroup } from '../../operators/taskGroupDecorator.ts';
@@ -130,7 +130,7 @@ describe('taskGroup(): the TaskFlow-style task group (Airflow @task_group)', () 
     const sum = taskGroup({ dag }, function sum(xs: XComArg<number[]>, _label: string) {
       return total(xs);
     });
-    const out: XComArg<number> = sum(numbers(), 'n');
+    const out: PlainXComArg<number> = sum(numbers(), 'n');
     // @ts-expect-error a task output of a string does not feed a number[] parameter
     sum(words(), 'w');
     // @ts-expect-error the second parameter is a string

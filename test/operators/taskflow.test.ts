@@ -4,7 +4,7 @@ import { DagDefinitionError } from '../../core/errors.ts';
 import { serializeDag } from '../../core/serialize.ts';
 import { getCurrentContext } from '../../core/taskContext.ts';
 import { task } from '../../operators/taskflow.ts';
-import { isXComArg, type XComArg } from '../../core/xcomArg.ts';
+import { isXComArg, type PlainXComArg } from '../../core/xcomArg.ts';
 import { EmptyOperator } from '../../operators/emptyOperator.ts';
 import { FunctionOperator } from '../../operators/functionOperator.ts';
 import type { TaskFlowOperator } from '../../operators/taskFlowOperator.ts';
@@ -12,7 +12,7 @@ import { contextFor, MemoryXCom, runTask } from './fakeRunner.ts';
 
 let n = 0;
 const newDag = () => new DAG({ dagId: `tf_${++n}` });
-const upstream = (arg: XComArg) => [...arg.operator.upstreamTaskIds].sort();
+const upstream = (arg: PlainXComArg) => [...arg.operator.upstreamTaskIds].sort();
 
 describe('task()', () => {
   it('creates a task per call, named after the function, with Airflow’s __N suffixes for repeats', () => {
