@@ -200,9 +200,9 @@ export abstract class BaseOperator {
     return (this.constructor as { templateFields?: readonly string[] }).templateFields ?? [];
   }
 
-  /** What a mapped task expands over (Airflow's expand()); null for a task that is not mapped. */
+  /** What a mapped task expands over (Airflow's expand()); null for a task that is not mapped. In a mapped group: the group's input. */
   get expandInput(): SerializedExpandInput | null {
-    return null;
+    return this.taskGroup?.mappedGroup?.expandInput ?? null;
   }
 
   /**

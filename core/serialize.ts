@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { BaseOperator } from './baseOperator.ts';
 import type { DAG } from './dag.ts';
 import { DagDefinitionError } from './errors.ts';
-import type { SerializedExpandInput } from './expandInput.ts';
+import type { SerializedExpandInput, SerializedMapSource } from './expandInput.ts';
 import { jsonProblem, serializeParams, type SerializedParam } from './param.ts';
 import type { TaskGroup } from './taskGroup.ts';
 import type { TriggerRule } from './triggerRule.ts';
@@ -43,6 +43,8 @@ export interface SerializedTask {
   taskGroupId?: string;
   /** What a mapped task expands over; absent for unmapped tasks (so their hash is unchanged, ADR 0015). */
   expandInput?: SerializedExpandInput;
+  /** The mapped task group the task is mapped by (its expandInput is the group's); instance i waits for instance i of the group's tasks (ADR 0018). */
+  mappedGroupId?: string;
 }
 
 /** A task group: what the UI draws as one collapsible box and the CLI lists (Airflow's serialized task_group). */
@@ -57,6 +59,8 @@ export interface SerializedTaskGroup {
   taskIds: string[];
   /** Groups directly in this group, in the order they were created. */
   groups: SerializedTaskGroup[];
+  /** What a mapped task group maps its tasks over; absent for other groups. */
+  expandInput?: SerializedMapSource;
 }
 
 export interface SerializedDag {
@@ -131,6 +135,7 @@ function serializeTaskGroup(group: TaskGroup | null, groups: TaskGroup[], tasks:
     prefixGroupId: group?.prefixGroupId ?? true,
     taskIds: tasks.filter((t) => (t.taskGroupId ?? null) === groupId).map((t) => t.taskId),
     groups: groups.filter((g) => g.parentGroup === group).map((g) => serializeTaskGroup(g, groups, tasks)),
+    ...(group?.expandInput ? { expandInput: group.expandInput } : {}),
   };
 }
 
@@ -169,6 +174,7 @@ function serializeTask(task: BaseOperator): SerializedTask {
     line: task.definedAt.line,
     ...(task.taskGroup ? { taskGroupId: task.taskGroup.groupId } : {}),
     ...(task.expandInput ? { expandInput: task.expandInput } : {}),
+    ...(task.taskGroup?.mappedGroup ? { mappedGroupId: task.taskGroup.mappedGroup.groupId } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import { TASK_DEFAULT_KEYS, type TaskDefaults } from './dagOptions.ts';
 import { checkId, checkKeys } from './definitionChecks.ts';
 import { callerLocation, constructorFrames, type DefinedAt } from './definitionSite.ts';
 import { DagDefinitionError } from './errors.ts';
+import type { SerializedMapSource } from './expandInput.ts';
 
 export interface TaskGroupOptions {
   dag: DAG;
@@ -85,6 +86,16 @@ export class TaskGroup {
     this.definedAt = callerLocation(constructorFrames(new.target));
     dag.addTaskGroup(this);
     parentGroup?.addChild(this);
+  }
+
+  /** What the group is mapped over (a MappedTaskGroup's input); null for a group that is not mapped. */
+  get expandInput(): SerializedMapSource | null {
+    return null;
+  }
+
+  /** The mapped group that is or holds this group, if any: every task in it is mapped over that group's input. */
+  get mappedGroup(): TaskGroup | null {
+    return this.expandInput ? this : (this.parentGroup?.mappedGroup ?? null);
   }
 
   /** The id a task or group labelled `label` gets inside this group. */

@@ -8,6 +8,8 @@ import { countUpstreamStates, evaluateTriggerRule } from './ti_deps/triggerRuleD
 /** What the scheduler does with one task instance in this pass, and why. */
 export interface Decision {
   taskId: string;
+  /** Set when one instance of an expanded task is decided on its own (a task in a mapped group, ADR 0018); absent: all its instances. */
+  mapIndex?: number;
   /** null: keep waiting. */
   to: 'scheduled' | 'skipped' | 'upstream_failed' | null;
   reason: string;
@@ -58,6 +60,24 @@ export function decideTaskInstances(run: RunSnapshot): Decision[] {
   while (changed) {
     changed = false;
     for (const task of run.tasks) {
+      if (decidedPerIndex(task, expanded, byId)) {
+        // Instance i waits for instance i of the group's tasks it depends on: each is decided on its own.
+        expanded.get(task.taskId)!.forEach((state, i) => {
+          const key = `${task.taskId}[${i}]`;
+          if (decided.has(key) || !SCHEDULABLE.has(state)) return;
+          const decision = decide(task, states, expanded, byId, run, i);
+          if (decision.to === null) return;
+          decisions.push(decision);
+          decided.add(key);
+          if (decision.to === 'scheduled') return;
+          const instances = [...expanded.get(task.taskId)!];
+          instances[i] = decision.to;
+          expanded.set(task.taskId, instances);
+          states.set(task.taskId, aggregateMappedState(instances));
+          changed = true;
+        });
+        continue;
+      }
       if (decided.has(task.taskId) || !schedulable(task.taskId)) continue;
       const decision = decide(task, states, expanded, byId, run);
       if (decision.to === null) continue;
@@ -76,9 +96,23 @@ export function decideTaskInstances(run: RunSnapshot): Decision[] {
   }
   // What is left waits; say why.
   for (const task of run.tasks) {
-    if (!decided.has(task.taskId) && schedulable(task.taskId)) decisions.push(decide(task, states, expanded, byId, run));
+    if (decidedPerIndex(task, expanded, byId)) {
+      expanded.get(task.taskId)!.forEach((state, i) => {
+        if (!decided.has(`${task.taskId}[${i}]`) && SCHEDULABLE.has(state)) decisions.push(decide(task, states, expanded, byId, run, i));
+      });
+    } else if (!decided.has(task.taskId) && schedulable(task.taskId)) decisions.push(decide(task, states, expanded, byId, run));
   }
   return decisions;
+}
+
+/** Whether `upstreamId` is in the same mapped task group as `task`: then instance i of the task depends on instance i of it. */
+function inSameMappedGroup(task: SerializedTask, upstreamId: string, byId: ReadonlyMap<string, SerializedTask>): boolean {
+  return task.mappedGroupId !== undefined && byId.get(upstreamId)?.mappedGroupId === task.mappedGroupId;
+}
+
+/** An expanded task of a mapped group with an expanded upstream in the group: its instances are decided one by one. */
+function decidedPerIndex(task: SerializedTask, expanded: ReadonlyMap<string, readonly TiState[]>, byId: ReadonlyMap<string, SerializedTask>): boolean {
+  return expanded.has(task.taskId) && task.upstreamTaskIds.some((id) => expanded.has(id) && inSameMappedGroup(task, id, byId));
 }
 
 function decide(
@@ -87,20 +121,31 @@ function decide(
   expanded: Map<string, readonly TiState[]>,
   byId: Map<string, SerializedTask>,
   run: RunSnapshot,
+  /** The one instance decided (decidedPerIndex); undefined: the task as a whole. */
+  mapIndex?: number,
 ): Decision {
-  const wait = (reason: string): Decision => ({ taskId: task.taskId, to: null, reason });
-  const state = states.get(task.taskId) ?? null;
-  // Airflow counts every instance of a mapped upstream.
-  const upstream = task.upstreamTaskIds.filter((id) => byId.has(id)).flatMap((id) => expanded.get(id) ?? [states.get(id) ?? null]);
+  const id = { taskId: task.taskId, ...(mapIndex === undefined ? {} : { mapIndex }) };
+  const wait = (reason: string): Decision => ({ ...id, to: null, reason });
+  const state = mapIndex === undefined ? (states.get(task.taskId) ?? null) : (expanded.get(task.taskId)![mapIndex] ?? null);
+  // Airflow counts every instance of a mapped upstream, but of an expanded upstream in the same mapped group
+  // only the instance with the same map index: none before this task is expanded (its instances decide then).
+  const upstream = task.upstreamTaskIds
+    .filter((up) => byId.has(up))
+    .flatMap((up) => {
+      const instances = expanded.get(up);
+      if (instances && inSameMappedGroup(task, up, byId))
+        return mapIndex === undefined ? [] : [mapIndex < instances.length ? (instances[mapIndex] as TiState) : 'removed'];
+      return instances ?? [states.get(up) ?? null];
+    });
   const rule = evaluateTriggerRule({ rule: task.triggerRule, upstreamCount: upstream.length, counts: countUpstreamStates(upstream) });
-  if (rule.decision === 'skip') return { taskId: task.taskId, to: 'skipped', reason: rule.reason };
-  if (rule.decision === 'upstream_failed') return { taskId: task.taskId, to: 'upstream_failed', reason: rule.reason };
+  if (rule.decision === 'skip') return { ...id, to: 'skipped', reason: rule.reason };
+  if (rule.decision === 'upstream_failed') return { ...id, to: 'upstream_failed', reason: rule.reason };
   if (rule.decision === 'wait') return wait(rule.reason);
   const retryWait = notInRetryPeriod(state, run.retryAt.get(task.taskId), run.now);
   if (retryWait !== null) return wait(retryWait);
   const pastWait = prevDagrunSatisfied(task, run.previousRunStates);
   if (pastWait !== null) return { ...wait(pastWait), waitingOnPast: true };
-  return { taskId: task.taskId, to: 'scheduled', reason: rule.reason };
+  return { ...id, to: 'scheduled', reason: rule.reason };
 }
 
 /** A task instance as the schedulers read it. */

@@ -4,6 +4,7 @@
  * upstreams, and their values replace the XComArgs when this task runs.
  */
 import { BaseOperator, taskFail, type BaseOperatorOptions } from '../core/baseOperator.ts';
+import { checkMappedArguments, resolveInMappedGroup, serializeMappedArguments } from '../core/mappedTaskGroup.ts';
 import { jsonProblem } from '../core/param.ts';
 import { runWithContext, type TaskContext } from '../core/taskContext.ts';
 import type { SerializedExpandInput } from '../core/expandInput.ts';
@@ -36,7 +37,7 @@ export class TaskFlowOperator extends BaseOperator {
     const { fn, args = [], expandInput, expandArgs } = options ?? {};
     if (typeof fn !== 'function') fail(`fn must be a function, got ${typeof fn}`);
     if (!Array.isArray(args)) fail(`args must be an array, got ${typeof args}`);
-    const problem = jsonProblem(serializeXComArgs(args), 'args');
+    const problem = jsonProblem(serializeXComArgs(serializeMappedArguments(args)), 'args');
     if (problem) fail(`arguments must be JSON or XComArgs (task outputs): ${problem}`);
     if (expandInput !== undefined && expandArgs !== undefined) fail('expand() and expandArgs() cannot both be used on one task');
     const mapped =
@@ -61,22 +62,24 @@ export class TaskFlowOperator extends BaseOperator {
     this.fn = fn;
     this.args = [...args];
     this.#mapped = mapped && { ...mapped, source: isXComArg(mapped.source) ? mapped.source : [...mapped.source] };
+    checkMappedArguments(this, args);
     this.setUpstream(upstreams);
   }
 
   override get expandInput(): SerializedExpandInput | null {
-    if (!this.#mapped) return null;
+    if (!this.#mapped) return super.expandInput; // a task in a mapped group maps over the group's input
     const source = serializeMapSource(this.#mapped.source);
     return this.#mapped.as === 'element' ? source : { args: source };
   }
 
   serializeFields(): Record<string, unknown> {
-    return { fnName: this.fn.name || '<anonymous>', args: serializeXComArgs(this.args) };
+    return { fnName: this.fn.name || '<anonymous>', args: serializeXComArgs(serializeMappedArguments(this.args)) };
   }
 
   /** Calls fn with the rendered args, XComArgs replaced by their values; getCurrentContext() works inside. */
   override async execute(context: TaskContext, rendered: Record<string, unknown>): Promise<unknown> {
-    const args = (await resolveXComArgs(rendered.args ?? this.args, context.ti)) as unknown[];
+    const inGroup = await resolveInMappedGroup(rendered.args ?? this.args, this, context.ti);
+    const args = (await resolveXComArgs(inGroup, context.ti)) as unknown[];
     if (this.#mapped) args.push(...(await this.mappedArgs(context)));
     return runWithContext(context, () => (this.fn as (...a: unknown[]) => unknown)(...args));
   }

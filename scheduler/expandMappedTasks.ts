@@ -23,7 +23,16 @@ import { transitionTaskInstances } from '../db/transitions.ts';
 /** Expands (or settles) the mapped task's -1 instance `id`; returns the state the task is now in (null: unchanged) and how many instances were scheduled. */
 export async function expandMappedTask(
   trx: Knex.Transaction,
-  args: { run: DagRunRow; task: SerializedTask; id: number; now: Date; maxMapLength: number; log: Logger },
+  args: {
+    run: DagRunRow;
+    task: SerializedTask;
+    id: number;
+    now: Date;
+    maxMapLength: number;
+    log: Logger;
+    /** false: leave the instances without state, to be decided one by one (a task of a mapped group, ADR 0018). */
+    schedule?: boolean;
+  },
 ): Promise<{ state: TiState; scheduled: number }> {
   const { run, task, id, now } = args;
   const input = task.expandInput!;
@@ -35,6 +44,12 @@ export async function expandMappedTask(
     if (row && expansion.to === 'failed') args.log.error(expansion.reason, { taskId: task.taskId });
     else if (row) args.log.info(expansion.reason, { taskId: task.taskId });
     return { state: row ? expansion.to : null, scheduled: 0 };
+  }
+  if (args.schedule === false) {
+    // Left without state (rows 1..N-1 are created with none; index 0 is the -1 row renumbered, still without state).
+    const ids = await expandTaskInstance(trx, id, expansion.length, now, 'none');
+    if (ids.length > 0) args.log.info(`expanded mapped task '${task.taskId}' into ${ids.length} task instances`, { taskId: task.taskId });
+    return { state: null, scheduled: 0 };
   }
   // Rows 1..N-1 are created scheduled: one insert, not an insert and then an update of each (10,000 rows).
   const ids = await expandTaskInstance(trx, id, expansion.length, now, 'scheduled');

@@ -13,6 +13,7 @@ import {
 } from '../db/models/dagRun.ts';
 import { getSerializedDagCached } from '../db/models/serializedDag.ts';
 import { taskInstancesToSchedule, taskStatesOfRun, unfinishedTaskInstanceIds } from '../db/models/taskInstance.ts';
+import { mappedInstanceStates } from '../db/queries/mappedInstanceStates.ts';
 import type { TiState } from '../core/state.ts';
 import { transitionDagRun, transitionTaskInstances } from '../db/transitions.ts';
 import type { DagRunRow } from '../db/rows.ts';
@@ -83,6 +84,10 @@ async function scheduleOneRun(
   // Unmapped task instances, the mapped ones this pass may move, and per-state counts of the rest.
   const { tis, mappedCounts } = await taskInstancesToSchedule(trx, run.dag_id, run.run_id);
   const { tasks, idOf, states, retryAt, expanded, instanceStates } = arrangeRunTaskInstances(dag.tasks, tis, mappedCounts);
+  // Tasks of mapped groups are decided per map index (ADR 0018): they need each instance's state, in order.
+  const inMappedGroups = tasks.filter((t) => t.mappedGroupId !== undefined && instanceStates.has(t.taskId)).map((t) => t.taskId);
+  if (inMappedGroups.length > 0)
+    for (const [taskId, list] of await mappedInstanceStates(trx, run.dag_id, run.run_id, inMappedGroups)) instanceStates.set(taskId, list);
 
   if (dag.dagrunTimeoutMs !== null && run.start_date && now.getTime() - run.start_date.getTime() > dag.dagrunTimeoutMs) {
     // Airflow: the run fails and its unfinished task instances are skipped (running ones notice and stop).
@@ -104,21 +109,34 @@ async function scheduleOneRun(
     if (to === 'scheduled') scheduled = changed.length;
   }
   // A mapped task ready to run is expanded instead; an expanded task's decision applies to each instance.
+  // A task of a mapped group that depends on another of the group is expanded without scheduling: its
+  // instances are decided one by one (ADR 0018), in another pass over the run right after this one.
+  let decideAgain = false;
   for (const d of unexpanded.filter((d) => d.to === 'scheduled' && isMapped(d.taskId))) {
-    const expansion = await expandMappedTask(trx, { run, task: byId.get(d.taskId)!, id: idOf.get(d.taskId)!, now, maxMapLength, log });
+    const task = byId.get(d.taskId)!;
+    const schedule = !task.upstreamTaskIds.some((id) => task.mappedGroupId !== undefined && byId.get(id)?.mappedGroupId === task.mappedGroupId);
+    const expansion = await expandMappedTask(trx, { run, task, id: idOf.get(d.taskId)!, now, maxMapLength, log, schedule });
     if (expansion.state !== null) states.set(d.taskId, expansion.state);
+    decideAgain ||= !schedule;
     scheduled += expansion.scheduled;
   }
+  const changed = new Map<number, TiState>();
   for (const d of decisions.filter((d) => d.to !== null && expanded.has(d.taskId))) {
     const open = expanded.get(d.taskId)!; // the instances read: those the decision may move
-    const changed = new Map((await decideMappedInstances(trx, open, d.to!, now)).map((ti) => [ti.id, ti.state]));
-    if (d.to === 'scheduled') scheduled += changed.size;
+    const decided = d.mapIndex === undefined ? open : open.filter((ti) => ti.map_index === d.mapIndex);
+    const moved = await decideMappedInstances(trx, decided, d.to!, now);
+    for (const ti of moved) changed.set(ti.id, ti.state);
+    if (d.to === 'scheduled') scheduled += moved.length;
     // `open` is every instance in a schedulable state (read in the same snapshot as the counts).
     const after = [
       ...instanceStates.get(d.taskId)!.filter((s) => !SCHEDULABLE.has(s)),
       ...open.map((ti) => (changed.has(ti.id) ? changed.get(ti.id)! : ti.state)),
     ];
     states.set(d.taskId, aggregateMappedState(after));
+  }
+  if (decideAgain) {
+    const again = await scheduleOneRun(trx, run, dag, now, logger, maxMapLength);
+    return { scheduled: scheduled + again.scheduled, finished: again.finished };
   }
   await setLastSchedulingDecision(trx, run.id, now);
 

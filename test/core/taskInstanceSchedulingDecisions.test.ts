@@ -3,6 +3,8 @@ import { DAG } from '../../core/dag.ts';
 import { serializeDag, type SerializedTask } from '../../core/serialize.ts';
 import type { TiState } from '../../core/state.ts';
 import { EmptyOperator } from '../../operators/emptyOperator.ts';
+import { task } from '../../operators/taskflow.ts';
+import { taskGroup } from '../../operators/taskGroupDecorator.ts';
 import { decideTaskInstances } from '../../core/taskInstanceSchedulingDecisions.ts';
 
 const NOW = new Date('2025-01-01T12:00:00Z');
@@ -106,6 +108,64 @@ describe('decideTaskInstances over expanded mapped tasks', () => {
     expect(decideExpanded(tasks, { list: 'upstream_failed', reduce: null }, { m: [null, null] })).toEqual([
       expect.objectContaining({ taskId: 'm', to: 'upstream_failed' }),
       expect.objectContaining({ taskId: 'reduce', to: 'upstream_failed' }),
+    ]);
+  });
+});
+
+describe('decideTaskInstances in a mapped task group (ADR 0018)', () => {
+  // each[ a -> b ] -> after: a and b are mapped by the group, after takes the whole group.
+  function groupTasks(): SerializedTask[] {
+    const dag = new DAG({ dagId: `g${Math.random().toString(36).slice(2)}` });
+    const a = task({ dag }, function a(x: number) {
+      return x;
+    });
+    const b = task({ dag }, function b(x: number) {
+      return x;
+    });
+    const after = task({ dag }, function after(xs: number[]) {
+      return xs;
+    });
+    after(
+      taskGroup({ dag }, function each(x: number) {
+        return b(a(x));
+      }).expand([1, 2, 3]),
+    );
+    return serializeDag(dag).tasks;
+  }
+  const run = (states: Record<string, TiState>, expanded: Record<string, TiState[]>) =>
+    decideTaskInstances({
+      tasks: groupTasks(),
+      states: new Map(Object.entries(states)),
+      retryAt: new Map(),
+      previousRunStates: null,
+      now: NOW,
+      expanded: new Map(Object.entries(expanded)),
+    });
+
+  it('instance i of a task waits for instance i of the group task before it, not for all of them', () => {
+    expect(run({ after: null }, { 'each.a': ['success', 'running', 'failed'], 'each.b': [null, null, null] })).toEqual([
+      expect.objectContaining({ taskId: 'each.b', mapIndex: 0, to: 'scheduled' }),
+      expect.objectContaining({ taskId: 'each.b', mapIndex: 2, to: 'upstream_failed' }),
+      // after counts every instance of b: 2 is upstream_failed now, so after is too (Airflow's all_success).
+      expect.objectContaining({ taskId: 'after', to: 'upstream_failed' }),
+      expect.objectContaining({ taskId: 'each.b', mapIndex: 1, to: null, reason: expect.stringContaining('1 upstream: 0 success') }),
+    ]);
+  });
+
+  it('an unexpanded group task expands once the group task before it is expanded, not when it is done', () => {
+    expect(run({ 'each.b': null, after: null }, { 'each.a': ['running', 'running', 'running'] })).toEqual([
+      expect.objectContaining({ taskId: 'each.b', to: 'scheduled' }),
+      expect.objectContaining({ taskId: 'after', to: null }),
+    ]);
+    // Before the group task is expanded (or settled), it waits.
+    expect(run({ 'each.a': null, 'each.b': null, after: null }, {})).toEqual([
+      expect.objectContaining({ taskId: 'each.a', to: 'scheduled' }),
+      expect.objectContaining({ taskId: 'each.b', to: null }),
+      expect.objectContaining({ taskId: 'after', to: null }),
+    ]);
+    expect(run({ 'each.a': 'skipped', 'each.b': null, after: null }, {})).toEqual([
+      expect.objectContaining({ taskId: 'each.b', to: 'skipped' }),
+      expect.objectContaining({ taskId: 'after', to: 'skipped' }),
     ]);
   });
 });

@@ -6,6 +6,8 @@ import type { PlainXComArg, XComArg } from '../../core/xcomArg.ts';
 import { EmptyOperator } from '../../operators/emptyOperator.ts';
 import { task } from '../../operators/taskflow.ts';
 import { taskGroup } from '../../operators/taskGroupDecorator.ts';
+import { MappedTaskGroup } from '../../core/mappedTaskGroup.ts';
+import { serializeDag } from '../../core/serialize.ts';
 import { definitionError } from '../helpers/definitionError.ts';
 import * as publicApi from '../../index.ts';
 
@@ -142,5 +144,142 @@ describe('taskGroup(): the TaskFlow-style task group (Airflow @task_group)', () 
 
   it('is part of the public API', () => {
     expect(publicApi.taskGroup).toBe(taskGroup);
+  });
+});
+
+describe('taskGroup().expand(): mapped task groups (definition)', () => {
+  it('every task of the group, nested groups included, maps over the group input; the roots run after the task it maps over', () => {
+    const dag = new DAG({ dagId: 'mapped_def' });
+    const list = task({ dag }, function list() {
+      return [1, 2];
+    });
+    const inc = task({ dag }, function inc(x: number) {
+      return x + 1;
+    });
+    const show = task({ dag }, function show(x: number) {
+      return String(x);
+    });
+    const inner = taskGroup({ dag }, function inner(x: XComArg<number>) {
+      return show(x);
+    });
+    const each = taskGroup({ dag }, function each(x: number) {
+      new EmptyOperator({ dag, taskId: 'mark' });
+      return inner(inc(x));
+    });
+    const out: XComArg<string[]> = each.expand(list());
+    const group = dag.taskGroupDict.get('each')!;
+    expect(group).toBeInstanceOf(MappedTaskGroup);
+    expect(out.operators.map((t) => t.taskId)).toEqual(['each.inner.show']);
+    const s = serializeDag(dag);
+    expect(s.tasks.map((t) => [t.taskId, t.upstreamTaskIds, t.expandInput ?? null, t.mappedGroupId ?? null])).toEqual([
+      ['list', [], null, null],
+      ['each.mark', ['list'], { xcomArg: { taskId: 'list', key: 'return_value' } }, 'each'],
+      ['each.inc', ['list'], { xcomArg: { taskId: 'list', key: 'return_value' } }, 'each'],
+      ['each.inner.show', ['each.inc'], { xcomArg: { taskId: 'list', key: 'return_value' } }, 'each'],
+    ]);
+    expect(s.tasks.find((t) => t.taskId === 'each.inc')!.fields.args).toEqual([{ mappedArgument: { groupId: 'each' } }]);
+    expect(s.taskGroup!.groups[0]!.expandInput).toEqual({ xcomArg: { taskId: 'list', key: 'return_value' } });
+    // An unmapped group's serialized form has no expandInput (its hash stays as before, ADR 0015).
+    expect(s.taskGroup!.groups[0]!.groups[0]!.expandInput).toBeUndefined();
+  });
+
+  it('partial() binds the leading arguments; a group returning nothing gives the group', () => {
+    const dag = new DAG({ dagId: 'mapped_partial' });
+    const scale = task({ dag }, function scale(by: number, x: number) {
+      return by * x;
+    });
+    const g = taskGroup({ dag }, function g(by: number, x: number) {
+      scale(by, x);
+    })
+      .partial(10)
+      .expand([1, 2, 3]);
+    expect(g).toBeInstanceOf(MappedTaskGroup);
+    expect(serializeDag(dag).tasks[0]!.fields.args).toEqual([10, { mappedArgument: { groupId: 'g' } }]);
+  });
+
+  it('refuses what it cannot map: a task with expand() of its own, a mapped group inside, no tasks, its argument outside it or computed with', () => {
+    const dag = new DAG({ dagId: 'mapped_errors' });
+    const inc = task({ dag }, function inc(x: number) {
+      return x + 1;
+    });
+    definitionError(
+      () =>
+        taskGroup({ dag }, function own(x: number) {
+          inc(x);
+          inc.expand([1]);
+        }).expand([1, 2]),
+      "mapped task group 'own' in DAG 'mapped_errors': task 'own.inc__1' inside it has expand() of its own",
+    );
+    const innerMapped = taskGroup({ dag }, function deep(x: number) {
+      return inc(x);
+    });
+    definitionError(
+      () =>
+        taskGroup({ dag }, function outer(_x: number) {
+          innerMapped.expand([1]);
+        }).expand([1, 2]),
+      "mapped task group 'outer' in DAG 'mapped_errors': group 'outer.deep' inside it is mapped too",
+    );
+    definitionError(
+      () => taskGroup({ dag }, function empty(_x: number) {}).expand([1]),
+      "mapped task group 'empty' in DAG 'mapped_errors': the group function added no tasks",
+    );
+    const elsewhere = new TaskGroup({ dag, groupId: 'elsewhere' });
+    definitionError(
+      () =>
+        taskGroup({ dag }, function leak(x: number) {
+          inc.override({ taskGroup: elsewhere })(x);
+        }).expand([1]),
+      "task 'elsewhere.inc' in DAG 'mapped_errors': it takes the argument of mapped task group 'leak' but is not in that group",
+    );
+    definitionError(
+      () =>
+        taskGroup({ dag }, function compute(x: number) {
+          inc(x + 1);
+        }).expand([1]),
+      "the argument of mapped task group 'compute' stands for each element at run time",
+    );
+    definitionError(
+      () =>
+        taskGroup({ dag }, function bad(x: number) {
+          inc(x);
+        }).expand(5 as never),
+      "TaskGroup 'bad' in DAG 'mapped_errors': expand() takes a list or a task output, got number",
+    );
+    definitionError(
+      () =>
+        taskGroup({ dag }, function fn(x: number) {
+          inc(x);
+        }).expand([() => 1] as never),
+      'expand() list elements must be JSON values',
+    );
+  });
+
+  it('tsc checks the elements against the mapped parameter, and a group of two parameters needs partial()', () => {
+    const dag = new DAG({ dagId: 'mapped_types' });
+    const words = task({ dag }, function words() {
+      return ['a'];
+    });
+    const inc = task({ dag }, function inc(x: number) {
+      return x + 1;
+    });
+    const one = taskGroup({ dag }, function one(x: XComArg<number>) {
+      return inc(x);
+    });
+    const two = taskGroup({ dag }, function two(_label: string, x: number) {
+      return inc(x);
+    });
+    expect(() => {
+      // @ts-expect-error strings are not numbers
+      one.expand(['a']);
+      // @ts-expect-error a task output of strings does not feed a number parameter
+      one.expand(words());
+      // @ts-expect-error a group function of two parameters needs partial() before expand()
+      two.expand([1]);
+      // @ts-expect-error partial() binds the leading argument with its type
+      two.partial(1).expand([1]);
+    }).toBeDefined();
+    const ok: XComArg<number[]> = two.partial('l').expand([1, 2]);
+    expect(ok.operators.map((t) => t.taskId)).toEqual(['two.inc']);
   });
 });

@@ -1,35 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { rootTaskGroup, type SerializedDag } from '../../core/serialize.ts';
-import { createTestDatabase } from '../helpers/database.ts';
-import { tempDagsFolder, writeDag } from '../helpers/dagsFolder.ts';
-import { parseDags, runDagInProcess, testConfig } from '../helpers/runtime.ts';
+import { rootTaskGroup } from '../../core/serialize.ts';
+import { groupDagRunner } from '../helpers/groupDags.ts';
 
-const db = await createTestDatabase();
-
-/** Parses a DAG file (`body` after the import line and the DAG) and runs its DAG to the end in this process. */
-export async function runGroupDag(dagId: string, body: string[]) {
-  const dags = tempDagsFolder();
-  writeDag(
-    dags,
-    `${dagId}.ts`,
-    [
-      "import { DAG, EmptyOperator, task, taskGroup, type XComArg } from 'airflow-ts';",
-      `const dag = new DAG({ dagId: '${dagId}' });`,
-      ...body,
-      'export default dag;',
-      '',
-    ].join('\n'),
-  );
-  const config = await testConfig(dags, db.url);
-  await parseDags(config, db.knex);
-  const stored = (await db.knex('serialized_dag').where('dag_id', dagId).first()).data as SerializedDag;
-  const result = await runDagInProcess(config, db.knex, dagId);
-  const xcoms = async (taskId: string) =>
-    (await db.knex('xcom').where({ dag_run_id: result.run.id, task_id: taskId }).orderBy('map_index').select('map_index', 'value')).map(
-      (x: { map_index: number; value: unknown }) => [x.map_index, x.value],
-    );
-  return { ...result, stored, xcoms };
-}
+const runGroupDag = await groupDagRunner();
 
 describe('taskGroup() end to end (real parser, in-process executor, real database)', () => {
   it('nested decorated groups are stored as a group tree and their output feeds a task outside them', async () => {
