@@ -80,7 +80,7 @@ export function formatValue(value: number, unit: Metric['unit']): string {
 }
 
 function formatTarget(target: { op: '<=' | '>='; value: number }, unit: Metric['unit']): string {
-  const shown = unit === 'ms' && target.value >= 1000 ? `${target.value / 1000} s` : `${target.value} ${unit}`;
+  const shown = unit === 'ms' && target.value >= 1000 ? `${target.value / 1000} s` : unit === 'x' ? `${target.value}×` : `${target.value} ${unit}`;
   return `${target.op === '<=' ? '≤' : '≥'} ${shown}`;
 }
 
