@@ -24,7 +24,15 @@ describe('the embedded Postgres default', () => {
     const list = await runCli(['dags', 'list', '--local', '-o', 'json'], { env, cwd, timeoutMs: 120_000 });
     expect(list.code).toBe(0);
     const ids = (JSON.parse(list.stdout) as { dag_id: string }[]).map((r) => r.dag_id);
-    expect(ids).toEqual(['example_dynamic_mapping', 'example_etl', 'example_ml_pipeline', 'example_params', 'example_task_groups', 'example_taskflow']);
+    expect(ids).toEqual([
+      'example_dynamic_mapping',
+      'example_etl',
+      'example_mapped_task_groups',
+      'example_ml_pipeline',
+      'example_params',
+      'example_task_groups',
+      'example_taskflow',
+    ]);
 
     const again = await runCli(['db', 'migrate'], { env, cwd, timeoutMs: 120_000 });
     expect(again.stdout).toMatch(/already at the latest migration/);

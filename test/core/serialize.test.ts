@@ -252,6 +252,11 @@ describe('example DAGs', () => {
     ['example_ml_pipeline', () => import('../../dags/example_ml_pipeline.ts'), ['load_data', 'preprocess', 'train', 'evaluate']],
     ['example_params', () => import('../../dags/example_params.ts'), ['start', 'greet', 'shout']],
     ['example_dynamic_mapping', () => import('../../dags/example_dynamic_mapping.ts'), ['list_documents', 'chunk', 'gather_chunks', 'embed', 'build_index']],
+    [
+      'example_mapped_task_groups',
+      () => import('../../dags/example_mapped_task_groups.ts'),
+      ['regions', 'per_region.fetch', 'per_region.validate.check_rows', 'per_region.validate.dedupe', 'per_region.summarize', 'report'],
+    ],
   ] as const;
 
   for (const [dagId, load, taskIds] of examples) {

@@ -16,7 +16,7 @@ import { AIRFLOW_BIN, IMAGE, startFakeCluster } from '../../kubernetes/fakeClust
  * pod of its own, named uniquely, carrying its map index in the `tasks run` args and (mapped ones) a map_index label.
  */
 
-const EXAMPLES = ['example_dynamic_mapping', 'example_task_groups'];
+const EXAMPLES = ['example_dynamic_mapping', 'example_task_groups', 'example_mapped_task_groups'];
 const db = await createTestDatabase();
 const { home, fake, kubeconfig } = await startFakeCluster();
 const dags = tempDagsFolder();
