@@ -133,4 +133,24 @@ describe('mapped task groups end to end (real parser, scheduler expansion, in-pr
     expect(failed.states).toEqual({ broken: 'failed', 'each.inc': 'upstream_failed', 'each.twice': 'upstream_failed' });
     expect(failed.run.state).toBe('failed');
   });
+
+  it('classic operators in a mapped group run once per element too, templates seeing their map index', async () => {
+    const { run, tis, xcoms } = await runGroupDag('mapped_group_classic', [
+      'const show = task({ dag }, function show(x: string) { return x; });',
+      'taskGroup({ dag }, function each(x: string) {',
+      '  const shown = show(x);',
+      "  shown.then(new BashOperator({ dag, taskId: 'echo', bashCommand: 'echo index {{ ti.map_index }}' })).then(new EmptyOperator({ dag, taskId: 'done' }));",
+      "}).expand(['a', 'b']);",
+    ]);
+    expect(run.state).toBe('success');
+    for (const taskId of ['each.show', 'each.echo', 'each.done'])
+      expect(instancesOf(tis, taskId)).toEqual([
+        [0, 'success'],
+        [1, 'success'],
+      ]);
+    expect(await xcoms('each.echo')).toEqual([
+      [0, 'index 0'],
+      [1, 'index 1'],
+    ]);
+  });
 });
