@@ -15,7 +15,7 @@ export async function groupDagRunner() {
       dags,
       `${dagId}.ts`,
       [
-        "import { BashOperator, DAG, EmptyOperator, task, taskGroup, type XComArg } from 'airflow-ts';",
+        "import { BashOperator, DAG, EmptyOperator, getCurrentContext, task, taskGroup, type XComArg } from 'airflow-ts';",
         `const dag = new DAG({ dagId: '${dagId}' });`,
         ...body,
         'export default dag;',

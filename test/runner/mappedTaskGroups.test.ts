@@ -153,4 +153,31 @@ describe('mapped task groups end to end (real parser, scheduler expansion, in-pr
       [1, 'index 1'],
     ]);
   });
+
+  it('retries are per instance: a failed try of one element is retried, and its own downstream instance waits for it', async () => {
+    const { run, tis, xcoms } = await runGroupDag('mapped_group_retry', [
+      'const flaky = task({ dag, retries: 1, retryDelay: { seconds: 0 } }, function flaky(x: number) {',
+      "  if (x === 2 && getCurrentContext().ti.tryNumber === 1) throw new Error('first try of element 2 fails');",
+      '  return x;',
+      '});',
+      'const after = task({ dag }, function after(x: number) { return x * 100; });',
+      'taskGroup({ dag }, function each(x: number) { return after(flaky(x)); }).expand([1, 2, 3]);',
+    ]);
+    expect(run.state).toBe('success');
+    const tries = (tis as { task_id: string; map_index: number; try_number: number }[])
+      .filter((t) => t.task_id === 'each.flaky')
+      .sort((a, b) => a.map_index - b.map_index)
+      .map((t) => t.try_number);
+    expect(tries).toEqual([1, 2, 1]);
+    expect(instancesOf(tis, 'each.after')).toEqual([
+      [0, 'success'],
+      [1, 'success'],
+      [2, 'success'],
+    ]);
+    expect(await xcoms('each.after')).toEqual([
+      [0, 100],
+      [1, 200],
+      [2, 300],
+    ]);
+  });
 });
