@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
+import { workerHandoffs } from '../dagRuns.ts';
 import { writeMappedDag } from '../generateDags.ts';
 import type { ScenarioResult } from '../report.ts';
 import type { Metric, Scenario } from '../scenario.ts';
@@ -36,6 +37,8 @@ export function mappedScenario(n: number): Scenario {
     { key: 'grid_ms', label: 'grid page of the finished run, server time', unit: 'ms', ...target('<=', 300) },
     { key: 'cpu_ms_per_ti', label: 'scheduler CPU per mapped instance (trigger → run end)', unit: 'ms' },
     { key: 'total_ms', label: 'trigger → last end', unit: 'ms' },
+    { key: 'task_median_ms', label: 'mapped instance start → end, median', unit: 'ms' },
+    { key: 'handoff_median_ms', label: "a worker's end → its next start, median", unit: 'ms' },
   ];
   return {
     name,
@@ -136,6 +139,15 @@ async function measureRun(knex: Knex, dagId: string, n: number, scheduler: Sched
   const queued = await knex('dag_run')
     .where(where)
     .first(knex.raw(`${epochMs('queued_at')} AS at`));
+  const instances = (
+    (await knex('task_instance')
+      .where({ ...where, task_id: 'work' })
+      .select('pid', knex.raw(`${epochMs('start_date')} AS start_ms`), knex.raw(`${epochMs('end_date')} AS end_ms`))) as {
+      pid: number | null;
+      start_ms: string;
+      end_ms: string;
+    }[]
+  ).map((r) => ({ pid: r.pid, start: Number(r.start_ms), end: Number(r.end_ms) }));
   const lastEnd = Number(times.last_end);
   return {
     expansion_ms: expandedAt - Number(times.upstream_end),
@@ -143,6 +155,8 @@ async function measureRun(knex: Knex, dagId: string, n: number, scheduler: Sched
     rss_growth_mb: rssMax - rssBefore,
     cpu_ms_per_ti: (cpuAfter - cpuBefore) / n,
     total_ms: lastEnd - Number(queued.at),
+    task_median_ms: median(instances.map((t) => t.end - t.start)),
+    handoff_median_ms: median(workerHandoffs(instances)),
   };
 }
 
