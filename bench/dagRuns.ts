@@ -10,8 +10,6 @@ export interface TaskTimes {
   queued: number;
   start: number;
   end: number;
-  /** The process that ran it (the LocalExecutor's worker). */
-  pid: number | null;
 }
 
 export interface FinishedRun {
@@ -74,41 +72,12 @@ async function taskTimes(knex: Knex, dagId: string, runId: string): Promise<Task
       knex.raw(`${epochMs('queued_dttm')} AS queued_ms`),
       knex.raw(`${epochMs('start_date')} AS start_ms`),
       knex.raw(`${epochMs('end_date')} AS end_ms`),
-      'pid',
     )) as {
     task_id: string;
     state: string;
     queued_ms: string;
     start_ms: string;
     end_ms: string;
-    pid: number | null;
   }[];
-  return rows.map((r) => ({
-    taskId: r.task_id,
-    state: r.state,
-    queued: Number(r.queued_ms),
-    start: Number(r.start_ms),
-    end: Number(r.end_ms),
-    pid: r.pid,
-  }));
-}
-
-/**
- * Each worker's hand-offs: the start of a task instance minus the end of the one the same process ran
- * before it (what a worker spends between two tasks: recording, claiming, starting), all workers together.
- */
-export function workerHandoffs(tasks: readonly Pick<TaskTimes, 'pid' | 'start' | 'end'>[]): number[] {
-  const byPid = new Map<number, { start: number; end: number }[]>();
-  for (const t of tasks) {
-    if (t.pid === null) continue;
-    const list = byPid.get(t.pid);
-    if (list) list.push(t);
-    else byPid.set(t.pid, [t]);
-  }
-  const gaps: number[] = [];
-  for (const list of byPid.values()) {
-    list.sort((a, b) => a.start - b.start);
-    for (let i = 1; i < list.length; i++) gaps.push(list[i]!.start - list[i - 1]!.end);
-  }
-  return gaps;
+  return rows.map((r) => ({ taskId: r.task_id, state: r.state, queued: Number(r.queued_ms), start: Number(r.start_ms), end: Number(r.end_ms) }));
 }

@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
-import { workerHandoffs } from '../dagRuns.ts';
 import { writeMappedDag } from '../generateDags.ts';
 import type { ScenarioResult } from '../report.ts';
 import type { Metric, Scenario } from '../scenario.ts';
@@ -38,7 +37,6 @@ export function mappedScenario(n: number): Scenario {
     { key: 'cpu_ms_per_ti', label: 'scheduler CPU per mapped instance (trigger → run end)', unit: 'ms' },
     { key: 'total_ms', label: 'trigger → last end', unit: 'ms' },
     { key: 'task_median_ms', label: 'mapped instance start → end, median', unit: 'ms' },
-    { key: 'handoff_median_ms', label: "a worker's end → its next start, median", unit: 'ms' },
   ];
   return {
     name,
@@ -142,12 +140,11 @@ async function measureRun(knex: Knex, dagId: string, n: number, scheduler: Sched
   const instances = (
     (await knex('task_instance')
       .where({ ...where, task_id: 'work' })
-      .select('pid', knex.raw(`${epochMs('start_date')} AS start_ms`), knex.raw(`${epochMs('end_date')} AS end_ms`))) as {
-      pid: number | null;
+      .select(knex.raw(`${epochMs('start_date')} AS start_ms`), knex.raw(`${epochMs('end_date')} AS end_ms`))) as {
       start_ms: string;
       end_ms: string;
     }[]
-  ).map((r) => ({ pid: r.pid, start: Number(r.start_ms), end: Number(r.end_ms) }));
+  ).map((r) => ({ start: Number(r.start_ms), end: Number(r.end_ms) }));
   const lastEnd = Number(times.last_end);
   return {
     expansion_ms: expandedAt - Number(times.upstream_end),
@@ -156,7 +153,6 @@ async function measureRun(knex: Knex, dagId: string, n: number, scheduler: Sched
     cpu_ms_per_ti: (cpuAfter - cpuBefore) / n,
     total_ms: lastEnd - Number(queued.at),
     task_median_ms: median(instances.map((t) => t.end - t.start)),
-    handoff_median_ms: median(workerHandoffs(instances)),
   };
 }
 
