@@ -11,14 +11,8 @@ import { buildTaskContext, type TaskContext } from '../core/taskContext.ts';
 import type { TiState } from '../core/state.ts';
 import { getDagRun, dagRunIdAt } from '../db/models/dagRun.ts';
 import { saveRenderedFields } from '../db/models/renderedTaskInstanceFields.ts';
-import {
-  failTaskInstance,
-  heartbeatTaskInstance,
-  stateAndTryOfTaskInstance,
-  stateOfTaskInstance,
-  taskInstanceIdsOfTasks,
-  taskInstanceState,
-} from '../db/models/taskInstance.ts';
+import { failTaskInstance, heartbeatTaskInstance, stateAndTryOfTaskInstance, stateOfTaskInstance, taskInstanceIdsOfTasks } from '../db/models/taskInstance.ts';
+import { taskInstanceState } from '../db/models/taskInstanceListing.ts';
 import { getSerializedDagCached } from '../db/models/serializedDag.ts';
 import { recordSuccess } from '../db/queries/recordSuccess.ts';
 import { retryWhileUnavailable } from '../db/retryWhileUnavailable.ts';

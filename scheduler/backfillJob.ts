@@ -3,7 +3,7 @@ import type { ResolvedConfig } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import type { TiState } from '../core/state.ts';
 import { dagRunsByIds } from '../db/models/dagRun.ts';
-import { taskStatesOfRuns } from '../db/models/taskInstance.ts';
+import { taskStatesOfRuns } from '../db/models/taskInstanceListing.ts';
 import type { DagRunRow } from '../db/rows.ts';
 import type { Executor } from '../executors/base.ts';
 import { Scheduler } from './scheduler.ts';

@@ -35,7 +35,7 @@ function slowDagSource(dagId: string, ms: number): string {
 const slowParsed = async () => Number((await db.knex('dag').where('dag_id', 'like', 'slow_%').count({ n: '*' }))[0]!.n);
 
 describe('a scheduler restarting on a folder of slow files', () => {
-  it('runs a triggered run of an already serialized DAG before the slow files are parsed; listings read the database', async () => {
+  it('runs a triggered run of an already serialized DAG before the slow files are parsed; listings read the database', { timeout: 150_000 }, async () => {
     // The good DAG was parsed by an earlier scheduler (here: `dags list --local`); it sorts last in the folder.
     writeDag(dags, 'zz_good.ts', dagSource('good_dag', ['only']));
     const first = await runCli(['dags', 'list', '--local', '-o', 'json'], { env, cwd });

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { SerializedDag } from '../../core/serialize.ts';
 import type { DagRunState, TiState } from '../../core/state.ts';
 import { latestDagRuns } from '../../db/models/dagRun.ts';
-import { taskInstanceCellsOfRuns, type TiCellRow } from '../../db/models/taskInstance.ts';
+import { taskInstanceCellsOfRuns, type TiCellRow } from '../../db/models/taskInstanceListing.ts';
 import type { DagRunRow } from '../../db/rows.ts';
 import { isVisible, type GroupInfo } from './taskGroups.ts';
 

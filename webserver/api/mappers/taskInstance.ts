@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { isoOrNull } from '../../../core/isoDate.ts';
-import type { TaskInstanceWithDate } from '../../../db/models/taskInstance.ts';
+import type { TaskInstanceWithDate } from '../../../db/models/taskInstanceListing.ts';
 
 let unixname: string | null = null;
 /** Who runs the tasks: runners are started by the scheduler as the same OS user the webserver runs as. */

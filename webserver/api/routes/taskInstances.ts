@@ -10,7 +10,7 @@ import {
   sortedTaskInstancesPage,
   taskInstanceExists,
   type TaskInstanceFilters,
-} from '../../../db/models/taskInstance.ts';
+} from '../../../db/models/taskInstanceListing.ts';
 import { decodeLogToken, encodeLogToken, LOG_CHUNK_BYTES, readTryLog } from '../../../logging/taskLogReader.ts';
 import { onlyStates, runsToClear } from '../../../services/clearScope.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { fernetFor } from '../../../core/crypto/fernetKey.ts';
 import { isoOrNull } from '../../../core/isoDate.ts';
 import { loadSecretsMasker } from '../../../db/metastoreBackend.ts';
-import { taskInstanceExists } from '../../../db/models/taskInstance.ts';
+import { taskInstanceExists } from '../../../db/models/taskInstanceListing.ts';
 import { filteredXComsPage, findXCom, type XComRow } from '../../../db/models/xcom.ts';
 import { defineRoute, pagination, queryBool, queryInt } from '../defineRoute.ts';
 import { checkDagAndRun } from '../lookups.ts';

@@ -5,7 +5,7 @@ import { loadSecretsMasker } from '../../../db/metastoreBackend.ts';
 import { findDagRun } from '../../../db/models/dagRun.ts';
 import { renderedFieldsOf } from '../../../db/models/renderedTaskInstanceFields.ts';
 import { mappedTaskInstancesPage } from '../../../db/models/mappedTaskInstances.ts';
-import { findTaskInstance, taskInstanceExists } from '../../../db/models/taskInstance.ts';
+import { findTaskInstance, taskInstanceExists } from '../../../db/models/taskInstanceListing.ts';
 import { xcomsOfTaskInstance } from '../../../db/models/xcom.ts';
 import { decodeLogToken, encodeLogToken, readTryLog } from '../../../logging/taskLogReader.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';

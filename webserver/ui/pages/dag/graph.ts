@@ -3,7 +3,7 @@ import type { SerializedDag } from '../../../../core/serialize.ts';
 import type { TiState } from '../../../../core/state.ts';
 import { dagExists } from '../../../../db/models/dag.ts';
 import { findDagRun, latestDagRun } from '../../../../db/models/dagRun.ts';
-import { taskInstanceCellsOfRuns } from '../../../../db/models/taskInstance.ts';
+import { taskInstanceCellsOfRuns } from '../../../../db/models/taskInstanceListing.ts';
 import type { DagRunRow } from '../../../../db/rows.ts';
 import { page, renderTimed } from '../../dagPageSupport.ts';
 import { layoutGraph, stateCounts, type GraphLayout } from '../../graphSvg.ts';
