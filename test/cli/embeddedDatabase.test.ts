@@ -27,6 +27,7 @@ describe('the embedded Postgres default', () => {
     expect(ids).toEqual([
       'example_dynamic_mapping',
       'example_etl',
+      'example_mapped_operators',
       'example_mapped_task_groups',
       'example_ml_pipeline',
       'example_params',

@@ -257,6 +257,11 @@ describe('example DAGs', () => {
       () => import('../../dags/example_mapped_task_groups.ts'),
       ['regions', 'per_region.fetch', 'per_region.validate.check_rows', 'per_region.validate.dedupe', 'per_region.summarize', 'report'],
     ],
+    [
+      'example_mapped_operators',
+      () => import('../../dags/example_mapped_operators.ts'),
+      ['list_files', 'late_files', 'checksum', 'describe', 'label', 'manifest'],
+    ],
   ] as const;
 
   for (const [dagId, load, taskIds] of examples) {

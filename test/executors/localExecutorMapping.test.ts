@@ -1,3 +1,6 @@
+import { copyFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../core/logger.ts';
 import { createExecutor } from '../../executors/createExecutor.ts';
@@ -40,6 +43,7 @@ writeDag(
     '',
   ].join('\n'),
 );
+copyFileSync(fileURLToPath(new URL('../../dags/example_mapped_operators.ts', import.meta.url)), path.join(dags, 'example_mapped_operators.ts'));
 const config = await testConfig(dags, db.url, { AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', AIRFLOW__CORE__PARALLELISM: '2' });
 await parseDags(config, db.knex);
 const logger = memoryLogger();
@@ -98,5 +102,26 @@ describe('dynamic task mapping under the LocalExecutor (real worker processes, m
       [3, 'bye BOB 3'],
     ]);
     expect(finished.state).toBe('success');
+  });
+
+  it('runs example_mapped_operators to success in the workers', async () => {
+    const finished = await runToEnd('example_mapped_operators');
+    expect(finished.state).toBe('success');
+    const manifest = await db.knex('xcom').where({ dag_run_id: finished.id, task_id: 'manifest' }).first();
+    expect(manifest.value).toMatchObject({ files: 3, labels: [expect.stringMatching(/^orders\.csv=[0-9a-f]{12}$/), expect.any(String), expect.any(String)] });
+    const counts = await db
+      .knex('task_instance')
+      .where({ dag_id: 'example_mapped_operators', run_id: finished.run_id })
+      .groupBy('task_id')
+      .select('task_id')
+      .count({ n: '*' });
+    expect(Object.fromEntries((counts as unknown as { task_id: string; n: string }[]).map((c) => [c.task_id, Number(c.n)]))).toEqual({
+      list_files: 1,
+      late_files: 1,
+      checksum: 6,
+      describe: 4,
+      label: 3,
+      manifest: 1,
+    });
   });
 });

@@ -16,7 +16,7 @@ import { AIRFLOW_BIN, IMAGE, startFakeCluster } from '../../kubernetes/fakeClust
  * pod of its own, named uniquely, carrying its map index in the `tasks run` args and (mapped ones) a map_index label.
  */
 
-const EXAMPLES = ['example_dynamic_mapping', 'example_task_groups', 'example_mapped_task_groups'];
+const EXAMPLES = ['example_dynamic_mapping', 'example_task_groups', 'example_mapped_task_groups', 'example_mapped_operators'];
 const db = await createTestDatabase();
 const { home, fake, kubeconfig } = await startFakeCluster();
 const dags = tempDagsFolder();
@@ -60,7 +60,7 @@ async function finishedState(dagId: string, runId: string): Promise<string | und
 }
 
 describe('mapped tasks under the KubernetesExecutor (fake API server, real scheduler and pods)', () => {
-  it('runs the mapping and task-group examples to success with exactly one pod per task instance, map index in its args and labels', async () => {
+  it('runs the mapping, task-group and mapped-operator examples to success with exactly one pod per task instance, map index in its args and labels', async () => {
     scheduler = startScheduler();
     await eventually('the examples to be parsed', async () => (await db.knex('serialized_dag').whereIn('dag_id', EXAMPLES)).length === EXAMPLES.length);
     const runs = [];
