@@ -10,7 +10,7 @@ export { TaskGroup } from './core/taskGroup.ts';
 export type { TaskGroupOptions } from './core/taskGroup.ts';
 export { Param } from './core/param.ts';
 export type { ParamOptions } from './core/param.ts';
-export { AirflowSkipException, AirflowFailException } from './core/errors.ts';
+export { AirflowSkipException, AirflowFailException, AirflowSensorTimeout, AirflowRescheduleException } from './core/errors.ts';
 export type { Duration } from './core/duration.ts';
 export type { TriggerRule } from './core/triggerRule.ts';
 export { getCurrentContext } from './core/taskContext.ts';
@@ -30,5 +30,9 @@ export type { BranchFunction, BranchOperatorOptions } from './operators/branchOp
 export { ShortCircuitOperator } from './operators/shortCircuitOperator.ts';
 export type { ConditionFunction, ShortCircuitOperatorOptions } from './operators/shortCircuitOperator.ts';
 export type { TaskFlowOperator } from './operators/taskFlowOperator.ts';
+export { BaseSensorOperator } from './operators/sensors/baseSensorOperator.ts';
+export type { BaseSensorOperatorOptions, PokeResult, PokeReturnValue, SensorMode } from './operators/sensors/baseSensorOperator.ts';
+export { FunctionSensor } from './operators/sensors/functionSensor.ts';
+export type { FunctionSensorOptions, PokeFunction } from './operators/sensors/functionSensor.ts';
 export { defineConfig } from './config/defineConfig.ts';
 export type { AirflowConfig } from './config/schema.ts';

@@ -200,6 +200,14 @@ export abstract class BaseOperator {
     return (this.constructor as { templateFields?: readonly string[] }).templateFields ?? [];
   }
 
+  /**
+   * A reschedule-mode sensor (Airflow's BaseSensorOperator.reschedule): the runner gives it its earlier
+   * pokes (context.taskReschedules) and ends its try as up_for_reschedule when it raises AirflowRescheduleException.
+   */
+  get reschedule(): boolean {
+    return false;
+  }
+
   /** What a mapped task expands over (Airflow's expand()); null for a task that is not mapped. In a mapped group: the group's input. */
   get expandInput(): SerializedExpandInput | null {
     return this.taskGroup?.mappedGroup?.expandInput ?? null;

@@ -103,6 +103,23 @@ export class AirflowFailException extends AirflowError {
   static override readonly status = 500;
 }
 
+/** Raised by a sensor whose timeout has passed (Airflow's AirflowSensorTimeout): the try fails without retrying. */
+export class AirflowSensorTimeout extends AirflowFailException {
+  static override readonly status = 500;
+}
+
+/**
+ * Raised by a reschedule-mode sensor whose condition is not met yet (Airflow's AirflowRescheduleException):
+ * the try ends as up_for_reschedule, freeing its worker slot, and is scheduled again at `rescheduleDate`
+ * with the same try number.
+ */
+export class AirflowRescheduleException extends AirflowError {
+  static override readonly status = 500;
+  constructor(readonly rescheduleDate: Date) {
+    super(`Rescheduled to ${rescheduleDate.toISOString()}`);
+  }
+}
+
 /** Thrown when a DAG id is not in the metadata database (or not active). */
 export class DagNotFoundError extends AirflowError {
   static override readonly status = 404;

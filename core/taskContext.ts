@@ -101,6 +101,17 @@ export interface ConnectionAccessor {
   readonly [connId: string]: unknown;
 }
 
+/**
+ * What a reschedule-mode sensor needs of its earlier pokes (Airflow's task_reschedule rows). The runner reads
+ * it only for tasks whose `reschedule` is true.
+ */
+export interface TaskReschedules {
+  /** When the first poke of the first try since the last clear started; null before any reschedule. Its timeout counts from here. */
+  firstStartDate: Date | null;
+  /** How many times this try was rescheduled already (the poke about to run is number count + 1). */
+  count: number;
+}
+
 /** Lines go to the task's log, each prefixed with time and level. */
 export interface TaskLogger {
   info(message: string): void;
@@ -146,6 +157,8 @@ export interface TaskContext {
   signal: AbortSignal;
   /** Set by the runner for onFailureCallback / onRetryCallback: what the try failed with. */
   exception?: unknown;
+  /** Reschedule-mode sensors only: their earlier pokes. */
+  taskReschedules?: TaskReschedules;
 }
 
 export interface TaskContextInput {
@@ -165,6 +178,7 @@ export interface TaskContextInput {
   signal?: AbortSignal;
   /** Airflow's [core] dag_run_conf_overrides_params; default true. */
   dagRunConfOverridesParams?: boolean;
+  taskReschedules?: TaskReschedules;
 }
 
 export function buildTaskContext(input: TaskContextInput): TaskContext {
@@ -224,6 +238,7 @@ export function buildTaskContext(input: TaskContextInput): TaskContext {
     testMode,
     log: taskLogger(input.log),
     signal: input.signal ?? new AbortController().signal,
+    ...(input.taskReschedules ? { taskReschedules: input.taskReschedules } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import type { SerializedTask } from './serialize.ts';
 import type { TiState } from './state.ts';
 import { notInRetryPeriod } from './ti_deps/notInRetryPeriodDep.ts';
 import { prevDagrunSatisfied } from './ti_deps/prevDagrunDep.ts';
+import { readyToReschedule } from './ti_deps/readyToRescheduleDep.ts';
 import { countUpstreamStates, evaluateTriggerRule } from './ti_deps/triggerRuleDep.ts';
 
 /** What the scheduler does with one task instance in this pass, and why. */
@@ -23,6 +24,8 @@ export interface RunSnapshot {
   states: ReadonlyMap<string, TiState>;
   /** next_retry_at of up_for_retry task instances. */
   retryAt: ReadonlyMap<string, Date | null>;
+  /** Reschedule date of up_for_reschedule task instances; one missing here waits (the mini scheduler does not read them). */
+  rescheduleAt?: ReadonlyMap<string, Date | null>;
   /** State of each task in the previous run of the DAG (for dependsOnPast); missing = no previous run. */
   previousRunStates: ReadonlyMap<string, TiState> | null;
   now: Date;
@@ -143,6 +146,9 @@ function decide(
   if (rule.decision === 'wait') return wait(rule.reason);
   const retryWait = notInRetryPeriod(state, run.retryAt.get(task.taskId), run.now);
   if (retryWait !== null) return wait(retryWait);
+  // An expanded task's instances are checked one by one when the decision is applied (decideMappedInstances).
+  const rescheduleWait = expanded.has(task.taskId) ? null : readyToReschedule(state, run.rescheduleAt?.get(task.taskId), run.now);
+  if (rescheduleWait !== null) return wait(rescheduleWait);
   const pastWait = prevDagrunSatisfied(task, run.previousRunStates);
   if (pastWait !== null) return { ...wait(pastWait), waitingOnPast: true };
   return { ...id, to: 'scheduled', reason: rule.reason };
@@ -155,6 +161,8 @@ export interface SchedulingTi {
   map_index: number;
   state: TiState;
   next_retry_at: Date | null;
+  /** Of an up_for_reschedule instance, when the scheduler read it (taskInstancesToSchedule); absent when not read. */
+  reschedule_date?: Date | null;
 }
 
 /** A run's task instances arranged for decideTaskInstances: unexpanded ones by task, expanded ones by task. */
@@ -166,6 +174,8 @@ export interface RunTaskInstances {
   /** State per task: of its -1 instance, or for an expanded task one state for all (aggregateMappedState). */
   states: Map<string, TiState>;
   retryAt: Map<string, Date | null>;
+  /** Reschedule dates of the -1 instances, where they were read. */
+  rescheduleAt: Map<string, Date | null>;
   /**
    * Instances (map index >= 0) of each expanded task given, in map-index order: all of them, or with
    * mappedCounts only those read (the scheduler reads the ones it may move).
@@ -187,12 +197,14 @@ export function arrangeRunTaskInstances(
   const idOf = new Map<string, number>();
   const states = new Map<string, TiState>();
   const retryAt = new Map<string, Date | null>();
+  const rescheduleAt = new Map<string, Date | null>();
   const expanded = new Map<string, SchedulingTi[]>();
   for (const ti of tis) {
     if (ti.map_index < 0) {
       idOf.set(ti.task_id, ti.id);
       states.set(ti.task_id, ti.state);
       retryAt.set(ti.task_id, ti.next_retry_at);
+      if (ti.reschedule_date !== undefined) rescheduleAt.set(ti.task_id, ti.reschedule_date);
     } else {
       // Appended in place: copying the list per instance made a run of N mapped instances cost O(N²).
       const instances = expanded.get(ti.task_id);
@@ -216,7 +228,7 @@ export function arrangeRunTaskInstances(
         instances.map((ti) => ti.state),
       );
   for (const [taskId, all] of instanceStates) states.set(taskId, aggregateMappedState(all));
-  return { tasks: dagTasks.filter((t) => idOf.has(t.taskId) || expanded.has(t.taskId)), idOf, states, retryAt, expanded, instanceStates };
+  return { tasks: dagTasks.filter((t) => idOf.has(t.taskId) || expanded.has(t.taskId)), idOf, states, retryAt, rescheduleAt, expanded, instanceStates };
 }
 
 /** States of each expanded task's instances, for RunSnapshot.expanded. */

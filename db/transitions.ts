@@ -77,6 +77,7 @@ function tiEnteringSql(to: TiState, now: string): string {
     case 'skipped':
     case 'upstream_failed':
     case 'up_for_retry':
+    case 'up_for_reschedule':
     case 'removed':
       // Tasks that never ran (skipped, upstream_failed) get start = end, as in Airflow.
       return `${state}, start_date = COALESCE(ti.start_date, ${now}), end_date = ${now}, duration = EXTRACT(EPOCH FROM (${now} - COALESCE(ti.start_date, ${now}))), updated_at = ${now}`;

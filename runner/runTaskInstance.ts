@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { BaseOperator } from '../core/baseOperator.ts';
 import { fernetFor } from '../core/crypto/fernetKey.ts';
-import { AirflowFailException, AirflowSkipException, TaskDidNotStopError } from '../core/errors.ts';
+import { AirflowFailException, AirflowRescheduleException, AirflowSkipException, TaskDidNotStopError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { maskOnRead, secretsMasker } from '../core/secretsMasker.ts';
 import type { SerializedDag } from '../core/serialize.ts';
@@ -21,6 +21,7 @@ import { transitionTaskInstances } from '../db/transitions.ts';
 import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
 import { openConfigObjects, storedSecrets } from '../db/metastoreBackend.ts';
 import { pushXCom, RETURN_VALUE, xcomJson, xcomsOfTasks } from '../db/models/xcom.ts';
+import { rescheduleTaskInstance, taskReschedulesOf } from '../db/models/taskReschedule.ts';
 import { executeTask } from './executeTask.ts';
 import { loadDagFile, loadTask } from './loadTask.ts';
 import { claimForWorker, decideRun, startNextReserved } from './miniScheduler.ts';
@@ -42,7 +43,7 @@ export interface RunTaskInstanceOptions extends RunnerContext {
 }
 
 /** How a try ended, as recorded (or 'not_run' when the task instance was not queued for us). */
-export type TryOutcome = 'success' | 'skipped' | 'failed' | 'up_for_retry' | 'not_run' | 'discarded';
+export type TryOutcome = 'success' | 'skipped' | 'failed' | 'up_for_retry' | 'up_for_reschedule' | 'not_run' | 'discarded';
 
 /**
  * `airflow tasks run`: one try of one queued task instance, recorded in the
@@ -146,6 +147,11 @@ export async function executeTry(
     // through an upstream's XCom), and learns what else the task reads (values of sensitive extra keys).
     for (const { value, name } of storedSecrets(start, fernet)) secretsMasker.add(value, name);
     const { variables, connections } = openConfigObjects(start, fernet, maskOnRead(secretsMasker));
+    // A reschedule-mode sensor times out from its first poke: the first try since the last clear (Airflow's rule).
+    const firstTry = started.max_tries - task.retries + 1;
+    const taskReschedules = task.reschedule
+      ? await retry('reading its reschedules', () => taskReschedulesOf(knex, started.id, firstTry, started.try_number))
+      : undefined;
     context = buildTaskContext({
       dag: loaded.dag,
       task,
@@ -168,6 +174,7 @@ export async function executeTry(
       connections,
       log: (line) => log.raw(line),
       signal: abort.signal,
+      taskReschedules,
     });
     options.onBody?.(task.executionTimeoutMs);
     const result = await withTryMark(mark, () => executeTask(task!, context!, abort, (rendered) => keepRenderedFields(knex, started, rendered)));
@@ -207,6 +214,12 @@ async function recordFailure(
   at: Date,
   log: TaskLog,
 ): Promise<TryOutcome> {
+  if (error instanceof AirflowRescheduleException) {
+    const row = await knex.transaction((trx) => rescheduleTaskInstance(trx, ti, error.rescheduleDate, at));
+    if (!row) return 'discarded';
+    log.info(`Rescheduling task, marking task as UP_FOR_RESCHEDULE; next poke at ${error.rescheduleDate.toISOString()}`);
+    return 'up_for_reschedule';
+  }
   if (error instanceof AirflowSkipException) {
     log.info(`Skipping: ${error.message}`);
     const [row] = await transitionTaskInstances(knex, [ti.id], { to: 'skipped', from: ['running'], now: at });

@@ -15,6 +15,7 @@ import type { SerializedTask } from '../core/serialize.ts';
 import type { TiState } from '../core/state.ts';
 import type { SchedulingTi } from '../core/taskInstanceSchedulingDecisions.ts';
 import { notInRetryPeriod } from '../core/ti_deps/notInRetryPeriodDep.ts';
+import { readyToReschedule } from '../core/ti_deps/readyToRescheduleDep.ts';
 import { expandTaskInstance } from '../db/models/taskInstance.ts';
 import { pullXComs } from '../db/models/xcom.ts';
 import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
@@ -70,7 +71,10 @@ export async function decideMappedInstances(
   now: Date,
 ): Promise<TaskInstanceRow[]> {
   const open = instances.filter((ti) => ti.state === null || ti.state === 'up_for_retry' || ti.state === 'up_for_reschedule');
-  const ready = to === 'scheduled' ? open.filter((ti) => notInRetryPeriod(ti.state, ti.next_retry_at, now) === null) : open;
+  const ready =
+    to === 'scheduled'
+      ? open.filter((ti) => notInRetryPeriod(ti.state, ti.next_retry_at, now) === null && readyToReschedule(ti.state, ti.reschedule_date, now) === null)
+      : open;
   return transitionTaskInstances(
     trx,
     ready.map((ti) => ti.id),

@@ -83,7 +83,7 @@ async function scheduleOneRun(
   const log = logger.child({ dagId: run.dag_id, runId: run.run_id });
   // Unmapped task instances, the mapped ones this pass may move, and per-state counts of the rest.
   const { tis, mappedCounts } = await taskInstancesToSchedule(trx, run.dag_id, run.run_id);
-  const { tasks, idOf, states, retryAt, expanded, instanceStates } = arrangeRunTaskInstances(dag.tasks, tis, mappedCounts);
+  const { tasks, idOf, states, retryAt, rescheduleAt, expanded, instanceStates } = arrangeRunTaskInstances(dag.tasks, tis, mappedCounts);
   // Tasks of mapped groups are decided per map index (ADR 0018): they need each instance's state, in order.
   const inMappedGroups = tasks.filter((t) => t.mappedGroupId !== undefined && instanceStates.has(t.taskId)).map((t) => t.taskId);
   if (inMappedGroups.length > 0)
@@ -97,7 +97,7 @@ async function scheduleOneRun(
   }
 
   const previousRunStates = tasks.some((t) => t.dependsOnPast) ? await previousRunTaskStates(trx, run) : null;
-  const decisions = decideTaskInstances({ tasks, states, retryAt, previousRunStates, now, expanded: instanceStates });
+  const decisions = decideTaskInstances({ tasks, states, retryAt, rescheduleAt, previousRunStates, now, expanded: instanceStates });
   const byId = new Map(tasks.map((t) => [t.taskId, t]));
   const unexpanded = decisions.filter((d) => idOf.has(d.taskId));
   const isMapped = (taskId: string) => byId.get(taskId)?.expandInput !== undefined;

@@ -3,6 +3,7 @@ import type { ResolvedConfig } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import { endJob, heartbeatJob, liveJobIds, registerJob } from '../db/models/job.ts';
 import { activeTaskInstanceTries, lockOrphanedTaskInstances, setQueuedByJob } from '../db/models/taskInstance.ts';
+import { earliestRescheduleDate } from '../db/models/taskReschedule.ts';
 import { WakeupListener } from '../db/notifications.ts';
 import { claimScheduledTaskInstances } from '../db/queries/claimScheduledTaskInstances.ts';
 import { transitionTaskInstances } from '../db/transitions.ts';
@@ -194,14 +195,17 @@ export class Scheduler {
     let unavailableSince: number | null = null;
     while (this.state === 'running') {
       let busy: boolean;
+      let sleepMs = config.scheduler.schedulerIdleSleepTime * 1000;
       try {
         this.woken = false;
         const full = this.fullPassRequested || this.now().getTime() - this.lastFullPass >= config.scheduler.schedulerIdleSleepTime * 1000;
         this.fullPassRequested = false;
-        if (full) this.lastFullPass = this.now().getTime();
+        const began = this.now();
+        if (full) this.lastFullPass = began.getTime();
         const result = await this.runOnce(full ? 'full' : 'targeted');
         busy = result.createdRuns + result.scheduled + result.queued + result.finishedRuns + result.failedByExecutor > 0;
         await this.housekeeping();
+        if (!busy) sleepMs = await this.untilNextReschedule(sleepMs, full ? began : null);
         if (unavailableSince !== null)
           logger.info(`the database is back; the scheduler loop resumed after ${((Date.now() - unavailableSince) / 1000).toFixed(1)} s`);
         failures = 0;
@@ -222,8 +226,24 @@ export class Scheduler {
         if (this.state === 'running') await this.sleep(backoffMs);
         continue;
       }
-      if (!busy && !this.woken && this.state === 'running') await this.sleep(config.scheduler.schedulerIdleSleepTime * 1000);
+      if (!busy && !this.woken && this.state === 'running') await this.sleep(sleepMs);
     }
+  }
+
+  /**
+   * The idle sleep, cut short when a reschedule-mode sensor is due to poke again before it ends: then the
+   * next pass is a full one, since no executor event points at the sensor's run. A reschedule that was
+   * already due when the last full pass began is left to the next regular full pass (that pass saw it and
+   * did not move it: it has its reasons), so nothing spins.
+   */
+  private async untilNextReschedule(idleMs: number, fullPassBegan: Date | null): Promise<number> {
+    const at = await earliestRescheduleDate(this.options.knex, this.options.only?.dagIds);
+    if (at === null) return idleMs;
+    if (fullPassBegan !== null && at.getTime() <= fullPassBegan.getTime()) return idleMs;
+    const dueInMs = at.getTime() - this.now().getTime();
+    if (dueInMs >= idleMs) return idleMs;
+    this.fullPassRequested = true;
+    return Math.max(0, dueInMs);
   }
 
   private sleep(ms: number): Promise<void> {

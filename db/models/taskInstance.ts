@@ -5,6 +5,7 @@ import type { SerializedDag } from '../../core/serialize.ts';
 import { SCHEDULABLE } from '../../core/taskInstanceSchedulingDecisions.ts';
 import { UNFINISHED_TI_STATES, type TiState } from '../../core/state.ts';
 import type { TaskInstanceRow } from '../rows.ts';
+import { RESCHEDULE_DATE_COLUMN } from './taskReschedule.ts';
 import { tiCreatedScheduledSql, transitionTaskInstances } from '../transitions.ts';
 import { inStates } from './base.ts';
 
@@ -134,15 +135,18 @@ export function taskInstancesOfRun(knex: Knex, dagId: string, runId: string): Pr
   return knex<TaskInstanceRow>('task_instance').where({ dag_id: dagId, run_id: runId }).orderBy(['start_date', 'task_id', 'map_index']);
 }
 
-/** Every task instance of the run (all map indexes), as the scheduler decides them. */
 /** A task instance as a scheduling pass reads it. */
-export type TiToSchedule = Pick<TaskInstanceRow, 'id' | 'task_id' | 'map_index' | 'state' | 'next_retry_at'>;
+export type TiToSchedule = Pick<TaskInstanceRow, 'id' | 'task_id' | 'map_index' | 'state' | 'next_retry_at'> & {
+  /** Of an up_for_reschedule instance, its try's reschedule date (ReadyToRescheduleDep); null for the others. */
+  reschedule_date: Date | null;
+};
 
 /**
  * What a scheduling pass reads of a run, in one statement (one snapshot): every unmapped (and not yet
  * expanded) task instance, the mapped instances it may move (no state, up for retry or reschedule), and
  * how many mapped instances each expanded task has in each state. A pass over a run mapped over 10,000
  * elements then reads the few instances it can act on, not 10,000 rows each time an instance finishes.
+ * An up_for_reschedule instance comes with its try's reschedule date (ADR 0019).
  */
 export async function taskInstancesToSchedule(
   db: Knex | Knex.Transaction,
@@ -150,11 +154,11 @@ export async function taskInstancesToSchedule(
   runId: string,
 ): Promise<{ tis: TiToSchedule[]; mappedCounts: { task_id: string; state: TiState; n: number }[] }> {
   const { rows } = await db.raw(
-    `SELECT id, task_id, map_index, state, next_retry_at, NULL::int AS n
-       FROM task_instance
-      WHERE dag_id = ? AND run_id = ? AND (map_index < 0 OR state IS NULL OR state = ANY(?))
+    `SELECT ti.id, ti.task_id, ti.map_index, ti.state, ti.next_retry_at, ${RESCHEDULE_DATE_COLUMN}, NULL::int AS n
+       FROM task_instance ti
+      WHERE ti.dag_id = ? AND ti.run_id = ? AND (ti.map_index < 0 OR ti.state IS NULL OR ti.state = ANY(?))
      UNION ALL
-     SELECT NULL, task_id, NULL, state, NULL, count(*)::int
+     SELECT NULL, task_id, NULL, state, NULL, NULL, count(*)::int
        FROM task_instance
       WHERE dag_id = ? AND run_id = ? AND map_index >= 0
       GROUP BY task_id, state`,
@@ -163,8 +167,10 @@ export async function taskInstancesToSchedule(
   const tis: TiToSchedule[] = [];
   const mappedCounts: { task_id: string; state: TiState; n: number }[] = [];
   for (const row of rows as (TiToSchedule & { n: number | null })[]) {
-    if (row.n === null) tis.push({ id: row.id, task_id: row.task_id, map_index: row.map_index, state: row.state, next_retry_at: row.next_retry_at });
-    else mappedCounts.push({ task_id: row.task_id, state: row.state, n: row.n });
+    if (row.n === null) {
+      const { id, task_id, map_index, state, next_retry_at, reschedule_date } = row;
+      tis.push({ id, task_id, map_index, state, next_retry_at, reschedule_date });
+    } else mappedCounts.push({ task_id: row.task_id, state: row.state, n: row.n });
   }
   return { tis, mappedCounts };
 }

@@ -17,6 +17,8 @@ const EXPECTED: Record<string, number> = {
   SchemaVersionMismatchError: 500,
   AirflowSkipException: 500,
   AirflowFailException: 500,
+  AirflowSensorTimeout: 500,
+  AirflowRescheduleException: 500,
   DagNotFoundError: 404,
   DagRunAlreadyExistsError: 409,
   TaskNotLoadableError: 500,

@@ -20,12 +20,13 @@ function tasksOf(edges: [string, string][], extra: Record<string, { dependsOnPas
 const decide = (
   tasks: SerializedTask[],
   states: Record<string, TiState>,
-  opts: { retryAt?: Record<string, Date>; previous?: Record<string, TiState> | null } = {},
+  opts: { retryAt?: Record<string, Date>; rescheduleAt?: Record<string, Date | null>; previous?: Record<string, TiState> | null } = {},
 ) =>
   decideTaskInstances({
     tasks,
     states: new Map(Object.entries(states)),
     retryAt: new Map(Object.entries(opts.retryAt ?? {})),
+    ...(opts.rescheduleAt ? { rescheduleAt: new Map(Object.entries(opts.rescheduleAt)) } : {}),
     previousRunStates: opts.previous === undefined || opts.previous === null ? null : new Map(Object.entries(opts.previous)),
     now: NOW,
   });
@@ -44,6 +45,20 @@ describe('decideTaskInstances', () => {
     const retryAt = { a: new Date(NOW.getTime() + 1000) };
     expect(decide(tasks, { a: 'up_for_retry' }, { retryAt })[0]).toMatchObject({ to: null, reason: expect.stringMatching(/retry period/) });
     expect(decide(tasks, { a: 'up_for_retry' }, { retryAt: { a: NOW } })[0]).toMatchObject({ to: 'scheduled' });
+  });
+
+  it('ReadyToRescheduleDep: a sensor up for reschedule waits for its reschedule date, and for a reader of it', () => {
+    const tasks = tasksOf([], { a: {} });
+    const later = new Date(NOW.getTime() + 1000);
+    expect(decide(tasks, { a: 'up_for_reschedule' }, { rescheduleAt: { a: later } })[0]).toMatchObject({
+      to: null,
+      reason: `up for reschedule until ${later.toISOString()}`,
+    });
+    expect(decide(tasks, { a: 'up_for_reschedule' }, { rescheduleAt: { a: NOW } })[0]).toMatchObject({ to: 'scheduled' });
+    // The mini scheduler does not read reschedule dates: it leaves the sensor to the scheduler.
+    expect(decide(tasks, { a: 'up_for_reschedule' })[0]).toMatchObject({ to: null, reason: expect.stringMatching(/scheduler reads its reschedule date/) });
+    // Other states are not held by it.
+    expect(decide(tasks, { a: null }, { rescheduleAt: {} })[0]).toMatchObject({ to: 'scheduled' });
   });
 
   it("dependsOnPast waits for the previous run's task to succeed (or be skipped); the first run does not wait", () => {
