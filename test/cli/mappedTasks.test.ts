@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +14,9 @@ const db = await createTestDatabase();
 const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-home-'));
 chmodSync(home, 0o755);
 const dags = tempDagsFolder();
-copyFileSync(fileURLToPath(new URL('../../dags/example_dynamic_mapping.ts', import.meta.url)), path.join(dags, 'example_dynamic_mapping.ts'));
+for (const example of ['example_dynamic_mapping', 'example_mapped_operators']) {
+  copyFileSync(fileURLToPath(new URL(`../../dags/${example}.ts`, import.meta.url)), path.join(dags, `${example}.ts`));
+}
 const cwd = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-cwd-'));
 const env = { AIRFLOW_HOME: home, AIRFLOW__DATABASE__URL: db.url, AIRFLOW__CORE__DAGS_FOLDER: dags };
 const airflow = (...args: string[]) => runCli(args, { env, cwd, timeoutMs: 120_000 });
@@ -42,5 +45,16 @@ describe('the CLI on mapped task instances', () => {
     const tested = await airflow('tasks', 'test', 'example_dynamic_mapping', 'embed', (run.logical_date as Date).toISOString(), '--map-index', '2');
     expect(tested.code, tested.stderr).toBe(0);
     expect(tested.stdout).toMatch(/Task example_dynamic_mapping\.embed succeeded; returned \{"docId":"mapping","position":0,"vector":\[[\d.,]+\]\}/);
+  });
+
+  it("tasks test --map-index N runs a mapped classic operator built with that instance's combination", async () => {
+    const ran = await airflow('dags', 'test', 'example_mapped_operators');
+    expect(ran.code, ran.stderr).toBe(0);
+    const run = await db.knex('dag_run').where('dag_id', 'example_mapped_operators').first('logical_date');
+    // checksum maps algorithms (slowest) × files: index 4 is md5 of the second file.
+    const tested = await airflow('tasks', 'test', 'example_mapped_operators', 'checksum', (run.logical_date as Date).toISOString(), '--map-index', '4');
+    expect(tested.code, tested.stderr).toBe(0);
+    const md5 = createHash('md5').update('customers.csv').digest('hex').slice(0, 12);
+    expect(tested.stdout).toContain(`Task example_mapped_operators.checksum succeeded; returned "${md5}"`);
   });
 });

@@ -113,4 +113,24 @@ describe('classic operators mapped with partial().expand() / expandKwargs() (rea
     ]);
     expect(states('none')).toEqual([[-1, 'success']]);
   });
+
+  it('any operator maps: FunctionOperator over opKwargs (templated per instance), its function fixed in partial()', async () => {
+    const { run, xcoms } = await runDagFile(
+      db,
+      'function_mapped',
+      ['FunctionOperator'],
+      [
+        "FunctionOperator.partial({ dag, taskId: 'greet', fn: (ctx, kw) => `${String(kw.greeting)} #${ctx.ti.mapIndex}` })",
+        "  .expand({ opKwargs: [{ greeting: 'hi {{ ds_nodash }}' }, { greeting: 'yo' }] });",
+      ].join('\n'),
+    );
+    expect(run.state).toBe('success');
+    const ds = run.logical_date.toISOString().slice(0, 10).replaceAll('-', '');
+    expect(await xcoms('greet')).toEqual([
+      [0, `hi ${ds} #0`],
+      [1, 'yo #1'],
+    ]);
+    const serialized = (await db.knex('serialized_dag').where('dag_id', 'function_mapped').first()).data;
+    expect(serialized.tasks[0]).toMatchObject({ operator: 'FunctionOperator', fields: { partialKwargs: { fn: '<function fn>' } } });
+  });
 });
