@@ -23,12 +23,14 @@ const STALL_MS = 120_000;
  * expansion (upstream end_date → the n mapped rows committed), the drain rate (n / first mapped
  * start → last mapped end), the scheduler's RSS growth, its CPU time per mapped instance, and the
  * finished run's grid page server time. The ratio to fanout400's drain rate is added by run.ts
- * when fanout400 ran in the same bench. Targets (issue 14) apply at n = 10,000.
+ * when fanout400 ran in the same bench. Targets (issue 14) apply at n = 10,000. With `reduce`, a task
+ * `total` takes the n values after them (mapNreduce): what the worker's mini scheduler decides per instance.
  */
-export function mappedScenario(n: number): Scenario {
-  const name = `map${n}`;
+export function mappedScenario(n: number, options: { reduce?: boolean } = {}): Scenario {
+  const reduce = options.reduce ?? false;
+  const name = `map${n}${reduce ? 'reduce' : ''}`;
   const local = ['LocalExecutor'] as const;
-  const target = (op: '<=' | '>=', value: number) => (n === 10_000 ? { target: { op, value, executors: local } } : {});
+  const target = (op: '<=' | '>=', value: number) => (n === 10_000 && !reduce ? { target: { op, value, executors: local } } : {});
   const metrics: Metric[] = [
     { key: 'expansion_ms', label: 'upstream end → all mapped rows committed', unit: 'ms', ...target('<=', 1000) },
     { key: 'drain_ti_per_s', label: 'mapped instances/s, first mapped start → last mapped end', unit: 'TI/s' },
@@ -40,12 +42,12 @@ export function mappedScenario(n: number): Scenario {
   ];
   return {
     name,
-    description: `one task mapped over ${n} elements from an upstream task, fibo(${FIBO}) each, parallelism ${PARALLELISM}`,
+    description: `one task mapped over ${n} elements from an upstream task, fibo(${FIBO}) each${reduce ? ', then a reduce' : ''}, parallelism ${PARALLELISM}`,
     metrics,
     plan: () => ({ parallelism: PARALLELISM, params: { mapped: n, fibo: FIBO, maxMapLength: Math.max(1024, n) } }),
     async run(context, plan) {
       const { knex } = context.db;
-      const dag = writeMappedDag(context.dagsFolder, name, n, FIBO);
+      const dag = writeMappedDag(context.dagsFolder, name, n, FIBO, reduce);
       const scheduler = await context.startScheduler({ env: { AIRFLOW__CORE__MAX_MAP_LENGTH: String(plan.params.maxMapLength) } });
       const figures = await measureRun(knex, dag.dagId, n, scheduler);
       const ui = await startBenchUi(context);
@@ -61,6 +63,7 @@ export function mappedScenario(n: number): Scenario {
 export const map100 = mappedScenario(100);
 export const map1000 = mappedScenario(1000);
 export const map10000 = mappedScenario(10_000);
+export const map1000reduce = mappedScenario(1000, { reduce: true });
 
 // extract(epoch ...) is numeric: exact to the microsecond, unlike a JS Date (ms).
 const epochMs = (expression: string) => `(extract(epoch from ${expression}) * 1000)::text`;
@@ -171,7 +174,7 @@ export function addDrainRatios(results: ScenarioResult[]): void {
     if (n === null || !drain || !fanout) continue;
     const values = drain.values.map((v) => v / fanout.median);
     const ratio = median(values);
-    const applies = n === 10_000 && result.executor === 'LocalExecutor' && !result.plan.note;
+    const applies = n === 10_000 && result.scenario === `map${n}` && result.executor === 'LocalExecutor' && !result.plan.note;
     result.metrics.push({
       key: 'drain_vs_fanout400',
       label: `drain rate / fanout400's (${fanout.median.toFixed(1)} TI/s, first start → last end)`,
@@ -188,7 +191,7 @@ export function costCurve(results: readonly ScenarioResult[]): string[] {
   const lines: string[] = [];
   for (const executor of new Set(results.map((r) => r.executor))) {
     const points = results
-      .filter((r) => r.executor === executor && mappedCount(r.scenario) !== null)
+      .filter((r) => r.executor === executor && mappedCount(r.scenario) !== null && !r.scenario.endsWith('reduce'))
       .map((r) => ({ n: mappedCount(r.scenario)!, cost: r.metrics.find((m) => m.key === 'cpu_ms_per_ti')?.median }))
       .filter((p): p is { n: number; cost: number } => p.cost !== undefined)
       .sort((a, b) => a.n - b.n);
@@ -200,6 +203,6 @@ export function costCurve(results: readonly ScenarioResult[]): string[] {
 }
 
 function mappedCount(scenario: string): number | null {
-  const match = /^map(\d+)$/.exec(scenario);
+  const match = /^map(\d+)(reduce)?$/.exec(scenario);
   return match ? Number(match[1]) : null;
 }
