@@ -35,6 +35,8 @@ export interface XComAccessors {
   pull(args: { dagId: string; taskIds: string[]; key: string; mapIndexes?: number[] }): Promise<PulledXCom[]>;
   /** Stores a value under `key` for the running task instance. */
   push(key: string, value: unknown): Promise<void>;
+  /** Element `index` of the list unmapped `taskId` pushed under `key` in this run, and the list's length; undefined: none or not a list. */
+  listElement?(args: { taskId: string; key: string; index: number }): Promise<{ length: number; element: unknown } | undefined>;
 }
 
 /** Airflow's task_instance / ti, as task code sees it. */
@@ -50,6 +52,12 @@ export interface TaskInstanceHandle {
   xcomPull(args: XComPullArgs & { taskIds: string }): Promise<unknown>;
   xcomPull(args?: XComPullArgs): Promise<unknown>;
   xcomPush(key: string, value: unknown): Promise<void>;
+  /**
+   * Internal (a mapped instance's element, PlainXComArg.elementAt): element `index` of the list unmapped
+   * `taskId` of this DAG pushed under `key`, and the list's length; undefined when there is none, it is
+   * not a list, or the runner cannot read one element.
+   */
+  xcomListElement(args: { taskId: string; key: string; index: number }): Promise<{ length: number; element: unknown } | undefined>;
 }
 
 export interface DagRunInfo {
@@ -263,6 +271,7 @@ function taskInstanceHandle(input: TaskContextInput): TaskInstanceHandle {
     tryNumber: input.tryNumber,
     xcomPull: xcomPull as TaskInstanceHandle['xcomPull'],
     xcomPush: (key, value) => xcom.push(key, value),
+    xcomListElement: async (args) => xcom.listElement?.(args),
   };
 }
 

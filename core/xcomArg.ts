@@ -129,6 +129,15 @@ export class PlainXComArg<T = unknown> extends XComArg<T> {
     // A mapped task that pushed nothing (skipped for an empty input, or no results) stands for an empty list, as in Airflow.
     return value === undefined && this.operator.expandInput ? [] : value;
   }
+
+  /** An unmapped task's list: only element `index` is read (the whole list when it is not one, for the same error). */
+  override async elementAt(ti: TaskInstanceHandle, index: number): Promise<unknown> {
+    if (!this.operator.expandInput && index >= 0) {
+      const got = await ti.xcomListElement({ taskId: this.taskId, key: this.key, index });
+      if (got && index < got.length) return got.element;
+    }
+    return super.elementAt(ti, index);
+  }
 }
 
 /** `source.map(fn)`: fn runs per element, only for the element a mapped instance needs. */

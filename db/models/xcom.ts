@@ -81,6 +81,24 @@ export async function xcomsOfTasks(
   return query.select('task_id as taskId', 'map_index as mapIndex', 'value');
 }
 
+/**
+ * Element `index` of the list an unmapped task pushed as `name`, read in SQL (`value -> index`), with
+ * the list's length: what one mapped instance needs, without pulling a 10,000-element list per
+ * instance. Undefined when there is no such XCom or it is not a list (the caller reads the whole value).
+ */
+export async function xcomListElement(
+  db: Knex | Knex.Transaction,
+  dagRunId: number,
+  taskId: string,
+  name: string,
+  index: number,
+): Promise<{ length: number; element: unknown } | undefined> {
+  const row: { length: number | null; element: unknown } | undefined = await db('xcom')
+    .where({ dag_run_id: dagRunId, task_id: taskId, map_index: -1, key: name })
+    .first(db.raw(`CASE WHEN jsonb_typeof(value) = 'array' THEN jsonb_array_length(value) END AS length`), db.raw('value -> ?::int AS element', [index]));
+  return row && row.length !== null ? { length: row.length, element: row.element } : undefined;
+}
+
 /** Forgets the XComs of task instances (task id and map index): when they are cleared (as Airflow does). */
 export async function clearXComs(db: Knex | Knex.Transaction, dagRunId: number, tis: readonly { taskId: string; mapIndex: number }[]): Promise<void> {
   if (tis.length === 0) return;
