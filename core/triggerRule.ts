@@ -22,3 +22,17 @@ export type TriggerRule = (typeof TRIGGER_RULES)[number];
 export function isTriggerRule(value: unknown): value is TriggerRule {
   return typeof value === 'string' && (TRIGGER_RULES as readonly string[]).includes(value);
 }
+
+/**
+ * Rules under which one more upstream success, while another upstream instance is still unfinished,
+ * never moves the task out of waiting (core/ti_deps/triggerRuleDep.ts): the worker of a mapped
+ * instance need not decide such a downstream (a reduce) until the last instance finishes.
+ * one_success/one_done (run on it), all_failed/all_skipped (skip on it), one_failed and always are not here.
+ */
+export const WAITS_FOR_UNFINISHED_UPSTREAM: ReadonlySet<TriggerRule> = new Set<TriggerRule>([
+  'all_success',
+  'all_done',
+  'none_failed',
+  'none_failed_min_one_success',
+  'none_skipped',
+]);

@@ -3,7 +3,9 @@ import type { SerializedDag } from '../core/serialize.ts';
 import { claimScheduledTaskInstances } from '../db/queries/claimScheduledTaskInstances.ts';
 import type { RunTi } from '../db/queries/recordSuccess.ts';
 import { startTaskInstance, type StartedTry } from '../db/queries/startTaskInstance.ts';
+import { hasUnfinishedMappedSibling } from '../db/models/taskInstance.ts';
 import { transitionTaskInstances } from '../db/transitions.ts';
+import { WAITS_FOR_UNFINISHED_UPSTREAM } from '../core/triggerRule.ts';
 import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
 import { arrangeRunTaskInstances, decideTaskInstances, expandedStates } from '../core/taskInstanceSchedulingDecisions.ts';
 
@@ -21,6 +23,29 @@ import { arrangeRunTaskInstances, decideTaskInstances, expandedStates } from '..
  * claim goes through the same capped, locked query as the scheduler's
  * (ADR 0003); the worker gives up one slot and takes one, so parallelism holds.
  */
+
+/**
+ * Whether the success of `ti` calls for the mini scheduler's decisions: it has downstream tasks and,
+ * for a mapped instance, one of them could move now. A reduce (unmapped, with a rule in
+ * WAITS_FOR_UNFINISHED_UPSTREAM) cannot while a sibling instance is unfinished: then a cheap probe
+ * replaces locking the run and reading its every instance (O(N) per instance, O(N²) per run). The
+ * last sibling's success decides it; if two last ones finish together, each sees the other running
+ * and the scheduler decides it, as when the run's lock is held by someone else.
+ */
+export async function decidesDownstream(
+  db: Knex,
+  dag: SerializedDag,
+  ti: Pick<TaskInstanceRow, 'id' | 'dag_id' | 'run_id' | 'task_id' | 'map_index'>,
+): Promise<boolean> {
+  const downstream = dag.tasks.find((t) => t.taskId === ti.task_id)?.downstreamTaskIds ?? [];
+  if (downstream.length === 0) return false;
+  if (ti.map_index < 0) return true;
+  const waiting = downstream.every((id) => {
+    const task = dag.tasks.find((t) => t.taskId === id);
+    return task !== undefined && !task.expandInput && WAITS_FOR_UNFINISHED_UPSTREAM.has(task.triggerRule);
+  });
+  return !waiting || !(await hasUnfinishedMappedSibling(db, ti));
+}
 
 /**
  * Decides the run's task instances, `tis` as the success left them (read under the run's lock).

@@ -24,7 +24,7 @@ import { pushXCom, RETURN_VALUE, xcomJson, xcomListElement, xcomsOfTasks } from 
 import { rescheduleTaskInstance, taskReschedulesOf } from '../db/models/taskReschedule.ts';
 import { executeTask } from './executeTask.ts';
 import { loadDagFile, loadTask } from './loadTask.ts';
-import { claimForWorker, decideRun, startNextReserved } from './miniScheduler.ts';
+import { claimForWorker, decideRun, decidesDownstream, startNextReserved } from './miniScheduler.ts';
 import { TaskLog, taskLogPath } from '../logging/fileTaskHandler.ts';
 import { databaseIdentity, killTryProcesses, oneTry, otherTries, tryMark, withTryMark } from './tryProcesses.ts';
 
@@ -294,7 +294,7 @@ async function recordTrySuccess(
   const now = ctx.now ?? (() => new Date());
   const { ti, run, dag, chain } = args;
   const reserved = args.reserved ?? [];
-  const decide = chain && (dag.tasks.find((t) => t.taskId === ti.task_id)?.downstreamTaskIds.length ?? 0) > 0;
+  const decide = chain && (await decidesDownstream(knex, dag, ti));
   const claim = chain && reserved.length === 0;
   if (args.skip.length === 0 && !decide && !claim) {
     const first = chain ? reserved[0]! : null;

@@ -188,6 +188,16 @@ export function unfinishedTaskInstanceIds(db: Knex | Knex.Transaction, dagId: st
     .pluck('id');
 }
 
+/** Whether another instance of the mapped task instance `ti`'s task in its run has not finished (one indexed probe, not a read of the run). */
+export async function hasUnfinishedMappedSibling(
+  db: Knex | Knex.Transaction,
+  ti: Pick<TaskInstanceRow, 'id' | 'dag_id' | 'run_id' | 'task_id'>,
+): Promise<boolean> {
+  const query = db('task_instance').where({ dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id }).whereNot('id', ti.id);
+  inStates(query, 'state', [...UNFINISHED_TI_STATES]);
+  return (await query.first('id')) !== undefined;
+}
+
 /**
  * Expands a mapped task's map index -1 instance into `length` instances, as Airflow does: the -1 row
  * becomes map index 0 and rows 1..length-1 are copied from it, with no state and no try yet. Returns
