@@ -74,7 +74,7 @@ export class BashOperator extends BaseOperator {
  * Airflow's AIRFLOW_CTX_* variables, so scripts know which task they run for, and the try's mark,
  * which `env` must not drop: it is how the try's processes are found when its worker dies.
  */
-function airflowContextEnv(context: TaskContext): Record<string, string> {
+export function airflowContextEnv(context: TaskContext): Record<string, string> {
   const mark = process.env[TRY_MARK_ENV];
   return {
     ...(mark === undefined ? {} : { [TRY_MARK_ENV]: mark }),
@@ -88,7 +88,7 @@ function airflowContextEnv(context: TaskContext): Record<string, string> {
   };
 }
 
-interface BashResult {
+export interface BashResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   /** The last non-empty stdout line, or undefined when there was none. */
@@ -104,7 +104,7 @@ const KILL_GRACE_MS = 5_000;
  * When bash exits, what it left running in its group (`cmd &`) is killed: every
  * child dies with its try.
  */
-function runBash(command: string, cwd: string, env: NodeJS.ProcessEnv, context: TaskContext): Promise<BashResult> {
+export function runBash(command: string, cwd: string, env: NodeJS.ProcessEnv, context: TaskContext): Promise<BashResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', command], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let lastLine: string | undefined;

@@ -63,7 +63,13 @@ export async function taskReschedulesOf(db: Db, tiId: number, firstTry: number, 
   return { firstStartDate: row?.first_start_date ?? null, count: row?.count ?? 0 };
 }
 
-/** The rows of a task instance's try, oldest first (the task-instance page, tests). */
+/** When an up_for_reschedule task instance pokes next: its try's latest reschedule date (the task-instance page). */
+export async function nextPokeDate(db: Db, tiId: number, tryNumber: number): Promise<Date | null> {
+  const row = await db('task_reschedule').where({ ti_id: tiId, try_number: tryNumber }).orderBy('id', 'desc').first('reschedule_date');
+  return (row?.reschedule_date as Date | undefined) ?? null;
+}
+
+/** The rows of a task instance's try, oldest first (tests). */
 export function taskReschedulesOfTry(db: Db, tiId: number, tryNumber: number): Promise<TaskRescheduleRow[]> {
   return db<TaskRescheduleRow>('task_reschedule').where({ ti_id: tiId, try_number: tryNumber }).orderBy('id');
 }

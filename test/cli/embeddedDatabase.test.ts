@@ -31,6 +31,7 @@ describe('the embedded Postgres default', () => {
       'example_mapped_task_groups',
       'example_ml_pipeline',
       'example_params',
+      'example_sensors',
       'example_task_groups',
       'example_taskflow',
     ]);

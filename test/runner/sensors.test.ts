@@ -1,9 +1,11 @@
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fernetFor } from '../../core/crypto/fernetKey.ts';
 import { memoryLogger } from '../../core/logger.ts';
+import { createConnection } from '../../db/models/connection.ts';
 import { taskReschedulesOfTry } from '../../db/models/taskReschedule.ts';
 import { pullXComs } from '../../db/models/xcom.ts';
 import { createExecutor } from '../../executors/createExecutor.ts';
@@ -18,6 +20,7 @@ import { parseDags, testConfig } from '../helpers/runtime.ts';
 const db = await createTestDatabase();
 const dags = tempDagsFolder();
 copyFileSync(fileURLToPath(new URL('../fixtures/runs/sensors.ts', import.meta.url)), path.join(dags, 'sensors.ts'));
+copyFileSync(fileURLToPath(new URL('../../dags/example_sensors.ts', import.meta.url)), path.join(dags, 'example_sensors.ts'));
 // One worker slot, and a scheduler that would idle for ten minutes: a sensor's next poke is on time only
 // because the scheduler wakes for its reschedule date.
 const config = await testConfig(dags, db.url, {
@@ -102,4 +105,64 @@ describe('sensors on a real scheduler and LocalExecutor', () => {
     expect(log).not.toMatch(/did not stop/);
     expect(sensor.duration).toBeLessThan(5);
   });
+
+  it('FileSensor: a file matching its glob under the fs connection lands between reschedules', async () => {
+    const landing = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-landing-'));
+    await createConnection(
+      db.knex,
+      fernetFor(config, logger),
+      { conn_id: 'landing', conn_type: 'fs', extra: JSON.stringify({ path: landing }) },
+      { owner: null, at: new Date() },
+    );
+    const finished = runToEnd('sensor_file_lands', { day: '2024-05-01' });
+    await eventually('the sensor to be rescheduled once', async () => {
+      const sensor = await ti('sensor_file_lands', 'wait_for_orders');
+      return sensor && (await taskReschedulesOfTry(db.knex, sensor.id, 1)).length > 0;
+    });
+    mkdirSync(path.join(landing, 'orders/2024-05-01'), { recursive: true });
+    writeFileSync(path.join(landing, 'orders/2024-05-01/part-1.csv'), 'id\n1\n');
+    const run = await finished;
+    const sensor = await ti('sensor_file_lands', 'wait_for_orders');
+    expect([run.state, sensor.state, sensor.try_number]).toEqual(['success', 'success', 1]);
+    expect(logOf(sensor)).toContain(`Found file ${path.join(landing, 'orders/2024-05-01/part-1.csv')}`);
+  });
+
+  it("BashSensor: executionTimeout ends the try and the command's children with it", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-bash-sensor-'));
+    const run = await runToEnd('bash_sensor_times_out', { dir });
+    const sensor = await ti('bash_sensor_times_out', 'hangs');
+    expect([run.state, sensor.state]).toEqual(['failed', 'failed']);
+    expect(logOf(sensor)).toMatch(/Task timed out after 1.5 s \(executionTimeout\)/);
+    const child = Number(readFileSync(path.join(dir, 'child.pid'), 'utf8'));
+    await eventually('the sleep the command started to be gone', () => {
+      try {
+        process.kill(child, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  });
+
+  it("example_sensors: waits for the day's orders file without holding the slot, then loads it", async () => {
+    await db.knex('dag').where('dag_id', 'example_sensors').update({ is_paused: false });
+    const triggered = await triggerDagRun(db.knex, { dagId: 'example_sensors', now: new Date() });
+    scheduler.wake(true);
+    const folder = `/tmp/airflow-ts-landing/orders/${triggered.logical_date.toISOString().slice(0, 10)}`;
+    try {
+      await eventually('the sensor to be up for reschedule', async () => (await ti('example_sensors', 'wait_for_orders'))?.state === 'up_for_reschedule');
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(path.join(folder, 'part-1.csv'), 'id,amount\n1,9.5\n2,3\n');
+      // Its next poke is 10 s after the first (pokeInterval).
+      const run = await eventually(
+        'the run to finish',
+        async () => (await db.knex('dag_run').where('id', triggered.id).whereIn('state', ['success', 'failed']).first()) as { id: number; state: string },
+        60_000,
+      );
+      expect(run.state).toBe('success');
+      expect(await pullXComs(db.knex, run.id, ['load_orders'], 'return_value')).toEqual(['2']);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 90_000);
 });

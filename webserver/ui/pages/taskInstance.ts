@@ -4,6 +4,7 @@ import { isFinished, type TiState } from '../../../core/state.ts';
 import { loadSecretsMasker } from '../../../db/metastoreBackend.ts';
 import { findDagRun } from '../../../db/models/dagRun.ts';
 import { renderedFieldsOf } from '../../../db/models/renderedTaskInstanceFields.ts';
+import { nextPokeDate } from '../../../db/models/taskReschedule.ts';
 import { mappedTaskInstancesPage } from '../../../db/models/mappedTaskInstances.ts';
 import { findTaskInstance, taskInstanceExists } from '../../../db/models/taskInstanceListing.ts';
 import { xcomsOfTaskInstance } from '../../../db/models/xcom.ts';
@@ -138,6 +139,8 @@ export const taskInstancePages: UiPages = (router, ctx) => {
       }
       // Rendered values when the runner stored them (Airflow's rendered_task_instance_fields), else the fields as written.
       const rendered = await renderedFieldsOf(knex, key);
+      // A reschedule-mode sensor between pokes: when it pokes next (ADR 0019).
+      const nextPokeAt = ti.state === 'up_for_reschedule' ? await nextPokeDate(knex, ti.id, ti.try_number) : null;
       const templateFields = task ? task.templateFields.map((name) => ({ name, value: fieldText(rendered ? rendered[name] : task.fields[name]) })) : [];
       renderTimed(
         res,
@@ -153,6 +156,7 @@ export const taskInstancePages: UiPages = (router, ctx) => {
           taskId: key.taskId,
           mapIndex,
           ti,
+          nextPokeAt,
           run,
           task,
           templateFields,

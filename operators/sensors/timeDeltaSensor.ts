@@ -1,0 +1,36 @@
+/**
+ * TimeDeltaSensor: waits until `delta` after the end of the run's data interval (Airflow's TimeDeltaSensor),
+ * e.g. a daily run that should start its work two hours after its day is over.
+ */
+import { taskFail } from '../../core/baseOperator.ts';
+import { durationMs } from '../../core/definitionChecks.ts';
+import type { Duration } from '../../core/duration.ts';
+import type { TaskContext } from '../../core/taskContext.ts';
+import { BaseSensorOperator, type BaseSensorOperatorOptions } from './baseSensorOperator.ts';
+
+export interface TimeDeltaSensorOptions extends BaseSensorOperatorOptions {
+  /** How long after data_interval_end to wait. */
+  delta: Duration;
+}
+
+export class TimeDeltaSensor extends BaseSensorOperator {
+  readonly deltaMs: number;
+
+  constructor(options: TimeDeltaSensorOptions) {
+    const fail = (message: string): never => taskFail(options?.dag?.dagId, options?.taskId, message);
+    if (options?.delta === undefined) fail('delta is required, e.g. delta: { hours: 2 }');
+    const deltaMs = durationMs(options.delta, 'delta', fail);
+    super(options);
+    this.deltaMs = deltaMs;
+  }
+
+  override serializeFields(): Record<string, unknown> {
+    return { ...super.serializeFields(), deltaMs: this.deltaMs };
+  }
+
+  poke(context: TaskContext): boolean {
+    const target = new Date(context.dataIntervalEnd.getTime() + this.deltaMs);
+    context.log.info(`Checking if the time (${target.toISOString()}) has come`);
+    return Date.now() > target.getTime();
+  }
+}
