@@ -43,6 +43,10 @@ export interface BaseOperatorOptions {
   pool?: string;
   poolSlots?: number;
   priorityWeight?: number;
+  /** At most this many instances of the task queued or running across all runs (Airflow's max_active_tis_per_dag); each mapped instance counts. */
+  maxActiveTisPerDag?: number;
+  /** At most this many instances of the task queued or running in one run (Airflow's max_active_tis_per_dagrun): caps a mapped task's parallelism. */
+  maxActiveTisPerDagrun?: number;
   queue?: string;
   params?: Record<string, unknown>;
   /** Markdown shown in the UI. */
@@ -79,6 +83,8 @@ export abstract class BaseOperator {
   readonly pool: string;
   readonly poolSlots: number;
   readonly priorityWeight: number;
+  readonly maxActiveTisPerDag: number | null;
+  readonly maxActiveTisPerDagrun: number | null;
   readonly queue: string;
   /** DAG params, then defaultArgs params (the group's, else the DAG's), then the task's own (later wins). */
   readonly params: Record<string, unknown>;
@@ -145,6 +151,10 @@ export abstract class BaseOperator {
     this.pool = nonEmptyString(opt('pool') ?? 'default_pool', 'pool', fail);
     this.poolSlots = integer(opt('poolSlots') ?? 1, 'poolSlots', 1, fail);
     this.priorityWeight = integer(opt('priorityWeight') ?? 1, 'priorityWeight', -Number.MAX_SAFE_INTEGER, fail);
+    const perDag = opt('maxActiveTisPerDag');
+    this.maxActiveTisPerDag = perDag === undefined ? null : integer(perDag, 'maxActiveTisPerDag', 1, fail);
+    const perRun = opt('maxActiveTisPerDagrun');
+    this.maxActiveTisPerDagrun = perRun === undefined ? null : integer(perRun, 'maxActiveTisPerDagrun', 1, fail);
     this.queue = nonEmptyString(opt('queue') ?? 'default', 'queue', fail);
     const doc = opt('doc');
     if (doc !== undefined && typeof doc !== 'string') fail(`doc must be a string, got ${typeof doc}`);

@@ -92,6 +92,8 @@ export const TASK_DEFAULT_KEYS = [
   'pool',
   'poolSlots',
   'priorityWeight',
+  'maxActiveTisPerDag',
+  'maxActiveTisPerDagrun',
   'queue',
   'params',
   'doc',

@@ -43,6 +43,9 @@ export interface SerializedTask {
   taskGroupId?: string;
   /** What a mapped task expands over; absent for unmapped tasks (so their hash is unchanged, ADR 0015). */
   expandInput?: SerializedExpandInput;
+  /** Caps on the task's queued + running instances across runs / in one run; absent when unset (ADR 0015). */
+  maxActiveTisPerDag?: number;
+  maxActiveTisPerDagrun?: number;
   /** The mapped task group the task is mapped by (its expandInput is the group's); instance i waits for instance i of the group's tasks (ADR 0018). */
   mappedGroupId?: string;
 }
@@ -174,6 +177,8 @@ function serializeTask(task: BaseOperator): SerializedTask {
     line: task.definedAt.line,
     ...(task.taskGroup ? { taskGroupId: task.taskGroup.groupId } : {}),
     ...(task.expandInput ? { expandInput: task.expandInput } : {}),
+    ...(task.maxActiveTisPerDag !== null ? { maxActiveTisPerDag: task.maxActiveTisPerDag } : {}),
+    ...(task.maxActiveTisPerDagrun !== null ? { maxActiveTisPerDagrun: task.maxActiveTisPerDagrun } : {}),
     ...(task.taskGroup?.mappedGroup ? { mappedGroupId: task.taskGroup.mappedGroup.groupId } : {}),
   };
 }

@@ -18,6 +18,9 @@ export interface TaskInstanceRow {
   pid: number | null;
   pool: string;
   pool_slots: number;
+  /** The task's maxActiveTisPerDag / maxActiveTisPerDagrun, copied at creation for the claim; null: no cap. */
+  max_active_tis_per_dag: number | null;
+  max_active_tis_per_dagrun: number | null;
   queue: string;
   priority_weight: number;
   operator: string | null;

@@ -28,6 +28,8 @@ export async function createTaskInstances(trx: Knex.Transaction, dag: Serialized
     max_tries: task.retries,
     pool: task.pool,
     pool_slots: task.poolSlots,
+    max_active_tis_per_dag: task.maxActiveTisPerDag ?? null,
+    max_active_tis_per_dagrun: task.maxActiveTisPerDagrun ?? null,
     queue: task.queue,
     priority_weight: weights.get(task.taskId) ?? task.priorityWeight,
     operator: task.operator,
@@ -219,9 +221,9 @@ export async function expandTaskInstance(
   const created = createdAs === 'scheduled' ? tiCreatedScheduledSql('p.now') : { columns: 'state, try_number, updated_at', values: 'NULL, 0, p.now' };
   const { rows } = await trx.raw(
     `WITH p AS (SELECT ?::timestamptz AS now)
-     INSERT INTO task_instance (dag_id, run_id, task_id, map_index, max_tries, pool, pool_slots, queue,
+     INSERT INTO task_instance (dag_id, run_id, task_id, map_index, max_tries, pool, pool_slots, max_active_tis_per_dag, max_active_tis_per_dagrun, queue,
                                 priority_weight, operator, executor_config, ${created.columns})
-     SELECT ti.dag_id, ti.run_id, ti.task_id, i, ti.max_tries, ti.pool, ti.pool_slots, ti.queue,
+     SELECT ti.dag_id, ti.run_id, ti.task_id, i, ti.max_tries, ti.pool, ti.pool_slots, ti.max_active_tis_per_dag, ti.max_active_tis_per_dagrun, ti.queue,
             ti.priority_weight, ti.operator, ti.executor_config, ${created.values}
        FROM task_instance ti, generate_series(1, ?::int - 1) AS i, p
       WHERE ti.id = ?

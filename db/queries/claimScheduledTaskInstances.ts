@@ -78,21 +78,30 @@ async function claim(trx: Knex.Transaction, options: Parameters<typeof claimSche
         ORDER BY c.priority_weight DESC, dr.logical_date, c.id
         LIMIT ?
      ), candidates AS (
-       SELECT ti.id, ti.dag_id, ti.pool, ti.pool_slots, d.max_active_tasks, ti.priority_weight, p.logical_date
+       SELECT ti.id, ti.dag_id, ti.run_id, ti.task_id, ti.pool, ti.pool_slots, d.max_active_tasks,
+              ti.max_active_tis_per_dag, ti.max_active_tis_per_dagrun, ti.priority_weight, p.logical_date
          FROM picked p
          JOIN task_instance ti ON ti.id = p.id
          JOIN dag d ON d.dag_id = ti.dag_id
         WHERE ti.state = 'scheduled'
         FOR UPDATE OF ti SKIP LOCKED
      ), occupying AS (
-       SELECT pool, dag_id, pool_slots FROM task_instance WHERE state IN ('queued', 'running')
+       SELECT pool, dag_id, run_id, task_id, pool_slots FROM task_instance WHERE state IN ('queued', 'running')
      )
      SELECT
-       (SELECT COALESCE(json_agg(json_build_object('id', c.id, 'dag_id', c.dag_id, 'pool', c.pool, 'pool_slots', c.pool_slots, 'max_active_tasks', c.max_active_tasks)
+       (SELECT COALESCE(json_agg(json_build_object('id', c.id, 'dag_id', c.dag_id, 'run_id', c.run_id, 'task_id', c.task_id, 'pool', c.pool, 'pool_slots', c.pool_slots,
+                 'max_active_tasks', c.max_active_tasks, 'max_active_tis_per_dag', c.max_active_tis_per_dag, 'max_active_tis_per_dagrun', c.max_active_tis_per_dagrun)
                  ORDER BY c.priority_weight DESC, c.logical_date, c.id), '[]') FROM candidates c) AS candidates,
        (SELECT COALESCE(json_agg(json_build_object('pool', p.pool, 'free', p.slots - COALESCE((SELECT SUM(o.pool_slots) FROM occupying o WHERE o.pool = p.pool), 0))), '[]') FROM slot_pool p) AS pools,
        (SELECT COALESCE(json_agg(json_build_object('dag_id', d.dag_id, 'n', (SELECT count(*) FROM occupying o WHERE o.dag_id = d.dag_id))), '[]')
-          FROM (SELECT DISTINCT dag_id FROM candidates) d) AS dags`,
+          FROM (SELECT DISTINCT dag_id FROM candidates) d) AS dags,
+       -- Per-task caps (maxActiveTisPerDag / maxActiveTisPerDagrun): counted only for candidates' tasks that have one.
+       (SELECT COALESCE(json_agg(json_build_object('dag_id', t.dag_id, 'task_id', t.task_id,
+                 'n', (SELECT count(*) FROM occupying o WHERE o.dag_id = t.dag_id AND o.task_id = t.task_id))), '[]')
+          FROM (SELECT DISTINCT dag_id, task_id FROM candidates WHERE max_active_tis_per_dag IS NOT NULL) t) AS tasks,
+       (SELECT COALESCE(json_agg(json_build_object('dag_id', t.dag_id, 'run_id', t.run_id, 'task_id', t.task_id,
+                 'n', (SELECT count(*) FROM occupying o WHERE o.dag_id = t.dag_id AND o.run_id = t.run_id AND o.task_id = t.task_id))), '[]')
+          FROM (SELECT DISTINCT dag_id, run_id, task_id FROM candidates WHERE max_active_tis_per_dagrun IS NOT NULL) t) AS task_runs`,
       [
         Math.max(options.slots * 4, 64),
         [...(options.runIdsIgnoringPause ?? [])],
@@ -104,7 +113,14 @@ async function claim(trx: Knex.Transaction, options: Parameters<typeof claimSche
       ] as Knex.RawBinding[],
     )
     .options({ name: 'airflow_ts_claim_candidates' }); // prepared once per connection: its planning costs more than its execution
-  const { candidates, pools, dags } = rows[0] as { candidates: Candidate[]; pools: { pool: string; free: number }[]; dags: { dag_id: string; n: number }[] };
+  type Count = { dag_id: string; run_id?: string; task_id?: string; n: number };
+  const { candidates, pools, dags, tasks, task_runs } = rows[0] as {
+    candidates: Candidate[];
+    pools: { pool: string; free: number }[];
+    dags: Count[];
+    tasks: Count[];
+    task_runs: Count[];
+  };
   if (candidates.length === 0) return [];
   const slots = options.fairShareAmong ? Math.max(1, Math.min(options.slots, Math.floor(candidates.length / options.fairShareAmong))) : options.slots;
   const chosen = withinCaps(candidates, {
@@ -112,6 +128,8 @@ async function claim(trx: Knex.Transaction, options: Parameters<typeof claimSche
     poolFree: new Map(pools.map((p) => [p.pool, Number(p.free)])),
     dagActive: new Map(dags.map((d) => [d.dag_id, Number(d.n)])),
     maxActiveTasksPerDag: options.maxActiveTasksPerDag,
+    taskActive: new Map(tasks.map((t) => [taskKey(t), Number(t.n)])),
+    taskRunActive: new Map(task_runs.map((t) => [taskRunKey(t), Number(t.n)])),
   });
   return transitionTaskInstances(trx, chosen, { to: 'queued', from: ['scheduled'], now: options.now, set: { queued_by_job_id: options.jobId } });
 }
@@ -119,26 +137,52 @@ async function claim(trx: Knex.Transaction, options: Parameters<typeof claimSche
 interface Candidate {
   id: number;
   dag_id: string;
+  run_id: string;
+  task_id: string;
   pool: string;
   pool_slots: number;
   max_active_tasks: number | null;
+  max_active_tis_per_dag: number | null;
+  max_active_tis_per_dagrun: number | null;
 }
 
-/** Picks candidates in order while executor slots, pool slots and per-DAG limits allow. Unknown pools take nothing. */
+const taskKey = (t: { dag_id: string; task_id?: string }) => JSON.stringify([t.dag_id, t.task_id]);
+const taskRunKey = (t: { dag_id: string; run_id?: string; task_id?: string }) => JSON.stringify([t.dag_id, t.run_id, t.task_id]);
+
+/**
+ * Picks candidates in order while executor slots, pool slots, per-DAG limits and the task's own caps
+ * (maxActiveTisPerDag across runs, maxActiveTisPerDagrun in its run; each mapped instance counts) allow.
+ * Unknown pools take nothing.
+ */
 export function withinCaps(
   candidates: readonly Candidate[],
-  caps: { slots: number; poolFree: Map<string, number>; dagActive: Map<string, number>; maxActiveTasksPerDag: number },
+  caps: {
+    slots: number;
+    poolFree: Map<string, number>;
+    dagActive: Map<string, number>;
+    maxActiveTasksPerDag: number;
+    taskActive?: Map<string, number>;
+    taskRunActive?: Map<string, number>;
+  },
 ): number[] {
   const chosen: number[] = [];
   const poolFree = new Map(caps.poolFree);
   const dagActive = new Map(caps.dagActive);
+  const taskActive = new Map(caps.taskActive);
+  const taskRunActive = new Map(caps.taskRunActive);
   for (const c of candidates) {
     if (chosen.length >= caps.slots) break;
     const free = poolFree.get(c.pool) ?? 0;
     const active = dagActive.get(c.dag_id) ?? 0;
     if (free < c.pool_slots || active >= (c.max_active_tasks ?? caps.maxActiveTasksPerDag)) continue;
+    const ofTask = taskActive.get(taskKey(c)) ?? 0;
+    if (c.max_active_tis_per_dag !== null && ofTask >= c.max_active_tis_per_dag) continue;
+    const ofTaskRun = taskRunActive.get(taskRunKey(c)) ?? 0;
+    if (c.max_active_tis_per_dagrun !== null && ofTaskRun >= c.max_active_tis_per_dagrun) continue;
     poolFree.set(c.pool, free - c.pool_slots);
     dagActive.set(c.dag_id, active + 1);
+    taskActive.set(taskKey(c), ofTask + 1);
+    taskRunActive.set(taskRunKey(c), ofTaskRun + 1);
     chosen.push(c.id);
   }
   return chosen;

@@ -50,6 +50,8 @@ const COLUMNS = Object.keys({
   pid: 1,
   pool: 1,
   pool_slots: 1,
+  max_active_tis_per_dag: 1,
+  max_active_tis_per_dagrun: 1,
   queue: 1,
   priority_weight: 1,
   operator: 1,
