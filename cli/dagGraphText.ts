@@ -20,6 +20,7 @@ export function dagAsTree(dag: SerializedDag): string {
  * The DAG's task groups as an indented tree, for `airflow tasks list --tree`: each group
  * (with its tooltip) above its tasks and nested groups, a group placed where its first task
  * comes in the DAG's topological order. A DAG without groups prints its tasks in that order.
+ * Mapped tasks and groups are marked as Airflow prints them: `<Mapped(Op): id>`, `<MappedTaskGroup: id>`.
  */
 export function taskGroupTree(dag: SerializedDag): string {
   const byId = new Map(dag.tasks.map((t) => [t.taskId, t]));
@@ -33,9 +34,13 @@ export function taskGroupTree(dag: SerializedDag): string {
     ].sort((a, b) => a.at - b.at);
     for (const item of items) {
       const indent = '    '.repeat(depth);
-      if ('task' in item) lines.push(`${indent}<Task(${byId.get(item.task)?.operator ?? '?'}): ${item.task}>`);
-      else {
-        lines.push(`${indent}<TaskGroup: ${item.group.groupId}>${item.group.tooltip ? ` ${item.group.tooltip.replace(/\s*\n\s*/g, ' ')}` : ''}`);
+      if ('task' in item) {
+        const task = byId.get(item.task);
+        lines.push(`${indent}<${task?.expandInput ? 'Mapped' : 'Task'}(${task?.operator ?? '?'}): ${item.task}>`);
+      } else {
+        lines.push(
+          `${indent}<${item.group.expandInput ? 'MappedTaskGroup' : 'TaskGroup'}: ${item.group.groupId}>${item.group.tooltip ? ` ${item.group.tooltip.replace(/\s*\n\s*/g, ' ')}` : ''}`,
+        );
         visit(item.group, depth + 1);
       }
     }

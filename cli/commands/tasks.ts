@@ -44,6 +44,8 @@ export function taskCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
               task_id: t.taskId,
               task_group: t.taskGroupId ?? null,
               operator: t.operator,
+              // A mapped task (expand(), or a task of a mapped group) runs as N instances decided at run time.
+              mapped: t.expandInput !== undefined,
               upstream_task_ids: t.upstreamTaskIds,
               trigger_rule: t.triggerRule,
               retries: t.retries,

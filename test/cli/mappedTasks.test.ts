@@ -14,7 +14,7 @@ const db = await createTestDatabase();
 const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-home-'));
 chmodSync(home, 0o755);
 const dags = tempDagsFolder();
-for (const example of ['example_dynamic_mapping', 'example_mapped_operators']) {
+for (const example of ['example_dynamic_mapping', 'example_mapped_operators', 'example_mapped_task_groups']) {
   copyFileSync(fileURLToPath(new URL(`../../dags/${example}.ts`, import.meta.url)), path.join(dags, `${example}.ts`));
 }
 const cwd = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-cwd-'));
@@ -56,5 +56,26 @@ describe('the CLI on mapped task instances', () => {
     expect(tested.code, tested.stderr).toBe(0);
     const md5 = createHash('md5').update('customers.csv').digest('hex').slice(0, 12);
     expect(tested.stdout).toContain(`Task example_mapped_operators.checksum succeeded; returned "${md5}"`);
+  });
+
+  it('tasks list marks mapped tasks (a mapped column; <Mapped(...)> and <MappedTaskGroup: ...> in --tree)', async () => {
+    const parsed = await airflow('dags', 'reserialize');
+    expect(parsed.code, parsed.stderr).toBe(0);
+    const listed = await airflow('tasks', 'list', 'example_dynamic_mapping', '-o', 'json');
+    expect(listed.code, listed.stderr).toBe(0);
+    const rows = JSON.parse(listed.stdout) as { task_id: string; mapped: boolean }[];
+    expect(Object.fromEntries(rows.map((r) => [r.task_id, r.mapped]))).toEqual({
+      list_documents: false,
+      chunk: true,
+      gather_chunks: false,
+      embed: true,
+      build_index: false,
+    });
+    const tree = await airflow('tasks', 'list', 'example_mapped_task_groups', '--tree');
+    expect(tree.code, tree.stderr).toBe(0);
+    expect(tree.stdout).toMatch(/^<Task\(TaskFlowOperator\): regions>$/m);
+    expect(tree.stdout).toMatch(/^<MappedTaskGroup: per_region> Fetch, validate and sum one region$/m);
+    expect(tree.stdout).toMatch(/^ {4}<Mapped\(TaskFlowOperator\): per_region\.fetch>$/m);
+    expect(tree.stdout).toMatch(/^<Task\(TaskFlowOperator\): report>$/m);
   });
 });
