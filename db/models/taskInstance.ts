@@ -190,14 +190,18 @@ export function unfinishedTaskInstanceIds(db: Knex | Knex.Transaction, dagId: st
     .pluck('id');
 }
 
-/** Whether another instance of the mapped task instance `ti`'s task in its run has not finished (one indexed probe, not a read of the run). */
+/**
+ * Whether another instance of the mapped task instance `ti`'s task in its run has not finished (one indexed
+ * probe, not a read of the run). From the highest map index down: instances are claimed in id (map index)
+ * order, so an unfinished one is found at once instead of after walking every finished one.
+ */
 export async function hasUnfinishedMappedSibling(
   db: Knex | Knex.Transaction,
   ti: Pick<TaskInstanceRow, 'id' | 'dag_id' | 'run_id' | 'task_id'>,
 ): Promise<boolean> {
   const query = db('task_instance').where({ dag_id: ti.dag_id, run_id: ti.run_id, task_id: ti.task_id }).whereNot('id', ti.id);
   inStates(query, 'state', [...UNFINISHED_TI_STATES]);
-  return (await query.first('id')) !== undefined;
+  return (await query.orderBy('map_index', 'desc').first('id')) !== undefined;
 }
 
 /**
