@@ -14,20 +14,23 @@ export async function renderedFieldsOf(
   return (row?.rendered_fields ?? null) as Record<string, unknown> | null;
 }
 
-/** Stores (or replaces) what a task instance's template fields rendered to; `rendered` must already be masked. */
+/**
+ * Stores (or replaces) what a task instance's template fields rendered to; `rendered` must already be masked.
+ * One statement committed without waiting for its WAL flush (synchronous_commit off for this transaction
+ * only): the rows are for display, a crash may lose the latest ones and the next try writes them again,
+ * and a mapped task writes one per instance, where a flushed commit each cost more than the task body.
+ * Takes `knex`, never a transaction: the setting would cover the caller's whole transaction.
+ */
 export async function saveRenderedFields(
-  db: Knex | Knex.Transaction,
+  knex: Knex,
   ti: Pick<TaskInstanceRow, 'dag_id' | 'run_id' | 'task_id' | 'map_index'>,
   rendered: unknown,
 ): Promise<void> {
-  await db('rendered_task_instance_fields')
-    .insert({
-      dag_id: ti.dag_id,
-      run_id: ti.run_id,
-      task_id: ti.task_id,
-      map_index: ti.map_index,
-      rendered_fields: JSON.stringify(rendered),
-    })
-    .onConflict(['dag_id', 'run_id', 'task_id', 'map_index'])
-    .merge(['rendered_fields']);
+  if (knex.isTransaction) throw new Error('saveRenderedFields runs in its own transaction');
+  await knex.raw(
+    `INSERT INTO rendered_task_instance_fields (dag_id, run_id, task_id, map_index, rendered_fields)
+     SELECT ?, ?, ?, ?, ?::jsonb FROM (SELECT set_config('synchronous_commit', 'off', true)) AS lazily
+     ON CONFLICT (dag_id, run_id, task_id, map_index) DO UPDATE SET rendered_fields = EXCLUDED.rendered_fields`,
+    [ti.dag_id, ti.run_id, ti.task_id, ti.map_index, JSON.stringify(rendered)],
+  );
 }
