@@ -44,3 +44,5 @@ export { BashSensor } from './operators/sensors/bashSensor.ts';
 export type { BashSensorOptions } from './operators/sensors/bashSensor.ts';
 export { defineConfig } from './config/defineConfig.ts';
 export type { AirflowConfig } from './config/schema.ts';
+export { TriggerDagRunOperator } from './operators/triggerDagRunOperator.ts';
+export type { TriggerDagRunOperatorOptions } from './operators/triggerDagRunOperator.ts';

@@ -8,6 +8,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { BaseOperator } from './baseOperator.ts';
 import type { DAG } from './dag.ts';
+import type { DagRunClient } from './dagRunClient.ts';
 import { AirflowError } from './errors.ts';
 import { DATE_FILTERS, macros, TemplateDate, type Macros } from './macros.ts';
 import { isParam } from './param.ts';
@@ -167,6 +168,8 @@ export interface TaskContext {
   exception?: unknown;
   /** Reschedule-mode sensors only: their earlier pokes. */
   taskReschedules?: TaskReschedules;
+  /** Other DAGs' runs (TriggerDagRunOperator, ExternalTaskSensor); supplied by the task runner. */
+  dagRuns?: DagRunClient;
 }
 
 export interface TaskContextInput {
@@ -187,6 +190,7 @@ export interface TaskContextInput {
   /** Airflow's [core] dag_run_conf_overrides_params; default true. */
   dagRunConfOverridesParams?: boolean;
   taskReschedules?: TaskReschedules;
+  dagRuns?: DagRunClient;
 }
 
 export function buildTaskContext(input: TaskContextInput): TaskContext {
@@ -247,6 +251,7 @@ export function buildTaskContext(input: TaskContextInput): TaskContext {
     log: taskLogger(input.log),
     signal: input.signal ?? new AbortController().signal,
     ...(input.taskReschedules ? { taskReschedules: input.taskReschedules } : {}),
+    ...(input.dagRuns ? { dagRuns: input.dagRuns } : {}),
   };
 }
 

@@ -22,6 +22,7 @@ import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
 import { openConfigObjects, storedSecrets } from '../db/metastoreBackend.ts';
 import { pushXCom, RETURN_VALUE, xcomJson, xcomListElement, xcomsOfTasks } from '../db/models/xcom.ts';
 import { rescheduleTaskInstance, taskReschedulesOf } from '../db/models/taskReschedule.ts';
+import { dagRunClient } from './dagRunClient.ts';
 import { executeTask } from './executeTask.ts';
 import { loadDagFile, loadTask } from './loadTask.ts';
 import { claimForWorker, decideRun, decidesDownstream, startNextReserved } from './miniScheduler.ts';
@@ -176,6 +177,7 @@ export async function executeTry(
       log: (line) => log.raw(line),
       signal: abort.signal,
       taskReschedules,
+      dagRuns: dagRunClient(knex, now),
     });
     options.onBody?.(task.executionTimeoutMs);
     const result = await withTryMark(mark, () => executeTask(task!, context!, abort, (rendered) => keepRenderedFields(knex, started, rendered)));

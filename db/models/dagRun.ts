@@ -314,3 +314,11 @@ export async function dagRunSummaries(
 export function dagRunsByIds(knex: Knex, dagId: string, runIds: readonly string[]): Promise<DagRunRow[]> {
   return knex<DagRunRow>('dag_run').where('dag_id', dagId).whereIn('run_id', runIds).orderBy('logical_date');
 }
+
+/** The DAG's runs at these logical dates and their states (ExternalTaskSensor on a whole run). */
+export function runStatesAt(knex: Knex, dagId: string, logicalDates: readonly Date[]): Promise<{ logical_date: Date; state: string }[]> {
+  return knex('dag_run')
+    .where('dag_id', dagId)
+    .whereIn('logical_date', [...logicalDates])
+    .select('logical_date', 'state');
+}

@@ -148,3 +148,15 @@ export async function taskInstanceCellsOfRuns(knex: Knex, dagId: string, runIds:
 export function taskStatesOfRuns(knex: Knex, dagId: string, runIds: readonly string[]): Promise<{ run_id: string; task_id: string; state: TiState }[]> {
   return knex('task_instance').where('dag_id', dagId).whereIn('run_id', runIds).orderBy(['run_id', 'id']).select('run_id', 'task_id', 'state');
 }
+
+/** The instances of these tasks in the DAG's runs at these logical dates (ExternalTaskSensor). */
+export function taskStatesAt(
+  knex: Knex,
+  dagId: string,
+  taskIds: readonly string[],
+  logicalDates: readonly Date[],
+): Promise<{ logical_date: Date; task_id: string; map_index: number; state: TiState }[]> {
+  return filteredTaskInstances(knex, { dagIds: [dagId], taskIds })
+    .whereIn('dr.logical_date', [...logicalDates])
+    .select('dr.logical_date', 'ti.task_id', 'ti.map_index', 'ti.state');
+}

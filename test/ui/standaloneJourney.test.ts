@@ -22,7 +22,7 @@ describe('a new user with npm start', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await logIn(page, ready.url, 'admin', ready.password);
     // The scheduler parses the folder in the background after start-up (the page may come first).
-    await eventually('the example DAGs to be listed', async () => (await page.reload(), (await page.locator('tr[data-dag-id^="example_"]').count()) === 9));
+    await eventually('the example DAGs to be listed', async () => (await page.reload(), (await page.locator('tr[data-dag-id^="example_"]').count()) === 11));
     for (const dagId of [
       'example_dynamic_mapping',
       'example_etl',
@@ -33,6 +33,8 @@ describe('a new user with npm start', () => {
       'example_sensors',
       'example_task_groups',
       'example_taskflow',
+      'example_trigger_controller',
+      'example_trigger_target',
     ]) {
       await expect(page.locator(`tr[data-dag-id="${dagId}"]`).count()).resolves.toBe(1);
     }

@@ -11,6 +11,7 @@ import { xcomsOfTaskInstance } from '../../../db/models/xcom.ts';
 import { decodeLogToken, encodeLogToken, readTryLog } from '../../../logging/taskLogReader.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
 import { markTaskInstances } from '../../../services/markTaskInstances.ts';
+import { operatorExtraLinks } from '../operatorExtraLinks.ts';
 import { canEdit, flag, links, loadDag, notFoundPage, outcomeMessage, page, redirectAfter, renderConfirm, renderTimed } from '../dagPageSupport.ts';
 import { requireUiPermission, type UiPages } from '../router.ts';
 import { pageNumber, pager } from './listShared.ts';
@@ -157,6 +158,7 @@ export const taskInstancePages: UiPages = (router, ctx) => {
           mapIndex,
           ti,
           nextPokeAt,
+          extraLinks: operatorExtraLinks(task, xcoms, rendered),
           run,
           task,
           templateFields,
