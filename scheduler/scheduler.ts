@@ -12,6 +12,7 @@ import type { Executor, ExecutorEvent } from '../executors/base.ts';
 import { isDatabaseUnavailable } from '../db/pgErrors.ts';
 import { retryWhileUnavailable } from '../db/retryWhileUnavailable.ts';
 import { createDueDagRuns } from './createDueDagRuns.ts';
+import { PlannerStatistics } from './plannerStatistics.ts';
 import { applyExecutorEvents, failZombies } from './executorEvents.ts';
 import { scheduleDagRuns } from './scheduleDagRuns.ts';
 
@@ -61,9 +62,11 @@ export class Scheduler {
   private fullPassRequested = false;
   private unappliedEvents: ExecutorEvent[] = [];
   private readonly now: () => Date;
+  private readonly statistics: PlannerStatistics;
 
   constructor(private readonly options: SchedulerOptions) {
     this.now = options.now ?? (() => new Date());
+    this.statistics = new PlannerStatistics(options.knex, options.logger);
     options.executor.onEvent(() => this.wake());
   }
 
@@ -112,6 +115,7 @@ export class Scheduler {
     this.state = 'stopping';
     this.wake();
     await this.loop;
+    await this.statistics.settled();
     await this.listener?.stop();
     const { executor, knex } = this.options;
     const ended = executor.end();
@@ -176,6 +180,7 @@ export class Scheduler {
       runs: kind === 'targeted' ? touched : undefined,
     });
     for (const run of pass.finished) logger.info(`dag run ${run.run_id} finished: ${run.state}`, { dagId: run.dag_id });
+    this.statistics.afterPass(pass.scheduled);
     const claimed = await claimScheduledTaskInstances(knex, {
       slots: Math.min(executor.slotsAvailable(), config.core.parallelism),
       maxActiveTasksPerDag: config.core.maxActiveTasksPerDag,

@@ -80,10 +80,12 @@ async function claim(trx: Knex.Transaction, options: Parameters<typeof claimSche
      ), candidates AS (
        SELECT ti.id, ti.dag_id, ti.run_id, ti.task_id, ti.pool, ti.pool_slots, d.max_active_tasks,
               ti.max_active_tis_per_dag, ti.max_active_tis_per_dagrun, ti.priority_weight, p.logical_date
-         FROM picked p
-         JOIN task_instance ti ON ti.id = p.id
+         FROM task_instance ti
+         JOIN picked p ON p.id = ti.id
          JOIN dag d ON d.dag_id = ti.dag_id
-        WHERE ti.state = 'scheduled'
+        -- By primary key from an array computed once: joined to picked, a stale estimate (no row scheduled)
+        -- was planned as a walk over every scheduled row per picked id, 0.4 s a claim (ADR 0023).
+        WHERE ti.id = ANY (ARRAY(SELECT id FROM picked)) AND ti.state = 'scheduled'
         FOR UPDATE OF ti SKIP LOCKED
      ), occupying AS (
        SELECT pool, dag_id, run_id, task_id, pool_slots FROM task_instance WHERE state IN ('queued', 'running')
