@@ -57,3 +57,5 @@ export { defineConfig } from './config/defineConfig.ts';
 export type { AirflowConfig } from './config/schema.ts';
 export { TriggerDagRunOperator } from './operators/triggerDagRunOperator.ts';
 export type { TriggerDagRunOperatorOptions } from './operators/triggerDagRunOperator.ts';
+export { ExternalTaskSensor } from './operators/sensors/externalTaskSensor.ts';
+export type { ExecutionDateFn, ExternalTaskSensorOptions } from './operators/sensors/externalTaskSensor.ts';

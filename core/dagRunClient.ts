@@ -4,6 +4,9 @@
  * queries). The task runner supplies it in the context (runner/dagRunClient.ts) through services/ and
  * db/, so a DAG file never touches the database itself.
  */
+import type { BaseOperator } from './baseOperator.ts';
+import { AirflowError } from './errors.ts';
+import type { TaskContext } from './taskContext.ts';
 
 export interface TriggeredRun {
   runId: string;
@@ -43,4 +46,10 @@ export interface DagRunClient {
   taskStatesAt(dagId: string, taskIds: readonly string[], logicalDates: readonly Date[]): Promise<ExternalTaskState[]>;
   /** The DAG's tasks as last parsed (id and task group), or null when no such DAG is known. */
   tasksOf(dagId: string): Promise<{ taskId: string; taskGroupId?: string }[] | null>;
+}
+
+/** The context's client for other DAGs' runs; a clear error where the context has none (no task runner). */
+export function dagRunsOf(context: TaskContext, task: BaseOperator): DagRunClient {
+  if (!context.dagRuns) throw new AirflowError(`${task.operatorName} '${task.taskId}' needs the task runner's access to dag runs, which this context lacks`);
+  return context.dagRuns;
 }

@@ -7,11 +7,12 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { BaseOperator, taskFail, type BaseOperatorOptions } from '../core/baseOperator.ts';
-import type { DagRunClient, TriggeredRun } from '../core/dagRunClient.ts';
+import { dagRunsOf, type DagRunClient, type TriggeredRun } from '../core/dagRunClient.ts';
 import { durationMs } from '../core/definitionChecks.ts';
 import type { Duration } from '../core/duration.ts';
 import { AirflowError, AirflowSkipException, DagRunAlreadyExistsError } from '../core/errors.ts';
 import { parseIsoDate } from '../core/isoDate.ts';
+import { DAG_RUN_STATES } from '../core/state.ts';
 import type { TaskContext } from '../core/taskContext.ts';
 import { isPlainObject } from '../core/xcomArg.ts';
 
@@ -41,8 +42,6 @@ export interface TriggerDagRunOperatorOptions extends BaseOperatorOptions {
   /** Default ['failed']. */
   failedStates?: string[];
 }
-
-const RUN_STATES = ['queued', 'running', 'success', 'failed'];
 
 export class TriggerDagRunOperator extends BaseOperator {
   static override readonly templateFields: readonly string[] = ['triggerDagId', 'triggerRunId', 'logicalDate', 'conf'];
@@ -130,12 +129,6 @@ export class TriggerDagRunOperator extends BaseOperator {
   }
 }
 
-/** The runner's client for other DAGs' runs; absent only where no database is at hand. */
-export function dagRunsOf(context: TaskContext, task: BaseOperator): DagRunClient {
-  if (!context.dagRuns) throw new AirflowError(`${task.operatorName} '${task.taskId}' needs the task runner's access to dag runs, which this context lacks`);
-  return context.dagRuns;
-}
-
 function renderedDate(value: unknown, taskId: string, timeZone: string): Date | undefined {
   if (value === null || value === undefined || value === '') return undefined;
   if (value instanceof Date) return new Date(value.getTime());
@@ -162,8 +155,8 @@ function checkOptions(options: TriggerDagRunOperatorOptions) {
   };
   const states = (key: 'allowedStates' | 'failedStates', fallback: string[]): string[] => {
     const value = o[key] ?? fallback;
-    if (!Array.isArray(value) || value.some((s) => !RUN_STATES.includes(s)))
-      fail(`${key} must be a list of dag run states (${RUN_STATES.join(', ')}), got ${JSON.stringify(value)}`);
+    if (!Array.isArray(value) || value.some((s) => !(DAG_RUN_STATES as readonly string[]).includes(s)))
+      fail(`${key} must be a list of dag run states (${DAG_RUN_STATES.join(', ')}), got ${JSON.stringify(value)}`);
     return [...value];
   };
   const allowedStates = states('allowedStates', ['success']);
