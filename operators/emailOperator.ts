@@ -65,7 +65,16 @@ export class EmailOperator extends BaseOperator {
   }
 
   serializeFields(): Record<string, unknown> {
-    return { to: this.to, subject: this.subject, cc: this.cc, bcc: this.bcc, files: this.files, fromEmail: this.fromEmail, connId: this.connId };
+    return {
+      to: this.to,
+      subject: this.subject,
+      htmlContent: this.htmlContent,
+      cc: this.cc,
+      bcc: this.bcc,
+      files: this.files,
+      fromEmail: this.fromEmail,
+      connId: this.connId,
+    };
   }
 
   override async execute(context: TaskContext, rendered: Record<string, unknown>): Promise<unknown> {

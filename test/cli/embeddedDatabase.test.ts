@@ -26,14 +26,22 @@ describe('the embedded Postgres default', () => {
     const ids = (JSON.parse(list.stdout) as { dag_id: string }[]).map((r) => r.dag_id);
     expect(ids).toEqual([
       'example_dynamic_mapping',
+      'example_email',
       'example_etl',
+      'example_external_consumer',
+      'example_external_publisher',
+      'example_file_to_sql',
+      'example_http',
       'example_mapped_operators',
       'example_mapped_task_groups',
       'example_ml_pipeline',
       'example_params',
       'example_sensors',
+      'example_sql',
       'example_task_groups',
       'example_taskflow',
+      'example_trigger_controller',
+      'example_trigger_target',
     ]);
 
     const again = await runCli(['db', 'migrate'], { env, cwd, timeoutMs: 120_000 });

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DAG } from '../../core/dag.ts';
+import { serializeDag } from '../../core/serialize.ts';
 import { AirflowError, AirflowFailException, DagDefinitionError } from '../../core/errors.ts';
 import type { ConnectionInfo } from '../../core/taskContext.ts';
 import { EmailOperator } from '../../operators/emailOperator.ts';
@@ -38,6 +39,7 @@ describe('EmailOperator with a real SMTP server', () => {
       files: [`${dir}/{{ ds }}.csv`],
       params: { rows: 2 },
     });
+    expect(() => serializeDag(task.dag)).not.toThrow(); // every template field is serialized (the DAG processor checks)
     const run = contextFor(task, withConn());
     await runTask(run);
     const mail = server.received.at(-1)!;

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { DAG } from '../../core/dag.ts';
+import { serializeDag } from '../../core/serialize.ts';
 import { AirflowError, AirflowFailException, AirflowRescheduleException, DagDefinitionError } from '../../core/errors.ts';
 import type { ConnectionInfo } from '../../core/taskContext.ts';
 import { baseUrl, urlFor } from '../../operators/http/httpHook.ts';
@@ -40,6 +41,7 @@ describe('HttpOperator against a real HTTP server', () => {
       data: { day: '{{ ds }}' },
       headers: { 'X-Run': '{{ run_id }}' },
     });
+    expect(() => serializeDag(task.dag)).not.toThrow(); // every template field is serialized (the DAG processor checks)
     const run = contextFor(task, withConn());
     const result = JSON.parse((await runTask(run)) as string);
     expect(result).toEqual({ method: 'POST', url: '/load/2024-01-02', body: '{"day":"2024-01-02"}' });
@@ -137,6 +139,7 @@ describe('HttpSensor against a real HTTP server', () => {
       responseCheck: (r) => (r.json() as { state: string }).state === 'ready',
       ...pokeOnce,
     });
+    expect(() => serializeDag(sensor.dag)).not.toThrow();
     expect(await poked(runTask(contextFor(sensor, withConn())))).toBe('not yet');
     expect(await poked(runTask(contextFor(sensor, withConn())))).toBe('not yet');
     expect(await poked(runTask(contextFor(sensor, withConn())))).toBe('done');

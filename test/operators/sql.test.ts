@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DAG } from '../../core/dag.ts';
+import { serializeDag } from '../../core/serialize.ts';
 import { AirflowError, AirflowFailException, AirflowRescheduleException, DagDefinitionError } from '../../core/errors.ts';
 import type { ConnectionInfo } from '../../core/taskContext.ts';
 import { SqlResultTooLargeError } from '../../operators/sql/postgresHook.ts';
@@ -34,6 +35,7 @@ describe('SQLExecuteQueryOperator on the embedded Postgres', () => {
       { id: 3, amount: 1, day: '2024-01-03' },
     ]);
     const task = sqlTask({ sql: "SELECT id, amount::float FROM orders WHERE day = '{{ ds }}' AND amount > $1 ORDER BY id", parameters: [5] });
+    expect(() => serializeDag(task.dag)).not.toThrow(); // every template field is serialized (the DAG processor checks)
     const run = contextFor(task, withConn());
     expect(await runTask(run)).toEqual([
       [1, 9.5],
@@ -112,6 +114,7 @@ describe('SqlSensor on the embedded Postgres', () => {
 
   it('no row is "not yet"; a row whose first column is truthy is done', async () => {
     const waiting = sensor({ sql: 'SELECT id FROM orders WHERE day = $1', parameters: ['{{ ds }}-late'] });
+    expect(() => serializeDag(waiting.dag)).not.toThrow();
     expect(await poked(runTask(contextFor(waiting, withConn())))).toBe('not yet');
     await db.knex('orders').insert({ id: 30, amount: 1, day: '2024-01-02-late' });
     expect(await poked(runTask(contextFor(waiting, withConn())))).toBe('done');

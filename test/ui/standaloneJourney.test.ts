@@ -22,17 +22,21 @@ describe('a new user with npm start', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await logIn(page, ready.url, 'admin', ready.password);
     // The scheduler parses the folder in the background after start-up (the page may come first).
-    await eventually('the example DAGs to be listed', async () => (await page.reload(), (await page.locator('tr[data-dag-id^="example_"]').count()) === 13));
+    await eventually('the example DAGs to be listed', async () => (await page.reload(), (await page.locator('tr[data-dag-id^="example_"]').count()) === 17));
     for (const dagId of [
       'example_dynamic_mapping',
+      'example_email',
       'example_etl',
       'example_external_consumer',
       'example_external_publisher',
+      'example_file_to_sql',
+      'example_http',
       'example_mapped_operators',
       'example_mapped_task_groups',
       'example_ml_pipeline',
       'example_params',
       'example_sensors',
+      'example_sql',
       'example_task_groups',
       'example_taskflow',
       'example_trigger_controller',
