@@ -21,6 +21,7 @@ const PRODUCTION = [
   'scheduler',
   'executors',
   'runner',
+  'triggerer',
   'webserver',
   'cli',
   'index\\.ts',
@@ -103,6 +104,12 @@ module.exports = {
       [AIRFLOW_TS_RESOLVER],
     ),
     layer(
+      'triggerer-imports-below-and-triggers',
+      'triggerer',
+      ['core', 'config', 'db', 'services', 'logging', 'operators'],
+      'the triggerer runs the trigger classes (operators/triggers/) and resumes tasks through db/; it never imports the scheduler, executors, runner or DAG files.',
+    ),
+    layer(
       'webserver-imports-services-not-daemons',
       'webserver',
       ['core', 'config', 'db', 'services', 'logging'],
@@ -111,7 +118,7 @@ module.exports = {
     layer(
       'cli-imports-production-code',
       'cli',
-      ['core', 'config', 'db', 'services', 'logging', 'kubernetes', 'operators', 'scheduler', 'executors', 'runner', 'webserver'],
+      ['core', 'config', 'db', 'services', 'logging', 'kubernetes', 'operators', 'scheduler', 'executors', 'runner', 'triggerer', 'webserver'],
       'the CLI starts every daemon and command; only tests, benchmarks and example DAGs are off limits to it.',
     ),
     layer('dags-import-the-public-api', 'dags', [], "example DAG files use only `airflow-ts` (index.ts), as a user's DAG file must."),

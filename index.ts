@@ -10,7 +10,19 @@ export { TaskGroup } from './core/taskGroup.ts';
 export type { TaskGroupOptions } from './core/taskGroup.ts';
 export { Param } from './core/param.ts';
 export type { ParamOptions } from './core/param.ts';
-export { AirflowSkipException, AirflowFailException, AirflowSensorTimeout, AirflowRescheduleException } from './core/errors.ts';
+export {
+  AirflowSkipException,
+  AirflowFailException,
+  AirflowSensorTimeout,
+  AirflowRescheduleException,
+  TaskDeferred,
+  TaskDeferralError,
+  TaskDeferralTimeout,
+} from './core/errors.ts';
+export { BaseTrigger, TriggerEvent, registerTrigger } from './core/trigger.ts';
+export type { Json, TriggerContext } from './core/trigger.ts';
+export { DateTimeTrigger, TimeDeltaTrigger } from './operators/triggers/temporalTrigger.ts';
+export { FileTrigger } from './operators/triggers/fileTrigger.ts';
 export type { Duration } from './core/duration.ts';
 export type { TriggerRule } from './core/triggerRule.ts';
 export { getCurrentContext } from './core/taskContext.ts';

@@ -9,6 +9,7 @@ import { rotateFernetKeyCommand } from './commands/rotateFernetKey.ts';
 import { schedulerCommand } from './commands/scheduler.ts';
 import { standaloneCommand } from './commands/standalone.ts';
 import { taskCommands } from './commands/tasks.ts';
+import { triggererCommand } from './commands/triggerer.ts';
 import { userCommands } from './commands/users.ts';
 import { webserverCommand } from './commands/webserver.ts';
 import { versionCommand } from './commands/version.ts';
@@ -31,6 +32,7 @@ const cli = (yargs(hideBin(process.argv)) as unknown as Argv<GlobalArgs>)
   .command(rotateFernetKeyCommand)
   .command(schedulerCommand)
   .command(standaloneCommand)
+  .command(triggererCommand)
   .command(webserverCommand)
   .command('users', 'Manage users of the web UI and REST API', userCommands)
   .command(versionCommand)

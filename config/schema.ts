@@ -127,6 +127,16 @@ export const configSchema = z.strictObject({
       schedulerIdleSleepTime: seconds.default(1),
     })
     .prefault({}),
+  triggerer: z
+    .strictObject({
+      /** Triggers one triggerer runs at once. @default 1000 */
+      defaultCapacity: int(1).default(1000),
+      /** Seconds between triggerer heartbeats. @default 5 */
+      jobHeartbeatSec: seconds.default(5),
+      /** Seconds without a heartbeat after which a triggerer counts as gone and its triggers are claimed by another. @default 30 */
+      triggererHealthCheckThreshold: seconds.default(30),
+    })
+    .prefault({}),
   webserver: z
     .strictObject({
       /** Port of the web UI and REST API. @default 8080 */
@@ -205,6 +215,7 @@ export type ResolvedConfig = Readonly<{
   core: Readonly<Parsed['core'] & { dagsFolder: string }>;
   database: Readonly<Parsed['database']>;
   scheduler: Readonly<Parsed['scheduler']>;
+  triggerer: Readonly<Parsed['triggerer']>;
   webserver: Readonly<Parsed['webserver']>;
   logging: Readonly<Parsed['logging'] & { baseLogFolder: string }>;
   kubernetes: Readonly<Parsed['kubernetes']>;

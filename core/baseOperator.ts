@@ -10,9 +10,10 @@ import { TASK_DEFAULT_KEYS, type TaskDefaults } from './dagOptions.ts';
 import { checkId, durationMs } from './definitionChecks.ts';
 import { callerLocation, constructorFrames, type DefinedAt } from './definitionSite.ts';
 import type { Duration } from './duration.ts';
-import { AirflowError, DagDefinitionError } from './errors.ts';
+import { AirflowError, AirflowFailException, DagDefinitionError, TaskDeferralError, TaskDeferralTimeout, TaskDeferred } from './errors.ts';
 import { jsonProblem, serializeParams } from './param.ts';
 import type { TaskContext } from './taskContext.ts';
+import { BaseTrigger, FAIL_METHOD, TRIGGER_TIMEOUT_ERROR, type Json } from './trigger.ts';
 import { currentTaskGroup, isTaskGroup, type TaskGroup } from './taskGroup.ts';
 import { isTriggerRule, TRIGGER_RULES, type TriggerRule } from './triggerRule.ts';
 import { operatorPartial, type OperatorClass, type OperatorPartial, type PartialOptions } from './mappedOperator.ts';
@@ -243,6 +244,42 @@ export abstract class BaseOperator {
    */
   execute(_context: TaskContext, _rendered: Record<string, unknown>): Promise<unknown> {
     return Promise.reject(new AirflowError(`task '${this.taskId}' in DAG '${this.dag.dagId}': ${this.operatorName} does not implement execute()`));
+  }
+
+  /**
+   * Ends this try as deferred (Airflow's BaseOperator.defer): the worker slot is freed, `trigger` waits in
+   * the triggerer, and its event resumes the task in a worker with `this[method](context, event, kwargs)`
+   * instead of execute() (same try number). Without an event within `timeout`, the task fails with
+   * TaskDeferralTimeout. Call it from execute() (or from a resumed method, to wait again).
+   */
+  defer(options: { trigger: BaseTrigger; method: string; kwargs?: Record<string, Json>; timeout?: Duration }): never {
+    const where = `task '${this.taskId}' in DAG '${this.dag.dagId}'`;
+    const fail = (message: string): never => {
+      throw new AirflowFailException(`${where}: defer(): ${message}`);
+    };
+    if (!(options?.trigger instanceof BaseTrigger)) fail('trigger must be a trigger instance, e.g. new DateTimeTrigger({ moment })');
+    if (typeof options.method !== 'string' || typeof (this as unknown as Record<string, unknown>)[options.method] !== 'function')
+      fail(`method must name a method of ${this.operatorName}, got ${JSON.stringify(options.method)}`);
+    const timeoutMs = options.timeout === undefined ? null : durationMs(options.timeout, 'timeout', fail);
+    throw new TaskDeferred(options.trigger, options.method, options.kwargs ?? {}, timeoutMs);
+  }
+
+  /**
+   * Continues a deferred task where its trigger's event sends it (Airflow's resume_execution):
+   * `this[method](context, event, kwargs)`. A failed or timed-out trigger fails the try here, in its log
+   * (TaskDeferralError, TaskDeferralTimeout); sensors turn the timeout into their own.
+   */
+  async resumeExecution(method: string, nextKwargs: Record<string, unknown>, context: TaskContext): Promise<unknown> {
+    const { event, error, traceback, ...kwargs } = nextKwargs;
+    if (method === FAIL_METHOD) {
+      if (error === TRIGGER_TIMEOUT_ERROR) throw new TaskDeferralTimeout(`The trigger did not fire within the defer timeout (${TRIGGER_TIMEOUT_ERROR})`);
+      throw new TaskDeferralError(`Trigger failure: ${String(error)}${traceback ? `\n${String(traceback)}` : ''}`);
+    }
+    const callable = (this as unknown as Record<string, unknown>)[method];
+    if (typeof callable !== 'function')
+      throw new AirflowFailException(`task '${this.taskId}': cannot resume in ${method}(): ${this.operatorName} has no such method (the DAG file changed?)`);
+    context.log.info(`Resuming in ${method}() with the trigger's event: ${JSON.stringify(event)}`);
+    return (callable as (c: TaskContext, e: unknown, k: Record<string, unknown>) => unknown).call(this, context, event, kwargs);
   }
 
   /**

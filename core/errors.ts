@@ -4,6 +4,8 @@
  * the class (`instanceof`), never on message text.
  */
 
+import type { BaseTrigger, Json } from './trigger.ts';
+
 /** Base of all airflow-ts errors, so edges can tell ours from unexpected ones. */
 export class AirflowError extends Error {
   /**
@@ -117,6 +119,40 @@ export class AirflowRescheduleException extends AirflowError {
   static override readonly status = 500;
   constructor(readonly rescheduleDate: Date) {
     super(`Rescheduled to ${rescheduleDate.toISOString()}`);
+  }
+}
+
+/**
+ * Raised by `this.defer()` (Airflow's TaskDeferred): the try ends as deferred, its worker slot is freed and
+ * the trigger waits in the triggerer; the trigger's event resumes the task in `method` with the same try.
+ */
+export class TaskDeferred extends AirflowError {
+  static override readonly status = 500;
+  constructor(
+    readonly trigger: BaseTrigger,
+    readonly method: string,
+    readonly kwargs: Record<string, Json>,
+    readonly timeoutMs: number | null,
+  ) {
+    super(`Deferred to ${trigger.classpath}; resumes in ${method}()`);
+  }
+}
+
+/** A deferred task whose trigger failed (Airflow's TaskDeferralError): the trigger's error, raised in the resumed try. */
+export class TaskDeferralError extends AirflowError {
+  static override readonly status = 500;
+}
+
+/** A deferred task whose trigger did not fire within the defer timeout (Airflow's TaskDeferralTimeout). */
+export class TaskDeferralTimeout extends TaskDeferralError {
+  static override readonly status = 500;
+}
+
+/** A trigger row names a classpath no registered trigger class has (a trigger removed, or a triggerer of another version). */
+export class UnknownTriggerError extends AirflowError {
+  static override readonly status = 500;
+  constructor(classpath: string, known: string[]) {
+    super(`no trigger is registered as ${classpath} (known: ${known.sort().join(', ') || 'none'})`);
   }
 }
 

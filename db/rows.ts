@@ -30,6 +30,11 @@ export interface TaskInstanceRow {
   next_retry_at: Date | null;
   last_heartbeat_at: Date | null;
   note: string | null;
+  /** A deferred task's trigger; how it resumes (method, and the event in next_kwargs.event); until when it may wait. */
+  trigger_id: number | null;
+  next_method: string | null;
+  next_kwargs: Record<string, unknown> | null;
+  trigger_timeout: Date | null;
   updated_at: Date;
 }
 

@@ -55,6 +55,9 @@ export async function transitionTaskInstances(db: Db, ids: readonly number[], ch
   return rows as TaskInstanceRow[];
 }
 
+/** What a deferral left on a task instance, forgotten when it is cleared or goes up for retry (Airflow's clear_next_method_args). */
+const NO_DEFERRAL = 'trigger_id = NULL, next_method = NULL, next_kwargs = NULL, trigger_timeout = NULL';
+
 /**
  * The SET list of a move to `to`: the state and the columns that follow from entering it (try
  * counting, timestamps, duration), with `now` the SQL expression of the time. Used by
@@ -71,12 +74,17 @@ function tiEnteringSql(to: TiState, now: string): string {
       return `${state}, queued_dttm = ${now}, updated_at = ${now}`;
     case 'running':
       // The heartbeat is judged by the database's clock (zombie detection), so it is written by it too.
-      return `${state}, start_date = ${now}, end_date = NULL, duration = NULL, last_heartbeat_at = now(), updated_at = ${now}`;
+      // A deferred task resuming (next_method set) continues its try: it keeps the try's start, as Airflow.
+      return `${state}, start_date = CASE WHEN ti.next_method IS NULL THEN ${now} ELSE COALESCE(ti.start_date, ${now}) END, end_date = NULL, duration = NULL, last_heartbeat_at = now(), updated_at = ${now}`;
+    case 'up_for_retry':
+      // A new try starts from execute(), not from where a deferred try would have resumed.
+      return `${state}, ${NO_DEFERRAL}, start_date = COALESCE(ti.start_date, ${now}), end_date = ${now}, duration = EXTRACT(EPOCH FROM (${now} - COALESCE(ti.start_date, ${now}))), updated_at = ${now}`;
+    case null:
+      return `${state}, ${NO_DEFERRAL}, updated_at = ${now}`;
     case 'success':
     case 'failed':
     case 'skipped':
     case 'upstream_failed':
-    case 'up_for_retry':
     case 'up_for_reschedule':
     case 'removed':
       // Tasks that never ran (skipped, upstream_failed) get start = end, as in Airflow.
@@ -104,6 +112,35 @@ export function tiTransitionSql(to: 'running' | 'success', now: string, from: re
  */
 export function tiCreatedScheduledSql(now: string): { columns: string; values: string } {
   return { columns: 'state, try_number, next_retry_at, updated_at', values: `'scheduled', 1, NULL, ${now}` };
+}
+
+/** A deferred task's trigger fired (or failed, `fail` holding the error): how its task instance resumes. */
+export interface Resume {
+  triggerId: number;
+  /** Added to next_kwargs (the defer's kwargs for the method): `{ event }` for an event, `{ error, traceback? }` for a failure. */
+  nextKwargs: Record<string, unknown>;
+  /** '__fail__' for a failed trigger (the resumed try raises TaskDeferralError); null keeps the method the task deferred with. */
+  nextMethod: string | null;
+}
+
+/**
+ * Moves the deferred task instances waiting on the given triggers to scheduled, each with its own
+ * next_kwargs, in one statement (the triggerer fires thousands at once); trigger_id is cleared. The caller's
+ * transaction holds the triggers' rows (ADR 0020). Returns the task instances moved.
+ */
+export async function resumeDeferredTaskInstances(db: Db, resumes: readonly Resume[], now: Date): Promise<TaskInstanceRow[]> {
+  if (resumes.length === 0) return [];
+  const { rows } = await db.raw(
+    `WITH p AS (SELECT ?::timestamptz AS now),
+          ev AS (SELECT * FROM unnest(?::bigint[], ?::text[], ?::text[]) AS e(trigger_id, next_kwargs, next_method))
+     UPDATE task_instance ti SET ${tiEnteringSql('scheduled', 'p.now')}, trigger_id = NULL, trigger_timeout = NULL,
+            next_kwargs = COALESCE(ti.next_kwargs, '{}'::jsonb) || ev.next_kwargs::jsonb, next_method = COALESCE(ev.next_method, ti.next_method)
+       FROM p, ev
+      WHERE ti.trigger_id = ev.trigger_id AND ti.state = 'deferred'
+      RETURNING ti.*`,
+    [now, resumes.map((r) => r.triggerId), resumes.map((r) => JSON.stringify(r.nextKwargs)), resumes.map((r) => r.nextMethod)] as Knex.RawBinding[],
+  );
+  return rows as TaskInstanceRow[];
 }
 
 /** Like transitionTaskInstances for one row, but throws IllegalStateTransitionError when the row could not move. */

@@ -18,12 +18,16 @@ export async function executeTask(
   context: TaskContext,
   abort: AbortController,
   onRendered: (rendered: Record<string, unknown>) => Promise<void> = async () => {},
+  /** A deferred task resuming: the method it deferred with and its next_kwargs (the event under `event`). */
+  resume: { method: string; kwargs: Record<string, unknown> } | null = null,
 ): Promise<unknown> {
   // A mapped classic operator runs as the operator built with its map index's values (context.task from here on).
   const runnable = (context.task = (await task.unmap(context)).operator);
   const rendered = await renderTemplateFields(runnable, context);
   await onRendered(rendered);
-  const execution = runWithContext(context, () => runnable.execute(context, rendered));
+  const execution = runWithContext(context, () =>
+    resume ? runnable.resumeExecution(resume.method, resume.kwargs, context) : runnable.execute(context, rendered),
+  );
   if (task.executionTimeoutMs === null) return execution;
   const timeoutMs = task.executionTimeoutMs;
   const settled = execution.then(

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { BaseOperator } from '../core/baseOperator.ts';
 import { fernetFor } from '../core/crypto/fernetKey.ts';
-import { AirflowFailException, AirflowRescheduleException, AirflowSkipException, TaskDidNotStopError } from '../core/errors.ts';
+import { AirflowFailException, AirflowRescheduleException, AirflowSkipException, TaskDeferred, TaskDidNotStopError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { maskOnRead, secretsMasker } from '../core/secretsMasker.ts';
 import type { SerializedDag } from '../core/serialize.ts';
@@ -23,6 +23,7 @@ import { openConfigObjects, storedSecrets } from '../db/metastoreBackend.ts';
 import { pushXCom, RETURN_VALUE, xcomJson, xcomListElement, xcomsOfTasks } from '../db/models/xcom.ts';
 import { rescheduleTaskInstance, taskReschedulesOf } from '../db/models/taskReschedule.ts';
 import { dagRunClient } from './dagRunClient.ts';
+import { deferTry } from './deferTry.ts';
 import { executeTask } from './executeTask.ts';
 import { loadDagFile, loadTask } from './loadTask.ts';
 import { claimForWorker, decideRun, decidesDownstream, startNextReserved } from './miniScheduler.ts';
@@ -44,7 +45,7 @@ export interface RunTaskInstanceOptions extends RunnerContext {
 }
 
 /** How a try ended, as recorded (or 'not_run' when the task instance was not queued for us). */
-export type TryOutcome = 'success' | 'skipped' | 'failed' | 'up_for_retry' | 'up_for_reschedule' | 'not_run' | 'discarded';
+export type TryOutcome = 'success' | 'skipped' | 'failed' | 'up_for_retry' | 'up_for_reschedule' | 'deferred' | 'not_run' | 'discarded';
 
 /**
  * `airflow tasks run`: one try of one queued task instance, recorded in the
@@ -180,7 +181,8 @@ export async function executeTry(
       dagRuns: dagRunClient(knex, now),
     });
     options.onBody?.(task.executionTimeoutMs);
-    const result = await withTryMark(mark, () => executeTask(task!, context!, abort, (rendered) => keepRenderedFields(knex, started, rendered)));
+    const resume = started.next_method ? { method: started.next_method, kwargs: started.next_kwargs ?? {} } : null;
+    const result = await withTryMark(mark, () => executeTask(task!, context!, abort, (rendered) => keepRenderedFields(knex, started, rendered), resume));
     const skip = context.task.tasksToSkip(result) ?? []; // context.task: a mapped instance's own operator
     const xcom = result === undefined ? null : xcomJson(taskId, RETURN_VALUE, result, config.core.xcomMaxSize);
     ({ outcome, next } = await recordTrySuccessRetrying(ctx, { ti: started, run, dag, xcom, skip, log, ...options }, retry));
@@ -222,6 +224,10 @@ async function recordFailure(
     if (!row) return 'discarded';
     log.info(`Rescheduling task, marking task as UP_FOR_RESCHEDULE; next poke at ${error.rescheduleDate.toISOString()}`);
     return 'up_for_reschedule';
+  }
+  if (error instanceof TaskDeferred) {
+    const deferred = await deferTry(knex, ti, error, at, log);
+    return deferred instanceof Error ? recordFailure(knex, ti, policy, deferred, at, log) : deferred;
   }
   if (error instanceof AirflowSkipException) {
     log.info(`Skipping: ${error.message}`);

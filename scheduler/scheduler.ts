@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.ts';
 import { endJob, heartbeatJob, liveJobIds, registerJob } from '../db/models/job.ts';
 import { activeTaskInstanceTries, lockOrphanedTaskInstances, setQueuedByJob } from '../db/models/taskInstance.ts';
 import { earliestRescheduleDate } from '../db/models/taskReschedule.ts';
+import { failTimedOutDeferrals } from '../db/models/trigger.ts';
 import { WakeupListener } from '../db/notifications.ts';
 import { claimScheduledTaskInstances } from '../db/queries/claimScheduledTaskInstances.ts';
 import { transitionTaskInstances } from '../db/transitions.ts';
@@ -265,7 +266,7 @@ export class Scheduler {
     });
   }
 
-  /** Time-driven chores at the heartbeat rate: our heartbeat, zombies, executor housekeeping. */
+  /** Time-driven chores at the heartbeat rate: our heartbeat, zombies, trigger timeouts, executor housekeeping. */
   private async housekeeping(): Promise<void> {
     const { knex, config, executor, logger } = this.options;
     const now = this.now();
@@ -274,6 +275,12 @@ export class Scheduler {
     if (this.jobId !== null) await heartbeatJob(knex, this.jobId);
     await executor.heartbeat();
     await failZombies(knex, { now, thresholdMs: config.scheduler.zombieTaskThreshold * 1000, logger, baseLogFolder: config.logging.baseLogFolder });
+    // Deferred tasks past their trigger timeout go back to scheduled, to fail in a worker with TaskDeferralTimeout.
+    const timedOut = await failTimedOutDeferrals(knex, now);
+    if (timedOut.length > 0) {
+      logger.info(`${timedOut.length} deferred task instance(s) passed their trigger timeout; scheduled to fail`);
+      this.wake(true);
+    }
     if (!this.options.only && now.getTime() - this.lastOrphanCheck >= config.scheduler.orphanedTasksCheckInterval * 1000) await this.adoptOrResetOrphans(now);
   }
 

@@ -5,6 +5,7 @@ import type { CommandModule } from 'yargs';
 import type { Knex } from 'knex';
 import { migrateToLatest } from '../../db/migrate.ts';
 import { createUser, deleteUser, userExists } from '../../db/models/user.ts';
+import { Triggerer } from '../../triggerer/triggererJob.ts';
 import { startWebserver } from '../../webserver/startWebserver.ts';
 import { withRuntime, type GlobalArgs } from '../runtime.ts';
 import { startSchedulerDaemon } from '../schedulerDaemon.ts';
@@ -13,7 +14,7 @@ import { untilStopSignal } from '../untilStopSignal.ts';
 /**
  * Everything in one process for a laptop (what `npm start` runs): the
  * (embedded) database and its migrations, an admin user, the scheduler with
- * DAG processing, and the webserver. A second start reuses the same data.
+ * DAG processing, the triggerer, and the webserver. A second start reuses the same data.
  */
 export const standaloneCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'standalone',
@@ -27,6 +28,8 @@ export const standaloneCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       if (applied.length) logger.info(`applied migrations: ${applied.join(', ')}`);
       const password = await ensureAdmin(database.knex, config.airflowHome);
       const stopScheduler = await startSchedulerDaemon(runtime, database);
+      const triggerer = new Triggerer({ knex: database.knex, config, logger: logger.child({ component: 'triggerer' }) });
+      await triggerer.start();
       const server = await startWebserver({ knex: database.knex, config, logger: logger.child({ component: 'webserver' }) });
       console.log(
         [
@@ -40,6 +43,7 @@ export const standaloneCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       const signal = await stopped;
       logger.info(`received ${signal}; stopping`);
       await server.stop();
+      await triggerer.stop();
       await stopScheduler();
     }),
 };

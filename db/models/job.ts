@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
  * schedulers and workers on several machines, one host's clock running minutes
  * behind must not make every other process look dead (or a dead one look alive).
  */
-export type JobType = 'SchedulerJob' | 'BackfillJob' | 'LocalTaskJob' | 'DagProcessorJob';
+export type JobType = 'SchedulerJob' | 'BackfillJob' | 'LocalTaskJob' | 'DagProcessorJob' | 'TriggererJob';
 
 export async function registerJob(knex: Knex, jobType: JobType, executorClass: string | null = null): Promise<number> {
   const [row] = await knex('job')

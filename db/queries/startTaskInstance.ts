@@ -7,7 +7,7 @@ import { configObjectsColumns, configObjectsOf, type StoredConfigObjects } from 
 /**
  * Starts a try: moves one task instance, named by its key, from queued to
  * running, deletes the XComs of its earlier tries (Airflow clears them when a
- * try starts; a first try has none) and reads the variables and connections
+ * try starts; a first try has none, a resumed deferred try keeps its own) and reads the variables and connections
  * for its context. One statement, so it needs no transaction of its own.
  *
  * Params: the key (dag_id, run_id, task_id, map_index), the start time, this
@@ -61,6 +61,10 @@ const COLUMNS = Object.keys({
   next_retry_at: 1,
   last_heartbeat_at: 1,
   note: 1,
+  trigger_id: 1,
+  next_method: 1,
+  next_kwargs: 1,
+  trigger_timeout: 1,
   updated_at: 1,
 } satisfies Record<keyof TaskInstanceRow, 1>);
 
@@ -77,7 +81,7 @@ export const START_TRY_CTES = `started AS (
       RETURNING ${COLUMNS.map((c) => `ti.${c}`).join(', ')}
    ), cleared AS (
      DELETE FROM xcom x USING started s, dag_run dr
-      WHERE s.try_number > 1 AND dr.dag_id = s.dag_id AND dr.run_id = s.run_id
+      WHERE s.try_number > 1 AND s.next_method IS NULL AND dr.dag_id = s.dag_id AND dr.run_id = s.run_id
         AND x.dag_run_id = dr.id AND x.task_id = s.task_id AND x.map_index = s.map_index
    )`;
 

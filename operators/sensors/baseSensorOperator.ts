@@ -20,6 +20,7 @@ import {
   AirflowRescheduleException,
   AirflowSensorTimeout,
   AirflowSkipException,
+  TaskDeferralTimeout,
   TaskDidNotStopError,
   TaskTimeoutError,
 } from '../../core/errors.ts';
@@ -52,9 +53,14 @@ export interface BaseSensorOperatorOptions extends BaseOperatorOptions {
   exponentialBackoff?: boolean;
   /** The longest wait between pokes with exponentialBackoff. */
   maxWait?: Duration;
+  /**
+   * Hand the wait to the triggerer (TimeDeltaSensor, DateTimeSensor, FileSensor): the try ends as deferred,
+   * holding no worker slot, and resumes when the trigger fires; `timeout` becomes the defer timeout.
+   */
+  deferrable?: boolean;
 }
 
-const SENSOR_KEYS = ['pokeInterval', 'timeout', 'mode', 'softFail', 'silentFail', 'exponentialBackoff', 'maxWait'] as const;
+const SENSOR_KEYS = ['pokeInterval', 'timeout', 'mode', 'softFail', 'silentFail', 'exponentialBackoff', 'maxWait', 'deferrable'] as const;
 const DEFAULT_TIMEOUT_MS = 7 * 24 * 3_600_000;
 
 export abstract class BaseSensorOperator extends BaseOperator {
@@ -65,6 +71,7 @@ export abstract class BaseSensorOperator extends BaseOperator {
   readonly silentFail: boolean;
   readonly exponentialBackoff: boolean;
   readonly maxWaitMs: number | null;
+  readonly deferrable: boolean;
 
   constructor(options: BaseSensorOperatorOptions) {
     // Checked before super(), which adds the task to the DAG: a bad option must not leave a half-made task behind.
@@ -77,6 +84,7 @@ export abstract class BaseSensorOperator extends BaseOperator {
     this.silentFail = fields.silentFail;
     this.exponentialBackoff = fields.exponentialBackoff;
     this.maxWaitMs = fields.maxWaitMs;
+    this.deferrable = fields.deferrable;
   }
 
   /**
@@ -99,7 +107,25 @@ export abstract class BaseSensorOperator extends BaseOperator {
       silentFail: this.silentFail,
       exponentialBackoff: this.exponentialBackoff,
       maxWaitMs: this.maxWaitMs,
+      ...(this.deferrable ? { deferrable: true } : {}),
     };
+  }
+
+  /** A deferrable sensor past its timeout while deferred fails (or skips, with softFail) as a sensor does (Airflow 2.10). */
+  override async resumeExecution(method: string, nextKwargs: Record<string, unknown>, context: TaskContext): Promise<unknown> {
+    try {
+      return await super.resumeExecution(method, nextKwargs, context);
+    } catch (error) {
+      if (!(error instanceof TaskDeferralTimeout)) throw error;
+      const message = `Sensor has timed out while deferred: no event within the timeout of ${this.timeoutMs / 1000} s.`;
+      throw this.softFail ? new AirflowSkipException(message) : new AirflowSensorTimeout(message);
+    }
+  }
+
+  /** Where a deferrable sensor resumes when its trigger fires (Airflow's execute_complete): the condition is met. */
+  executeComplete(context: TaskContext, event: unknown): unknown {
+    context.log.info(`Success criteria met (trigger event ${JSON.stringify(event)}). Exiting.`);
+    return undefined;
   }
 
   override async execute(context: TaskContext, rendered: Record<string, unknown>): Promise<unknown> {
@@ -167,7 +193,7 @@ function checkSensorOptions(options: BaseSensorOperatorOptions) {
   }
   const mode = o.mode ?? 'poke';
   if (!SENSOR_MODES.includes(mode)) fail(`mode must be one of ${SENSOR_MODES.join(', ')}, got ${JSON.stringify(mode)}`);
-  const flag = (key: 'softFail' | 'silentFail' | 'exponentialBackoff'): boolean => {
+  const flag = (key: 'softFail' | 'silentFail' | 'exponentialBackoff' | 'deferrable'): boolean => {
     const value = o[key] ?? false;
     if (typeof value !== 'boolean') fail(`${key} must be true or false, got ${JSON.stringify(value)}`);
     return value;
@@ -179,6 +205,7 @@ function checkSensorOptions(options: BaseSensorOperatorOptions) {
     softFail: flag('softFail'),
     silentFail: flag('silentFail'),
     exponentialBackoff: flag('exponentialBackoff'),
+    deferrable: flag('deferrable'),
     maxWaitMs: o.maxWait === undefined ? null : durationMs(o.maxWait, 'maxWait', fail),
   };
 }

@@ -5,6 +5,7 @@
 import { taskFail } from '../../core/baseOperator.ts';
 import { AirflowFailException } from '../../core/errors.ts';
 import type { TaskContext } from '../../core/taskContext.ts';
+import { DateTimeTrigger } from '../triggers/temporalTrigger.ts';
 import { BaseSensorOperator, type BaseSensorOperatorOptions } from './baseSensorOperator.ts';
 
 export interface DateTimeSensorOptions extends BaseSensorOperatorOptions {
@@ -36,13 +37,26 @@ export class DateTimeSensor extends BaseSensorOperator {
     return { ...super.serializeFields(), targetTime: this.targetTime };
   }
 
+  /** Deferrable: defers to a DateTimeTrigger at the target time (Airflow's DateTimeSensorAsync), unless it has passed. */
+  override async execute(context: TaskContext, rendered: Record<string, unknown>): Promise<unknown> {
+    if (!this.deferrable) return super.execute(context, rendered);
+    const target = renderedTarget(rendered);
+    if (Date.now() >= target.getTime()) return this.executeComplete(context, target.toISOString());
+    return this.defer({ trigger: new DateTimeTrigger({ moment: target }), method: 'executeComplete', timeout: this.timeoutMs });
+  }
+
   poke(context: TaskContext, rendered: Record<string, unknown>): boolean {
-    const text = String(rendered.targetTime);
-    const target = parseTargetTime(text);
-    if (target === null) throw new AirflowFailException(`targetTime rendered to ${JSON.stringify(text)}, which is not an ISO 8601 date and time`);
+    const target = renderedTarget(rendered);
     context.log.info(`Checking if the time (${target.toISOString()}) has come`);
     return Date.now() > target.getTime();
   }
+}
+
+function renderedTarget(rendered: Record<string, unknown>): Date {
+  const text = String(rendered.targetTime);
+  const target = parseTargetTime(text);
+  if (target === null) throw new AirflowFailException(`targetTime rendered to ${JSON.stringify(text)}, which is not an ISO 8601 date and time`);
+  return target;
 }
 
 /** An ISO 8601 date (and time); without an offset, UTC (as Airflow's timezone.parse in a UTC deployment). */

@@ -3,12 +3,11 @@
  * wildcards; a relative one is taken under the `path` in the extra of the `fs` connection `fsConnId`
  * (Airflow's FSHook). Done when a matching file exists, or a matching folder holds a file at any depth.
  */
-import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { glob } from 'tinyglobby';
 import { taskFail } from '../../core/baseOperator.ts';
 import { AirflowFailException } from '../../core/errors.ts';
 import type { TaskContext } from '../../core/taskContext.ts';
+import { FileTrigger, firstMatch } from '../triggers/fileTrigger.ts';
 import { BaseSensorOperator, type BaseSensorOperatorOptions } from './baseSensorOperator.ts';
 
 export interface FileSensorOptions extends BaseSensorOperatorOptions {
@@ -45,23 +44,27 @@ export class FileSensor extends BaseSensorOperator {
     return { ...super.serializeFields(), filepath: this.filepath, fsConnId: this.fsConnId, recursive: this.recursive };
   }
 
+  /** Deferrable: pokes once, then defers to a FileTrigger on the resolved path, polled every pokeInterval (Airflow's FileSensor(deferrable=True)). */
+  override async execute(context: TaskContext, rendered: Record<string, unknown>): Promise<unknown> {
+    if (!this.deferrable) return super.execute(context, rendered);
+    if (await this.poke(context, rendered)) return undefined;
+    const filepath = path.resolve(this.basePath(context), String(rendered.filepath));
+    return this.defer({
+      trigger: new FileTrigger({ filepath, recursive: this.recursive, pokeIntervalMs: this.pokeIntervalMs }),
+      method: 'executeComplete',
+      timeout: this.timeoutMs,
+    });
+  }
+
   async poke(context: TaskContext, rendered: Record<string, unknown>): Promise<boolean> {
     const full = path.resolve(this.basePath(context), String(rendered.filepath));
     context.log.info(`Poking for file ${full}`);
-    const pattern = this.recursive ? full : full.replace(/\*\*+/g, '*');
-    const matches = await glob(pattern, { absolute: true, onlyFiles: false, expandDirectories: false });
-    for (const match of matches.sort()) {
-      const info = await stat(match).catch(() => null);
-      if (info?.isFile()) {
-        context.log.info(`Found file ${match} last modified: ${info.mtime.toISOString()}`);
-        return true;
-      }
-      if (info?.isDirectory() && (await holdsAFile(match))) {
-        context.log.info(`Found a file under folder ${match}`);
-        return true;
-      }
-    }
-    return false;
+    const found = await firstMatch(full, this.recursive);
+    if (!found) return false;
+    context.log.info(
+      found.kind === 'file' ? `Found file ${found.path} last modified: ${found.mtime.toISOString()}` : `Found a file under folder ${found.path}`,
+    );
+    return true;
   }
 
   /** The connection's extra.path (Airflow's FSHook.get_path); a missing fs_default is '/', as Airflow's default one. */
@@ -78,9 +81,4 @@ export class FileSensor extends BaseSensorOperator {
     if (typeof base !== 'string') throw new AirflowFailException(`connection '${this.fsConnId}': extra.path must be a string, got ${JSON.stringify(base)}`);
     return base;
   }
-}
-
-async function holdsAFile(folder: string): Promise<boolean> {
-  const entries = await readdir(folder, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.some((entry) => entry.isFile());
 }

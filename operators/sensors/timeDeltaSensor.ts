@@ -6,6 +6,7 @@ import { taskFail } from '../../core/baseOperator.ts';
 import { durationMs } from '../../core/definitionChecks.ts';
 import type { Duration } from '../../core/duration.ts';
 import type { TaskContext } from '../../core/taskContext.ts';
+import { DateTimeTrigger } from '../triggers/temporalTrigger.ts';
 import { BaseSensorOperator, type BaseSensorOperatorOptions } from './baseSensorOperator.ts';
 
 export interface TimeDeltaSensorOptions extends BaseSensorOperatorOptions {
@@ -26,6 +27,14 @@ export class TimeDeltaSensor extends BaseSensorOperator {
 
   override serializeFields(): Record<string, unknown> {
     return { ...super.serializeFields(), deltaMs: this.deltaMs };
+  }
+
+  /** Deferrable: defers to a DateTimeTrigger at the target time (Airflow's TimeDeltaSensorAsync), unless it has passed. */
+  override async execute(context: TaskContext, rendered: Record<string, unknown>): Promise<unknown> {
+    if (!this.deferrable) return super.execute(context, rendered);
+    const target = new Date(context.dataIntervalEnd.getTime() + this.deltaMs);
+    if (Date.now() >= target.getTime()) return this.executeComplete(context, target.toISOString());
+    return this.defer({ trigger: new DateTimeTrigger({ moment: target }), method: 'executeComplete', timeout: this.timeoutMs });
   }
 
   poke(context: TaskContext): boolean {

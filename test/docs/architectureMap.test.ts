@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 // source folder, so a move or a new file that forgets the map fails here.
 const root = path.resolve(import.meta.dirname, '../..');
 const doc = readFileSync(path.join(root, 'docs/architecture.md'), 'utf8');
-const SOURCE_FOLDERS = /^(core|config|db|logging|kubernetes|services|operators|runner|executors|scheduler|webserver|cli|bin|bench|dags|test|docs)\//;
+const SOURCE_FOLDERS = /^(core|config|db|logging|kubernetes|services|operators|runner|executors|scheduler|triggerer|webserver|cli|bin|bench|dags|test|docs)\//;
 
 /** Backticked names in the text, e.g. `db/transitions.ts` or `ti_deps/`. */
 const codeSpans = (text: string) => [...text.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]!);
@@ -36,7 +36,7 @@ describe('docs/architecture.md', () => {
       }
     }
     expect([...mappedFolders].sort()).toEqual(
-      ['cli', 'config', 'core', 'db', 'executors', 'kubernetes', 'logging', 'operators', 'runner', 'scheduler', 'services', 'webserver'].sort(),
+      ['cli', 'config', 'core', 'db', 'executors', 'kubernetes', 'logging', 'operators', 'runner', 'scheduler', 'services', 'triggerer', 'webserver'].sort(),
     );
     expect([...mapped].filter((p) => !existsSync(path.join(root, p)))).toEqual([]);
     const unmapped = [...mappedFolders].flatMap((folder) =>
