@@ -2,6 +2,7 @@ import type { BaseOperator } from '../core/baseOperator.ts';
 import { TaskDidNotStopError, TaskTimeoutError } from '../core/errors.ts';
 import { runWithContext, type TaskContext } from '../core/taskContext.ts';
 import { renderTemplateFields } from '../core/templating.ts';
+import type { TaskInstanceRow } from '../db/rows.ts';
 
 /** How long a timed-out body gets to stop (BashOperator: SIGTERM to its process group) before its process is ended. */
 export const STOP_GRACE_MS = 5_000;
@@ -18,15 +19,15 @@ export async function executeTask(
   context: TaskContext,
   abort: AbortController,
   onRendered: (rendered: Record<string, unknown>) => Promise<void> = async () => {},
-  /** A deferred task resuming: the method it deferred with and its next_kwargs (the event under `event`). */
-  resume: { method: string; kwargs: Record<string, unknown> } | null = null,
+  /** A deferred task resumes (next_method set) in that method with its next_kwargs (the event under `event`). */
+  ti: Pick<TaskInstanceRow, 'next_method' | 'next_kwargs'> | null = null,
 ): Promise<unknown> {
   // A mapped classic operator runs as the operator built with its map index's values (context.task from here on).
   const runnable = (context.task = (await task.unmap(context)).operator);
   const rendered = await renderTemplateFields(runnable, context);
   await onRendered(rendered);
   const execution = runWithContext(context, () =>
-    resume ? runnable.resumeExecution(resume.method, resume.kwargs, context) : runnable.execute(context, rendered),
+    ti?.next_method ? runnable.resumeExecution(ti.next_method, ti.next_kwargs ?? {}, context) : runnable.execute(context, rendered),
   );
   if (task.executionTimeoutMs === null) return execution;
   const timeoutMs = task.executionTimeoutMs;

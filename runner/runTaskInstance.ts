@@ -181,8 +181,7 @@ export async function executeTry(
       dagRuns: dagRunClient(knex, now),
     });
     options.onBody?.(task.executionTimeoutMs);
-    const resume = started.next_method ? { method: started.next_method, kwargs: started.next_kwargs ?? {} } : null;
-    const result = await withTryMark(mark, () => executeTask(task!, context!, abort, (rendered) => keepRenderedFields(knex, started, rendered), resume));
+    const result = await withTryMark(mark, () => executeTask(task!, context!, abort, (rendered) => keepRenderedFields(knex, started, rendered), started));
     const skip = context.task.tasksToSkip(result) ?? []; // context.task: a mapped instance's own operator
     const xcom = result === undefined ? null : xcomJson(taskId, RETURN_VALUE, result, config.core.xcomMaxSize);
     ({ outcome, next } = await recordTrySuccessRetrying(ctx, { ti: started, run, dag, xcom, skip, log, ...options }, retry));
