@@ -50,7 +50,11 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 
 /** The connection `connId` as the task sees it; `http_default` when missing is an error that names what to create. */
 export function httpConnection(context: TaskContext, connId: string, operator: string): ConnectionInfo {
-  const connection = context.conn.get(connId);
+  return checkHttpConnection(context.conn.get(connId), connId, operator);
+}
+
+/** A connection that must exist (a task reads it from its context, a trigger from the triggerer's). */
+export function checkHttpConnection(connection: ConnectionInfo | undefined, connId: string, operator: string): ConnectionInfo {
   if (!connection) {
     throw new AirflowFailException(
       `${operator}: connection '${connId}' does not exist; create an http connection with host (e.g. https://api.example.com), optional login/password and extra headers`,
@@ -73,8 +77,14 @@ export function urlFor(base: string, endpoint: string): string {
   return base + endpoint;
 }
 
-/** Sends one request; the caller's signal (the try's) or the timeout cancels it. */
-export async function httpRequest(context: TaskContext, connection: ConnectionInfo, request: HttpRequest): Promise<HttpResponse> {
+/** Where a request runs: a task's context, or a trigger's in the triggerer. */
+export interface RequestScope {
+  log: { info(message: string): void };
+  signal: AbortSignal;
+}
+
+/** Sends one request; the caller's signal (the try's, the trigger's) or the timeout cancels it. */
+export async function httpRequest(context: RequestScope, connection: ConnectionInfo, request: HttpRequest): Promise<HttpResponse> {
   const method = request.method.toUpperCase();
   let url = urlFor(baseUrl(connection), request.endpoint);
   if (!/^https?:\/\//i.test(url))

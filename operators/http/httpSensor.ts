@@ -4,11 +4,11 @@
  * `responseErrorCodeAllowlist` (default 404) means "not yet"; any other status of 400 or more fails the poke.
  * `endpoint`, `requestParams` and `headers` are templates.
  */
-import type { TaskContext } from '../../core/taskContext.ts';
+import type { ConnectionInfo, TaskContext } from '../../core/taskContext.ts';
 import { taskFail } from '../../core/baseOperator.ts';
 import { runWithContext } from '../../core/taskContext.ts';
 import { BaseSensorOperator, type BaseSensorOperatorOptions } from '../sensors/baseSensorOperator.ts';
-import { httpConnection, httpRequest, HttpStatusError } from './httpHook.ts';
+import { httpConnection, httpRequest, HttpStatusError, type HttpRequest, type HttpResponse, type RequestScope } from './httpHook.ts';
 import { checkHttpOptions, type HttpExtraOptions, type ResponseCheck } from './httpOperator.ts';
 
 export interface HttpSensorOptions extends BaseSensorOperatorOptions {
@@ -70,24 +70,43 @@ export class HttpSensor extends BaseSensorOperator {
 
   async poke(context: TaskContext, rendered: Record<string, unknown>): Promise<boolean> {
     context.log.info(`Poking: ${rendered.endpoint}`);
-    const connection = httpConnection(context, this.httpConnId, `HttpSensor '${this.taskId}'`);
-    try {
-      const response = await httpRequest(context, connection, {
-        method: this.method,
-        endpoint: String(rendered.endpoint ?? ''),
-        data: rendered.requestParams,
-        headers: rendered.headers as Record<string, string>,
-        checkResponse: this.checkResponse,
-        timeoutMs: this.requestTimeoutMs,
-      });
-      if (this.responseCheck) return Boolean(await runWithContext(context, () => this.responseCheck!(response, context)));
-      return true;
-    } catch (error) {
-      if (error instanceof HttpStatusError && this.responseErrorCodeAllowlist.includes(error.status)) {
-        context.log.info(`Got ${error.status}: not there yet`);
-        return false;
-      }
-      throw error;
+    const response = await pokeHttp(
+      context,
+      httpConnection(context, this.httpConnId, `HttpSensor '${this.taskId}'`),
+      this.request(rendered),
+      this.responseErrorCodeAllowlist,
+    );
+    if (!response) return false;
+    if (this.responseCheck) return Boolean(await runWithContext(context, () => this.responseCheck!(response, context)));
+    return true;
+  }
+
+  private request(rendered: Record<string, unknown>): HttpRequest {
+    return {
+      method: this.method,
+      endpoint: String(rendered.endpoint ?? ''),
+      data: rendered.requestParams,
+      headers: rendered.headers as Record<string, string>,
+      checkResponse: this.checkResponse,
+      timeoutMs: this.requestTimeoutMs,
+    };
+  }
+}
+
+/** One poke's request: the response, or null when its status is in the allowlist ("not there yet"). */
+export async function pokeHttp(
+  scope: RequestScope,
+  connection: ConnectionInfo,
+  request: HttpRequest,
+  allowlist: readonly number[],
+): Promise<HttpResponse | null> {
+  try {
+    return await httpRequest(scope, connection, request);
+  } catch (error) {
+    if (error instanceof HttpStatusError && allowlist.includes(error.status)) {
+      scope.log.info(`Got ${error.status}: not there yet`);
+      return null;
     }
+    throw error;
   }
 }

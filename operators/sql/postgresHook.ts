@@ -72,7 +72,11 @@ export function clientConfig(connection: ConnectionInfo, connId: string): pg.Cli
 
 /** The postgres connection `connId` as the task sees it, with a clear error when missing or of another type. */
 export function postgresConnection(context: TaskContext, connId: string, operator: string): ConnectionInfo {
-  const connection = context.conn.get(connId);
+  return checkPostgresConnection(context.conn.get(connId), connId, operator);
+}
+
+/** A connection that must exist and be a postgres one (a task reads it from its context, a trigger from the triggerer's). */
+export function checkPostgresConnection(connection: ConnectionInfo | undefined, connId: string, operator: string): ConnectionInfo {
   if (!connection)
     throw new AirflowFailException(
       `${operator}: connection '${connId}' does not exist; create a postgres connection (host, port, login, password, schema = database)`,
@@ -83,8 +87,14 @@ export function postgresConnection(context: TaskContext, connId: string, operato
   return connection;
 }
 
+/** Where statements run: a task's context, or a trigger's in the triggerer. */
+export interface StatementScope {
+  log: { info(message: string): void };
+  signal: AbortSignal;
+}
+
 /** Runs the statements on one client; returns each statement's result, in order. */
-export async function runStatements(context: TaskContext, config: pg.ClientConfig, options: RunOptions): Promise<StatementResult[]> {
+export async function runStatements(context: StatementScope, config: pg.ClientConfig, options: RunOptions): Promise<StatementResult[]> {
   context.signal.throwIfAborted();
   const client = new pg.Client(config);
   client.on('error', () => {}); // a dropped connection rejects the running query; no crash from the event

@@ -9,7 +9,8 @@ import { taskFail } from '../../core/baseOperator.ts';
 import { AirflowError } from '../../core/errors.ts';
 import { runWithContext } from '../../core/taskContext.ts';
 import { BaseSensorOperator, type BaseSensorOperatorOptions } from '../sensors/baseSensorOperator.ts';
-import { clientConfig, DEFAULT_POSTGRES_CONN_ID, postgresConnection, runStatements } from './postgresHook.ts';
+import type pg from 'pg';
+import { clientConfig, DEFAULT_POSTGRES_CONN_ID, postgresConnection, runStatements, type StatementScope } from './postgresHook.ts';
 import { checkConnAndParameters, checkSql } from './sqlExecuteQueryOperator.ts';
 
 export type SqlCriterion = (value: unknown) => boolean;
@@ -77,15 +78,13 @@ export class SqlSensor extends BaseSensorOperator {
 
   async poke(context: TaskContext, rendered: Record<string, unknown>): Promise<boolean> {
     const connection = postgresConnection(context, this.connId, `SqlSensor '${this.taskId}'`);
-    const [rows] = await runStatements(context, clientConfig(connection, this.connId), {
-      statements: [String(rendered.sql)],
-      parameters: (rendered.parameters as unknown[] | null) ?? undefined,
-      autocommit: true,
-      keepRows: true,
-      maxResultBytes: MAX_POKE_RESULT_BYTES,
-      taskId: this.taskId,
-    });
-    const first = rows?.[0];
+    const first = await firstRow(
+      context,
+      clientConfig(connection, this.connId),
+      String(rendered.sql),
+      (rendered.parameters as unknown[] | null) ?? undefined,
+      this.taskId,
+    );
     if (first === undefined) {
       if (this.failOnEmpty) throw new AirflowError('No rows returned, raising as per failOnEmpty flag');
       context.log.info('No rows yet');
@@ -98,4 +97,23 @@ export class SqlSensor extends BaseSensorOperator {
     if (this.success) return Boolean(await runWithContext(context, () => this.success!(value)));
     return Boolean(value);
   }
+}
+
+/** The first row of one query (undefined: no row); what a SqlSensor poke and its trigger look at. */
+export async function firstRow(
+  scope: StatementScope,
+  config: pg.ClientConfig,
+  sql: string,
+  parameters: unknown[] | undefined,
+  taskId: string,
+): Promise<unknown[] | undefined> {
+  const [rows] = await runStatements(scope, config, {
+    statements: [sql],
+    parameters,
+    autocommit: true,
+    keepRows: true,
+    maxResultBytes: MAX_POKE_RESULT_BYTES,
+    taskId,
+  });
+  return rows?.[0];
 }
