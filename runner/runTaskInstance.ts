@@ -20,7 +20,8 @@ import { startTaskInstance, type StartedTry } from '../db/queries/startTaskInsta
 import { transitionTaskInstances } from '../db/transitions.ts';
 import type { DagRunRow, TaskInstanceRow } from '../db/rows.ts';
 import { openConfigObjects, storedSecrets } from '../db/metastoreBackend.ts';
-import { pushXCom, RETURN_VALUE, xcomJson, xcomListElement, xcomsOfTasks } from '../db/models/xcom.ts';
+import { pushXCom, RETURN_VALUE, xcomJson, xcomsOfTasks } from '../db/models/xcom.ts';
+import { xcomListCache } from './xcomListCache.ts';
 import { rescheduleTaskInstance, taskReschedulesOf } from '../db/models/taskReschedule.ts';
 import { dagRunClient } from './dagRunClient.ts';
 import { deferTry } from './deferTry.ts';
@@ -171,7 +172,7 @@ export async function executeTry(
         pull: async ({ dagId: from, taskIds, key, mapIndexes }) =>
           xcomsOfTasks(knex, from === dagId ? run.id : await runIdAtSameDate(knex, from, run), taskIds, key, mapIndexes),
         push: (key, value) => pushXCom(knex, { dagRunId: run.id, dagId, runId, taskId, mapIndex }, key, value, config.core.xcomMaxSize),
-        listElement: ({ taskId: from, key, index }) => xcomListElement(knex, run.id, from, key, index),
+        listElement: ({ taskId: from, key, index }) => xcomListCache.element(knex, run.id, from, key, index),
       },
       variables,
       connections,

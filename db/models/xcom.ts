@@ -99,6 +99,31 @@ export async function xcomListElement(
   return row && row.length !== null ? { length: row.length, element: row.element } : undefined;
 }
 
+/**
+ * The value an unmapped task pushed as `name` unless it is still the version the caller holds
+ * (`knownVersion`, the row's xmin: any rewrite of the row, such as a rerun's push, changes it) or
+ * larger than `maxBytes` as stored (pg_column_size reads the TOAST pointer, not the value). Undefined
+ * when there is no such XCom. A worker running thousands of instances of one mapped task reads a
+ * 10,000-element list once instead of detoasting it for every instance (runner/xcomListCache.ts).
+ */
+export async function xcomValueUnlessKnown(
+  db: Knex | Knex.Transaction,
+  dagRunId: number,
+  taskId: string,
+  name: string,
+  knownVersion: string | null,
+  maxBytes: number,
+): Promise<{ version: string; value: unknown; tooLarge: boolean } | undefined> {
+  const row: { version: string; value: unknown; too_large: boolean } | undefined = await db('xcom')
+    .where({ dag_run_id: dagRunId, task_id: taskId, map_index: -1, key: name })
+    .first(
+      db.raw('xmin::text AS version'),
+      db.raw('CASE WHEN xmin::text IS DISTINCT FROM ?::text AND pg_column_size(value) <= ? THEN value END AS value', [knownVersion, maxBytes]),
+      db.raw('pg_column_size(value) > ? AS too_large', [maxBytes]),
+    );
+  return row && { version: row.version, value: row.value, tooLarge: row.too_large };
+}
+
 /** Forgets the XComs of task instances (task id and map index): when they are cleared (as Airflow does). */
 export async function clearXComs(db: Knex | Knex.Transaction, dagRunId: number, tis: readonly { taskId: string; mapIndex: number }[]): Promise<void> {
   if (tis.length === 0) return;
