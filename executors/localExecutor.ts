@@ -137,6 +137,11 @@ export class LocalExecutor implements Executor {
       this.events.push({ tiId, outcome, info, ...(tryNumber === undefined ? {} : { tryNumber }) }, wake);
       this.dispatch();
     },
+    // A spare joins `idle` when it is ready; until the old worker exits there is one process more than
+    // parallelism, never one task more (slotsAvailable counts busy slots, and the spare is not busy).
+    retiringSoon: () => {
+      if (!this.stopping) this.addSlot();
+    },
     exited: (slot) => {
       this.slots.delete(slot);
       const at = this.idle.indexOf(slot);

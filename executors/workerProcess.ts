@@ -22,6 +22,8 @@ export interface SlotEvents {
   done(slot: Slot, tiId: number, outcome: 'success' | 'failed' | 'requeue', info: string, wake: boolean, tryNumber?: number): void;
   /** The process is gone; the slot cannot be used again. */
   exited(slot: Slot): void;
+  /** The worker will retire after a few more tasks (core.workerMaxTasks): its replacement may start now. Told once per worker. */
+  retiringSoon(slot: Slot): void;
 }
 
 export interface Slot {
@@ -58,6 +60,7 @@ export class WarmWorker implements Slot {
   private output = '';
   private readonly exitedPromise: Promise<void>;
   private retiring = false;
+  private replacementAsked = false;
   private exited = false;
   /** Why we ended the process, when we did (a broken channel, a try past its timeout). */
   private endReason: string | null = null;
@@ -107,6 +110,10 @@ export class WarmWorker implements Slot {
         this.reserved = reply.reserved;
         this.current = reply.next;
         if (reply.retiring) this.retiring = true;
+        if (reply.retiringSoon && !this.replacementAsked) {
+          this.replacementAsked = true;
+          events.retiringSoon(this);
+        }
         if (reply.next) events.chained(this, reply.next);
         const failed = reply.outcome === 'failed' || reply.outcome === 'up_for_retry';
         events.done(this, reply.tiId, failed ? 'failed' : 'success', reply.outcome, failed || !reply.next, tryNumber);

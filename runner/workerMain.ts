@@ -38,6 +38,13 @@ const logger = createLogger(config.logging.level, { component: 'worker' });
 const db = await openDatabase(config, logger, { poolMax: 4 });
 const jobId = process.env.AIRFLOW_TS_SCHEDULER_JOB_ID ? Number(process.env.AIRFLOW_TS_SCHEDULER_JOB_ID) : null;
 const maxTasks = config.core.workerMaxTasks;
+/**
+ * Within this many tasks of maxTasks (half its life, at most 250) the worker tells the executor to start
+ * its replacement: a Node start takes ~0.5–2 s (more under load), while a mapped run hands a worker a task
+ * every few ms (map10000 retired 20 workers, each leaving its slot empty until a cold one came up).
+ */
+const warmAhead = Math.min(250, Math.ceil(maxTasks / 2));
+const retiringSoon = () => tasksRun >= maxTasks - warmAhead;
 let tasksRun = 0;
 /** Task instances claimed for this worker (queued), run in order after the current one. */
 const reserved: TaskInstanceRow[] = [];
@@ -69,6 +76,7 @@ async function run(workload: TaskWorkload): Promise<void> {
         next: null,
         reserved: reserved.map(workloadOf),
         retiring: tasksRun >= maxTasks || exitRequested,
+        retiringSoon: retiringSoon(),
       });
     let same: Parameters<typeof executeTry>[2]['same'];
     while (current) {
@@ -87,7 +95,15 @@ async function run(workload: TaskWorkload): Promise<void> {
         (reserved.length && !exitRequested ? await retry('starting a reserved task', () => startNextReserved(db.knex, reserved, () => new Date())) : null);
       // One message per task: what ended, what runs now, what is held.
       const retiring = !next && (tasksRun >= maxTasks || exitRequested);
-      send({ type: 'done', tiId: current.ti.id, outcome, next: next && workloadOf(next.ti), reserved: reserved.map(workloadOf), retiring });
+      send({
+        type: 'done',
+        tiId: current.ti.id,
+        outcome,
+        next: next && workloadOf(next.ti),
+        reserved: reserved.map(workloadOf),
+        retiring,
+        retiringSoon: retiringSoon(),
+      });
       current = next;
       same = { run, dag };
     }

@@ -16,6 +16,8 @@ export type WorkerReply =
   /**
    * A task ended. `next`: the task the worker went on with (it claimed it itself, so the scheduler
    * need not be woken); `reserved`: the queued task instances it holds, handed back if it dies;
-   * `retiring`: the worker exits now (core.workerMaxTasks reached, or asked to), so give it no more work.
+   * `retiring`: the worker exits now (core.workerMaxTasks reached, or asked to), so give it no more work;
+   * `retiringSoon`: it is within its last tasks before core.workerMaxTasks, so its replacement should start
+   * now and be warm when it leaves.
    */
-  | { type: 'done'; tiId: number; outcome: TryOutcome; next: TaskWorkload | null; reserved: TaskWorkload[]; retiring: boolean };
+  | { type: 'done'; tiId: number; outcome: TryOutcome; next: TaskWorkload | null; reserved: TaskWorkload[]; retiring: boolean; retiringSoon: boolean };

@@ -36,6 +36,15 @@ for (let i = 0; i < 2; i++) new FunctionOperator({ dag, taskId: 't' + i, retries
 export default dag;
 `,
 );
+writeDag(
+  dags,
+  'slow.ts',
+  `import { DAG, FunctionOperator } from 'airflow-ts';
+const dag = new DAG({ dagId: 'slow' });
+for (let i = 0; i < 5; i++) new FunctionOperator({ dag, taskId: 't' + i, fn: () => new Promise((resolve) => setTimeout(() => resolve(i), 300)) });
+export default dag;
+`,
+);
 const config = await testConfig(dags, db.url, { AIRFLOW__CORE__EXECUTOR: 'LocalExecutor', AIRFLOW__CORE__PARALLELISM: '1' });
 await parseDags(config, db.knex);
 const logger = memoryLogger();
@@ -143,6 +152,47 @@ describe('a warm worker that retires after core.workerMaxTasks', () => {
         { state: 'success', try_number: 1 },
       ]);
       expect(rows[1].pid).not.toBe(rows[0].pid); // t1 ran in a new worker, not in the one shutting down
+    } finally {
+      await local.terminate();
+    }
+  });
+});
+
+/** When a process started, in epoch ms (to ~10 ms): its start in ticks since boot, and boot time from /proc/uptime (btime is whole seconds). */
+function processStartedAt(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  const bootedAt = Date.now() - Number(readFileSync('/proc/uptime', 'latin1').split(' ')[0]) * 1000;
+  return bootedAt + ticks * 10; // USER_HZ is 100 on Linux
+}
+
+describe("a warm worker's replacement", () => {
+  it('starts while the retiring worker runs its last tasks, so the next task does not wait for a cold start', async () => {
+    // workerMaxTasks 4: after its second task (half its life) the worker asks for its replacement.
+    process.env.AIRFLOW__CORE__WORKER_MAX_TASKS = '4';
+    const local = createExecutor(config, db.url, memoryLogger());
+    delete process.env.AIRFLOW__CORE__WORKER_MAX_TASKS;
+    try {
+      await local.start({ jobId: null });
+      const run = await triggerDagRun(db.knex, { dagId: 'slow', now: new Date() });
+      const tis: Awaited<ReturnType<typeof queuedTi>>[] = [];
+      for (let i = 0; i < 5; i++) tis.push(await queuedTi(run.run_id, `t${i}`, 'slow'));
+      const events: ExecutorEvent[] = [];
+      local.onEvent(() => events.push(...local.drainEvents()));
+      for (const ti of tis) local.queue(workloadOf(ti));
+      // The fifth task runs in the replacement; read its pid's start while that process is alive.
+      const fifth = await eventually('the fifth task to start', async () => {
+        const row = await db.knex('task_instance').where('id', tis[4].id).first('pid', 'state');
+        return row.pid && row;
+      });
+      const spareStartedAt = processStartedAt(fifth.pid);
+      await eventually('all five tasks to be reported', () => tis.every((ti) => events.some((e) => e.tiId === ti.id)), 60_000);
+      const rows = await db.knex('task_instance').where({ dag_id: 'slow', run_id: run.run_id }).orderBy('task_id').select('state', 'pid', 'end_date');
+      expect(rows.map((r) => r.state)).toEqual(Array(5).fill('success'));
+      expect(new Set(rows.slice(0, 4).map((r) => r.pid)).size).toBe(1); // one worker ran four tasks, then retired
+      expect(rows[4].pid).not.toBe(rows[0].pid);
+      // The replacement was started before the old worker's fourth (last) task ended: 300 ms of margin.
+      expect(spareStartedAt).toBeLessThan(new Date(rows[3].end_date).getTime());
     } finally {
       await local.terminate();
     }
