@@ -147,20 +147,74 @@ export async function earliestTriggerTimeout(db: Db): Promise<Date | null> {
   return (row?.at as Date | null | undefined) ?? null;
 }
 
-/** A deferred task instance's trigger and the triggerer running it, for the UI and the REST API (null when it has none). */
-export async function triggerOfTaskInstance(
-  db: Db,
-  tiId: number,
-): Promise<(TriggerRow & { triggerer_hostname: string | null; triggerer_heartbeat: Date | null; triggerer_state: string | null }) | null> {
-  const row = await db('task_instance as ti')
-    .join('trigger as t', 't.id', 'ti.trigger_id')
-    .leftJoin('job as j', 'j.id', 't.triggerer_id')
-    .where('ti.id', tiId)
-    .first('t.*', 'j.hostname as triggerer_hostname', 'j.latest_heartbeat as triggerer_heartbeat', 'j.state as triggerer_state');
-  return row ? { ...row, id: Number(row.id), triggerer_id: row.triggerer_id === null ? null : Number(row.triggerer_id) } : null;
-}
-
 /** A triggerer stopping hands its triggers back, so another claims them at once rather than after the health threshold. */
 export async function releaseTriggers(db: Db, triggererId: number): Promise<number> {
   return db('trigger').where('triggerer_id', triggererId).update({ triggerer_id: null });
+}
+
+/** The triggerer job holding a trigger, as REST shows it (Airflow's Job). */
+export interface TriggererJobRow {
+  id: number;
+  state: string | null;
+  job_type: string | null;
+  start_date: Date | null;
+  end_date: Date | null;
+  latest_heartbeat: Date | null;
+  executor_class: string | null;
+  hostname: string | null;
+}
+
+/** The triggers (and their triggerers' jobs) of task instances that have one, by task instance id, in one query: for REST lists. */
+export async function deferralsOf(
+  db: Db,
+  tis: readonly { id: number; trigger_id: number | null }[],
+): Promise<Map<number, { trigger: TriggerRow; job: TriggererJobRow | null }>> {
+  const ids = tis.filter((ti) => ti.trigger_id !== null && ti.trigger_id !== undefined).map((ti) => ti.id);
+  if (ids.length === 0) return new Map();
+  const rows = await db('task_instance as ti')
+    .join('trigger as t', 't.id', 'ti.trigger_id')
+    .leftJoin('job as j', 'j.id', 't.triggerer_id')
+    .whereIn('ti.id', ids)
+    .select(
+      'ti.id as ti_id',
+      't.id',
+      't.classpath',
+      't.kwargs',
+      't.created_date',
+      't.triggerer_id',
+      'j.state as job_state',
+      'j.job_type',
+      'j.start_date as job_start_date',
+      'j.end_date as job_end_date',
+      'j.latest_heartbeat',
+      'j.executor_class',
+      'j.hostname',
+    );
+  return new Map(
+    rows.map((r) => [
+      Number(r.ti_id),
+      {
+        trigger: {
+          id: Number(r.id),
+          classpath: r.classpath,
+          kwargs: r.kwargs,
+          created_date: r.created_date,
+          triggerer_id: r.triggerer_id === null ? null : Number(r.triggerer_id),
+        },
+        job:
+          r.triggerer_id === null || r.job_type === null
+            ? null
+            : {
+                id: Number(r.triggerer_id),
+                state: r.job_state,
+                job_type: r.job_type,
+                start_date: r.job_start_date,
+                end_date: r.job_end_date,
+                latest_heartbeat: r.latest_heartbeat,
+                executor_class: r.executor_class,
+                hostname: r.hostname,
+              },
+      },
+    ]),
+  );
 }

@@ -5,6 +5,7 @@ import { loadSecretsMasker } from '../../../db/metastoreBackend.ts';
 import { findDagRun } from '../../../db/models/dagRun.ts';
 import { renderedFieldsOf } from '../../../db/models/renderedTaskInstanceFields.ts';
 import { nextPokeDate } from '../../../db/models/taskReschedule.ts';
+import { deferralsOf } from '../../../db/models/trigger.ts';
 import { mappedTaskInstancesPage } from '../../../db/models/mappedTaskInstances.ts';
 import { findTaskInstance, taskInstanceExists } from '../../../db/models/taskInstanceListing.ts';
 import { xcomsOfTaskInstance } from '../../../db/models/xcom.ts';
@@ -142,6 +143,8 @@ export const taskInstancePages: UiPages = (router, ctx) => {
       const rendered = await renderedFieldsOf(knex, key);
       // A reschedule-mode sensor between pokes: when it pokes next (ADR 0019).
       const nextPokeAt = ti.state === 'up_for_reschedule' ? await nextPokeDate(knex, ti.id, ti.try_number) : null;
+      // A deferred task: what its trigger waits for and which triggerer holds it (ADR 0020).
+      const deferral = ti.state === 'deferred' ? ((await deferralsOf(knex, [ti])).get(ti.id) ?? null) : null;
       const templateFields = task ? task.templateFields.map((name) => ({ name, value: fieldText(rendered ? rendered[name] : task.fields[name]) })) : [];
       renderTimed(
         res,
@@ -158,6 +161,7 @@ export const taskInstancePages: UiPages = (router, ctx) => {
           mapIndex,
           ti,
           nextPokeAt,
+          deferral,
           extraLinks: operatorExtraLinks(task, xcoms, rendered),
           run,
           task,
