@@ -225,10 +225,8 @@ async function recordFailure(
     log.info(`Rescheduling task, marking task as UP_FOR_RESCHEDULE; next poke at ${error.rescheduleDate.toISOString()}`);
     return 'up_for_reschedule';
   }
-  if (error instanceof TaskDeferred) {
-    const deferred = await deferTry(knex, ti, error, at, log);
-    return deferred instanceof Error ? recordFailure(knex, ti, policy, deferred, at, log) : deferred;
-  }
+  const deferred = error instanceof TaskDeferred ? await deferTry(knex, ti, error, at, log) : null;
+  if (deferred) return deferred instanceof Error ? recordFailure(knex, ti, policy, deferred, at, log) : deferred;
   if (error instanceof AirflowSkipException) {
     log.info(`Skipping: ${error.message}`);
     const [row] = await transitionTaskInstances(knex, [ti.id], { to: 'skipped', from: ['running'], now: at });
