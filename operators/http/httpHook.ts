@@ -155,3 +155,21 @@ function describe(error: unknown): string {
   const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
   return `${error.message}${cause}`;
 }
+
+/** One poke's request: the response, or null when its status is in the allowlist ("not there yet"). */
+export async function pokeHttp(
+  scope: RequestScope,
+  connection: ConnectionInfo,
+  request: HttpRequest,
+  allowlist: readonly number[],
+): Promise<HttpResponse | null> {
+  try {
+    return await httpRequest(scope, connection, request);
+  } catch (error) {
+    if (error instanceof HttpStatusError && allowlist.includes(error.status)) {
+      scope.log.info(`Got ${error.status}: not there yet`);
+      return null;
+    }
+    throw error;
+  }
+}

@@ -4,11 +4,13 @@
  * `responseErrorCodeAllowlist` (default 404) means "not yet"; any other status of 400 or more fails the poke.
  * `endpoint`, `requestParams` and `headers` are templates.
  */
-import type { ConnectionInfo, TaskContext } from '../../core/taskContext.ts';
+import type { TaskContext } from '../../core/taskContext.ts';
 import { taskFail } from '../../core/baseOperator.ts';
 import { runWithContext } from '../../core/taskContext.ts';
 import { BaseSensorOperator, type BaseSensorOperatorOptions } from '../sensors/baseSensorOperator.ts';
-import { httpConnection, httpRequest, HttpStatusError, type HttpRequest, type HttpResponse, type RequestScope } from './httpHook.ts';
+import type { Json } from '../../core/trigger.ts';
+import { HttpSensorTrigger } from '../triggers/httpTrigger.ts';
+import { httpConnection, pokeHttp, type HttpRequest } from './httpHook.ts';
 import { checkHttpOptions, type HttpExtraOptions, type ResponseCheck } from './httpOperator.ts';
 
 export interface HttpSensorOptions extends BaseSensorOperatorOptions {
@@ -68,6 +70,35 @@ export class HttpSensor extends BaseSensorOperator {
     };
   }
 
+  /**
+   * Deferrable: pokes once, then hands the wait to an HttpSensorTrigger polled every pokeInterval. A responseCheck
+   * is a function the triggerer cannot run, so with one the sensor pokes in the worker instead (as Airflow's).
+   */
+  override async execute(context: TaskContext, rendered: Record<string, unknown>): Promise<unknown> {
+    if (!this.deferrable) return super.execute(context, rendered);
+    if (this.responseCheck) {
+      context.log.warn('deferrable is ignored with a responseCheck (it runs only in a worker): poking instead');
+      return super.execute(context, rendered);
+    }
+    if (await this.poke(context, rendered)) return undefined;
+    const request = this.request(rendered);
+    return this.defer({
+      trigger: new HttpSensorTrigger({
+        httpConnId: this.httpConnId,
+        endpoint: request.endpoint,
+        method: request.method,
+        data: (request.data ?? null) as Json,
+        headers: request.headers ?? {},
+        responseErrorCodeAllowlist: this.responseErrorCodeAllowlist,
+        checkResponse: this.checkResponse,
+        requestTimeoutMs: this.requestTimeoutMs,
+        pokeIntervalMs: this.pokeIntervalMs,
+      }),
+      method: 'executeComplete',
+      timeout: this.timeoutMs,
+    });
+  }
+
   async poke(context: TaskContext, rendered: Record<string, unknown>): Promise<boolean> {
     context.log.info(`Poking: ${rendered.endpoint}`);
     const response = await pokeHttp(
@@ -90,23 +121,5 @@ export class HttpSensor extends BaseSensorOperator {
       checkResponse: this.checkResponse,
       timeoutMs: this.requestTimeoutMs,
     };
-  }
-}
-
-/** One poke's request: the response, or null when its status is in the allowlist ("not there yet"). */
-export async function pokeHttp(
-  scope: RequestScope,
-  connection: ConnectionInfo,
-  request: HttpRequest,
-  allowlist: readonly number[],
-): Promise<HttpResponse | null> {
-  try {
-    return await httpRequest(scope, connection, request);
-  } catch (error) {
-    if (error instanceof HttpStatusError && allowlist.includes(error.status)) {
-      scope.log.info(`Got ${error.status}: not there yet`);
-      return null;
-    }
-    throw error;
   }
 }

@@ -169,3 +169,25 @@ async function cancelBackend(config: pg.ClientConfig, client: pg.Client): Promis
     await canceller.end().catch(() => {});
   }
 }
+
+/** A SqlSensor poke needs only the first row; a huge result is cut off by this bound. */
+const MAX_POKE_RESULT_BYTES = 1_048_576;
+
+/** The first row of one query (undefined: no row); what a SqlSensor poke and its trigger look at. */
+export async function firstRow(
+  scope: StatementScope,
+  config: pg.ClientConfig,
+  sql: string,
+  parameters: unknown[] | undefined,
+  taskId: string,
+): Promise<unknown[] | undefined> {
+  const [rows] = await runStatements(scope, config, {
+    statements: [sql],
+    parameters,
+    autocommit: true,
+    keepRows: true,
+    maxResultBytes: MAX_POKE_RESULT_BYTES,
+    taskId,
+  });
+  return rows?.[0];
+}

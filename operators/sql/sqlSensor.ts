@@ -9,8 +9,9 @@ import { taskFail } from '../../core/baseOperator.ts';
 import { AirflowError } from '../../core/errors.ts';
 import { runWithContext } from '../../core/taskContext.ts';
 import { BaseSensorOperator, type BaseSensorOperatorOptions } from '../sensors/baseSensorOperator.ts';
-import type pg from 'pg';
-import { clientConfig, DEFAULT_POSTGRES_CONN_ID, postgresConnection, runStatements, type StatementScope } from './postgresHook.ts';
+import type { Json } from '../../core/trigger.ts';
+import { SqlSensorTrigger } from '../triggers/sqlTrigger.ts';
+import { clientConfig, DEFAULT_POSTGRES_CONN_ID, firstRow, postgresConnection } from './postgresHook.ts';
 import { checkConnAndParameters, checkSql } from './sqlExecuteQueryOperator.ts';
 
 export type SqlCriterion = (value: unknown) => boolean;
@@ -30,9 +31,6 @@ export interface SqlSensorOptions extends BaseSensorOperatorOptions {
   selector?: (row: unknown[]) => unknown;
 }
 
-/** The first row of a poke is all it needs; a huge result is cut off by the hook's bound. */
-const MAX_POKE_RESULT_BYTES = 1_048_576;
-
 export class SqlSensor extends BaseSensorOperator {
   static override readonly templateFields: readonly string[] = ['sql', 'parameters'];
 
@@ -43,6 +41,7 @@ export class SqlSensor extends BaseSensorOperator {
   readonly failure: SqlCriterion | null;
   readonly failOnEmpty: boolean;
   readonly selector: (row: unknown[]) => unknown;
+  private readonly customSelector: boolean;
 
   constructor(options: SqlSensorOptions) {
     const fail = (message: string): never => taskFail(options?.dag?.dagId, options?.taskId, message);
@@ -70,10 +69,37 @@ export class SqlSensor extends BaseSensorOperator {
     this.failure = failure ?? null;
     this.failOnEmpty = failOnEmpty;
     this.selector = selector;
+    this.customSelector = options.selector !== undefined;
   }
 
   override serializeFields(): Record<string, unknown> {
     return { ...super.serializeFields(), sql: this.sql, connId: this.connId, parameters: this.parameters, failOnEmpty: this.failOnEmpty };
+  }
+
+  /**
+   * Deferrable: pokes once, then hands the wait to a SqlSensorTrigger polled every pokeInterval, which fires when
+   * the first row's first column is truthy. success, failure and selector are functions the triggerer cannot run,
+   * so with any of them the sensor pokes in the worker instead.
+   */
+  override async execute(context: TaskContext, rendered: Record<string, unknown>): Promise<unknown> {
+    if (!this.deferrable) return super.execute(context, rendered);
+    if (this.success || this.failure || this.customSelector) {
+      context.log.warn('deferrable is ignored with success, failure or selector (they run only in a worker): poking instead');
+      return super.execute(context, rendered);
+    }
+    if (await this.poke(context, rendered)) return undefined;
+    return this.defer({
+      trigger: new SqlSensorTrigger({
+        connId: this.connId,
+        sql: String(rendered.sql),
+        parameters: ((rendered.parameters as unknown[] | null) ?? []) as Json[],
+        failOnEmpty: this.failOnEmpty,
+        pokeIntervalMs: this.pokeIntervalMs,
+        taskId: this.taskId,
+      }),
+      method: 'executeComplete',
+      timeout: this.timeoutMs,
+    });
   }
 
   async poke(context: TaskContext, rendered: Record<string, unknown>): Promise<boolean> {
@@ -97,23 +123,4 @@ export class SqlSensor extends BaseSensorOperator {
     if (this.success) return Boolean(await runWithContext(context, () => this.success!(value)));
     return Boolean(value);
   }
-}
-
-/** The first row of one query (undefined: no row); what a SqlSensor poke and its trigger look at. */
-export async function firstRow(
-  scope: StatementScope,
-  config: pg.ClientConfig,
-  sql: string,
-  parameters: unknown[] | undefined,
-  taskId: string,
-): Promise<unknown[] | undefined> {
-  const [rows] = await runStatements(scope, config, {
-    statements: [sql],
-    parameters,
-    autocommit: true,
-    keepRows: true,
-    maxResultBytes: MAX_POKE_RESULT_BYTES,
-    taskId,
-  });
-  return rows?.[0];
 }

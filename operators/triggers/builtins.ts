@@ -4,3 +4,5 @@
  */
 import './temporalTrigger.ts';
 import './fileTrigger.ts';
+import './httpTrigger.ts';
+import './sqlTrigger.ts';

@@ -2,7 +2,7 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { DAG } from '../../core/dag.ts';
 import { serializeDag } from '../../core/serialize.ts';
-import { AirflowError, AirflowFailException, AirflowRescheduleException, DagDefinitionError } from '../../core/errors.ts';
+import { AirflowError, AirflowFailException, AirflowRescheduleException, DagDefinitionError, TaskDeferred } from '../../core/errors.ts';
 import type { ConnectionInfo } from '../../core/taskContext.ts';
 import { baseUrl, urlFor } from '../../operators/http/httpHook.ts';
 import { HttpOperator } from '../../operators/http/httpOperator.ts';
@@ -151,5 +151,35 @@ describe('HttpSensor against a real HTTP server', () => {
     const never = new HttpSensor({ dag: dag(), taskId: 'never', httpConnId: 'api', endpoint: 'x', responseCheck: () => false, ...pokeOnce });
     expect(await poked(runTask(contextFor(never, withConn())))).toBe('not yet');
     expect(() => new HttpSensor({ dag: dag(), taskId: 't', endpoint: 'x', responseErrorCodeAllowlist: [42] })).toThrow(/responseErrorCodeAllowlist/);
+  });
+
+  it('deferrable: pokes once, then defers to an HttpSensorTrigger carrying the rendered request; with a responseCheck it pokes instead', async () => {
+    const sensor = new HttpSensor({
+      dag: dag(),
+      taskId: 'd',
+      httpConnId: 'api',
+      endpoint: 'missing/{{ ds }}',
+      deferrable: true,
+      pokeInterval: 250,
+      timeout: 5000,
+    });
+    const deferred = (await runTask(contextFor(sensor, withConn())).catch((e: unknown) => e)) as TaskDeferred;
+    expect(deferred).toBeInstanceOf(TaskDeferred);
+    expect([deferred.trigger.classpath, deferred.method, deferred.timeoutMs]).toEqual([
+      'airflow.providers.http.triggers.http.HttpSensorTrigger',
+      'executeComplete',
+      5000,
+    ]);
+    expect(deferred.trigger.kwargs).toMatchObject({
+      httpConnId: 'api',
+      endpoint: 'missing/2024-01-02',
+      method: 'GET',
+      pokeIntervalMs: 250,
+      responseErrorCodeAllowlist: [404],
+    });
+    const checked = new HttpSensor({ dag: dag(), taskId: 'c', httpConnId: 'api', endpoint: 'x', deferrable: true, responseCheck: () => true });
+    const run = contextFor(checked, withConn());
+    await runTask(run);
+    expect(run.lines.some((l) => l.includes('deferrable is ignored with a responseCheck'))).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DAG } from '../../core/dag.ts';
 import { serializeDag } from '../../core/serialize.ts';
-import { AirflowError, AirflowFailException, AirflowRescheduleException, DagDefinitionError } from '../../core/errors.ts';
+import { AirflowError, AirflowFailException, AirflowRescheduleException, DagDefinitionError, TaskDeferred } from '../../core/errors.ts';
 import type { ConnectionInfo } from '../../core/taskContext.ts';
 import { SqlResultTooLargeError } from '../../operators/sql/postgresHook.ts';
 import { SQLExecuteQueryOperator } from '../../operators/sql/sqlExecuteQueryOperator.ts';
@@ -130,5 +130,24 @@ describe('SqlSensor on the embedded Postgres', () => {
     await expect(runTask(contextFor(sensor({ sql: 'SELECT 1 WHERE false', failOnEmpty: true }), withConn()))).rejects.toThrow(/No rows returned/);
     expect(await poked(runTask(contextFor(sensor({ sql: 'SELECT 0' }), withConn())))).toBe('not yet');
     expect(() => sensor({ success: 'yes' as never })).toThrow(/success must be a function/);
+  });
+
+  it('deferrable: pokes once, then defers to a SqlSensorTrigger with the rendered query; with success/failure/selector it pokes instead', async () => {
+    const waiting = sensor({ sql: 'SELECT id FROM orders WHERE day = $1', parameters: ['{{ ds }}-never'], deferrable: true, mode: 'poke', pokeInterval: 300 });
+    const deferred = (await runTask(contextFor(waiting, withConn())).catch((e: unknown) => e)) as TaskDeferred;
+    expect(deferred).toBeInstanceOf(TaskDeferred);
+    expect(deferred.trigger.classpath).toBe('airflow_ts.triggers.sql.SqlSensorTrigger');
+    expect(deferred.trigger.kwargs).toEqual({
+      connId: 'warehouse',
+      sql: 'SELECT id FROM orders WHERE day = $1',
+      parameters: ['2024-01-02-never'],
+      failOnEmpty: false,
+      pokeIntervalMs: 300,
+      taskId: 's',
+    });
+    const custom = sensor({ sql: 'SELECT 1', deferrable: true, mode: 'poke', success: (v) => v === 1 });
+    const run = contextFor(custom, withConn());
+    await runTask(run);
+    expect(run.lines.some((l) => l.includes('deferrable is ignored with success, failure or selector'))).toBe(true);
   });
 });
