@@ -84,8 +84,12 @@ export const configSchema = z.strictObject({
        * the runtime and DAG files loaded. Slower; for tasks that leak or must not share a process. @default false
        */
       executeTasksNewProcess: bool.default(false),
-      /** A warm worker process is replaced after this many tasks, bounding what leaky tasks can accumulate. @default 500 */
-      workerMaxTasks: int(1).default(500),
+      /**
+       * A warm worker process is replaced after this many tasks, bounding what leaky tasks can accumulate. A
+       * replacement costs ~1 s of CPU (Node start, TypeScript loader, DAG import): at 500 that was 2 ms per task
+       * of a mapped run, more than the task itself. @default 2000
+       */
+      workerMaxTasks: int(1).default(2000),
       /** Largest XCom value in bytes (as JSON); bigger ones fail the task with a clear error. @default 1048576 */
       xcomMaxSize: int(1).default(1_048_576),
       /** Most task instances one mapped task (expand()) may have; a longer input fails the task. @default 1024 */
