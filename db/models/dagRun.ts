@@ -88,16 +88,19 @@ export async function lastAutomatedDataInterval(db: Knex | Knex.Transaction, dag
 }
 
 /**
- * Locks dag runs FOR UPDATE, in id order, and returns them. Every writer that
- * changes a run's task instances takes its runs' locks first (dag run, then
+ * Locks dag runs FOR NO KEY UPDATE, in id order, and returns them. Every writer
+ * that changes a run's task instances takes its runs' locks first (dag run, then
  * task instances: ADR 0011), as the scheduler does, so mark, clear and the
- * scheduler queue behind each other instead of deadlocking.
+ * scheduler queue behind each other instead of deadlocking. NO KEY UPDATE, not
+ * UPDATE: those writers exclude each other all the same, but a worker inserting
+ * an XCom or a rendered-fields row for the run (a foreign key check, KEY SHARE)
+ * is neither blocked nor makes a SKIP LOCKED caller skip the run.
  */
 export async function lockDagRuns(trx: Knex.Transaction, dagId: string, where: { runIds: readonly string[] } | Knex.QueryCallback): Promise<DagRunRow[]> {
   const query = trx<DagRunRow>('dag_run').where('dag_id', dagId);
   if ('runIds' in where) query.whereIn('run_id', [...where.runIds]);
   else query.where(where);
-  return query.orderBy('id').forUpdate();
+  return query.orderBy('id').forNoKeyUpdate();
 }
 
 /**
@@ -119,9 +122,9 @@ export async function runningDagRunsToSchedule(
     .select('dr.id', 'dr.dag_id', 'sd.dag_hash');
 }
 
-/** Locks a running run for one scheduling decision (FOR UPDATE SKIP LOCKED); undefined when another scheduler has it or it finished. */
+/** Locks a running run for one scheduling decision (FOR NO KEY UPDATE SKIP LOCKED, as lockDagRuns); undefined when another scheduler has it or it finished. */
 export function lockRunningDagRunSkipLocked(trx: Knex.Transaction, id: number): Promise<DagRunRow | undefined> {
-  return trx('dag_run').where({ id, state: 'running' }).forUpdate().skipLocked().first();
+  return trx('dag_run').where({ id, state: 'running' }).forNoKeyUpdate().skipLocked().first();
 }
 
 /** Records when the scheduler last decided the run's task instances (Airflow's last_scheduling_decision). */

@@ -13,7 +13,7 @@ import { START_TRY_CTES, START_TRY_PARAMS, startedTryOf, startTryBindings, type 
  * `return_value` XCom, and, as asked,
  * - `start`: the try of the worker's next reservation (queued → running,
  *   with its variables and connections; startTaskInstance.ts);
- * - `decideRunId`: the run's row locked FOR UPDATE SKIP LOCKED and its task
+ * - `decideRunId`: the run's row locked FOR NO KEY UPDATE SKIP LOCKED and its task
  *   instances returned, for the mini scheduler's decisions (null if the
  *   scheduler or another worker holds the run: it decides it);
  * - `claimLock`: the claim's advisory lock taken, so the claim that follows
@@ -47,7 +47,7 @@ const SQL = `WITH p AS (
      SELECT p.dag_run_id, d.dag_id, d.run_id, d.task_id, d.map_index, '${RETURN_VALUE}', p.xcom, p.now FROM done d, p WHERE p.xcom IS NOT NULL
      ON CONFLICT (dag_run_id, task_id, map_index, key) DO UPDATE SET value = EXCLUDED.value, timestamp = EXCLUDED.timestamp
    ), ${START_TRY_CTES}, locked_run AS (
-     SELECT dr.id, dr.dag_id, dr.run_id FROM dag_run dr, p WHERE dr.id = p.decide_run_id AND dr.state = 'running' FOR UPDATE OF dr SKIP LOCKED
+     SELECT dr.id, dr.dag_id, dr.run_id FROM dag_run dr, p WHERE dr.id = p.decide_run_id AND dr.state = 'running' FOR NO KEY UPDATE OF dr SKIP LOCKED
    ), claim_locked AS (
      SELECT ${CLAIM_LOCK_SQL} FROM p WHERE p.claim_lock
    )

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { lockRunningDagRunSkipLocked } from '../../db/models/dagRun.ts';
 import { recordSuccess } from '../../db/queries/recordSuccess.ts';
 import { startTaskInstance } from '../../db/queries/startTaskInstance.ts';
 import { transitionTaskInstance } from '../../db/transitions.ts';
@@ -124,11 +125,23 @@ describe('hot statements', () => {
 
     const holder = await knex.transaction();
     try {
-      await holder('dag_run').where('id', run.id).forUpdate().first('id');
+      expect(await lockRunningDagRunSkipLocked(holder, run.id)).toBeDefined(); // the scheduler deciding the run
       const skipped = await knex.transaction((trx) => recordSuccess(trx, { ti: b, dagRunId: run.id, now: T1, xcomJson: null, decideRunId: run.id }));
       expect(skipped).toMatchObject({ recorded: true, runTis: null });
     } finally {
       await holder.rollback();
+    }
+  });
+
+  it("a worker's XCom for a run (its foreign key check locks the run FOR KEY SHARE) neither blocks nor hides the run from a scheduler deciding it", async () => {
+    const { run } = await freshRun('fk');
+    const worker = await knex.transaction();
+    try {
+      await pushXCom(worker, { dagRunId: run.id, dagId: run.dag_id, runId: run.run_id, taskId: 'a', mapIndex: -1 }, 'return_value', 1, 1000);
+      const decided = await knex.transaction((trx) => lockRunningDagRunSkipLocked(trx, run.id));
+      expect(decided?.id).toBe(run.id);
+    } finally {
+      await worker.rollback();
     }
   });
 });
