@@ -34,6 +34,8 @@ export interface HttpRequest {
   checkResponse?: boolean;
   /** Give up on the request after this long; default 60 s. */
   timeoutMs?: number;
+  /** A body longer than this fails the request instead of filling the worker's (or the triggerer's) memory; default 10 MiB. */
+  maxResponseBytes?: number;
 }
 
 /** Thrown for a response outside 2xx-3xx (Airflow's "404:NOT FOUND"-style AirflowException); retryable as Airflow's. */
@@ -47,6 +49,7 @@ export class HttpStatusError extends AirflowError {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1_048_576;
 
 /** The connection `connId` as the task sees it; `http_default` when missing is an error that names what to create. */
 export function httpConnection(context: TaskContext, connId: string, operator: string): ConnectionInfo {
@@ -112,9 +115,10 @@ export async function httpRequest(context: RequestScope, connection: ConnectionI
   let text: string;
   try {
     response = await fetch(url, { method, headers, body, signal: AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs)]) });
-    text = await response.text();
+    text = await readBody(response, request.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, `${method} ${url}`);
   } catch (error) {
     context.signal.throwIfAborted();
+    if (error instanceof ResponseTooLargeError) throw error;
     const reason = error instanceof Error && error.name === 'TimeoutError' ? `no response within ${timeoutMs / 1000} s` : describe(error);
     throw new AirflowError(`${method} ${url} failed: ${reason}`, { cause: error });
   }
@@ -135,6 +139,30 @@ export async function httpRequest(context: RequestScope, connection: ConnectionI
   };
   if ((request.checkResponse ?? true) && response.status >= 400) throw new HttpStatusError(response.status, result);
   return result;
+}
+
+/** Thrown when a response body is longer than the request's maxResponseBytes. */
+export class ResponseTooLargeError extends AirflowError {}
+
+/** The body as text, read in chunks and given up past `limit` bytes (the rest is never downloaded). */
+async function readBody(response: Response, limit: number, what: string): Promise<string> {
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw new ResponseTooLargeError(
+        `the response of ${what} is over ${limit} bytes (maxResponseBytes); ask for less, or raise extraOptions.maxResponseBytes`,
+      );
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 function withQuery(url: string, data: unknown): string {

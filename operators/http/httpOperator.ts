@@ -9,7 +9,7 @@ import { durationMs } from '../../core/definitionChecks.ts';
 import type { Duration } from '../../core/duration.ts';
 import { AirflowError } from '../../core/errors.ts';
 import { runWithContext, type TaskContext } from '../../core/taskContext.ts';
-import { DEFAULT_HTTP_CONN_ID, httpConnection, httpRequest, type HttpResponse } from './httpHook.ts';
+import { DEFAULT_HTTP_CONN_ID, DEFAULT_MAX_RESPONSE_BYTES, httpConnection, httpRequest, type HttpResponse } from './httpHook.ts';
 
 export type ResponseCheck = (response: HttpResponse, context: TaskContext) => boolean | Promise<boolean>;
 export type ResponseFilter = (response: HttpResponse, context: TaskContext) => unknown;
@@ -20,6 +20,8 @@ export interface HttpExtraOptions {
   checkResponse?: boolean;
   /** Give up on the request after this long; default 60 s. */
   timeout?: Duration;
+  /** A longer response body fails the request (it is not read further); default 10 MiB. */
+  maxResponseBytes?: number;
 }
 
 export interface HttpOperatorOptions extends BaseOperatorOptions {
@@ -53,6 +55,7 @@ export class HttpOperator extends BaseOperator {
   readonly responseFilter: ResponseFilter | null;
   readonly checkResponse: boolean;
   readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
   readonly httpConnId: string;
   readonly logResponse: boolean;
 
@@ -67,6 +70,7 @@ export class HttpOperator extends BaseOperator {
     this.responseFilter = options.responseFilter ?? null;
     this.checkResponse = fields.checkResponse;
     this.timeoutMs = fields.timeoutMs;
+    this.maxResponseBytes = fields.maxResponseBytes;
     this.httpConnId = fields.httpConnId;
     this.logResponse = options.logResponse ?? false;
   }
@@ -93,6 +97,7 @@ export class HttpOperator extends BaseOperator {
       headers: rendered.headers as Record<string, string>,
       checkResponse: this.checkResponse,
       timeoutMs: this.timeoutMs,
+      maxResponseBytes: this.maxResponseBytes,
     });
     if (this.logResponse) context.log.info(response.text);
     if (this.responseCheck && !(await runWithContext(context, () => this.responseCheck!(response, context)))) {
@@ -123,6 +128,9 @@ export function checkHttpOptions(options: HttpOperatorOptions, defaultMethod: st
   if (responseFilter !== undefined && typeof responseFilter !== 'function') fail('responseFilter must be a function (response, context) => value');
   if (typeof httpConnId !== 'string' || httpConnId === '') fail(`httpConnId must be a connection id, got ${JSON.stringify(httpConnId)}`);
   const checkResponse = extraOptions.checkResponse ?? true;
+  const maxResponseBytes = extraOptions.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  if (!Number.isInteger(maxResponseBytes) || maxResponseBytes < 1)
+    fail(`extraOptions.maxResponseBytes must be a positive integer, got ${JSON.stringify(maxResponseBytes)}`);
   if (typeof checkResponse !== 'boolean') fail(`extraOptions.checkResponse must be true or false, got ${JSON.stringify(checkResponse)}`);
   return {
     endpoint,
@@ -131,6 +139,7 @@ export function checkHttpOptions(options: HttpOperatorOptions, defaultMethod: st
     responseCheck: responseCheck ?? null,
     checkResponse,
     timeoutMs: durationMs(extraOptions.timeout ?? 60_000, 'extraOptions.timeout', fail),
+    maxResponseBytes,
     httpConnId,
   };
 }

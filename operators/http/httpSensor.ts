@@ -38,6 +38,7 @@ export class HttpSensor extends BaseSensorOperator {
   readonly responseErrorCodeAllowlist: number[];
   readonly checkResponse: boolean;
   readonly requestTimeoutMs: number;
+  readonly maxResponseBytes: number;
   readonly httpConnId: string;
 
   constructor(options: HttpSensorOptions) {
@@ -55,6 +56,7 @@ export class HttpSensor extends BaseSensorOperator {
     this.responseErrorCodeAllowlist = [...allowlist];
     this.checkResponse = fields.checkResponse;
     this.requestTimeoutMs = fields.timeoutMs;
+    this.maxResponseBytes = fields.maxResponseBytes;
     this.httpConnId = fields.httpConnId;
   }
 
@@ -92,6 +94,7 @@ export class HttpSensor extends BaseSensorOperator {
         responseErrorCodeAllowlist: this.responseErrorCodeAllowlist,
         checkResponse: this.checkResponse,
         requestTimeoutMs: this.requestTimeoutMs,
+        maxResponseBytes: this.maxResponseBytes,
         pokeIntervalMs: this.pokeIntervalMs,
       }),
       method: 'executeComplete',
@@ -120,6 +123,7 @@ export class HttpSensor extends BaseSensorOperator {
       headers: rendered.headers as Record<string, string>,
       checkResponse: this.checkResponse,
       timeoutMs: this.requestTimeoutMs,
+      maxResponseBytes: this.maxResponseBytes,
     };
   }
 }

@@ -1,12 +1,14 @@
+import { createServer } from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { DAG } from '../../core/dag.ts';
 import { serializeDag } from '../../core/serialize.ts';
 import { AirflowError, AirflowFailException, AirflowRescheduleException, DagDefinitionError, TaskDeferred } from '../../core/errors.ts';
 import type { ConnectionInfo } from '../../core/taskContext.ts';
-import { baseUrl, urlFor } from '../../operators/http/httpHook.ts';
+import { baseUrl, ResponseTooLargeError, urlFor } from '../../operators/http/httpHook.ts';
 import { HttpOperator } from '../../operators/http/httpOperator.ts';
 import { HttpSensor } from '../../operators/http/httpSensor.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { startHttpServer } from '../helpers/httpServer.ts';
 import { contextFor, runTask } from './fakeRunner.ts';
 
@@ -105,6 +107,40 @@ describe('HttpOperator against a real HTTP server', () => {
     await expect(runTask(contextFor(closed, withConn(connection({ port }))))).rejects.toThrow(
       /POST http:\/\/127.0.0.1:\d+\/x failed: fetch failed: .*ECONNREFUSED/,
     );
+  });
+
+  it('a body over maxResponseBytes fails the request without reading the rest (an endless response ends)', async () => {
+    let closed = false;
+    const endless = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      const timer = setInterval(() => res.write('x'.repeat(16_384)), 1);
+      res.on('close', () => {
+        clearInterval(timer);
+        closed = true;
+      });
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (endless.address() as net.AddressInfo).port;
+      const task = new HttpOperator({
+        dag: dag(),
+        taskId: 'big',
+        httpConnId: 'api',
+        endpoint: 'stream',
+        method: 'GET',
+        extraOptions: { maxResponseBytes: 100_000 },
+      });
+      const error = await runTask(contextFor(task, withConn(connection({ port })))).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ResponseTooLargeError);
+      expect((error as Error).message).toBe(
+        `the response of GET http://127.0.0.1:${port}/stream is over 100000 bytes (maxResponseBytes); ask for less, or raise extraOptions.maxResponseBytes`,
+      );
+      await eventually('the server to see the connection closed', () => closed);
+    } finally {
+      endless.closeAllConnections();
+      await new Promise((resolve) => endless.close(resolve));
+    }
+    expect(() => new HttpOperator({ dag: dag(), taskId: 't', extraOptions: { maxResponseBytes: 0 } })).toThrow(/maxResponseBytes must be a positive integer/);
   });
 
   it('maps the connection to a base URL as Airflow: scheme from host or schema, then port', () => {
