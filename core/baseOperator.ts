@@ -8,6 +8,7 @@ import type { SerializedExpandInput } from './expandInput.ts';
 import { isDag, type DAG } from './dag.ts';
 import { TASK_DEFAULT_KEYS, type TaskDefaults } from './dagOptions.ts';
 import { checkId, durationMs } from './definitionChecks.ts';
+import { toCallback, type CallbackSpec } from './callbacks.ts';
 import { callerLocation, constructorFrames, type DefinedAt } from './definitionSite.ts';
 import type { Duration } from './duration.ts';
 import { AirflowError, AirflowFailException, DagDefinitionError, TaskDeferralError, TaskDeferralTimeout, TaskDeferred } from './errors.ts';
@@ -52,9 +53,16 @@ export interface BaseOperatorOptions {
   params?: Record<string, unknown>;
   /** Markdown shown in the UI. */
   doc?: string;
-  onSuccessCallback?: TaskCallback;
-  onFailureCallback?: TaskCallback;
-  onRetryCallback?: TaskCallback;
+  /** A function, a notifier (e.g. WebhookNotifier) or a list of them. */
+  onSuccessCallback?: CallbackSpec;
+  onFailureCallback?: CallbackSpec;
+  onRetryCallback?: CallbackSpec;
+  /** Where emailOnFailure / emailOnRetry alerts go: one address, a comma-separated list or an array. */
+  email?: string | string[];
+  /** Email `email` when the task fails for good; default true (only with `email`). */
+  emailOnFailure?: boolean;
+  /** Email `email` when the task fails and will be retried; default true (only with `email`). */
+  emailOnRetry?: boolean;
   /** Executor-specific settings; must be JSON. */
   executorConfig?: Record<string, unknown>;
 }
@@ -93,6 +101,10 @@ export abstract class BaseOperator {
   readonly onSuccessCallback: TaskCallback | null;
   readonly onFailureCallback: TaskCallback | null;
   readonly onRetryCallback: TaskCallback | null;
+  /** Alert addresses (emailOnFailure, emailOnRetry); empty for none. */
+  readonly email: string[];
+  readonly emailOnFailure: boolean;
+  readonly emailOnRetry: boolean;
   readonly executorConfig: Record<string, unknown> | null;
   readonly upstreamTaskIds = new Set<string>();
   readonly downstreamTaskIds = new Set<string>();
@@ -160,9 +172,12 @@ export abstract class BaseOperator {
     const doc = opt('doc');
     if (doc !== undefined && typeof doc !== 'string') fail(`doc must be a string, got ${typeof doc}`);
     this.doc = doc ?? null;
-    this.onSuccessCallback = callback(opt('onSuccessCallback'), 'onSuccessCallback', fail);
-    this.onFailureCallback = callback(opt('onFailureCallback'), 'onFailureCallback', fail);
-    this.onRetryCallback = callback(opt('onRetryCallback'), 'onRetryCallback', fail);
+    this.onSuccessCallback = toCallback(opt('onSuccessCallback'), 'onSuccessCallback', fail);
+    this.onFailureCallback = toCallback(opt('onFailureCallback'), 'onFailureCallback', fail);
+    this.onRetryCallback = toCallback(opt('onRetryCallback'), 'onRetryCallback', fail);
+    this.email = emailList(opt('email'), fail);
+    this.emailOnFailure = boolean(opt('emailOnFailure') ?? true, 'emailOnFailure', fail);
+    this.emailOnRetry = boolean(opt('emailOnRetry') ?? true, 'emailOnRetry', fail);
     const executorConfig = opt('executorConfig');
     if (executorConfig !== undefined) {
       const problem =
@@ -379,8 +394,9 @@ function boolean(value: unknown, what: string, fail: (m: string) => never): bool
   return value as boolean;
 }
 
-function callback(value: unknown, what: string, fail: (m: string) => never): TaskCallback | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'function') fail(`${what} must be a function, got ${typeof value}`);
-  return value as TaskCallback;
+function emailList(value: unknown, fail: (m: string) => never): string[] {
+  if (value === undefined || value === null) return [];
+  const list = typeof value === 'string' ? value.split(/[,;]/) : Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : null;
+  if (!list) return fail(`email must be an address, a comma-separated list or an array of addresses, got ${JSON.stringify(value)}`);
+  return list.map((address: string) => address.trim()).filter((address: string) => address !== '');
 }

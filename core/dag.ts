@@ -3,7 +3,7 @@
  * checks its options (core/dagOptions.ts); `validate()` checks what needs all
  * edges (cycles). Pure: no database, no I/O.
  */
-import type { BaseOperator } from './baseOperator.ts';
+import type { BaseOperator, TaskCallback } from './baseOperator.ts';
 import { checkDagOptions, type DagOptions, type Schedule, type TaskDefaults } from './dagOptions.ts';
 import { registerCreatedDag } from './dagRegistry.ts';
 import { callerLocation, constructorFrames, type DefinedAt } from './definitionSite.ts';
@@ -29,6 +29,9 @@ export class DAG {
   readonly dagrunTimeoutMs: number | null;
   readonly isPausedUponCreation: boolean | undefined;
   readonly doc: string | null;
+  /** DAG-level callbacks: run in the DAG processor when a run ends (ADR 0022). */
+  readonly onSuccessCallback: TaskCallback | null;
+  readonly onFailureCallback: TaskCallback | null;
   readonly definedAt: DefinedAt;
   private readonly taskMap = new Map<string, BaseOperator>();
   private readonly groupMap = new Map<string, TaskGroup>();
@@ -50,6 +53,8 @@ export class DAG {
     this.dagrunTimeoutMs = fields.dagrunTimeoutMs;
     this.isPausedUponCreation = fields.isPausedUponCreation;
     this.doc = fields.doc;
+    this.onSuccessCallback = fields.onSuccessCallback;
+    this.onFailureCallback = fields.onFailureCallback;
     this.definedAt = callerLocation(constructorFrames(new.target));
     registerCreatedDag(this);
   }

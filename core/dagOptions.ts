@@ -3,7 +3,8 @@
  * the DAG's fields: everything that can be checked on its own (id, schedule,
  * dates, timezone), each failure a DagDefinitionError that says what to write.
  */
-import type { BaseOperatorOptions } from './baseOperator.ts';
+import type { BaseOperatorOptions, TaskCallback } from './baseOperator.ts';
+import { toCallback, type CallbackSpec } from './callbacks.ts';
 import type { Duration } from './duration.ts';
 import { checkId, checkKeys, durationMs } from './definitionChecks.ts';
 import { DagDefinitionError } from './errors.ts';
@@ -33,6 +34,9 @@ export interface DagOptions {
   isPausedUponCreation?: boolean;
   /** Markdown shown in the UI. */
   doc?: string;
+  /** Run when a run of this DAG succeeds / fails: a function, a notifier or a list of them. They run in the DAG processor, never the scheduler (ADR 0022). */
+  onSuccessCallback?: CallbackSpec;
+  onFailureCallback?: CallbackSpec;
 }
 
 /** Normalized schedule: a preset or cron string, a fixed interval, or null (manual only). */
@@ -55,6 +59,8 @@ export interface DagFields {
   dagrunTimeoutMs: number | null;
   isPausedUponCreation: boolean | undefined;
   doc: string | null;
+  onSuccessCallback: TaskCallback | null;
+  onFailureCallback: TaskCallback | null;
 }
 
 /** Presets and the cron they stand for; '@once' has none (one run at startDate). */
@@ -79,6 +85,8 @@ const DAG_OPTION_KEYS: readonly (keyof DagOptions)[] = [
   'dagrunTimeout',
   'isPausedUponCreation',
   'doc',
+  'onSuccessCallback',
+  'onFailureCallback',
 ];
 export const TASK_DEFAULT_KEYS = [
   'owner',
@@ -100,6 +108,9 @@ export const TASK_DEFAULT_KEYS = [
   'onSuccessCallback',
   'onFailureCallback',
   'onRetryCallback',
+  'email',
+  'emailOnFailure',
+  'emailOnRetry',
   'executorConfig',
 ] as const satisfies readonly (keyof TaskDefaults)[];
 // Compile-time guard: adding a BaseOperator option without listing it above is a type error here.
@@ -167,6 +178,8 @@ export function checkDagOptions(options: DagOptions): DagFields {
     dagrunTimeoutMs,
     isPausedUponCreation,
     doc,
+    onSuccessCallback: toCallback(options.onSuccessCallback, 'onSuccessCallback', fail),
+    onFailureCallback: toCallback(options.onFailureCallback, 'onFailureCallback', fail),
   };
 }
 

@@ -95,6 +95,8 @@ export interface SerializedDag {
    * Read it through rootTaskGroup().
    */
   taskGroup?: SerializedTaskGroup;
+  /** Which DAG-level callbacks the DAG has (the scheduler asks the DAG processor to run them); absent when none (ADR 0015). */
+  callbacks?: { onSuccess: boolean; onFailure: boolean };
 }
 
 /** Validates the DAG (cycles) and returns its JSON form. */
@@ -121,6 +123,9 @@ export function serializeDag(dag: DAG): SerializedDag {
     isPausedUponCreation: dag.isPausedUponCreation ?? null,
     tasks,
     ...(dag.taskGroupDict.size > 0 ? { taskGroup: serializeTaskGroup(null, [...dag.taskGroupDict.values()], tasks) } : {}),
+    ...(dag.onSuccessCallback || dag.onFailureCallback
+      ? { callbacks: { onSuccess: dag.onSuccessCallback !== null, onFailure: dag.onFailureCallback !== null } }
+      : {}),
   };
 }
 

@@ -170,6 +170,8 @@ export interface TaskContext {
   taskReschedules?: TaskReschedules;
   /** Other DAGs' runs (TriggerDagRunOperator, ExternalTaskSensor); supplied by the task runner. */
   dagRuns?: DagRunClient;
+  /** DAG-level callbacks only: why the run ended ('success', 'task_failure'), as Airflow's context["reason"]. */
+  reason?: string;
 }
 
 export interface TaskContextInput {

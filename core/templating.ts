@@ -77,6 +77,30 @@ export async function renderTemplateFields(task: BaseOperator, context: TaskCont
   }
 }
 
+/**
+ * One template rendered with a callback's context (notifiers): as renderTemplateFields, but without XCom
+ * pulls (they are asynchronous) and with Airflow's snake_case names of `ti`.
+ */
+export function renderTemplateText(source: string, context: TaskContext): string {
+  if (!source.includes('{')) return source;
+  const ti = {
+    ...context.ti,
+    dag_id: context.ti.dagId,
+    task_id: context.ti.taskId,
+    run_id: context.ti.runId,
+    map_index: context.ti.mapIndex,
+    try_number: context.ti.tryNumber,
+  };
+  try {
+    return new nunjucks.Template(source, env, undefined, true).render({ ...context, ti, task_instance: ti, taskInstance: ti });
+  } catch (err) {
+    const reason = String((err as Error).message ?? err)
+      .replace(/^\(unknown path\)\s*/, '')
+      .replace(/\s*\n\s*/g, ' ');
+    throw new TemplateRenderError(context.dag.dagId, context.ti.taskId, 'notifier template', reason, { cause: err });
+  }
+}
+
 function renderValue(value: unknown, context: object, task: BaseOperator, field: string): unknown {
   if (typeof value === 'string') return renderString(value, context, task, field);
   if (Array.isArray(value)) return value.map((v) => renderValue(v, context, task, field));

@@ -56,6 +56,12 @@ export function configObjectsColumns(when = 'true'): string {
      FROM connection WHERE ${when}) AS connections`;
 }
 
+/** All variables and connections as stored (encrypted), in one round trip: for storedSecrets() and openConfigObjects(). */
+export async function loadStoredConfigObjects(knex: Knex): Promise<StoredConfigObjects> {
+  const { rows } = await knex.raw(`SELECT ${configObjectsColumns()}`);
+  return configObjectsOf(rows[0]);
+}
+
 /** All variables and connections, in one round trip, in clear as a task would read them. */
 export async function loadVariablesAndConnections(knex: Knex, fernet: MultiFernet, onRead?: ReadListener): Promise<ConfigObjects> {
   const { rows } = await knex.raw(`SELECT ${configObjectsColumns()}`);

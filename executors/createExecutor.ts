@@ -1,3 +1,4 @@
+import { childProcessEnv } from '../config/childProcessEnv.ts';
 import type { ResolvedConfig } from '../config/schema.ts';
 import { ConfigError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
@@ -7,20 +8,11 @@ import { KubernetesExecutor } from './kubernetes/kubernetesExecutor.ts';
 import { LocalExecutor } from './localExecutor.ts';
 
 /**
- * The executor named by core.executor. Task processes get the AIRFLOW_HOME,
- * config file, database URL and Fernet key of this process, so they use the
- * same database and decrypt what it encrypted (ADR 0008); with `databaseUrl`
- * null (the embedded server) they attach to the AIRFLOW_HOME's embedded server
- * themselves, and so follow it to a new port after a restart (ADR 0009).
+ * The executor named by core.executor. Task processes get this process's home, config file, database and
+ * Fernet key (config/childProcessEnv.ts).
  */
 export function createExecutor(config: ResolvedConfig, databaseUrl: string | null, logger: Logger): Executor {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    AIRFLOW_HOME: config.airflowHome,
-    ...(databaseUrl ? { AIRFLOW__DATABASE__URL: databaseUrl } : {}),
-    ...(config.configFile ? { AIRFLOW_CONFIG: config.configFile } : {}),
-    ...(config.core.fernetKey ? { AIRFLOW__CORE__FERNET_KEY: config.core.fernetKey } : {}),
-  };
+  const env = childProcessEnv(config, databaseUrl);
   // What the task processes' try marks name (runner/tryProcesses.ts): the same value they compute.
   const database = databaseIdentity({ database: { url: databaseUrl ?? '' }, airflowHome: config.airflowHome });
   const scoped = logger.child({ component: 'executor' });

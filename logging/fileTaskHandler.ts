@@ -17,6 +17,14 @@ export function taskLogPath(baseLogFolder: string, ti: { dagId: string; runId: s
   return path.join(baseLogFolder, ...parts.map(safeSegment), `attempt=${ti.tryNumber}.log`);
 }
 
+/**
+ * Where the DAG-level callbacks of a run log (they run in the DAG processor, ADR 0022):
+ * {baseLogFolder}/dag_id=D/run_id=R/dag_callbacks.log
+ */
+export function dagCallbackLogPath(baseLogFolder: string, run: { dagId: string; runId: string }): string {
+  return path.join(baseLogFolder, safeSegment(`dag_id=${run.dagId}`), safeSegment(`run_id=${run.runId}`), 'dag_callbacks.log');
+}
+
 /** Run ids contain ':' and '+', which are fine on Linux; only path separators must go. */
 function safeSegment(segment: string): string {
   return segment.replace(/[/\\]/g, '_');

@@ -25,6 +25,7 @@ import { xcomListCache } from './xcomListCache.ts';
 import { rescheduleTaskInstance, taskReschedulesOf } from '../db/models/taskReschedule.ts';
 import { dagRunClient } from './dagRunClient.ts';
 import { deferTry } from './deferTry.ts';
+import { runTaskCallbacks } from './taskCallbacks.ts';
 import { executeTask } from './executeTask.ts';
 import { loadDagFile, loadTask } from './loadTask.ts';
 import { claimForWorker, decideRun, decidesDownstream, startNextReserved } from './miniScheduler.ts';
@@ -206,7 +207,7 @@ export async function executeTry(
     await retry('resetting it', () => resetIfRestarting(knex, started.id, now()));
   }
   log.info(`Task exited with outcome ${outcome}`);
-  if (context && task) await runCallback(task, outcome, context, log);
+  if (context && task) await runTaskCallbacks(task, outcome, context, log, { tryNumber: started.try_number, maxTries: started.max_tries });
   log.close();
   return { outcome, next, run, dag };
 }
@@ -354,18 +355,6 @@ async function recordTrySuccess(
 /** A task cleared while it ran (restarting) is scheduled afresh once its runner has stopped. */
 async function resetIfRestarting(knex: Knex, id: number, at: Date): Promise<void> {
   await transitionTaskInstances(knex, [id], { to: null, from: ['restarting'], now: at });
-}
-
-async function runCallback(task: BaseOperator, outcome: TryOutcome, context: TaskContext, log: TaskLog): Promise<void> {
-  const callback =
-    outcome === 'success' ? task.onSuccessCallback : outcome === 'failed' ? task.onFailureCallback : outcome === 'up_for_retry' ? task.onRetryCallback : null;
-  if (!callback) return;
-  try {
-    await callback(context);
-  } catch (error) {
-    // A broken callback is reported but does not change the recorded outcome (as in Airflow).
-    log.error(`The ${outcome} callback failed: ${error instanceof Error ? error.message : String(error)}`);
-  }
 }
 
 /**

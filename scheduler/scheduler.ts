@@ -9,6 +9,7 @@ import { WakeupListener } from '../db/notifications.ts';
 import { claimScheduledTaskInstances } from '../db/queries/claimScheduledTaskInstances.ts';
 import { transitionTaskInstances } from '../db/transitions.ts';
 import { workloadOf } from '../db/taskWorkload.ts';
+import type { DagRunRow } from '../db/rows.ts';
 import type { Executor, ExecutorEvent } from '../executors/base.ts';
 import { isDatabaseUnavailable } from '../db/pgErrors.ts';
 import { retryWhileUnavailable } from '../db/retryWhileUnavailable.ts';
@@ -33,6 +34,8 @@ export interface SchedulerOptions {
    * `airflow dags backfill` and `airflow dags test`, which drive their own runs.
    */
   only?: { dagIds: string[]; runIdsIgnoringPause?: string[] };
+  /** Told of each run this scheduler finished (committed): the DAG processor's callbacks run from here (ADR 0022). */
+  onDagRunFinished?: (run: DagRunRow) => void;
 }
 
 /** What one loop iteration did; the loop goes again at once when something moved. */
@@ -180,7 +183,10 @@ export class Scheduler {
       dagIds: only?.dagIds,
       runs: kind === 'targeted' ? touched : undefined,
     });
-    for (const run of pass.finished) logger.info(`dag run ${run.run_id} finished: ${run.state}`, { dagId: run.dag_id });
+    for (const run of pass.finished) {
+      logger.info(`dag run ${run.run_id} finished: ${run.state}`, { dagId: run.dag_id });
+      this.options.onDagRunFinished?.(run);
+    }
     this.statistics.afterPass(pass.scheduled);
     const claimed = await claimScheduledTaskInstances(knex, {
       slots: Math.min(executor.slotsAvailable(), config.core.parallelism),

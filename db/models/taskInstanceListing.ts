@@ -160,3 +160,13 @@ export function taskStatesAt(
     .whereIn('dr.logical_date', [...logicalDates])
     .select('dr.logical_date', 'ti.task_id', 'ti.map_index', 'ti.state');
 }
+
+/**
+ * The task instance of a run that ended last, among those in `states` (any, when omitted): the one whose
+ * context a DAG-level callback gets (Airflow's DagRun.get_last_ti).
+ */
+export function lastEndedTaskInstance(knex: Knex, dagId: string, runId: string, states?: readonly string[]): Promise<TaskInstanceRow | undefined> {
+  const query = knex<TaskInstanceRow>('task_instance').where({ dag_id: dagId, run_id: runId });
+  if (states) query.whereIn('state', [...states]);
+  return query.orderByRaw('end_date DESC NULLS LAST, id DESC').first();
+}

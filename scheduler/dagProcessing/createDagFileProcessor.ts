@@ -3,6 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
 import type { ResolvedConfig } from '../../config/schema.ts';
 import type { Logger } from '../../core/logger.ts';
+import { childProcessEnv } from '../../config/childProcessEnv.ts';
+import { DagCallbackRunner } from './dagCallbackRunner.ts';
 import { DagFileParser } from './dagFileParser.ts';
 import { DagFileProcessor } from './dagFileProcessor.ts';
 
@@ -27,6 +29,19 @@ export function createDagFileProcessor(config: ResolvedConfig, knex: Knex, logge
     safeMode: config.core.dagDiscoverySafeMode,
     rescanIntervalMs: config.scheduler.dagDirListInterval * 1000,
     now,
+  });
+}
+
+/**
+ * The DAG processor's callback runner (DAG-level onSuccessCallback / onFailureCallback, ADR 0022): its
+ * processes get this process's home, database and Fernet key, and as long as a DAG file's import plus a minute.
+ */
+export function createDagCallbackRunner(config: ResolvedConfig, knex: Knex, databaseUrl: string | null, logger: Logger): DagCallbackRunner {
+  return new DagCallbackRunner({
+    knex,
+    env: childProcessEnv(config, databaseUrl),
+    timeoutMs: config.core.dagbagImportTimeout * 1000 + 60_000,
+    logger: logger.child({ component: 'dag-processor' }),
   });
 }
 

@@ -82,7 +82,7 @@ describe('serializeDag', () => {
       dagrunTimeoutMs: 7_200_000,
       isPausedUponCreation: true,
       tasks: [expect.objectContaining({ taskId: 'extract' }), expect.objectContaining({ taskId: 'transform' }), expect.objectContaining({ taskId: 'load' })],
-    } satisfies Record<Exclude<keyof SerializedDag, 'taskGroup'>, unknown>); // taskGroup only when the DAG has groups
+    } satisfies Record<Exclude<keyof SerializedDag, 'taskGroup' | 'callbacks'>, unknown>); // taskGroup only when the DAG has groups, callbacks only with DAG-level callbacks
     expect(s.line).toBe(dag.definedAt.line);
 
     expect(s.tasks[0]).toEqual({
