@@ -8,7 +8,7 @@ import type { SerializedExpandInput } from './expandInput.ts';
 import { isDag, type DAG } from './dag.ts';
 import { TASK_DEFAULT_KEYS, type TaskDefaults } from './dagOptions.ts';
 import { checkId, durationMs } from './definitionChecks.ts';
-import { toCallback, type CallbackSpec } from './callbacks.ts';
+import { toCallback, toEmailList, type CallbackSpec } from './callbacks.ts';
 import { callerLocation, constructorFrames, type DefinedAt } from './definitionSite.ts';
 import type { Duration } from './duration.ts';
 import { AirflowError, AirflowFailException, DagDefinitionError, TaskDeferralError, TaskDeferralTimeout, TaskDeferred } from './errors.ts';
@@ -59,9 +59,8 @@ export interface BaseOperatorOptions {
   onRetryCallback?: CallbackSpec;
   /** Where emailOnFailure / emailOnRetry alerts go: one address, a comma-separated list or an array. */
   email?: string | string[];
-  /** Email `email` when the task fails for good; default true (only with `email`). */
+  /** Email `email` when the task fails for good / will be retried; default true (only with `email`). */
   emailOnFailure?: boolean;
-  /** Email `email` when the task fails and will be retried; default true (only with `email`). */
   emailOnRetry?: boolean;
   /** Executor-specific settings; must be JSON. */
   executorConfig?: Record<string, unknown>;
@@ -175,7 +174,7 @@ export abstract class BaseOperator {
     this.onSuccessCallback = toCallback(opt('onSuccessCallback'), 'onSuccessCallback', fail);
     this.onFailureCallback = toCallback(opt('onFailureCallback'), 'onFailureCallback', fail);
     this.onRetryCallback = toCallback(opt('onRetryCallback'), 'onRetryCallback', fail);
-    this.email = emailList(opt('email'), fail);
+    this.email = toEmailList(opt('email'), fail);
     this.emailOnFailure = boolean(opt('emailOnFailure') ?? true, 'emailOnFailure', fail);
     this.emailOnRetry = boolean(opt('emailOnRetry') ?? true, 'emailOnRetry', fail);
     const executorConfig = opt('executorConfig');
@@ -392,11 +391,4 @@ function integer(value: unknown, what: string, min: number, fail: (m: string) =>
 function boolean(value: unknown, what: string, fail: (m: string) => never): boolean {
   if (typeof value !== 'boolean') fail(`${what} must be true or false, got ${JSON.stringify(value)}`);
   return value as boolean;
-}
-
-function emailList(value: unknown, fail: (m: string) => never): string[] {
-  if (value === undefined || value === null) return [];
-  const list = typeof value === 'string' ? value.split(/[,;]/) : Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : null;
-  if (!list) return fail(`email must be an address, a comma-separated list or an array of addresses, got ${JSON.stringify(value)}`);
-  return list.map((address: string) => address.trim()).filter((address: string) => address !== '');
 }

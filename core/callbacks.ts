@@ -34,3 +34,11 @@ export function toCallback(value: unknown, what: string, fail: (message: string)
 function describe(value: unknown): string {
   return Array.isArray(value) ? 'an empty list' : value === null ? 'null' : typeof value;
 }
+
+/** A task's `email` option as a list of addresses (Airflow's get_email_address_list: ',' and ';' separate). */
+export function toEmailList(value: unknown, fail: (m: string) => never): string[] {
+  if (value === undefined || value === null) return [];
+  const list = typeof value === 'string' ? value.split(/[,;]/) : Array.isArray(value) && value.every((v) => typeof v === 'string') ? value : null;
+  if (!list) return fail(`email must be an address, a comma-separated list or an array of addresses, got ${JSON.stringify(value)}`);
+  return list.map((address: string) => address.trim()).filter((address: string) => address !== '');
+}

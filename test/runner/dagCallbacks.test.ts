@@ -140,12 +140,13 @@ describe('DAG-level callbacks and notifiers', () => {
     expect(mails[1]!.raw).toContain('flaky failed');
     const request = await eventually('the webhook call', () => webhook.received.find((r) => r.body.includes('Task flaky failed')));
     expect(JSON.parse(request.body)).toEqual({ text: 'Task flaky failed in try 2: Error: flaky failed' });
-    const log = readFileSync(
-      taskLogPath(config.logging.baseLogFolder, { dagId: 'notify_task_level', runId: run.run_id, taskId: 'flaky', mapIndex: -1, tryNumber: 2 }),
-      'utf8',
-    );
+    const logFile = taskLogPath(config.logging.baseLogFolder, { dagId: 'notify_task_level', runId: run.run_id, taskId: 'flaky', mapIndex: -1, tryNumber: 2 });
+    // The worker logs the alert once the server has taken it: wait for the line, not just the mail.
+    const log = await eventually('the alert in the log', () => {
+      const text = readFileSync(logFile, 'utf8');
+      return text.includes('Sent the failed email alert to ops@example.com') ? text : undefined;
+    });
     expect(log).toContain('Webhook notification sent through connection');
-    expect(log).toContain('Sent the failed email alert to ops@example.com');
     expect(allLogs()).not.toContain(TOKEN);
   });
 
