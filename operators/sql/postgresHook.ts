@@ -7,7 +7,8 @@
  * Rows come back as arrays (Airflow's fetch_all_handler gives tuples), a statement without a result set as
  * null. The JSON size of the rows is counted as they arrive: past `maxResultBytes` the statement is cancelled
  * on the server and SqlResultTooLargeError says so, so a large result never fills the worker's memory (ADR 0021).
- * Aborting the signal (the try cancelled) cancels the running statement on the server too.
+ * Aborting the signal (the try cancelled) cancels the running statement on the server too; a client killed with
+ * -9 has its statement ended by the server within seconds (client_connection_check_interval).
  */
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
@@ -103,6 +104,9 @@ export async function runStatements(context: StatementScope, config: pg.ClientCo
   } catch (error) {
     throw new AirflowError(`cannot connect to postgres at ${config.host}:${config.port}: ${(error as Error).message}`, { cause: error });
   }
+  // A worker killed with -9 leaves no one to cancel its statement: the server checks the socket every 2 s and
+  // ends the statement of a client that is gone (Postgres 14+; older servers refuse the setting, which is fine).
+  await client.query("SET client_connection_check_interval = '2s'").catch(() => {});
   const results: StatementResult[] = [];
   const onAbort = () => void cancelBackend(config, client);
   context.signal.addEventListener('abort', onAbort, { once: true });

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DAG } from '../../core/dag.ts';
 import { serializeDag } from '../../core/serialize.ts';
@@ -88,6 +90,25 @@ describe('SQLExecuteQueryOperator on the embedded Postgres', () => {
     controller.abort(new Error('cancelled by the test'));
     expect(((await running) as Error).message).toBe('cancelled by the test');
     await eventually('the statement to be gone from the server', async () => (await active()).length === 0);
+  });
+
+  it('a worker killed with -9 mid-statement: the server ends the statement within seconds (client_connection_check_interval)', async () => {
+    const module = fileURLToPath(new URL('../../operators/sql/postgresHook.ts', import.meta.url));
+    const probe = `kill-probe-${process.pid}-${Date.now()}`;
+    const script = `const { runStatements } = await import(${JSON.stringify(module)});
+const [url, probe] = process.argv.slice(1);
+const u = new URL(url);
+const config = { host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: u.pathname.slice(1) };
+await runStatements({ log: { info: () => {} }, signal: new AbortController().signal }, config, { statements: ["SELECT pg_sleep(120), '" + probe + "'"], autocommit: false, keepRows: true, maxResultBytes: 1000, taskId: 't' });`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, db.url, probe], { stdio: 'ignore' });
+    try {
+      const active = () => db.knex('pg_stat_activity').where('query', 'like', `%${probe}%`).whereNot('query', 'like', '%pg_stat_activity%');
+      await eventually('the statement to run', async () => (await active()).length === 1, 30_000);
+      child.kill('SIGKILL');
+      await eventually('the server to end the statement of the dead client', async () => (await active()).length === 0, 15_000);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('a missing connection, another type, or bad options are clear errors', async () => {
