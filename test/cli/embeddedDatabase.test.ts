@@ -35,6 +35,7 @@ describe('the embedded Postgres default', () => {
       'example_mapped_operators',
       'example_mapped_task_groups',
       'example_ml_pipeline',
+      'example_notifications',
       'example_params',
       'example_sensors',
       'example_sql',
