@@ -19,6 +19,8 @@ export interface SchedulerOptions {
   readyTimeoutMs?: number;
   /** More AIRFLOW__* settings a scenario needs (stated in its plan), e.g. a higher core.maxMapLength. */
   env?: Record<string, string>;
+  /** The daemon: `airflow scheduler` (default) or `airflow triggerer` (up once its TriggererJob row is registered). */
+  command?: 'scheduler' | 'triggerer';
 }
 
 export interface SchedulerProcess {
@@ -72,10 +74,11 @@ export function isExecutorUnavailable(error: unknown): error is SchedulerStartEr
  * folder is recorded and its SchedulerJob row has heartbeated from the loop.
  */
 export async function startScheduler(options: SchedulerOptions): Promise<SchedulerProcess> {
-  const logFile = path.join(options.home, 'scheduler.log');
+  const command = options.command ?? 'scheduler';
+  const logFile = path.join(options.home, `${command}.log`);
   const logFd = openSync(logFile, 'a');
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, [AIRFLOW_BIN, 'scheduler'], {
+  const child = spawn(process.execPath, [AIRFLOW_BIN, command], {
     cwd: options.home,
     // Only what the run needs: a stray AIRFLOW__* in the caller's environment must not change the figures.
     env: {
@@ -110,7 +113,10 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     if (exitCode !== undefined) throw new SchedulerStartError(startFailure(logFile, exitCode));
     // Registered is not enough: the executor (warm workers) and the wake-up listener start after that.
     // Its first heartbeat comes from the loop, so by then the scheduler is fully up.
-    const up = await options.knex('job').where({ job_type: 'SchedulerJob', state: 'running', pid }).whereRaw('latest_heartbeat > start_date').first('id');
+    const up =
+      command === 'triggerer'
+        ? await options.knex('job').where({ job_type: 'TriggererJob', state: 'running', pid }).first('id')
+        : await options.knex('job').where({ job_type: 'SchedulerJob', state: 'running', pid }).whereRaw('latest_heartbeat > start_date').first('id');
     if (up) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');

@@ -72,9 +72,11 @@ export async function decideRun(trx: Knex.Transaction, dag: SerializedDag, tis: 
  * 1..16): queued, to be started one by one. The caller's transaction holds the claim lock already.
  */
 export async function claimForWorker(
-  trx: Knex.Transaction,
+  trx: Knex.Transaction | Knex,
   args: { run: DagRunRow; now: Date; jobId: number | null; maxActiveTasksPerDag: number; parallelism: number },
 ): Promise<TaskInstanceRow[]> {
+  // Given knex rather than a transaction (a worker whose task deferred: no success transaction to claim in),
+  // the claim opens its own transaction and takes the claim lock there.
   return claimScheduledTaskInstances(trx, {
     slots: 16,
     fairShareAmong: args.parallelism,
@@ -84,7 +86,7 @@ export async function claimForWorker(
     dagIds: [args.run.dag_id],
     runId: args.run.run_id,
     runIdsIgnoringPause: [args.run.run_id],
-    lockHeld: true,
+    lockHeld: trx.isTransaction,
   });
 }
 

@@ -25,6 +25,7 @@ describe('the embedded Postgres default', () => {
     expect(list.code).toBe(0);
     const ids = (JSON.parse(list.stdout) as { dag_id: string }[]).map((r) => r.dag_id);
     expect(ids).toEqual([
+      'example_deferrable',
       'example_dynamic_mapping',
       'example_email',
       'example_etl',

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,7 @@ registerTrigger(FailingTrigger);
 const db = await createTestDatabase();
 const dags = tempDagsFolder();
 copyFileSync(fileURLToPath(new URL('../fixtures/runs/deferral.ts', import.meta.url)), path.join(dags, 'deferral.ts'));
+copyFileSync(fileURLToPath(new URL('../../dags/example_deferrable.ts', import.meta.url)), path.join(dags, 'example_deferrable.ts'));
 // One worker slot: a deferred task must give it up for anything else to run.
 const config = await testConfig(dags, db.url, {
   AIRFLOW__CORE__EXECUTOR: 'LocalExecutor',
@@ -143,5 +144,36 @@ describe('deferral through a real scheduler, LocalExecutor and triggerers', () =
     expect(other.start_date.getTime()).toBeGreaterThanOrEqual(sensor.start_date.getTime());
     expect(other.end_date.getTime()).toBeLessThan(sensor.end_date.getTime());
     expect(logOf(sensor)).toMatch(/Pausing task as DEFERRED/);
+  });
+
+  it('example_deferrable: both sensors wait in the triggerer, then the file lands and the report runs', async () => {
+    await db.knex('dag').where('dag_id', 'example_deferrable').update({ is_paused: false });
+    const run = await triggerDagRun(db.knex, { dagId: 'example_deferrable', now: new Date() });
+    scheduler.wake(true);
+    const ds = run.logical_date.toISOString().slice(0, 10);
+    const folder = `/tmp/airflow-ts-landing/deferrable/${ds}`;
+    try {
+      await eventually(
+        'the file sensor to defer',
+        async () => (await db.knex('task_instance').where({ run_id: run.run_id, task_id: 'wait_for_ready' }).first())?.state === 'deferred',
+      );
+      // settle's moment (5 s after the inferred data interval's end, a past midnight) has passed: it did not wait.
+      expect((await db.knex('task_instance').where({ run_id: run.run_id, task_id: 'settle' }).first()).state).toBe('success');
+      const waiting = await db
+        .knex('trigger as t')
+        .join('task_instance as ti', 'ti.trigger_id', 't.id')
+        .where('ti.run_id', run.run_id)
+        .select('t.classpath', 'ti.task_id');
+      expect(waiting).toEqual([{ classpath: 'airflow.triggers.file.FileTrigger', task_id: 'wait_for_ready' }]);
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(path.join(folder, 'ready'), '');
+      const finished = await eventually(
+        'the run to finish',
+        async () => (await db.knex('dag_run').where('id', run.id).whereIn('state', ['success', 'failed']).first()) ?? undefined,
+      );
+      expect(finished.state).toBe('success');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });

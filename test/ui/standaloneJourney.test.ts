@@ -24,6 +24,7 @@ describe('a new user with npm start', () => {
     // The scheduler parses the folder in the background after start-up (the page may come first).
     await eventually('the example DAGs to be listed', async () => (await page.reload(), (await page.locator('tr[data-dag-id^="example_"]').count()) === 18));
     for (const dagId of [
+      'example_deferrable',
       'example_dynamic_mapping',
       'example_email',
       'example_etl',
