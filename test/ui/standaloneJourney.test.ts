@@ -22,7 +22,7 @@ describe('a new user with npm start', () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await logIn(page, ready.url, 'admin', ready.password);
     // The scheduler parses the folder in the background after start-up (the page may come first).
-    await eventually('the example DAGs to be listed', async () => (await page.reload(), (await page.locator('tr[data-dag-id^="example_"]').count()) === 18));
+    await eventually('the example DAGs to be listed', async () => (await page.reload(), (await page.locator('tr[data-dag-id^="example_"]').count()) === 19));
     for (const dagId of [
       'example_deferrable',
       'example_dynamic_mapping',
