@@ -22,6 +22,24 @@ export interface FinishedRun {
 // extract(epoch ...) is numeric: exact to the microsecond, unlike a JS Date (ms).
 const epochMs = (column: string) => `(extract(epoch from ${column}) * 1000)::text`;
 
+/**
+ * Waits until the DAG processor has stored these DAGs: the scheduler reports itself up before its first
+ * parse ends, and under load (or for a DAG of 1,000 tasks) a trigger right then found no DAG.
+ */
+export async function waitForParsedDags(knex: Knex, dagIds: readonly string[], scheduler: SchedulerProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = (await knex('serialized_dag')
+      .whereIn('dag_id', [...dagIds])
+      .count({ n: '*' })
+      .first()) as { n: string };
+    if (Number(row.n) === dagIds.length) return;
+    if (scheduler.exitReason()) throw new Error(`DAGs ${dagIds.join(', ')} not parsed: ${scheduler.exitReason()}`);
+    if (Date.now() > deadline) throw new Error(`DAGs ${dagIds.join(', ')} not parsed within ${timeoutMs / 1000} s`);
+    await sleep(50);
+  }
+}
+
 /** A run that stops moving this long is reported instead of waited for until the overall timeout. */
 const STALL_MS = 120_000;
 
@@ -31,6 +49,7 @@ const STALL_MS = 120_000;
  * returns its task instances' start and end times ordered by task id.
  */
 export async function triggerAndWait(knex: Knex, dagId: string, scheduler: SchedulerProcess, timeoutMs: number): Promise<FinishedRun> {
+  await waitForParsedDags(knex, [dagId], scheduler, timeoutMs);
   const run = await triggerDagRun(knex, { dagId, now: new Date() });
   const deadline = Date.now() + timeoutMs;
   let states = '';

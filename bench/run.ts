@@ -18,6 +18,7 @@ import { formatTable, formatValue, gitCommit, machineInfo, writeReport, type Rep
 import { EXECUTORS, type BenchOptions, type ExecutorName, type Plan, type Scenario } from './scenario.ts';
 import { SCENARIOS } from './scenarios/index.ts';
 import { addDrainRatios, costCurve } from './scenarios/mapped.ts';
+import { addSensorRatios } from './scenarios/rescheduleSensors.ts';
 import { isExecutorUnavailable, startScheduler, stopAllSchedulers, type SchedulerProcess } from './schedulerProcess.ts';
 import { median } from './stats.ts';
 
@@ -99,6 +100,7 @@ try {
 }
 
 addDrainRatios(results);
+addSensorRatios(results);
 const report: Report = {
   generatedAt: new Date().toISOString(),
   command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim().replace(/ --$/, ''),

@@ -5,6 +5,7 @@ import { deferred1000, deferred10000 } from './deferred.ts';
 import { fanout400 } from './fanout400.ts';
 import { map100, map1000, map1000reduce, map10000 } from './mapped.ts';
 import { parse1000 } from './parse1000.ts';
+import { sensors1000 } from './rescheduleSensors.ts';
 import { uiPages } from './uiPages.ts';
 
 /** Every scenario, in the order they run. */
@@ -16,6 +17,7 @@ export const SCENARIOS: readonly Scenario[] = [
   map1000,
   map10000,
   map1000reduce,
+  sensors1000,
   parse1000,
   uiPages,
   deferred1000,

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
+import { waitForParsedDags } from '../dagRuns.ts';
 import { writeMappedDag } from '../generateDags.ts';
 import type { ScenarioResult } from '../report.ts';
 import type { Metric, Scenario } from '../scenario.ts';
@@ -84,6 +85,7 @@ async function measureRun(knex: Knex, dagId: string, n: number, scheduler: Sched
     lastRssSample = Date.now();
     rssMax = Math.max(rssMax, scheduler.rssMb());
   };
+  await waitForParsedDags(knex, [dagId], scheduler, TIMEOUT_MS);
   const run = await triggerDagRun(knex, { dagId, now: new Date() });
   const where = { dag_id: dagId, run_id: run.run_id };
   const deadline = Date.now() + TIMEOUT_MS;
