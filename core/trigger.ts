@@ -6,6 +6,7 @@
  * connection ids, never a password (the runner refuses kwargs holding a secret it knows).
  */
 import { UnknownTriggerError } from './errors.ts';
+import type { DagRunClient } from './dagRunClient.ts';
 import type { ConnectionInfo } from './taskContext.ts';
 
 /** next_method of a task instance whose trigger failed or timed out: its resumed try fails (Airflow's "__fail__"). */
@@ -29,6 +30,8 @@ export interface TriggerContext {
   log: { info(message: string): void; warn(message: string): void; error(message: string): void };
   /** A connection by id, decrypted (undefined when it does not exist). Read it when needed: it may change while the trigger waits. */
   connection(connId: string): Promise<ConnectionInfo | undefined>;
+  /** Other DAGs' run and task states (DAG-state triggers: deferrable ExternalTaskSensor and TriggerDagRunOperator). */
+  dagRuns: Pick<DagRunClient, 'runState' | 'runStatesAt' | 'taskStatesAt'>;
 }
 
 export abstract class BaseTrigger<K extends Record<string, Json> = Record<string, Json>> {

@@ -14,6 +14,7 @@ import { AirflowError, AirflowSkipException, DagRunAlreadyExistsError } from '..
 import { parseIsoDate } from '../core/isoDate.ts';
 import { DAG_RUN_STATES } from '../core/state.ts';
 import type { TaskContext } from '../core/taskContext.ts';
+import { DagStateTrigger } from './triggers/externalTaskTrigger.ts';
 import { isPlainObject } from '../core/xcomArg.ts';
 
 /** The XCom keys the operator pushes (Airflow's XCOM_RUN_ID, XCOM_LOGICAL_DATE_ISO). */
@@ -41,6 +42,8 @@ export interface TriggerDagRunOperatorOptions extends BaseOperatorOptions {
   allowedStates?: string[];
   /** Default ['failed']. */
   failedStates?: string[];
+  /** With waitForCompletion: hand the wait to the triggerer (a DagStateTrigger), freeing the worker slot. */
+  deferrable?: boolean;
 }
 
 export class TriggerDagRunOperator extends BaseOperator {
@@ -56,6 +59,7 @@ export class TriggerDagRunOperator extends BaseOperator {
   readonly pokeIntervalMs: number;
   readonly allowedStates: string[];
   readonly failedStates: string[];
+  readonly deferrable: boolean;
 
   constructor(options: TriggerDagRunOperatorOptions) {
     // Checked before super(), which adds the task to the DAG: a bad option must not leave a half-made task behind.
@@ -71,6 +75,7 @@ export class TriggerDagRunOperator extends BaseOperator {
     this.pokeIntervalMs = fields.pokeIntervalMs;
     this.allowedStates = fields.allowedStates;
     this.failedStates = fields.failedStates;
+    this.deferrable = fields.deferrable;
   }
 
   serializeFields(): Record<string, unknown> {
@@ -85,6 +90,7 @@ export class TriggerDagRunOperator extends BaseOperator {
       pokeIntervalMs: this.pokeIntervalMs,
       allowedStates: this.allowedStates,
       failedStates: this.failedStates,
+      ...(this.deferrable ? { deferrable: true } : {}),
     };
   }
 
@@ -109,7 +115,22 @@ export class TriggerDagRunOperator extends BaseOperator {
     }
     await context.ti.xcomPush(XCOM_RUN_ID, run.runId);
     await context.ti.xcomPush(XCOM_LOGICAL_DATE_ISO, run.logicalDate.toISOString());
+    if (this.waitForCompletion && this.deferrable) {
+      const states = [...this.allowedStates, ...this.failedStates];
+      const trigger = new DagStateTrigger({ dagId, runIds: [run.runId], states, pollIntervalMs: this.pokeIntervalMs });
+      context.log.info(`Deferring until DAG '${dagId}' run '${run.runId}' is ${states.join(' or ')}`);
+      return this.defer({ trigger, method: 'executeComplete', kwargs: { dagId, runId: run.runId } });
+    }
     if (this.waitForCompletion) await this.waitFor(client, dagId, run.runId, context);
+    return undefined;
+  }
+
+  /** Where the deferred wait resumes (Airflow's execute_complete): the triggered run's state from the event. */
+  executeComplete(context: TaskContext, event: unknown, kwargs: Record<string, unknown>): undefined {
+    const { dagId, runId } = kwargs as { dagId: string; runId: string };
+    const state = ((event ?? {}) as { states?: Record<string, string> }).states?.[runId];
+    if (state === undefined || this.failedStates.includes(state)) throw new AirflowError(`DAG '${dagId}' run '${runId}' ended in failed state ${state}`);
+    context.log.info(`DAG '${dagId}' run '${runId}' ended in allowed state ${state}`);
     return undefined;
   }
 
@@ -148,7 +169,7 @@ function checkOptions(options: TriggerDagRunOperatorOptions) {
   if (o.logicalDate instanceof Date && Number.isNaN(o.logicalDate.getTime())) fail('logicalDate is an invalid Date');
   if (logicalDate !== null && typeof logicalDate !== 'string')
     fail(`logicalDate must be an ISO 8601 string (may be a template) or a Date, got ${JSON.stringify(logicalDate)}`);
-  const flag = (key: 'resetDagRun' | 'skipWhenAlreadyExists' | 'waitForCompletion'): boolean => {
+  const flag = (key: 'resetDagRun' | 'skipWhenAlreadyExists' | 'waitForCompletion' | 'deferrable'): boolean => {
     const value = o[key] ?? false;
     if (typeof value !== 'boolean') fail(`${key} must be true or false, got ${JSON.stringify(value)}`);
     return value;
@@ -171,6 +192,7 @@ function checkOptions(options: TriggerDagRunOperatorOptions) {
     resetDagRun: flag('resetDagRun'),
     skipWhenAlreadyExists: flag('skipWhenAlreadyExists'),
     waitForCompletion: flag('waitForCompletion'),
+    deferrable: flag('deferrable'),
     pokeIntervalMs: durationMs(o.pokeInterval ?? { seconds: 60 }, 'pokeInterval', fail),
     allowedStates,
     failedStates,

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { DagRunClient } from '../core/dagRunClient.ts';
-import { findDagRun, findDagRunAt, runStatesAt } from '../db/models/dagRun.ts';
+import { findDagRun, findDagRunAt } from '../db/models/dagRun.ts';
+import { dagRunStateReader } from '../db/models/dagRunStates.ts';
 import { getSerializedDag, getSerializedDagCached } from '../db/models/serializedDag.ts';
-import { taskStatesAt } from '../db/models/taskInstanceListing.ts';
 import { clearTaskInstances } from '../services/clearTaskInstances.ts';
 import { triggerDagRun } from '../services/triggerDagRun.ts';
 
@@ -13,6 +13,7 @@ import { triggerDagRun } from '../services/triggerDagRun.ts';
  */
 export function dagRunClient(knex: Knex, now: () => Date): DagRunClient {
   return {
+    ...dagRunStateReader(knex),
     async trigger(request) {
       const run = await triggerDagRun(knex, { ...request, now: now() });
       return { runId: run.run_id, logicalDate: run.logical_date };
@@ -23,16 +24,6 @@ export function dagRunClient(knex: Knex, now: () => Date): DagRunClient {
       const dag = await getSerializedDag(knex, dagId);
       await clearTaskInstances(knex, { dag, runIds: [run.run_id], taskIds: dag.tasks.map((t) => t.taskId), now: now() });
       return { runId: run.run_id, logicalDate: run.logical_date };
-    },
-    async runState(dagId, runId) {
-      return (await findDagRun(knex, dagId, runId))?.state ?? null;
-    },
-    async runStatesAt(dagId, logicalDates) {
-      return (await runStatesAt(knex, dagId, logicalDates)).map((r) => ({ logicalDate: r.logical_date, state: r.state }));
-    },
-    async taskStatesAt(dagId, taskIds, logicalDates) {
-      const rows = await taskStatesAt(knex, dagId, taskIds, logicalDates);
-      return rows.map((r) => ({ logicalDate: r.logical_date, taskId: r.task_id, mapIndex: r.map_index, state: r.state }));
     },
     async tasksOf(dagId) {
       const dag = await getSerializedDagCached(knex, dagId);

@@ -4,6 +4,7 @@ import { fernetFor } from '../core/crypto/fernetKey.ts';
 import type { Logger } from '../core/logger.ts';
 import { createTrigger, FAIL_METHOD, type BaseTrigger, type TriggerContext } from '../core/trigger.ts';
 import { getConnection } from '../db/models/connection.ts';
+import { dagRunStateReader } from '../db/models/dagRunStates.ts';
 import { endJob, heartbeatJob, registerJob } from '../db/models/job.ts';
 import { deleteUnusedTriggers, releaseTriggers, resumeFromTriggers, triggerIdsOf, triggersByIds } from '../db/models/trigger.ts';
 import { claimTriggers } from '../db/queries/claimTriggers.ts';
@@ -155,6 +156,7 @@ export class Triggerer {
     const context: TriggerContext = {
       signal: abort.signal,
       log,
+      dagRuns: dagRunStateReader(this.options.knex),
       connection: async (connId) => {
         const row = await getConnection(this.options.knex, fernetFor(this.options.config, this.options.logger), connId);
         if (!row) return undefined;

@@ -6,12 +6,13 @@
  * the context's `dagRuns` (the task runner's database access).
  */
 import { taskFail } from '../../core/baseOperator.ts';
-import { dagRunsOf, type DagRunClient } from '../../core/dagRunClient.ts';
+import { dagRunsOf } from '../../core/dagRunClient.ts';
 import { durationMs } from '../../core/definitionChecks.ts';
 import type { Duration } from '../../core/duration.ts';
 import { AirflowError, AirflowSkipException } from '../../core/errors.ts';
 import { DAG_RUN_STATES, TASK_INSTANCE_STATES } from '../../core/state.ts';
 import type { TaskContext } from '../../core/taskContext.ts';
+import { stateUnits, WorkflowTrigger } from '../triggers/externalTaskTrigger.ts';
 import { BaseSensorOperator, type BaseSensorOperatorOptions } from './baseSensorOperator.ts';
 
 /** Maps the sensor's logical date to the external run's logical date(s) (Airflow's execution_date_fn). */
@@ -83,19 +84,41 @@ export class ExternalTaskSensor extends BaseSensorOperator {
     };
   }
 
+  /**
+   * Deferrable: pokes once, then hands the wait to a WorkflowTrigger on the same tasks and dates, polled every
+   * pokeInterval (Airflow's ExternalTaskSensor(deferrable=True)); the worker slot is free meanwhile.
+   */
+  override async execute(context: TaskContext, rendered: Record<string, unknown>): Promise<unknown> {
+    if (!this.deferrable) return super.execute(context, rendered);
+    if (await this.poke(context, rendered)) return undefined;
+    const { dagId, taskIds, dates } = await this.target(context, rendered);
+    const trigger = new WorkflowTrigger({
+      externalDagId: dagId,
+      externalTaskIds: taskIds,
+      logicalDates: dates.map((d) => d.toISOString()),
+      allowedStates: this.allowedStates,
+      failedStates: this.failedStates,
+      skippedStates: this.skippedStates,
+      pokeIntervalMs: this.pokeIntervalMs,
+    });
+    return this.defer({ trigger, method: 'executeComplete', timeout: this.timeoutMs });
+  }
+
+  /** Where the deferred sensor resumes: the trigger's status decides, as a poke would have. */
+  override executeComplete(context: TaskContext, event: unknown): unknown {
+    const { status, message } = (event ?? {}) as { status?: string; message?: string };
+    const what = `DAG '${this.externalDagId}': ${message ?? ''}`;
+    if (status === 'failed') throw this.softFail ? new AirflowSkipException(what) : new AirflowError(what);
+    if (status === 'skipped') throw new AirflowSkipException(what);
+    if (status !== 'success') throw new AirflowError(`unexpected trigger event ${JSON.stringify(event)}`);
+    return super.executeComplete(context, event);
+  }
+
   async poke(context: TaskContext, rendered: Record<string, unknown>): Promise<boolean> {
-    const client = dagRunsOf(context, this);
-    const dagId = String(rendered.externalDagId);
-    const groupId = rendered.externalTaskGroupId ? String(rendered.externalTaskGroupId) : null;
-    const named = (rendered.externalTaskIds as string[] | null) ?? null;
-    const dates = this.externalDates(context);
-    const tasks = this.checkExistence || groupId ? await client.tasksOf(dagId) : undefined;
-    if (this.checkExistence) this.requireExisting(dagId, tasks ?? null, named, groupId);
-    const taskIds = groupId ? (tasks ?? []).filter((t) => t.taskGroupId === groupId || t.taskGroupId?.startsWith(`${groupId}.`)).map((t) => t.taskId) : named;
-    const what = taskIds ? `tasks ${taskIds.join(', ')}${groupId ? ` (task group ${groupId})` : ''} of DAG '${dagId}'` : `DAG '${dagId}'`;
+    const { dagId, taskIds, dates, what } = await this.target(context, rendered);
     context.log.info(`Poking for ${what} on ${dates.map((d) => d.toISOString()).join(', ')} ...`);
     if (taskIds && taskIds.length === 0) return false; // a group with no tasks (yet): nothing can be done
-    const units = await stateUnits(client, dagId, taskIds, dates);
+    const units = await stateUnits(dagRunsOf(context, this), dagId, taskIds, dates);
     const failed = units.filter((u) => u.states.some((s) => this.failedStates.includes(String(s))));
     if (failed.length > 0) {
       const message = `${what}: ${failed.map((u) => u.name).join(', ')} in a failed state (${this.failedStates.join(', ')})`;
@@ -105,6 +128,20 @@ export class ExternalTaskSensor extends BaseSensorOperator {
     if (this.skippedStates.length > 0 && all(this.skippedStates))
       throw new AirflowSkipException(`${what} is in a skipped state (${this.skippedStates.join(', ')})`);
     return all(this.allowedStates);
+  }
+
+  /** What to wait for: the external DAG, its task ids (a group's members; null for whole runs) and the logical dates. */
+  private async target(context: TaskContext, rendered: Record<string, unknown>) {
+    const client = dagRunsOf(context, this);
+    const dagId = String(rendered.externalDagId);
+    const groupId = rendered.externalTaskGroupId ? String(rendered.externalTaskGroupId) : null;
+    const named = (rendered.externalTaskIds as string[] | null) ?? null;
+    const dates = this.externalDates(context);
+    const tasks = this.checkExistence || groupId ? await client.tasksOf(dagId) : undefined;
+    if (this.checkExistence) this.requireExisting(dagId, tasks ?? null, named, groupId);
+    const taskIds = groupId ? (tasks ?? []).filter((t) => t.taskGroupId === groupId || t.taskGroupId?.startsWith(`${groupId}.`)).map((t) => t.taskId) : named;
+    const what = taskIds ? `tasks ${taskIds.join(', ')}${groupId ? ` (task group ${groupId})` : ''} of DAG '${dagId}'` : `DAG '${dagId}'`;
+    return { dagId, taskIds, dates, what };
   }
 
   /** The external logical dates: this run's, shifted back by executionDelta, or what executionDateFn returns. */
@@ -132,26 +169,6 @@ export class ExternalTaskSensor extends BaseSensorOperator {
       fail(`The external task group '${groupId}' in DAG '${dagId}' does not exist.`);
     }
   }
-}
-
-/** What must reach a state: each task at each date (all its instances), or each run. Missing ones have no states. */
-async function stateUnits(
-  client: DagRunClient,
-  dagId: string,
-  taskIds: string[] | null,
-  dates: Date[],
-): Promise<{ name: string; states: (string | null)[] }[]> {
-  if (taskIds === null) {
-    const runs = await client.runStatesAt(dagId, dates);
-    return dates.map((d) => ({ name: d.toISOString(), states: runs.filter((r) => r.logicalDate.getTime() === d.getTime()).map((r) => r.state) }));
-  }
-  const rows = await client.taskStatesAt(dagId, taskIds, dates);
-  return dates.flatMap((d) =>
-    taskIds.map((taskId) => ({
-      name: `${taskId} at ${d.toISOString()}`,
-      states: rows.filter((r) => r.taskId === taskId && r.logicalDate.getTime() === d.getTime()).map((r) => r.state),
-    })),
-  );
 }
 
 function checkOptions(options: ExternalTaskSensorOptions) {

@@ -6,3 +6,4 @@ import './temporalTrigger.ts';
 import './fileTrigger.ts';
 import './httpTrigger.ts';
 import './sqlTrigger.ts';
+import './externalTaskTrigger.ts';
