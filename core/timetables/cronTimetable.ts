@@ -1,6 +1,7 @@
 import { Cron } from 'croner';
 import { DagDefinitionError } from '../errors.ts';
 import { expandCronPreset } from './presets.ts';
+import { fromWallClock, toWallClock } from './wallClock.ts';
 import type { DagRunInfo, DataInterval, TimeRestriction, Timetable } from './types.ts';
 
 /**
@@ -8,23 +9,25 @@ import type { DagRunInfo, DataInterval, TimeRestriction, Timetable } from './typ
  * and end are consecutive cron fire times in the DAG's timezone, and the run is
  * due at `end` (Airflow runs a data interval after it closes).
  *
- * Cron maths is croner's (5-field patterns only). DST, as croner does it with
- * `fixedTimeRule: 'no-wildcard'` (the closest to Airflow, which reads any
- * schedule whose hour field is not `*` on the naive wall clock):
- * - a local time that occurs twice (fall back) fires once, at its first
- *   occurrence ('30 1 * * *' New York on 2025-11-02 -> 05:30Z, not 06:30Z);
- *   schedules with a wildcard or step in minute/hour fire on both passes, so
- *   '0 * * * *' stays hourly in UTC;
- * - a local time that does not exist (spring forward) fires at the first valid
- *   time after the gap ('0 2 * * *' New York on 2025-03-09 -> 03:00 EDT = 07:00Z,
- *   same as Airflow; '30 2 * * *' -> also 03:00 EDT, where Airflow gives 03:30).
- * So intervals stay contiguous and strictly increasing; they are 23 or 25
- * hours long on the transition days.
+ * Cron maths is croner's (5-field patterns only), on the naive local clock as
+ * Airflow does it (its _cron.py `_get_next` / `_get_prev`), so DST goes as in
+ * Airflow:
+ * - a schedule with a fixed hour places each fire time with wallClock.ts's
+ *   fromWallClock: a local time that occurs twice (fall back) fires once, at its
+ *   second occurrence ('0 2 * * *' Zurich on 2023-10-29 -> 02:00 CET = 01:00Z);
+ *   one that does not exist (spring forward) fires moved forward by the gap
+ *   ('30 2 * * *' Berlin on 2025-03-30 -> 03:30 CEST);
+ * - a schedule whose hour field is `*` steps by the local-clock distance in
+ *   real time from the current instant (Airflow's `_covers_every_hour`), so
+ *   '0 * * * *' runs the repeated hour twice and stays hourly in UTC.
+ * Intervals stay contiguous and strictly increasing; they are 23 or 25 hours
+ * long on the transition days. See ADR 0024.
  */
 export class CronDataIntervalTimetable implements Timetable {
   readonly periodic = true;
   readonly summary: string;
   readonly #cron: Cron;
+  readonly #everyHour: boolean;
 
   constructor(
     expression: string,
@@ -32,12 +35,15 @@ export class CronDataIntervalTimetable implements Timetable {
   ) {
     this.summary = expression;
     assertTimezone(timezone);
+    const pattern = expandCronPreset(expression);
     try {
-      this.#cron = new Cron(expandCronPreset(expression), { timezone, mode: '5-part', fixedTimeRule: 'no-wildcard' });
+      // UTC: croner reads the naive local clock, which has no DST of its own.
+      this.#cron = new Cron(pattern, { timezone: 'UTC', mode: '5-part' });
     } catch (err) {
       throw new DagDefinitionError(`Invalid cron schedule '${expression}': ${(err as Error).message}`);
     }
-    if (this.#next(new Date(0)) === null) {
+    this.#everyHour = pattern.trim().split(/\s+/)[1] === '*';
+    if (this.#cron.nextRun(new Date(0)) === null) {
       throw new DagDefinitionError(`Cron schedule '${expression}' never fires`);
     }
   }
@@ -80,12 +86,32 @@ export class CronDataIntervalTimetable implements Timetable {
 
   /** The first fire time strictly after `t`. */
   #next(t: Date): Date | null {
-    return this.#cron.nextRun(t);
+    return this.#step(t, 1);
   }
 
   /** The last fire time strictly before `t`. */
   #prev(t: Date): Date | null {
-    return this.#cron.previousRuns(1, t)[0] ?? null;
+    return this.#step(t, -1);
+  }
+
+  /**
+   * Airflow's _get_next (direction 1) / _get_prev (-1): the adjacent cron time
+   * on `t`'s local clock. Unlike Airflow, a local time that maps back across `t`
+   * (a fixed-hour time inside the repeated or missing hour seen from its other
+   * side) is passed over, so fire times always move in `direction`.
+   */
+  #step(t: Date, direction: 1 | -1): Date | null {
+    const naive = toWallClock(t, this.timezone);
+    let local: Date | null = naive;
+    // At most a repeated hour of minutes is passed over; 1440 (a day of minutes) bounds it with room.
+    for (let i = 0; i < 1440 && local; i++) {
+      local = direction === 1 ? this.#cron.nextRun(local) : (this.#cron.previousRuns(1, local)[0] ?? null);
+      if (!local) return null;
+      // Every-hour schedules keep the local-clock distance in real time, so the repeated hour runs twice.
+      const at = this.#everyHour ? new Date(t.getTime() + local.getTime() - naive.getTime()) : fromWallClock(local, this.timezone);
+      if ((at.getTime() - t.getTime()) * direction > 0) return at;
+    }
+    return null;
   }
 
   /** `t` if it is a fire time, else the next one (Airflow's _align_to_next). */
