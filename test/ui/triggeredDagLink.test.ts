@@ -64,6 +64,13 @@ describe('the "Triggered DAG" link of a TriggerDagRunOperator', () => {
 
       await page.goto(tiUrl('plain'));
       expect(await page.locator('[data-extra-link]').count()).toBe(0);
+      // REST: Airflow's .../links, by link name.
+      const linksOf = (taskId: string) => api.call('GET', `/dags/ui_controller/dagRuns/${encodeURIComponent(run.run_id)}/taskInstances/${taskId}/links`);
+      const rest = await linksOf('trigger');
+      expect(rest.status).toBe(200);
+      expect(rest.json).toEqual({ 'Triggered DAG': `/dags/ui_target/runs/${encodeURIComponent(triggered.run_id)}` });
+      expect((await linksOf('plain')).json).toEqual({});
+      expect((await linksOf('nope')).status).toBe(404);
     } finally {
       await page.close();
     }

@@ -13,6 +13,9 @@ import {
   type TaskInstanceWithDate,
 } from '../../../db/models/taskInstanceListing.ts';
 import { deferralsOf } from '../../../db/models/trigger.ts';
+import { renderedFieldsOf } from '../../../db/models/renderedTaskInstanceFields.ts';
+import { xcomsOfTaskInstance } from '../../../db/models/xcom.ts';
+import { operatorExtraLinks } from '../../operatorExtraLinks.ts';
 import { decodeLogToken, encodeLogToken, LOG_CHUNK_BYTES, readTryLog } from '../../../logging/taskLogReader.ts';
 import { onlyStates, runsToClear } from '../../../services/clearScope.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
@@ -163,6 +166,22 @@ export const taskInstancesRoutes = [
     params: tiParams,
     responses: { 404: 'Task instance not found' },
     handler: async ({ params }, { knex }) => (await taskInstancesJson(knex, [await taskInstanceOr404(knex, params)]))[0],
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/dags/{dag_id}/dagRuns/{dag_run_id}/taskInstances/{task_id}/links',
+    summary: 'A task instance\'s operator extra links by name (a TriggerDagRunOperator\'s "Triggered DAG")',
+    tag: 'TaskInstance',
+    permission: 'read',
+    params: tiParams,
+    responses: { 404: 'Task instance not found' },
+    handler: async ({ params }, { knex }) => {
+      const ti = await taskInstanceOr404(knex, params);
+      const key = { dagId: ti.dag_id, runId: ti.run_id, taskId: ti.task_id, mapIndex: ti.map_index };
+      const task = (await getSerializedDag(knex, ti.dag_id)).tasks.find((t) => t.taskId === ti.task_id) ?? null;
+      const found = operatorExtraLinks(task, await xcomsOfTaskInstance(knex, key), await renderedFieldsOf(knex, key));
+      return Object.fromEntries(found.map((link) => [link.name, link.href]));
+    },
   }),
   defineRoute({
     method: 'patch',

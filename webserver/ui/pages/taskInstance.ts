@@ -12,7 +12,7 @@ import { xcomsOfTaskInstance } from '../../../db/models/xcom.ts';
 import { decodeLogToken, encodeLogToken, readTryLog } from '../../../logging/taskLogReader.ts';
 import { clearTaskInstances } from '../../../services/clearTaskInstances.ts';
 import { markTaskInstances } from '../../../services/markTaskInstances.ts';
-import { operatorExtraLinks } from '../operatorExtraLinks.ts';
+import { operatorExtraLinks } from '../../operatorExtraLinks.ts';
 import { canEdit, flag, links, loadDag, notFoundPage, outcomeMessage, page, redirectAfter, renderConfirm, renderTimed } from '../dagPageSupport.ts';
 import { requireUiPermission, type UiPages } from '../router.ts';
 import { pageNumber, pager } from './listShared.ts';

@@ -1,7 +1,6 @@
-import type { SerializedDag } from '../../core/serialize.ts';
-import { links } from './dagPageSupport.ts';
+import type { SerializedDag } from '../core/serialize.ts';
 
-/** A link an operator adds to its task-instance page (Airflow's operator extra links, e.g. "Triggered DAG"). */
+/** A link an operator adds to its task instance (Airflow's operator extra links, e.g. "Triggered DAG"): on its UI page and in REST's `.../links`. */
 export interface ExtraLink {
   name: string;
   href: string;
@@ -22,5 +21,5 @@ export function operatorExtraLinks(
   const runId = xcoms.find((x) => x.key === 'trigger_run_id')?.value;
   const dagId = rendered?.triggerDagId ?? task.fields.triggerDagId;
   if (typeof runId !== 'string' || typeof dagId !== 'string') return [];
-  return [{ name: 'Triggered DAG', href: links.run(dagId, runId), text: `${dagId} · ${runId}` }];
+  return [{ name: 'Triggered DAG', href: `/dags/${encodeURIComponent(dagId)}/runs/${encodeURIComponent(runId)}`, text: `${dagId} · ${runId}` }];
 }
