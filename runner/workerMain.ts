@@ -89,11 +89,12 @@ async function run(workload: TaskWorkload): Promise<void> {
         dag,
       } = await executeTry(ctx, current, { chain: tasksRun + 1 < maxTasks && !exitRequested, jobId, same, reserved, onBody });
       tasksRun += 1;
-      // A deferred task has no success transaction to claim in: the worker reserves its share of the run's
-      // ready tasks in a claim of its own, so a run of deferring tasks does not wait on the scheduler each hop.
-      if (outcome === 'deferred' && reserved.length === 0 && tasksRun < maxTasks && !exitRequested) {
+      // A deferred task, or a sensor's poke that ended up for reschedule, has no success transaction to claim
+      // in: the worker reserves its share of the run's ready tasks in a claim of its own, so a run of deferring
+      // tasks or poking sensors does not wait on the scheduler each hop.
+      if ((outcome === 'deferred' || outcome === 'up_for_reschedule') && reserved.length === 0 && tasksRun < maxTasks && !exitRequested) {
         const claim = { run, now: new Date(), jobId, maxActiveTasksPerDag: config.core.maxActiveTasksPerDag, parallelism: config.core.parallelism };
-        reserved.push(...(await retry('reserving work after a deferral', () => claimForWorker(db.knex, claim))));
+        reserved.push(...(await retry(`reserving work after a ${outcome === 'deferred' ? 'deferral' : 'reschedule'}`, () => claimForWorker(db.knex, claim))));
       }
       // After a failure (no chaining), reservations still get run, each started by a statement of its own.
       const next =
