@@ -159,8 +159,11 @@ export class UnknownTriggerError extends AirflowError {
 /** Thrown when a DAG id is not in the metadata database (or not active). */
 export class DagNotFoundError extends AirflowError {
   static override readonly status = 404;
-  constructor(readonly dagId: string) {
-    super(`DAG '${dagId}' not found; run \`airflow dags list\` to see the DAGs, or \`airflow dags list-import-errors\` if its file failed to load`);
+  constructor(
+    readonly dagId: string,
+    message = `DAG '${dagId}' not found; run \`airflow dags list\` to see the DAGs, or \`airflow dags list-import-errors\` if its file failed to load`,
+  ) {
+    super(message);
   }
 }
 

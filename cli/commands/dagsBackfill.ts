@@ -1,13 +1,16 @@
 import type { Argv } from 'yargs';
 import { runIdFor } from '../../core/runId.ts';
-import { getSerializedDag } from '../../db/models/serializedDag.ts';
 import { createExecutor } from '../../executors/createExecutor.ts';
 import { runBackfillJob, type BackfillProgress } from '../../scheduler/backfillJob.ts';
 import { backfillIntervals, createBackfillRuns } from '../../services/createBackfillRuns.ts';
+import { dagFromDatabaseOrFiles } from '../dagFromDatabaseOrFiles.ts';
 import { parseCliDate, parseConf } from '../parseDate.ts';
 import { withRuntime, type GlobalArgs } from '../runtime.ts';
 
-/** `airflow dags backfill`: creates the runs of a date range and runs them to the end itself (Airflow's BackfillJob). */
+/**
+ * `airflow dags backfill`: creates the runs of a date range and runs them to the end itself (Airflow's BackfillJob).
+ * A DAG no scheduler has parsed yet is parsed from the dags folder first, as `dags test` does.
+ */
 export function dagsBackfillCommand(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
   return yargs.command(
     'backfill <dag_id>',
@@ -23,7 +26,7 @@ export function dagsBackfillCommand(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
       const failed = await withRuntime(args, async (runtime) => {
         const database = await runtime.db();
         const { knex } = database;
-        const dag = await getSerializedDag(knex, args.dag_id);
+        const dag = await dagFromDatabaseOrFiles(runtime, args.dag_id);
         const start = parseCliDate(args.startDate, '--start-date', runtime.config.core.defaultTimezone);
         const end = parseCliDate(args.endDate, '--end-date', runtime.config.core.defaultTimezone);
         if (end < start) throw new Error('--end-date is before --start-date');
