@@ -27,6 +27,8 @@ export interface DagCallbackRunnerOptions {
  */
 export class DagCallbackRunner {
   private readonly queue: DagCallbackRequest[] = [];
+  /** Requests still being checked (does the DAG have that callback?) before they join the queue. */
+  private readonly checking = new Set<Promise<void>>();
   private draining: Promise<void> | null = null;
   private current: { pid: number | undefined } | null = null;
   private stopped = false;
@@ -36,12 +38,13 @@ export class DagCallbackRunner {
   /** Called with each run the scheduler finished (success or failed): queues its callback if the DAG has one. */
   runFinished(run: Pick<DagRunRow, 'dag_id' | 'run_id' | 'state'>): void {
     if (this.stopped || (run.state !== 'success' && run.state !== 'failed')) return;
-    void this.enqueue(run, run.state);
+    const check = this.enqueue(run, run.state).finally(() => this.checking.delete(check));
+    this.checking.add(check);
   }
 
   /** Resolves when every queued callback has run (tests wait on this). */
   async idle(): Promise<void> {
-    while (this.draining) await this.draining;
+    while (this.checking.size > 0 || this.draining) await Promise.all([...this.checking, this.draining]);
   }
 
   /** Stops: the running callback process is killed and queued ones are dropped (with a warning naming them). */

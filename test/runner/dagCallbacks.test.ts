@@ -47,7 +47,10 @@ await createConnection(
   },
   audit,
 );
+// Two schedulers, as in an HA deployment, each with its DAG processor's callback runner: a run is finished by
+// one of them only, so its callback runs once.
 const callbacks = createDagCallbackRunner(config, db.knex, db.url, logger);
+const otherCallbacks = createDagCallbackRunner(config, db.knex, db.url, logger);
 const scheduler = new Scheduler({
   knex: db.knex,
   config,
@@ -55,10 +58,18 @@ const scheduler = new Scheduler({
   logger,
   onDagRunFinished: (run) => callbacks.runFinished(run),
 });
+const otherScheduler = new Scheduler({
+  knex: db.knex,
+  config,
+  executor: createExecutor(config, db.url, logger),
+  logger,
+  onDagRunFinished: (run) => otherCallbacks.runFinished(run),
+});
 await scheduler.start();
+await otherScheduler.start();
 afterAll(async () => {
-  await scheduler.stop(5_000);
-  await callbacks.stop();
+  await Promise.all([scheduler.stop(5_000), otherScheduler.stop(5_000)]);
+  await Promise.all([callbacks.stop(), otherCallbacks.stop()]);
 });
 
 type RunRow = { id: number; dag_id: string; run_id: string; state: string };
@@ -66,6 +77,7 @@ type RunRow = { id: number; dag_id: string; run_id: string; state: string };
 async function runToEnd(dagId: string, conf: Record<string, unknown> = {}): Promise<RunRow> {
   const run = await triggerDagRun(db.knex, { dagId, conf, now: new Date() });
   scheduler.wake(true);
+  otherScheduler.wake(true);
   return eventually(
     `run ${run.run_id} of ${dagId} to finish`,
     () => db.knex('dag_run').where('id', run.id).whereIn('state', ['success', 'failed']).first(),
@@ -83,12 +95,12 @@ function allLogs(folder = config.logging.baseLogFolder): string {
 }
 
 describe('DAG-level callbacks and notifiers', () => {
-  it("a failed run's onFailureCallback runs once, in a DAG callback process (not the scheduler's), with the last failed task's context", async () => {
+  it("a failed run's onFailureCallback runs once with two schedulers, in a DAG callback process (not a scheduler's), with the last failed task's context", async () => {
     const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-callback-')), 'calls.jsonl');
     const run = await runToEnd('notify_dag_failure', { file });
     expect(run.state).toBe('failed');
     await eventually('the failure callback to run', () => existsSync(file), 30_000);
-    await callbacks.idle();
+    await Promise.all([callbacks.idle(), otherCallbacks.idle()]);
     const calls = readFileSync(file, 'utf8')
       .trim()
       .split('\n')
@@ -115,7 +127,7 @@ describe('DAG-level callbacks and notifiers', () => {
     expect(request.url).toBe(`/services/${TOKEN}`);
     expect(request.headers['content-type']).toBe('application/json');
     expect(JSON.parse(request.body)).toEqual({ text: `DAG notify_dag_success run ${run.run_id}: success (last task work)` });
-    await callbacks.idle();
+    await Promise.all([callbacks.idle(), otherCallbacks.idle()]);
     const log = readFileSync(dagCallbackLogPath(config.logging.baseLogFolder, { dagId: run.dag_id, runId: run.run_id }), 'utf8');
     expect(log).toContain('The success callback failed: broken callback');
     expect(log).toContain(`Sending 'POST' to url: http://127.0.0.1:${webhook.port}/services/***`);
