@@ -12,6 +12,9 @@ import { isDatabaseUnavailable } from '../db/pgErrors.ts';
 import type { Resume } from '../db/transitions.ts';
 import '../operators/triggers/builtins.ts';
 
+/** Fired triggers recorded per transaction. */
+const FLUSH_BATCH = 500;
+
 export interface TriggererOptions {
   knex: Knex;
   config: ResolvedConfig;
@@ -36,9 +39,12 @@ export class Triggerer {
   private wakeUp: (() => void) | null = null;
   private lastHeartbeat = 0;
   private readonly capacity: number;
+  /** What triggers may read of DAG runs (DagStateTrigger, WorkflowTrigger): one reader shared by all. */
+  private readonly dagRuns: ReturnType<typeof dagRunStateReader>;
 
   constructor(private readonly options: TriggererOptions) {
     this.capacity = options.capacity ?? options.config.triggerer.defaultCapacity;
+    this.dagRuns = dagRunStateReader(options.knex);
   }
 
   get id(): number | null {
@@ -124,15 +130,22 @@ export class Triggerer {
     if (heartbeatDue) await deleteUnusedTriggers(knex);
   }
 
-  /** Records fired and failed triggers (kept for the next loop if the database is away). */
+  /**
+   * Records fired and failed triggers (kept for the next loop if the database is away), FLUSH_BATCH per
+   * transaction: when thousands fire at once the first ones resume without waiting for the last.
+   */
   private async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
+    while (this.pending.length > 0) await this.flushBatch(this.pending.splice(0, FLUSH_BATCH));
+  }
+
+  private async flushBatch(batch: Resume[]): Promise<void> {
     try {
       const { fired, taskInstances } = await resumeFromTriggers(this.options.knex, this.jobId!, batch, new Date());
-      for (const ti of taskInstances)
-        this.options.logger.info(`trigger fired: ${ti.dag_id}.${ti.task_id} (${ti.run_id}, map index ${ti.map_index}) scheduled to resume`);
+      const first = taskInstances[0];
+      if (first)
+        this.options.logger.info(
+          `${fired.length} trigger(s) fired: ${taskInstances.length} task instance(s) scheduled to resume, e.g. ${first.dag_id}.${first.task_id} (${first.run_id}, map index ${first.map_index})`,
+        );
       if (fired.length < batch.length) this.options.logger.info(`${batch.length - fired.length} trigger event(s) dropped: the trigger is no longer ours`);
       for (const r of batch) this.running.delete(r.triggerId);
     } catch (error) {
@@ -144,7 +157,9 @@ export class Triggerer {
   private runTrigger(id: number, classpath: string, kwargs: Record<string, unknown>): void {
     const abort = new AbortController();
     this.running.set(id, abort);
-    const log = this.options.logger.child({ component: `trigger ${id}` });
+    // Made when first used: thousands of quiet triggers need no logger each.
+    let child: Logger | null = null;
+    const log = () => (child ??= this.options.logger.child({ component: `trigger ${id}` }));
     let trigger: BaseTrigger;
     try {
       trigger = createTrigger(classpath, kwargs as never);
@@ -152,11 +167,10 @@ export class Triggerer {
       this.failed(id, abort, error, log);
       return;
     }
-    log.debug(`running ${classpath}`);
     const context: TriggerContext = {
       signal: abort.signal,
-      log,
-      dagRuns: dagRunStateReader(this.options.knex),
+      log: { info: (m) => log().info(m), warn: (m) => log().warn(m), error: (m) => log().error(m) },
+      dagRuns: this.dagRuns,
       connection: async (connId) => {
         const row = await getConnection(this.options.knex, fernetFor(this.options.config, this.options.logger), connId);
         if (!row) return undefined;
@@ -176,10 +190,10 @@ export class Triggerer {
   }
 
   /** A trigger that threw fails its task: the resumed try raises TaskDeferralError with the error and stack in its log. */
-  private failed(id: number, abort: AbortController, error: unknown, log: Logger): void {
+  private failed(id: number, abort: AbortController, error: unknown, log: () => Logger): void {
     if (abort.signal.aborted) return;
     const message = error instanceof Error ? error.message : String(error);
-    log.error(`trigger failed: ${message}`);
+    log().error(`trigger failed: ${message}`);
     this.pending.push({
       triggerId: id,
       nextKwargs: { error: message, traceback: error instanceof Error ? (error.stack ?? null) : null },
