@@ -49,10 +49,10 @@ afterAll(async () => {
   await scheduler.stop(5_000);
 });
 
-async function runToEnd(dagId: string) {
+async function runToEnd(dagId: string, conf: Record<string, unknown> = {}) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'airflow-ts-defer-'));
   await db.knex('dag').where('dag_id', dagId).update({ is_paused: false });
-  const run = await triggerDagRun(db.knex, { dagId, conf: { dir }, now: new Date() });
+  const run = await triggerDagRun(db.knex, { dagId, conf: { dir, ...conf }, now: new Date() });
   scheduler.wake(true);
   const finished = await eventually(
     `run ${run.run_id} to finish`,
@@ -175,5 +175,23 @@ describe('deferral through a real scheduler, LocalExecutor and triggerers', () =
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  });
+
+  it('deferrable DateTimeSensor: defers to a DateTimeTrigger at its rendered target time and resumes after it', async () => {
+    const at = new Date(Date.now() + 1_500);
+    const run = await runToEnd('deferrable_date_time', { at: at.toISOString() });
+    expect(run.state).toBe('success');
+    const sensor = await tiOf('deferrable_date_time', 'until');
+    const log = logOf(sensor);
+    expect(log).toContain(`Pausing task as DEFERRED: airflow.triggers.temporal.DateTimeTrigger {"moment":"${at.toISOString()}"}`);
+    expect(log).toMatch(/Resuming in executeComplete\(\)/);
+    expect(sensor.end_date.getTime()).toBeGreaterThanOrEqual(at.getTime());
+  });
+
+  it('a deferrable sensor whose deferral times out is skipped with softFail, the reason in its log', async () => {
+    const run = await runToEnd('deferrable_soft_fail');
+    const sensor = await tiOf('deferrable_soft_fail', 'never');
+    expect([run.state, sensor.state]).toEqual(['success', 'skipped']);
+    expect(logOf(sensor)).toMatch(/Sensor has timed out while deferred: no event within the timeout of 0\.5 s/);
   });
 });
