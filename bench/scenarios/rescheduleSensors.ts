@@ -21,7 +21,7 @@ const epochMs = (expression: string) => `(extract(epoch from ${expression}) * 10
 
 /**
  * Issue 15: 1,000 reschedule-mode sensors waiting at parallelism 2 while 400 other tasks (fanout400's DAG)
- * run, triggered when the sensors' second pokes fall due. Each poke is a try that frees its slot when it
+ * run, triggered once the sensors' second pokes have begun. Each poke is a try that frees its slot when it
  * ends (up_for_reschedule), so the other tasks get the slots between pokes (the sensors' run is older, so
  * its due pokes are claimed first, as in Airflow at equal priority weight). Figures: time until every sensor has poked once, the other tasks' rate
  * (first start → last end; the ratio to fanout400 alone is added when fanout400 ran in the same bench), the
@@ -65,8 +65,12 @@ export const sensors1000: Scenario = {
       .where({ dag_id: 'sensors1000', run_id: run.run_id })
       .first(knex.raw(`${epochMs('queued_at')} AS at`));
 
-    // The other tasks start when the first sensors' second pokes fall due: they compete with the pokes.
+    // The other tasks start once the sensors' second pokes have begun (20 of them seen): they compete with them.
     await sleep(Math.max(0, Number(firstPokes.rows[0].first) + POKE_INTERVAL_MS - Date.now()));
+    while (Number((await pokeCount(knex, run.run_id)).n) < SENSORS + 20) {
+      if (scheduler.exitReason() || Date.now() > deadline) throw new Error(`the second pokes did not begin: ${scheduler.exitReason() ?? 'timed out'}`);
+      await sleep(50);
+    }
     const busy = await triggerAndWait(knex, others.dagId, scheduler, TIMEOUT_MS);
     const firstStart = Math.min(...busy.tasks.map((t) => t.start));
     const lastEnd = Math.max(...busy.tasks.map((t) => t.end));
@@ -92,6 +96,16 @@ export const sensors1000: Scenario = {
     };
   },
 };
+
+/** Every sensor poke of the run so far (each try that ended up for reschedule). */
+const pokeCount = async (knex: Knex, runId: string) =>
+  (await knex('task_reschedule as tr')
+    .join('task_instance as ti', 'ti.id', 'tr.ti_id')
+    .where({ 'ti.dag_id': 'sensors1000', 'ti.run_id': runId })
+    .count({ n: '*' })
+    .first()) as {
+    n: string;
+  };
 
 /** Sensor pokes (tries ended up for reschedule) that ended between two epoch-ms instants. */
 async function pokesBetween(knex: Knex, runId: string, fromMs: number, toMs: number): Promise<number> {
