@@ -6,14 +6,15 @@ import { refreshFromFiles } from './refreshFromFiles.ts';
 import type { Runtime } from './runtime.ts';
 
 /**
- * A DAG for a CLI command that needs it in the database (`dags backfill`):
- * when no scheduler has parsed it yet, the dags folder is parsed first, the
- * way `dags test` does (Airflow's CLI reads DAGs from the files). Parsing runs
- * in the parser processes; the CLI never imports a DAG file itself.
+ * A DAG for a CLI command that needs it in the database (`dags backfill`,
+ * `dags show`, `tasks list`): when no scheduler has parsed it yet, the dags
+ * folder is parsed first (Airflow's CLI reads DAGs from the files).
+ * `parseFirst` always parses (`dags test` runs the file as it is now). Parsing
+ * runs in the parser processes; the CLI never imports a DAG file itself.
  */
-export async function dagFromDatabaseOrFiles(runtime: Runtime, dagId: string): Promise<SerializedDag> {
+export async function dagFromDatabaseOrFiles(runtime: Runtime, dagId: string, { parseFirst = false } = {}): Promise<SerializedDag> {
   const { knex } = await runtime.db();
-  const known = await getSerializedDag(knex, dagId).catch(unlessNotFound);
+  const known = parseFirst ? null : await getSerializedDag(knex, dagId).catch(unlessNotFound);
   if (known) return known;
   await refreshFromFiles(runtime);
   const parsed = await getSerializedDag(knex, dagId).catch(unlessNotFound);

@@ -1,8 +1,8 @@
 import type { Argv } from 'yargs';
-import { getSerializedDag } from '../../db/models/serializedDag.ts';
 import { listDags, setPaused } from '../../db/models/dag.ts';
 import { listImportErrors } from '../../db/models/importError.ts';
 import { createDagFileProcessor } from '../../scheduler/dagProcessing/createDagFileProcessor.ts';
+import { dagFromDatabaseOrFiles } from '../dagFromDatabaseOrFiles.ts';
 import { refreshFromFiles } from '../refreshFromFiles.ts';
 import { dagAsDot, dagAsTree } from '../dagGraphText.ts';
 import { outputOption, printRows } from '../output.ts';
@@ -86,7 +86,7 @@ export function dagsCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
       (y) => y.positional('dag_id', { type: 'string', demandOption: true }).option('dot', { type: 'boolean', default: false, describe: 'Print Graphviz DOT' }),
       (args) =>
         withRuntime(args, async (runtime) => {
-          const dag = await getSerializedDag((await runtime.db()).knex, args.dag_id);
+          const dag = await dagFromDatabaseOrFiles(runtime, args.dag_id);
           process.stdout.write(args.dot ? dagAsDot(dag) : dagAsTree(dag));
         }),
     )

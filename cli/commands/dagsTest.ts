@@ -3,7 +3,7 @@ import { InProcessExecutor } from '../../executors/inProcessExecutor.ts';
 import { runBackfillJob } from '../../scheduler/backfillJob.ts';
 import { triggerDagRun } from '../../services/triggerDagRun.ts';
 import { parseCliDate, parseConf } from '../parseDate.ts';
-import { refreshFromFiles } from '../refreshFromFiles.ts';
+import { dagFromDatabaseOrFiles } from '../dagFromDatabaseOrFiles.ts';
 import { withRuntime, type GlobalArgs } from '../runtime.ts';
 
 /** `airflow dags test` (Airflow's `dag.test()`): one manual run of the whole DAG, run to the end in this process. */
@@ -18,7 +18,7 @@ export function dagsTestCommand(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
         .option('conf', { alias: 'c', type: 'string', describe: 'JSON object for the run' }),
     async (args) => {
       const state = await withRuntime(args, async (runtime) => {
-        await refreshFromFiles(runtime);
+        await dagFromDatabaseOrFiles(runtime, args.dag_id, { parseFirst: true });
         const { knex } = await runtime.db();
         const run = await triggerDagRun(knex, {
           dagId: args.dag_id,

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { dagRunIds, findDagRunAt, getDagRun } from '../../db/models/dagRun.ts';
 import { parseIsoDate } from '../../core/isoDate.ts';
 import { getSerializedDag } from '../../db/models/serializedDag.ts';
+import { dagFromDatabaseOrFiles } from '../dagFromDatabaseOrFiles.ts';
 import { taskInstancesOfRun } from '../../db/models/taskInstance.ts';
 import { taskInstanceExists, taskInstanceFields, taskInstanceState } from '../../db/models/taskInstanceListing.ts';
 import { onlyStates } from '../../services/clearScope.ts';
@@ -36,8 +37,8 @@ export function taskCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           .option('output', outputOption)
           .option('tree', { alias: 't', type: 'boolean', default: false, describe: 'Print the task groups as a tree, their tasks under them' }),
       (args) =>
-        withRuntime(args, async ({ db }) => {
-          const dag = await getSerializedDag((await db()).knex, args.dag_id);
+        withRuntime(args, async (runtime) => {
+          const dag = await dagFromDatabaseOrFiles(runtime, args.dag_id);
           if (args.tree) return void process.stdout.write(taskGroupTree(dag));
           printRows(
             dag.tasks.map((t) => ({

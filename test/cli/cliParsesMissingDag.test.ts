@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.ts';
 import { createTestDatabase } from '../helpers/database.ts';
-import { tempDagsFolder } from '../helpers/dagsFolder.ts';
+import { dagSource, tempDagsFolder, writeDag } from '../helpers/dagsFolder.ts';
 
 // A fresh database no scheduler has filled: the DAGs exist only as files.
 const db = await createTestDatabase();
@@ -34,5 +34,24 @@ describe('dags backfill of a DAG not yet in the database', () => {
     expect(result.stderr).toContain(`${path.join(dags, 'throws.ts')}:4: `);
     expect(result.stderr).toContain('the warehouse is down');
     expect(await db.knex('dag_run').where('dag_id', 'fixture_throws').count({ n: '*' })).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('other commands that read a DAG parse the folder for one not yet in the database', () => {
+  it('dags show and tasks list find a DAG file added after the last parse', async () => {
+    writeDag(dags, 'added_later.ts', dagSource('added_later', ['first', 'second']));
+    const show = await airflow('dags', 'show', 'added_later');
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout).toContain('second');
+    writeDag(dags, 'added_later_too.ts', dagSource('added_later_too', ['a', 'b']));
+    const list = await airflow('tasks', 'list', 'added_later_too', '-o', 'json');
+    expect(list.code, list.stderr).toBe(0);
+    expect((JSON.parse(list.stdout) as { task_id: string }[]).map((t) => t.task_id)).toEqual(['a', 'b']);
+  });
+
+  it('dags test of a DAG whose file fails to import names the file and line', async () => {
+    const result = await airflow('dags', 'test', 'fixture_throws');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${path.join(dags, 'throws.ts')}:4: `);
   });
 });
