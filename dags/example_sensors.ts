@@ -1,7 +1,8 @@
 /**
  * Sensors: wait for the day's orders file to land, then load it.
  *
- *   wait_for_orders (FileSensor, reschedule mode) -> load_orders
+ *   [after_cutoff (DateTimeSensor), disk_has_room (FunctionSensor)]
+ *     -> wait_for_orders (FileSensor, reschedule mode) -> orders_readable (BashSensor) -> load_orders
  *
  * Drop a CSV into /tmp/airflow-ts-landing/orders/<ds>/, e.g.
  *   mkdir -p /tmp/airflow-ts-landing/orders/2025-01-01 && printf 'id,amount\n1,9.5\n' > /tmp/airflow-ts-landing/orders/2025-01-01/part-1.csv
@@ -9,7 +10,8 @@
  * next poke time. With an `fs` connection `landing` whose extra is {"path": "/tmp/airflow-ts-landing"}, write
  * `fsConnId: 'landing', filepath: 'orders/{{ ds }}/*.csv'` instead.
  */
-import { BashOperator, DAG, FileSensor } from 'airflow-ts';
+import { statfsSync } from 'node:fs';
+import { BashOperator, BashSensor, DAG, DateTimeSensor, FileSensor, FunctionSensor } from 'airflow-ts';
 
 const dag = new DAG({
   dagId: 'example_sensors',
@@ -23,6 +25,28 @@ const dag = new DAG({
 
 const landing = '/tmp/airflow-ts-landing/orders/{{ ds }}';
 
+// Orders for a day are complete once that day's interval has ended.
+const afterCutoff = new DateTimeSensor({
+  dag,
+  taskId: 'after_cutoff',
+  targetTime: '{{ data_interval_end }}',
+  mode: 'reschedule',
+  pokeInterval: { minutes: 5 },
+});
+
+// Airflow's PythonSensor: a function that says when the condition holds (here: 100 MiB free for the load).
+const diskHasRoom = new FunctionSensor({
+  dag,
+  taskId: 'disk_has_room',
+  mode: 'reschedule',
+  pokeInterval: { minutes: 1 },
+  timeout: { hours: 1 },
+  fn: () => {
+    const { bavail, bsize } = statfsSync('/tmp');
+    return bavail * bsize > 100 * 1024 * 1024;
+  },
+});
+
 const waitForOrders = new FileSensor({
   dag,
   taskId: 'wait_for_orders',
@@ -32,6 +56,15 @@ const waitForOrders = new FileSensor({
   timeout: { hours: 6 },
 });
 
+// A shell test as the condition: exit code 0 means done.
+const ordersReadable = new BashSensor({
+  dag,
+  taskId: 'orders_readable',
+  bashCommand: `test -r ${landing}`,
+  pokeInterval: { seconds: 5 },
+  timeout: { minutes: 1 },
+});
+
 const loadOrders = new BashOperator({
   dag,
   taskId: 'load_orders',
@@ -39,6 +72,8 @@ const loadOrders = new BashOperator({
   bashCommand: `cat ${landing}/*.csv | tail -n +2 | wc -l | tr -d ' '`,
 });
 
-waitForOrders.then(loadOrders);
+afterCutoff.then(waitForOrders);
+diskHasRoom.then(waitForOrders);
+waitForOrders.then(ordersReadable).then(loadOrders);
 
 export default dag;

@@ -161,6 +161,7 @@ describe('sensors on a real scheduler and LocalExecutor', () => {
       );
       expect(run.state).toBe('success');
       expect(await pullXComs(db.knex, run.id, ['load_orders'], 'return_value')).toEqual(['2']);
+      for (const taskId of ['after_cutoff', 'disk_has_room', 'orders_readable']) expect((await ti('example_sensors', taskId))?.state).toBe('success');
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
