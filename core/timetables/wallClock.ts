@@ -27,6 +27,7 @@ function formatter(timezone: string): Intl.DateTimeFormat {
 
 /** The local clock in `timezone` at instant `t` (Airflow's make_naive). */
 export function toWallClock(t: Date, timezone: string): Date {
+  if (timezone === 'UTC') return new Date(t); // most DAGs: no formatting needed
   const p: Record<string, number> = {};
   for (const { type, value } of formatter(timezone).formatToParts(t)) p[type] = Number(value);
   return new Date(Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!, t.getUTCMilliseconds()));
@@ -45,6 +46,7 @@ function offsetAt(ms: number, timezone: string): number {
  * gap (02:30 in a 02:00 -> 03:00 gap is 03:30).
  */
 export function fromWallClock(naive: Date, timezone: string): Date {
+  if (timezone === 'UTC') return new Date(naive);
   const ms = naive.getTime();
   // Offsets a day either side: no zone changes its offset twice within 2 days.
   const before = offsetAt(ms - 86_400_000, timezone);
