@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { WakeableSleep } from '../core/wakeableSleep.ts';
 import type { ResolvedConfig } from '../config/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import { endJob, heartbeatJob, liveJobIds, registerJob } from '../db/models/job.ts';
@@ -56,7 +57,7 @@ export interface LoopResult {
 export class Scheduler {
   state: SchedulerState = 'created';
   private jobId: number | null = null;
-  private wakeUp: (() => void) | null = null;
+  private readonly sleeper = new WakeableSleep();
   private woken = false;
   private loop: Promise<void> | null = null;
   private lastHousekeeping = 0;
@@ -110,7 +111,7 @@ export class Scheduler {
   wake(full = false): void {
     this.woken = true;
     if (full) this.fullPassRequested = true;
-    this.wakeUp?.();
+    this.sleeper.wake();
   }
 
   /** Stops the loop, lets running tasks finish (up to `graceMs`), then kills the rest. */
@@ -235,10 +236,10 @@ export class Scheduler {
         } else {
           logger.error('scheduler loop iteration failed', { error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
         }
-        if (this.state === 'running') await this.sleep(backoffMs);
+        if (this.state === 'running') await this.sleeper.sleep(backoffMs);
         continue;
       }
-      if (!busy && !this.woken && this.state === 'running') await this.sleep(sleepMs);
+      if (!busy && !this.woken && this.state === 'running') await this.sleeper.sleep(sleepMs);
     }
   }
 
@@ -256,20 +257,6 @@ export class Scheduler {
     if (dueInMs >= idleMs) return idleMs;
     this.fullPassRequested = true;
     return Math.max(0, dueInMs);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeUp = null;
-        resolve();
-      }, ms);
-      this.wakeUp = () => {
-        clearTimeout(timer);
-        this.wakeUp = null;
-        resolve();
-      };
-    });
   }
 
   /** Time-driven chores at the heartbeat rate: our heartbeat, zombies, trigger timeouts, executor housekeeping. */

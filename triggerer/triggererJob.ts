@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { WakeableSleep } from '../core/wakeableSleep.ts';
 import type { ResolvedConfig } from '../config/schema.ts';
 import { fernetFor } from '../core/crypto/fernetKey.ts';
 import type { Logger } from '../core/logger.ts';
@@ -36,7 +37,7 @@ export class Triggerer {
   private readonly running = new Map<number, AbortController>();
   private pending: Resume[] = [];
   private loop: Promise<void> | null = null;
-  private wakeUp: (() => void) | null = null;
+  private readonly sleeper = new WakeableSleep();
   private lastHeartbeat = 0;
   private readonly capacity: number;
   /** What triggers may read of DAG runs (DagStateTrigger, WorkflowTrigger): one reader shared by all. */
@@ -69,7 +70,7 @@ export class Triggerer {
   async stop(): Promise<void> {
     if (this.state !== 'running') return;
     this.state = 'stopping';
-    this.wakeUp?.();
+    this.sleeper.wake();
     await this.loop;
     for (const abort of this.running.values()) abort.abort(new Error('triggerer stopping'));
     this.running.clear();
@@ -98,7 +99,7 @@ export class Triggerer {
         if (isDatabaseUnavailable(error)) logger.warn(`the database is unavailable; triggerer loop retrying (${message})`);
         else logger.error(`triggerer loop iteration failed: ${message}`);
       }
-      if (this.state === 'running' && this.pending.length === 0) await this.sleep(failures ? Math.min(10_000, 500 * 2 ** (failures - 1)) : 1_000);
+      if (this.state === 'running' && this.pending.length === 0) await this.sleeper.sleep(failures ? Math.min(10_000, 500 * 2 ** (failures - 1)) : 1_000);
     }
   }
 
@@ -183,7 +184,7 @@ export class Triggerer {
         (event) => {
           if (abort.signal.aborted) return;
           this.pending.push({ triggerId: id, nextKwargs: { event: event.payload }, nextMethod: null });
-          this.wakeUp?.();
+          this.sleeper.wake();
         },
         (error) => this.failed(id, abort, error, log),
       );
@@ -199,20 +200,6 @@ export class Triggerer {
       nextKwargs: { error: message, traceback: error instanceof Error ? (error.stack ?? null) : null },
       nextMethod: FAIL_METHOD,
     });
-    this.wakeUp?.();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wakeUp = null;
-        resolve();
-      }, ms);
-      this.wakeUp = () => {
-        clearTimeout(timer);
-        this.wakeUp = null;
-        resolve();
-      };
-    });
+    this.sleeper.wake();
   }
 }

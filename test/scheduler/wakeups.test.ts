@@ -24,7 +24,7 @@ describe('event-driven wake-ups', () => {
   it('a run triggered from another connection wakes the sleeping scheduler through NOTIFY', async () => {
     // Trigger only once the loop is asleep on its 10-minute timer (it holds a wake-up hook only while
     // sleeping), so that no pass already under way can pick the run up without the NOTIFY.
-    await eventually('the scheduler to fall asleep', () => scheduler['wakeUp'] !== null);
+    await eventually('the scheduler to fall asleep', () => scheduler['sleeper'].asleep);
     const run = await triggerDagRun(db.knex, { dagId: 'woken', now: new Date() });
     const finished = await eventually(
       'the run to finish',
