@@ -6,7 +6,7 @@ import type { SerializedDag } from '../../core/serialize.ts';
 import { buildTaskContext } from '../../core/taskContext.ts';
 import { loadVariablesAndConnections } from '../../db/metastoreBackend.ts';
 import { findDagRunAt } from '../../db/models/dagRun.ts';
-import { getSerializedDag } from '../../db/models/serializedDag.ts';
+import { dagFromDatabaseOrFiles } from '../dagFromDatabaseOrFiles.ts';
 import { xcomsOfTasks } from '../../db/models/xcom.ts';
 import { executeTask } from '../../runner/executeTask.ts';
 import { loadTask } from '../../runner/loadTask.ts';
@@ -55,10 +55,11 @@ export function taskRunCommands(yargs: Argv<GlobalArgs>): Argv<GlobalArgs> {
           .positional('logical_date', { type: 'string', describe: 'Default: now' })
           .option('map-index', { type: 'number', default: -1, describe: "A mapped task's map index: runs it on that element" }),
       (args) =>
-        withRuntime(args, async ({ db, config, logger }) => {
+        withRuntime(args, async (runtime) => {
+          const { db, config, logger } = runtime;
           maskProcessOutput(); // the task's own prints, as in a real run
           const { knex } = await db();
-          const serialized: SerializedDag = await getSerializedDag(knex, args.dag_id);
+          const serialized: SerializedDag = await dagFromDatabaseOrFiles(runtime, args.dag_id);
           const { dag, task } = await loadTask(serialized.fileloc, args.dag_id, args.task_id);
           const logicalDate = args.logical_date ? parseCliDate(args.logical_date, 'logical_date', config.core.defaultTimezone) : new Date();
           const run = await findDagRunAt(knex, args.dag_id, logicalDate);

@@ -49,6 +49,13 @@ describe('other commands that read a DAG parse the folder for one not yet in the
     expect((JSON.parse(list.stdout) as { task_id: string }[]).map((t) => t.task_id)).toEqual(['a', 'b']);
   });
 
+  it('tasks test runs a task of a DAG file added after the last parse', async () => {
+    writeDag(dags, 'added_for_tasks_test.ts', dagSource('added_for_tasks_test', ['only']));
+    const result = await airflow('tasks', 'test', 'added_for_tasks_test', 'only', '2025-03-01');
+    expect(result.code, result.stderr).toBe(0);
+    expect(await db.knex('serialized_dag').where('dag_id', 'added_for_tasks_test').count({ n: '*' })).toEqual([{ n: 1 }]);
+  });
+
   it('dags test of a DAG whose file fails to import names the file and line', async () => {
     const result = await airflow('dags', 'test', 'fixture_throws');
     expect(result.code).toBe(1);
