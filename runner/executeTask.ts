@@ -25,7 +25,30 @@ export async function executeTask(
   // A mapped classic operator runs as the operator built with its map index's values (context.task from here on).
   const runnable = (context.task = (await task.unmap(context)).operator);
   const rendered = await renderTemplateFields(runnable, context);
-  await onRendered(rendered);
+  // The rendered fields (display data) are written while the body runs, not before it: a mapped TaskFlow
+  // instance's first await (reading its element) then overlaps that write instead of following it. The try
+  // ends only once the write has: its failure fails the try, as before.
+  const saved = onRendered(rendered);
+  saved.catch(() => {}); // handled below, after the body: a rejection meanwhile is not an unhandled one
+  let result: unknown;
+  try {
+    result = await runBody(task, runnable, context, abort, rendered, ti);
+  } catch (error) {
+    await saved.catch(() => {}); // the body's error is the try's
+    throw error;
+  }
+  await saved;
+  return result;
+}
+
+async function runBody(
+  task: BaseOperator,
+  runnable: BaseOperator,
+  context: TaskContext,
+  abort: AbortController,
+  rendered: Record<string, unknown>,
+  ti: Pick<TaskInstanceRow, 'next_method' | 'next_kwargs'> | null,
+): Promise<unknown> {
   const execution = runWithContext(context, () =>
     ti?.next_method ? runnable.resumeExecution(ti.next_method, ti.next_kwargs ?? {}, context) : runnable.execute(context, rendered),
   );
