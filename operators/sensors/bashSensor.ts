@@ -33,6 +33,11 @@ export class BashSensor extends BaseSensorOperator {
     const fail = (message: string): never => taskFail(options?.dag?.dagId, options?.taskId, message);
     const { bashCommand, env, retryExitCode } = options ?? ({} as BashSensorOptions);
     if (typeof bashCommand !== 'string' || bashCommand.trim() === '') fail(`bashCommand must be a non-empty string, got ${JSON.stringify(bashCommand)}`);
+    // As Airflow's BashSensor: its command runs in a worker's process group, never in the triggerer.
+    if (options?.deferrable)
+      fail(
+        `deferrable is not supported: the command runs only in a worker, never in the triggerer; use mode: 'reschedule' to free the worker slot between pokes`,
+      );
     if (env !== undefined && (typeof env !== 'object' || env === null || Object.values(env).some((v) => typeof v !== 'string'))) {
       fail('env must be an object of string values, like { FOO: "bar" }');
     }

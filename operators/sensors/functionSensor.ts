@@ -26,6 +26,9 @@ export class FunctionSensor extends BaseSensorOperator {
     const fail = (message: string) => taskFail(options?.dag?.dagId, options?.taskId, message);
     const { fn, opKwargs = {} } = options ?? {};
     if (typeof fn !== 'function') fail(`fn must be a function, got ${typeof fn}; pass fn: (ctx) => true when the condition is met`);
+    // As Airflow's PythonSensor: a function cannot be handed to the triggerer. Said here, not ignored at run time.
+    if (options?.deferrable)
+      fail(`deferrable is not supported: fn runs only in a worker, never in the triggerer; use mode: 'reschedule' to free the worker slot between pokes`);
     const problem = typeof opKwargs !== 'object' || opKwargs === null || Array.isArray(opKwargs) ? 'it is not an object' : jsonProblem(opKwargs, 'opKwargs');
     if (problem) fail(`opKwargs must be a JSON object: ${problem}`);
     super(options);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DAG } from '../../core/dag.ts';
 import { AirflowRescheduleException, AirflowSensorTimeout, AirflowSkipException, DagDefinitionError } from '../../core/errors.ts';
+import { BashSensor } from '../../operators/sensors/bashSensor.ts';
 import { FunctionSensor } from '../../operators/sensors/functionSensor.ts';
 import { nextPokeIntervalMs } from '../../operators/sensors/nextPokeInterval.ts';
 import { contextFor, runTask } from './fakeRunner.ts';
@@ -33,6 +34,13 @@ describe('BaseSensorOperator (in process)', () => {
     expect(() => new FunctionSensor({ dag: d, taskId: 'c', softFail: 'yes' as never, fn: () => true })).toThrow(/softFail must be true or false/);
     expect(() => new FunctionSensor({ dag: d, taskId: 'd', poke_interval: 5 } as never)).toThrow(/fn must be a function/);
     expect(() => new FunctionSensor({ dag: d, taskId: 'e', poke_interval: 5, fn: () => true } as never)).toThrow(/did you mean 'pokeInterval'/);
+    // A function or a shell command cannot wait in the triggerer (Airflow's PythonSensor and BashSensor cannot defer either).
+    expect(() => new FunctionSensor({ dag: d, taskId: 'f', deferrable: true, fn: () => true })).toThrow(
+      /deferrable is not supported: fn runs only in a worker.*mode: 'reschedule'/,
+    );
+    expect(() => new BashSensor({ dag: d, taskId: 'g', deferrable: true, bashCommand: 'true' })).toThrow(
+      /deferrable is not supported: the command runs only in a worker/,
+    );
     expect(d.tasks).toEqual([]);
   });
 
