@@ -1,3 +1,4 @@
+import { wallClockFormatter } from './timetables/wallClock.ts';
 /** ISO 8601 with milliseconds and an explicit offset, as Airflow prints dates: 2025-01-01T00:00:00.000+00:00. */
 export function isoWithOffset(date: Date): string {
   return date.toISOString().replace('Z', '+00:00');
@@ -46,16 +47,7 @@ function utcMs(year: number, month: number, day: number, hour: number, minute: n
 
 /** How far `timeZone`'s wall clock is ahead of UTC at the instant `at` (ms since the epoch). */
 function zoneOffsetMs(at: number, timeZone: string): number {
-  const format = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  });
+  const format = wallClockFormatter(timeZone);
   const part = Object.fromEntries(format.formatToParts(at).map((p) => [p.type, Number(p.value)]));
   const whole = Math.floor(at / 1000) * 1000;
   return utcMs(part.year!, part.month!, part.day!, part.hour!, part.minute!, part.second!, 0) - whole;

@@ -41,16 +41,7 @@ export async function renderTemplateFields(task: BaseOperator, context: TaskCont
       wanted.set(key, request);
       return undefined;
     };
-    const ti = {
-      ...context.ti,
-      dag_id: context.ti.dagId,
-      task_id: context.ti.taskId,
-      run_id: context.ti.runId,
-      map_index: context.ti.mapIndex,
-      try_number: context.ti.tryNumber,
-      xcom_pull: xcomPull,
-      xcomPull,
-    };
+    const ti = { ...templateTi(context), xcom_pull: xcomPull, xcomPull };
     const templateContext = { ...context, ti, task_instance: ti, taskInstance: ti };
 
     let rendered: Record<string, unknown> | undefined;
@@ -83,14 +74,7 @@ export async function renderTemplateFields(task: BaseOperator, context: TaskCont
  */
 export function renderTemplateText(source: string, context: TaskContext): string {
   if (!source.includes('{')) return source;
-  const ti = {
-    ...context.ti,
-    dag_id: context.ti.dagId,
-    task_id: context.ti.taskId,
-    run_id: context.ti.runId,
-    map_index: context.ti.mapIndex,
-    try_number: context.ti.tryNumber,
-  };
+  const ti = templateTi(context);
   try {
     return new nunjucks.Template(source, env, undefined, true).render({ ...context, ti, task_instance: ti, taskInstance: ti });
   } catch (err) {
@@ -158,4 +142,10 @@ function installPythonStringMethods(): void {
     const method = typeof obj === 'string' && typeof name === 'string' ? methods[name] : undefined;
     return method ? (...args: string[]) => method(obj as string, ...args) : original.call(this, obj, name, ...rest);
   };
+}
+
+/** The task instance as templates see it: ours plus Airflow's snake_case names (`{{ ti.task_id }}`). */
+function templateTi(context: TaskContext) {
+  const { ti } = context;
+  return { ...ti, dag_id: ti.dagId, task_id: ti.taskId, run_id: ti.runId, map_index: ti.mapIndex, try_number: ti.tryNumber };
 }

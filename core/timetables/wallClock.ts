@@ -7,7 +7,8 @@
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatter(timezone: string): Intl.DateTimeFormat {
+/** A cached formatter of `timezone`'s wall clock (numeric parts, 24-hour): Intl formatters are costly to build. */
+export function wallClockFormatter(timezone: string): Intl.DateTimeFormat {
   let f = formatters.get(timezone);
   if (!f) {
     f = new Intl.DateTimeFormat('en-US', {
@@ -29,7 +30,7 @@ function formatter(timezone: string): Intl.DateTimeFormat {
 export function toWallClock(t: Date, timezone: string): Date {
   if (timezone === 'UTC') return new Date(t); // most DAGs: no formatting needed
   const p: Record<string, number> = {};
-  for (const { type, value } of formatter(timezone).formatToParts(t)) p[type] = Number(value);
+  for (const { type, value } of wallClockFormatter(timezone).formatToParts(t)) p[type] = Number(value);
   return new Date(Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!, t.getUTCMilliseconds()));
 }
 
