@@ -9,7 +9,7 @@ import { maskOnRead, secretsMasker } from '../core/secretsMasker.ts';
 import type { SerializedDag } from '../core/serialize.ts';
 import { buildTaskContext, type TaskContext } from '../core/taskContext.ts';
 import type { TiState } from '../core/state.ts';
-import { getDagRun, dagRunIdAt } from '../db/models/dagRun.ts';
+import { dagRunInfo, getDagRun, dagRunIdAt } from '../db/models/dagRun.ts';
 import { saveRenderedFields } from '../db/models/renderedTaskInstanceFields.ts';
 import { failTaskInstance, heartbeatTaskInstance, stateAndTryOfTaskInstance, stateOfTaskInstance, taskInstanceIdsOfTasks } from '../db/models/taskInstance.ts';
 import { taskInstanceState } from '../db/models/taskInstanceListing.ts';
@@ -159,14 +159,7 @@ export async function executeTry(
     context = buildTaskContext({
       dag: loaded.dag,
       task,
-      dagRun: {
-        runId,
-        runType: run.run_type,
-        conf: run.conf,
-        logicalDate: run.logical_date,
-        dataIntervalStart: run.data_interval_start ?? run.logical_date,
-        dataIntervalEnd: run.data_interval_end ?? run.logical_date,
-      },
+      dagRun: dagRunInfo(run),
       tryNumber: started.try_number,
       mapIndex,
       xcom: {

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { DagRunAlreadyExistsError } from '../../core/errors.ts';
 import type { RunType } from '../../core/runId.ts';
 import type { SerializedDag } from '../../core/serialize.ts';
+import type { DagRunInfo } from '../../core/taskContext.ts';
 import type { DataInterval } from '../../core/timetables/index.ts';
 import { sqlState, UNIQUE_VIOLATION } from '../pgErrors.ts';
 import type { DagRunRow } from '../rows.ts';
@@ -324,4 +325,16 @@ export function runStatesAt(knex: Knex, dagId: string, logicalDates: readonly Da
     .where('dag_id', dagId)
     .whereIn('logical_date', [...logicalDates])
     .select('logical_date', 'state');
+}
+
+/** A run as its task context shows it (`dag_run` in templates): a run without a data interval gets its logical date. */
+export function dagRunInfo(run: Pick<DagRunRow, 'run_id' | 'run_type' | 'conf' | 'logical_date' | 'data_interval_start' | 'data_interval_end'>): DagRunInfo {
+  return {
+    runId: run.run_id,
+    runType: run.run_type,
+    conf: run.conf,
+    logicalDate: run.logical_date,
+    dataIntervalStart: run.data_interval_start ?? run.logical_date,
+    dataIntervalEnd: run.data_interval_end ?? run.logical_date,
+  };
 }

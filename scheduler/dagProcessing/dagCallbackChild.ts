@@ -7,7 +7,7 @@ import { maskOnRead, secretsMasker } from '../../core/secretsMasker.ts';
 import { buildTaskContext } from '../../core/taskContext.ts';
 import { openDatabase } from '../../db/database.ts';
 import { loadStoredConfigObjects, openConfigObjects, storedSecrets } from '../../db/metastoreBackend.ts';
-import { getDagRun } from '../../db/models/dagRun.ts';
+import { dagRunInfo, getDagRun } from '../../db/models/dagRun.ts';
 import { getSerializedDagCached } from '../../db/models/serializedDag.ts';
 import { lastEndedTaskInstance } from '../../db/models/taskInstanceListing.ts';
 import { xcomsOfTasks } from '../../db/models/xcom.ts';
@@ -65,14 +65,7 @@ async function runDagCallback({ dagId, runId, state, reason }: DagCallbackReques
   const context = buildTaskContext({
     dag,
     task,
-    dagRun: {
-      runId,
-      runType: run.run_type,
-      conf: run.conf,
-      logicalDate: run.logical_date,
-      dataIntervalStart: run.data_interval_start ?? run.logical_date,
-      dataIntervalEnd: run.data_interval_end ?? run.logical_date,
-    },
+    dagRun: dagRunInfo(run),
     tryNumber: ti?.try_number ?? 0,
     mapIndex: ti?.map_index ?? -1,
     xcom: {
